@@ -1,0 +1,81 @@
+import { Command, InvalidArgumentError, Option } from 'commander';
+import type { ServerOptions } from './config.js';
+import { PocketMongo } from './server.js';
+import { PACKAGE_VERSION, SERVER_VERSION } from './version.js';
+
+function integer(min: number, max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!/^-?\d+$/.test(value.trim()) || n < min || n > max) {
+      throw new InvalidArgumentError(`must be an integer between ${min} and ${max}`);
+    }
+    return n;
+  };
+}
+
+function setParameterPair(value: string, previous: Record<string, string> = {}): Record<string, string> {
+  const eq = value.indexOf('=');
+  if (eq <= 0) throw new InvalidArgumentError(`expected name=value, got '${value}'`);
+  return { ...previous, [value.slice(0, eq)]: value.slice(eq + 1) };
+}
+
+/** mongod's flag names mapped onto ServerOptions (commander). */
+export function buildProgram(): Command {
+  return new Command('pocketmongo')
+    .description('A MongoDB wire-protocol server (a mongod-compatible subset) in Node.js')
+    .version(`pocketmongo ${PACKAGE_VERSION} (db version v${SERVER_VERSION})`, '--version', 'show version information')
+    .helpOption('-h, --help', 'show this usage information')
+    .addOption(new Option('--port <port>', 'port to listen on (0 picks a free one)').default(27017).argParser(integer(0, 65535)))
+    .option('--bind_ip <addresses>', 'comma-separated IP addresses to listen on', '127.0.0.1')
+    .option('--bind_ip_all', 'listen on all IP addresses')
+    .option('--ipv6', 'enable IPv6 support')
+    .addOption(new Option('--maxConns <n>', 'max number of simultaneous connections').argParser(integer(1, 10_000_000)))
+    .option('--setParameter <name=value>', 'set a server parameter (repeatable)', setParameterPair)
+    .option('--quiet', 'quieter output')
+    .option('--logpath <file>', 'log file to send writes to instead of stdout')
+    .option('--logappend', 'append to logpath instead of over-writing')
+    .addOption(new Option('--slowms <ms>', 'value of slow for profile and console log').argParser(integer(0, 2_147_483_647)))
+    .showHelpAfterError()
+    .allowExcessArguments(false);
+}
+
+export function toServerOptions(opts: Record<string, unknown>, argv: readonly string[]): ServerOptions {
+  return {
+    port: opts.port as number,
+    bindIp: opts.bind_ip as string,
+    bindIpAll: opts.bind_ip_all === true,
+    ipv6: opts.ipv6 === true,
+    maxConns: opts.maxConns as number | undefined,
+    setParameter: (opts.setParameter as Record<string, string> | undefined) ?? {},
+    quiet: opts.quiet === true,
+    logpath: opts.logpath as string | undefined,
+    logappend: opts.logappend === true,
+    logToStdout: true,
+    slowms: opts.slowms as number | undefined,
+    argv,
+  };
+}
+
+export async function main(argv: readonly string[] = process.argv): Promise<void> {
+  const program = buildProgram();
+  program.parse([...argv]);
+  const options = toServerOptions(program.opts(), ['pocketmongo', ...argv.slice(2)]);
+  let server: PocketMongo;
+  try {
+    server = await PocketMongo.start(options);
+  } catch (err) {
+    process.stderr.write(`pocketmongo: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
+  let signalled = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (signalled) return;
+    signalled = true;
+    server.context.log.info({ c: 'CONTROL', id: 23377, ctx: 'SignalHandler', msg: 'Received signal', attr: { signal } });
+    void server.stop();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  await server.closed;
+  process.exit(0);
+}

@@ -1,0 +1,177 @@
+import { cpus, freemem, hostname, release, totalmem, type as osType, arch, version as osVersion } from 'node:os';
+import { Double, Int32, Long, type Document } from 'bson';
+import { ErrorCodes, MongoError } from '../errors.js';
+import { MAX_BSON_OBJECT_SIZE } from '../wire/opcodes.js';
+import { SERVER_VERSION, VERSION_ARRAY } from '../version.js';
+import { trueValue, typeName } from './args.js';
+import type { CommandContext } from './types.js';
+
+export function ping(): Document {
+  return {};
+}
+
+/** buildInfo as mongod 7.0 answers it (src/mongo/util/version.cpp appendBuildInfo). */
+export function buildInfo(): Document {
+  return {
+    version: SERVER_VERSION,
+    gitVersion: '0000000000000000000000000000000000000000',
+    modules: [],
+    allocator: 'system',
+    javascriptEngine: 'none',
+    sysInfo: 'deprecated',
+    versionArray: VERSION_ARRAY.map((n) => new Int32(n)),
+    openssl: { running: 'disabled', compiled: 'disabled' },
+    buildEnvironment: {
+      distmod: '',
+      distarch: arch() === 'x64' ? 'x86_64' : arch(),
+      cc: '',
+      ccflags: '',
+      cxx: '',
+      cxxflags: '',
+      linkflags: '',
+      target_arch: arch() === 'x64' ? 'x86_64' : arch(),
+      target_os: process.platform,
+      cppdefines: '',
+    },
+    bits: new Int32(64),
+    debug: false,
+    maxBsonObjectSize: new Int32(MAX_BSON_OBJECT_SIZE),
+    storageEngines: ['inMemory'],
+  };
+}
+
+export function getCmdLineOpts(ctx: CommandContext): Document {
+  return { argv: [...ctx.server.cmdLine.argv], parsed: ctx.server.cmdLine.parsed };
+}
+
+/** getLog: '*' lists the logs; 'global' and 'startupWarnings' return their RamLog lines. */
+export function getLog(ctx: CommandContext): Document {
+  const which = ctx.body.getLog;
+  if (which === null || which === undefined) {
+    throw new MongoError(40414, "BSON field 'getLog.getLog' is missing but a required field");
+  }
+  if (typeof which !== 'string') {
+    throw new MongoError(
+      ErrorCodes.TypeMismatch,
+      `BSON field 'getLog.getLog' is the wrong type '${typeName(which)}', expected type 'string'`,
+    );
+  }
+  if (which === '*') return { names: ['global', 'startupWarnings'] };
+  const ramLog =
+    which === 'global' ? ctx.server.log.global : which === 'startupWarnings' ? ctx.server.log.startupWarnings : undefined;
+  if (ramLog === undefined) throw new MongoError(96, `No log named '${which}'`);
+  return { totalLinesWritten: Long.fromNumber(ramLog.totalLinesWritten), log: [...ramLog.all()] };
+}
+
+export function hostInfo(ctx: CommandContext): Document {
+  const cores = cpus();
+  const memMB = Math.floor(totalmem() / (1024 * 1024));
+  return {
+    system: {
+      currentTime: new Date(ctx.server.clock.now()),
+      hostname: hostname(),
+      cpuAddrSize: new Int32(64),
+      memSizeMB: Long.fromNumber(memMB),
+      memLimitMB: Long.fromNumber(memMB),
+      numCores: new Int32(cores.length),
+      cpuArch: arch() === 'x64' ? 'x86_64' : arch(),
+      numaEnabled: false,
+    },
+    os: { type: osType(), name: osType(), version: release() },
+    extra: {
+      versionString: osVersion(),
+      kernelVersion: release(),
+      cpuFrequencyMHz: String(cores[0]?.speed ?? 0),
+      cpuString: cores[0]?.model ?? '',
+      freeMemMB: Long.fromNumber(Math.floor(freemem() / (1024 * 1024))),
+      nodeVersion: process.version,
+    },
+  };
+}
+
+/** serverStatus: mongod's header fields, then its sections in alphabetical order. */
+export function serverStatus(ctx: CommandContext): Document {
+  const { server } = ctx;
+  const now = server.clock.now();
+  const uptimeMillis = Math.max(0, now - server.startedAt);
+  const memory = process.memoryUsage();
+  const { counters } = server;
+  const port = server.listen.port;
+  const reply: Document = {
+    host: port === 27017 ? hostname() : `${hostname()}:${port}`,
+    version: SERVER_VERSION,
+    process: 'mongod',
+    pid: Long.fromNumber(process.pid),
+    uptime: new Double(Math.floor(uptimeMillis / 1000)),
+    uptimeMillis: Long.fromNumber(uptimeMillis),
+    uptimeEstimate: Long.fromNumber(Math.floor(uptimeMillis / 1000)),
+    localTime: new Date(now),
+  };
+  const sections: Record<string, () => Document> = {
+    connections: () => {
+      let exhaustHello = 0;
+      for (const c of server.connections.values()) if (c.streaming) exhaustHello += 1;
+      return {
+        current: new Int32(server.connections.size),
+        available: new Int32(Math.max(0, server.listen.maxConns - server.connections.size)),
+        totalCreated: new Int32(server.totalConnectionsCreated),
+        rejected: new Int32(server.rejectedConnections),
+        active: new Int32(server.connections.size),
+        exhaustIsMaster: new Int32(0),
+        exhaustHello: new Int32(exhaustHello),
+        awaitingTopologyChanges: new Int32(server.topology.waiting),
+      };
+    },
+    mem: () => ({
+      bits: new Int32(64),
+      resident: new Int32(Math.round(memory.rss / (1024 * 1024))),
+      virtual: new Int32(Math.round((memory.rss + memory.external) / (1024 * 1024))),
+      supported: true,
+    }),
+    network: () => ({
+      bytesIn: Long.fromNumber(counters.bytesIn),
+      bytesOut: Long.fromNumber(counters.bytesOut),
+      physicalBytesIn: Long.fromNumber(counters.physicalBytesIn),
+      physicalBytesOut: Long.fromNumber(counters.physicalBytesOut),
+      numSlowDNSOperations: Long.fromNumber(0),
+      numSlowSSLOperations: Long.fromNumber(0),
+      numRequests: Long.fromNumber(counters.numRequests),
+    }),
+    opcounters: () =>
+      Object.fromEntries(Object.entries(counters.opcounters).map(([k, v]) => [k, Long.fromNumber(v)])),
+    ...server.statusSections,
+  };
+  for (const name of Object.keys(sections).sort()) {
+    // {serverStatus: 1, <section>: 0} leaves a section out, as mongod allows.
+    if (name in ctx.body && !trueValue(ctx.body[name])) continue;
+    reply[name] = sections[name]!();
+  }
+  return reply;
+}
+
+export function whatsmyuri(ctx: CommandContext): Document {
+  return { you: ctx.connection.remote };
+}
+
+export function connectionStatus(ctx: CommandContext): Document {
+  const authInfo: Document = { authenticatedUsers: [], authenticatedUserRoles: [] };
+  if (trueValue(ctx.body.showPrivileges)) authInfo.authenticatedUserPrivileges = [];
+  return { authInfo };
+}
+
+/** listCommands, generated from the registry (src/mongo/db/commands/generic.cpp). */
+export function listCommands(ctx: CommandContext): Document {
+  const commands: Document = {};
+  const specs = ctx.server.commands.specs().sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const spec of specs) {
+    commands[spec.name] = {
+      help: spec.help,
+      requiresAuth: spec.requiresAuth ?? true,
+      secondaryOk: true,
+      adminOnly: spec.adminOnly ?? false,
+      apiVersions: spec.apiVersion1 ? ['1'] : [],
+      deprecatedApiVersions: [],
+    };
+  }
+  return { commands };
+}

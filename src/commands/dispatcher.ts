@@ -1,0 +1,121 @@
+import { Double, type Document } from 'bson';
+import { ErrorCodes, MongoError } from '../errors.js';
+import type { ConnectionState } from '../net/connectionState.js';
+import type { ServerContext } from '../serverContext.js';
+import type { WireRequest } from '../wire/request.js';
+import { isGenericArgument } from './genericArguments.js';
+import type { CommandContext, CommandSpec } from './types.js';
+
+/** The commands a 7.0 server still takes over OP_QUERY: the handshake and SASL (mongod's list). */
+const OP_QUERY_COMMANDS = new Set(['hello', 'isMaster', 'ismaster', 'saslStart', 'saslContinue', 'getnonce']);
+
+export interface DispatchResult {
+  reply: Document;
+  /** The next request body to answer without a request (exhaust streaming), if any. */
+  exhaustNext?: Document;
+}
+
+const OK = new Double(1);
+const NOT_OK = new Double(0);
+
+/** mongod's error reply document. */
+export function errorReply(err: MongoError): Document {
+  return { ok: NOT_OK, errmsg: err.message, code: err.code, codeName: err.codeName, ...err.extra };
+}
+
+/** Database names mongod refuses (NamespaceString::validDBName, DollarInDbNameBehavior::Allow). */
+function checkDbName(db: string): void {
+  if (db.length === 0 || db.length >= 64 || /[/\\. "\0$]/.test(db)) {
+    throw new MongoError(ErrorCodes.InvalidNamespace, `Invalid database name: '${db}'`);
+  }
+}
+
+/**
+ * The one path every command takes: find the handler, check where it may run, run it, shape the
+ * reply. Handler exceptions become error replies; nothing here touches sockets.
+ */
+export async function dispatch(
+  server: ServerContext,
+  connection: ConnectionState,
+  request: WireRequest,
+  signal: AbortSignal,
+): Promise<DispatchResult> {
+  const started = server.clock.now();
+  let spec: CommandSpec | undefined;
+  let ctx: CommandContext | undefined;
+  try {
+    spec = resolve(server, request);
+    ctx = {
+      server,
+      connection,
+      request,
+      body: request.body,
+      db: request.db!,
+      name: request.commandName,
+      signal,
+    };
+    const result = await spec.run(ctx);
+    const reply = 'ok' in result ? result : { ...result, ok: OK };
+    return ctx.exhaust === undefined ? { reply } : { reply, exhaustNext: ctx.exhaust.next };
+  } catch (err) {
+    if (err instanceof MongoError) return { reply: errorReply(err) };
+    server.log.error({
+      c: 'COMMAND',
+      id: 21966,
+      ctx: `conn${connection.id}`,
+      msg: 'Assertion while executing command',
+      attr: { command: request.commandName, db: request.db, error: String((err as Error)?.stack ?? err) },
+    });
+    return { reply: errorReply(new MongoError(ErrorCodes.InternalError, String((err as Error)?.message ?? err))) };
+  } finally {
+    server.counters.opcounters.command += 1;
+    const millis = server.clock.now() - started;
+    if (millis > server.slowms && spec?.neverSlow !== true) {
+      server.log.info({
+        c: 'COMMAND',
+        id: 51803,
+        ctx: `conn${connection.id}`,
+        msg: 'Slow query',
+        attr: { type: 'command', ns: `${request.db}.$cmd`, command: request.body, durationMillis: millis },
+      });
+    }
+  }
+}
+
+function resolve(server: ServerContext, request: WireRequest): CommandSpec {
+  if (request.protocol === 'OP_QUERY') {
+    if (!OP_QUERY_COMMANDS.has(request.commandName) || request.queryCollection !== '$cmd') {
+      throw new MongoError(
+        ErrorCodes.UnsupportedOpQueryCommand,
+        `Unsupported OP_QUERY command: ${request.commandName}. The client driver may require an upgrade. ` +
+          'For more details see https://dochub.mongodb.org/core/legacy-opcode-removal',
+      );
+    }
+  } else if (request.body.$db === undefined) {
+    throw new MongoError(40571, 'OP_MSG requests require a $db argument');
+  } else if (typeof request.body.$db !== 'string') {
+    throw new MongoError(ErrorCodes.TypeMismatch, `BSON field '$db' is the wrong type, expected type 'string'`);
+  }
+  const db = request.db!;
+  checkDbName(db);
+  const spec = server.commands.find(request.commandName);
+  if (spec === undefined) {
+    throw new MongoError(ErrorCodes.CommandNotFound, `no such command: '${request.commandName}'`);
+  }
+  if (spec.adminOnly && db !== 'admin') {
+    throw new MongoError(ErrorCodes.Unauthorized, `${spec.name} may only be run against the admin database.`);
+  }
+  if (spec.strict) {
+    for (const field of Object.keys(request.body)) {
+      if (field === request.commandName || isGenericArgument(field) || spec.fields?.includes(field)) continue;
+      throw new MongoError(40415, `BSON field '${spec.name}.${field}' is an unknown field.`);
+    }
+  }
+  if (request.body.writeConcern !== undefined && !spec.supportsWriteConcern) {
+    throw new MongoError(ErrorCodes.InvalidOptions, 'Command does not support writeConcern');
+  }
+  if (server.shuttingDown) {
+    throw new MongoError(ErrorCodes.ShutdownInProgress, 'The server is in quiesce mode and will shut down');
+  }
+  return spec;
+}

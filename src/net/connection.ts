@@ -1,0 +1,178 @@
+import type { Socket } from 'node:net';
+import type { Document } from 'bson';
+import { dispatch, errorReply } from '../commands/dispatcher.js';
+import { ErrorCodes, MongoError, ProtocolViolation } from '../errors.js';
+import type { ServerContext } from '../serverContext.js';
+import { Framer } from '../wire/framer.js';
+import { nextRequestId } from '../wire/header.js';
+import { decodeRequest, encodeReply, type ReplyTarget, type WireRequest } from '../wire/request.js';
+import { ConnectionState } from './connectionState.js';
+
+/** Frames decoded but not yet served before we stop reading from the socket. */
+const MAX_QUEUED_FRAMES = 64;
+
+/**
+ * One client connection: frames in, replies out, strictly in order. Reading pauses while the
+ * client has many requests queued or while the socket's write buffer is full (backpressure),
+ * so a fast or hostile client cannot grow our memory without bound. A bad frame ends only this
+ * connection.
+ */
+export class Connection {
+  readonly state: ConnectionState;
+  private readonly framer = new Framer();
+  private readonly queue: Buffer[] = [];
+  private serving = false;
+  private closed = false;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly server: ServerContext,
+    id: number,
+    private readonly onClose: (connection: Connection) => void,
+  ) {
+    const remote = formatAddress(socket.remoteAddress, socket.remotePort);
+    const local = formatAddress(socket.localAddress, socket.localPort);
+    this.state = new ConnectionState(id, remote, local, server.clock.now());
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('drain', () => this.maybeResume());
+    socket.on('error', () => this.close());
+    socket.on('close', () => this.close());
+  }
+
+  private onData(chunk: Buffer): void {
+    this.server.counters.physicalBytesIn += chunk.length;
+    let frames: Buffer[];
+    try {
+      frames = this.framer.push(chunk);
+    } catch (err) {
+      this.fail(err);
+      return;
+    }
+    if (frames.length === 0) return;
+    for (const frame of frames) this.queue.push(frame);
+    if (this.queue.length >= MAX_QUEUED_FRAMES) this.socket.pause();
+    if (!this.serving) void this.serve();
+  }
+
+  private async serve(): Promise<void> {
+    this.serving = true;
+    try {
+      while (!this.closed && this.queue.length > 0) {
+        await this.handle(this.queue.shift()!);
+        if (this.socket.writableNeedDrain) await this.drained();
+      }
+    } catch (err) {
+      this.fail(err);
+    } finally {
+      this.serving = false;
+      this.maybeResume();
+    }
+  }
+
+  private async handle(frame: Buffer): Promise<void> {
+    const counters = this.server.counters;
+    counters.numRequests += 1;
+    counters.bytesIn += frame.length;
+    const decoded = decodeRequest(frame);
+    if (!decoded.ok) {
+      if (decoded.error === undefined) {
+        this.server.log.warn({
+          c: 'COMMAND',
+          id: 21968,
+          ctx: `conn${this.state.id}`,
+          msg: 'Operation is not supported',
+          attr: { operation: decoded.unsupportedOpCode },
+        });
+      } else if (!decoded.target.moreToCome) {
+        this.send(decoded.target, errorReply(decoded.error), false);
+      }
+      return;
+    }
+    let request: WireRequest = decoded.request;
+    for (;;) {
+      const { reply, exhaustNext } = await dispatch(this.server, this.state, request, this.state.closed);
+      // A moreToCome request gets no reply at all, even an error (mongod's makeCommandResponse).
+      if (request.moreToCome || this.closed) return;
+      const streaming = exhaustNext !== undefined;
+      const replyId = this.send(request, reply, streaming);
+      if (!streaming) {
+        this.state.streaming = false;
+        return;
+      }
+      // Exhaust: answer the next request ourselves; each reply answers the previous reply's id.
+      this.state.streaming = true;
+      request = { ...request, requestId: replyId, body: exhaustNext };
+      if (this.socket.writableNeedDrain) await this.drained();
+    }
+  }
+
+  /** Encodes and writes a reply; returns its requestId. */
+  private send(target: ReplyTarget, doc: Document, moreToCome: boolean): number {
+    const requestId = nextRequestId();
+    let bytes: Buffer;
+    try {
+      bytes = encodeReply(target, doc, { requestId, moreToCome });
+    } catch (err) {
+      // A reply we cannot encode (e.g. larger than 16 MB) becomes an error reply, as in mongod.
+      const error = new MongoError(ErrorCodes.InternalError, `Failed to encode reply: ${(err as Error).message}`);
+      bytes = encodeReply(target, errorReply(error), { requestId, moreToCome: false });
+    }
+    this.server.counters.bytesOut += bytes.length;
+    this.server.counters.physicalBytesOut += bytes.length;
+    this.socket.write(bytes);
+    return requestId;
+  }
+
+  private drained(): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        this.socket.off('drain', done);
+        this.socket.off('close', done);
+        resolve();
+      };
+      this.socket.once('drain', done);
+      this.socket.once('close', done);
+    });
+  }
+
+  private maybeResume(): void {
+    if (!this.closed && this.queue.length < MAX_QUEUED_FRAMES && !this.socket.writableNeedDrain && this.socket.isPaused()) {
+      this.socket.resume();
+    }
+  }
+
+  /** A protocol violation (or a bug) on this connection: log it and close this connection only. */
+  private fail(err: unknown): void {
+    const isViolation = err instanceof ProtocolViolation;
+    this.server.log.warn({
+      c: 'NETWORK',
+      id: isViolation ? 22988 : 4879802,
+      ctx: `conn${this.state.id}`,
+      msg: isViolation ? 'Error receiving request from client. Ending connection from remote' : 'Failed to handle request',
+      attr: { error: (err as Error)?.message ?? String(err), remote: this.state.remote, connectionId: this.state.id },
+    });
+    this.socket.destroy();
+    this.close();
+  }
+
+  /** Ends the connection after flushing what was written. */
+  end(): void {
+    this.socket.end();
+    this.socket.destroySoon();
+  }
+
+  private close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.queue.length = 0;
+    this.state.markClosed();
+    this.onClose(this);
+  }
+}
+
+function formatAddress(address: string | undefined, port: number | undefined): string {
+  if (address === undefined) return 'unknown';
+  const host = address.startsWith('::ffff:') ? address.slice(7) : address;
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}

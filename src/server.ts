@@ -1,0 +1,158 @@
+import { systemClock } from './clock.js';
+import { COMMAND_TABLE, CommandRegistry } from './commands/registry.js';
+import { DEFAULT_MAX_CONNS, DEFAULT_PORT, DEFAULT_SLOW_MS, Parameters, type ServerOptions } from './config.js';
+import { ErrorCodes, MongoError } from './errors.js';
+import { Log } from './log.js';
+import { Listener } from './net/listener.js';
+import { ServerContext } from './serverContext.js';
+import { PACKAGE_VERSION, SERVER_VERSION } from './version.js';
+
+/** mongod's bind_ip rules: a comma list; bind_ip_all means every interface (IPv6 too with --ipv6). */
+export function resolveBindIps(options: ServerOptions): string[] {
+  if (options.bindIpAll) return options.ipv6 ? ['::'] : ['0.0.0.0'];
+  const raw = options.bindIp ?? '127.0.0.1';
+  const list = (typeof raw === 'string' ? raw.split(',') : [...raw]).map((s) => s.trim()).filter((s) => s.length > 0);
+  if (list.length === 0) throw new MongoError(ErrorCodes.BadValue, 'bind_ip must list at least one address');
+  const resolved = list.map((ip) => (ip === 'localhost' ? '127.0.0.1' : ip));
+  if (!options.ipv6 && resolved.some((ip) => ip.includes(':'))) {
+    throw new MongoError(ErrorCodes.BadValue, `IPv6 address given to bind_ip without --ipv6: ${resolved.find((ip) => ip.includes(':'))}`);
+  }
+  if (options.ipv6 && !resolved.includes('::1') && resolved.includes('127.0.0.1')) resolved.push('::1');
+  return resolved;
+}
+
+/** The options as mongod's getCmdLineOpts reports them under `parsed` (its YAML config shape). */
+function parsedOptions(options: ServerOptions, bindIps: readonly string[]): Record<string, unknown> {
+  const net: Record<string, unknown> = { bindIp: bindIps.join(','), port: options.port ?? DEFAULT_PORT };
+  if (options.bindIpAll) net.bindIpAll = true;
+  if (options.ipv6) net.ipv6 = true;
+  if (options.maxConns !== undefined) net.maxIncomingConnections = options.maxConns;
+  const parsed: Record<string, unknown> = { net };
+  const systemLog: Record<string, unknown> = {};
+  if (options.quiet) systemLog.quiet = true;
+  if (options.logpath !== undefined) {
+    systemLog.destination = 'file';
+    systemLog.path = options.logpath;
+    if (options.logappend) systemLog.logAppend = true;
+  }
+  if (Object.keys(systemLog).length > 0) parsed.systemLog = systemLog;
+  if (options.setParameter !== undefined && Object.keys(options.setParameter).length > 0) {
+    parsed.setParameter = Object.fromEntries(Object.entries(options.setParameter).map(([k, v]) => [k, String(v)]));
+  }
+  if (options.slowms !== undefined) parsed.operationProfiling = { slowOpThresholdMs: options.slowms };
+  return parsed;
+}
+
+/** A running server. Several may run in one process; they share nothing. */
+export class PocketMongo {
+  private stopping: Promise<void> | undefined;
+  private readonly closedPromise: Promise<void>;
+  private resolveClosed!: () => void;
+
+  private constructor(
+    readonly context: ServerContext,
+    private readonly listener: Listener,
+    private readonly host: string,
+  ) {
+    this.closedPromise = new Promise((resolve) => {
+      this.resolveClosed = resolve;
+    });
+  }
+
+  /** Starts a server; resolves once it is listening. */
+  static async start(options: ServerOptions = {}): Promise<PocketMongo> {
+    const bindIps = resolveBindIps(options);
+    const params = new Parameters(options.setParameter ?? {});
+    const log = new Log({
+      logpath: options.logpath,
+      logappend: options.logappend,
+      toStdout: options.logToStdout,
+      quiet: options.quiet || params.bool('quiet'),
+    });
+    log.setVerbosity(params.int('logLevel'));
+    const clock = options.clock ?? systemClock;
+    const commands = new CommandRegistry(COMMAND_TABLE, { enableTestCommands: params.bool('enableTestCommands') });
+    let server: PocketMongo | undefined;
+    const context = new ServerContext(
+      params,
+      log,
+      clock,
+      commands,
+      { argv: options.argv ?? ['pocketmongo'], parsed: parsedOptions(options, bindIps) },
+      options.slowms ?? DEFAULT_SLOW_MS,
+      () => void server?.stop(),
+    );
+    params.onChange((name, value) => {
+      if (name === 'logLevel') log.setVerbosity(value as number);
+      if (name === 'quiet') log.quiet = value as boolean;
+    });
+    const maxConns = options.maxConns ?? DEFAULT_MAX_CONNS;
+    log.info({
+      c: 'CONTROL',
+      id: 4615611,
+      ctx: 'initandlisten',
+      msg: 'MongoDB starting',
+      attr: { pid: process.pid, port: options.port ?? DEFAULT_PORT, version: SERVER_VERSION, pocketmongo: PACKAGE_VERSION },
+    });
+    if (params.bool('enableTestCommands')) {
+      log.startupWarning({
+        c: 'CONTROL',
+        id: 20535,
+        ctx: 'initandlisten',
+        msg: 'Test commands are enabled',
+      });
+    }
+    const listener = new Listener(context, { port: options.port ?? DEFAULT_PORT, bindIps, maxConns });
+    try {
+      await listener.start();
+    } catch (err) {
+      await listener.stop();
+      log.flush();
+      throw err;
+    }
+    context.listen = { port: listener.port, bindIps, maxConns, ipv6: options.ipv6 ?? false };
+    log.info({
+      c: 'NETWORK',
+      id: 23016,
+      ctx: 'listener',
+      msg: 'Waiting for connections',
+      attr: { port: listener.port, ssl: 'off' },
+    });
+    const host = bindIps[0] === '0.0.0.0' || bindIps[0] === '::' ? '127.0.0.1' : bindIps[0]!;
+    server = new PocketMongo(context, listener, host.includes(':') ? `[${host}]` : host);
+    return server;
+  }
+
+  get port(): number {
+    return this.listener.port;
+  }
+
+  /** A connection string for this server. */
+  get uri(): string {
+    return `mongodb://${this.host}:${this.port}/`;
+  }
+
+  /** Resolves when the server has stopped (by stop(), the shutdown command, or a signal). */
+  get closed(): Promise<void> {
+    return this.closedPromise;
+  }
+
+  /** Graceful stop: refuse new work, release waiting hellos, close every connection. Idempotent. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      const { context } = this;
+      context.log.info({ c: 'CONTROL', id: 4784901, ctx: 'SignalHandler', msg: 'Shutdown started' });
+      context.shuttingDown = true;
+      context.topology.change();
+      await this.listener.stop();
+      context.log.info({ c: 'CONTROL', id: 20565, ctx: 'SignalHandler', msg: 'Now exiting' });
+      context.log.flush();
+      this.resolveClosed();
+    })();
+    return this.stopping;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+  }
+}

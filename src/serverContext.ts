@@ -1,0 +1,80 @@
+import { ObjectId, type Document } from 'bson';
+import type { Clock } from './clock.js';
+import type { CommandRegistry } from './commands/registry.js';
+import type { Parameters } from './config.js';
+import type { Log } from './log.js';
+import type { ConnectionState } from './net/connectionState.js';
+
+/** serverStatus counters (opcounters and network), bumped on the per-command path: plain integers only. */
+export class ServerCounters {
+  readonly opcounters = { insert: 0, query: 0, update: 0, delete: 0, getmore: 0, command: 0 };
+  bytesIn = 0;
+  bytesOut = 0;
+  numRequests = 0;
+  physicalBytesIn = 0;
+  physicalBytesOut = 0;
+}
+
+/**
+ * The topology as hello reports it. A standalone's only change is shutting down; awaitable hellos
+ * wait on this until their maxAwaitTimeMS ends or the topology changes.
+ */
+export class Topology {
+  readonly processId = new ObjectId();
+  counter = 0;
+  private readonly waiters = new Set<() => void>();
+
+  /** How many awaitable hellos are waiting (serverStatus connections.awaitingTopologyChanges). */
+  get waiting(): number {
+    return this.waiters.size;
+  }
+
+  /** Calls `fn` once on the next change; returns a function that cancels the wait. */
+  onChange(fn: () => void): () => void {
+    this.waiters.add(fn);
+    return () => this.waiters.delete(fn);
+  }
+
+  change(): void {
+    this.counter += 1;
+    const waiting = [...this.waiters];
+    this.waiters.clear();
+    for (const fn of waiting) fn();
+  }
+}
+
+export interface ListenInfo {
+  port: number;
+  bindIps: readonly string[];
+  maxConns: number;
+  ipv6: boolean;
+}
+
+/** Everything server-wide that commands may read: one per running server, no globals. */
+export class ServerContext {
+  readonly counters = new ServerCounters();
+  readonly topology = new Topology();
+  readonly connections = new Map<number, ConnectionState>();
+  totalConnectionsCreated = 0;
+  rejectedConnections = 0;
+  readonly startedAt: number;
+  /** Set while shutting down: new commands are refused with ShutdownInProgress. */
+  shuttingDown = false;
+  listen: ListenInfo = { port: 0, bindIps: [], maxConns: 0, ipv6: false };
+  /** serverStatus sections contributed by subsystems (e.g. logicalSessionRecordCache), by name. */
+  readonly statusSections: Record<string, () => Document> = {};
+
+  constructor(
+    readonly params: Parameters,
+    readonly log: Log,
+    readonly clock: Clock,
+    readonly commands: CommandRegistry,
+    /** getCmdLineOpts: the argv and the parsed options as mongod reports them. */
+    readonly cmdLine: { argv: readonly string[]; parsed: Record<string, unknown> },
+    readonly slowms: number,
+    /** Starts a graceful shutdown (the `shutdown` command); set by the server. */
+    readonly requestShutdown: () => void,
+  ) {
+    this.startedAt = clock.now();
+  }
+}

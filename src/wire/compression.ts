@@ -1,0 +1,80 @@
+import { createRequire } from 'node:module';
+import { deflateSync, inflateSync } from 'node:zlib';
+import { MongoError, ErrorCodes } from '../errors.js';
+
+const require = createRequire(import.meta.url);
+// snappyjs: a pure-JS snappy codec (no native build, no download), CommonJS without types.
+const snappy = require('snappyjs') as {
+  compress(data: Uint8Array): Uint8Array;
+  uncompress(data: Uint8Array, maxLength?: number): Uint8Array;
+};
+
+/** Compressor ids of OP_COMPRESSED (the wire protocol's table). */
+export const CompressorId = { noop: 0, snappy: 1, zlib: 2 } as const;
+export type CompressorName = keyof typeof CompressorId;
+
+/** What we can both decode and encode, in no particular order. zstd (3) is absent: Node 20 lacks it. */
+export const SUPPORTED_COMPRESSORS: readonly CompressorName[] = ['snappy', 'zlib', 'noop'];
+
+const namesById = new Map<number, CompressorName>(
+  Object.entries(CompressorId).map(([name, id]) => [id, name as CompressorName]),
+);
+
+export function compressorName(id: number): CompressorName | undefined {
+  return namesById.get(id);
+}
+
+/** The hello `compression` answer: the client's list, in the client's order, minus what we lack. */
+export function negotiateCompressors(requested: readonly unknown[]): CompressorName[] {
+  const chosen: CompressorName[] = [];
+  for (const name of requested) {
+    if (typeof name === 'string' && (SUPPORTED_COMPRESSORS as readonly string[]).includes(name)) {
+      if (!chosen.includes(name as CompressorName)) chosen.push(name as CompressorName);
+    }
+  }
+  return chosen;
+}
+
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+export function compress(id: number, data: Buffer): Buffer {
+  switch (id) {
+    case CompressorId.noop:
+      return data;
+    case CompressorId.snappy:
+      return asBuffer(snappy.compress(data));
+    case CompressorId.zlib:
+      return deflateSync(data);
+    default:
+      throw new MongoError(ErrorCodes.InternalError, `Unknown compressor id ${id}`);
+  }
+}
+
+/** Decompresses to exactly `size` bytes; anything else (corrupt data, wrong size, a bomb) is an error. */
+export function decompress(id: number, data: Buffer, size: number): Buffer {
+  let out: Buffer;
+  try {
+    switch (id) {
+      case CompressorId.noop:
+        out = data;
+        break;
+      case CompressorId.snappy:
+        out = asBuffer(snappy.uncompress(data, size));
+        break;
+      case CompressorId.zlib:
+        out = inflateSync(data, { maxOutputLength: Math.max(size, 1) });
+        break;
+      default:
+        throw new MongoError(ErrorCodes.BadValue, `Cannot decompress message with unknown compressor id ${id}`);
+    }
+  } catch (err) {
+    if (err instanceof MongoError) throw err;
+    throw new MongoError(ErrorCodes.BadValue, `Could not decompress message: ${(err as Error).message}`);
+  }
+  if (out.length !== size) {
+    throw new MongoError(ErrorCodes.BadValue, 'Decompressing message returned less data than expected');
+  }
+  return out;
+}

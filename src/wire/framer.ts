@@ -1,0 +1,66 @@
+import { ProtocolViolation } from '../errors.js';
+import { HEADER_SIZE, MAX_MESSAGE_SIZE_BYTES } from './opcodes.js';
+
+/**
+ * Cuts a TCP byte stream into whole wire messages by their leading int32 `messageLength`.
+ * Partial frames wait for more bytes (chunks are joined once, when the frame is complete, so a
+ * 48 MB message arriving in 64 KB reads costs one copy); a chunk holding several frames yields
+ * them all, in order. A length under the 16-byte header or over maxMessageSizeBytes is a protocol
+ * violation: mongod closes the connection, and so does the caller on the thrown ProtocolViolation.
+ */
+export class Framer {
+  private chunks: Buffer[] = [];
+  private size = 0;
+  /** Bytes needed before the next frame can be cut (4 until its length is known). */
+  private needed = 4;
+
+  constructor(private readonly maxMessageSize = MAX_MESSAGE_SIZE_BYTES) {}
+
+  /** Appends bytes and returns every frame now complete. */
+  push(chunk: Buffer): Buffer[] {
+    this.chunks.push(chunk);
+    this.size += chunk.length;
+    if (this.size < this.needed) {
+      if (this.chunks.length > 1 && this.needed === 4) this.join();
+      return [];
+    }
+    let buf = this.join();
+    this.chunks = [];
+    this.size = 0;
+    const frames: Buffer[] = [];
+    for (;;) {
+      if (buf.length < 4) {
+        this.needed = 4;
+        break;
+      }
+      const length = buf.readInt32LE(0);
+      if (length < HEADER_SIZE || length > this.maxMessageSize) {
+        throw new ProtocolViolation(
+          `recv(): message msgLen ${length} is invalid. Min ${HEADER_SIZE} Max: ${this.maxMessageSize}`,
+        );
+      }
+      if (buf.length < length) {
+        this.needed = length;
+        break;
+      }
+      frames.push(buf.subarray(0, length));
+      buf = buf.subarray(length);
+    }
+    if (buf.length > 0) {
+      // Copy the tail so a retained slice never pins the socket's whole read buffer.
+      this.chunks = [Buffer.from(buf)];
+      this.size = buf.length;
+    }
+    return frames;
+  }
+
+  get bufferedBytes(): number {
+    return this.size;
+  }
+
+  private join(): Buffer {
+    const joined = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.size);
+    this.chunks = [joined];
+    return joined;
+  }
+}
