@@ -20,6 +20,8 @@ export const ErrorCodes = {
   InvalidNamespace: 73,
   ProtocolError: 17,
   ShutdownInProgress: 91,
+  OperationFailed: 96,
+  CommandNotSupported: 115,
   ClientMetadataCannotBeMutated: 186,
   InvalidUUID: 207,
   UnknownFeatureCompatibilityVersion: 258,

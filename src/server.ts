@@ -144,6 +144,7 @@ export class PocketMongo {
       context.log.info({ c: 'CONTROL', id: 4784901, ctx: 'SignalHandler', msg: 'Shutdown started' });
       context.shuttingDown = true;
       context.topology.change();
+      context.stopJobs();
       await this.listener.stop();
       context.log.info({ c: 'CONTROL', id: 20565, ctx: 'SignalHandler', msg: 'Now exiting' });
       context.log.flush();

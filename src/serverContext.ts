@@ -3,7 +3,10 @@ import type { Clock } from './clock.js';
 import type { CommandRegistry } from './commands/registry.js';
 import type { Parameters } from './config.js';
 import type { Log } from './log.js';
+import { CursorManager } from './cursors/cursorManager.js';
 import type { ConnectionState } from './net/connectionState.js';
+import type { LogicalSessionId } from './sessions/logicalSessionId.js';
+import { SessionRegistry } from './sessions/registry.js';
 
 /** serverStatus counters (opcounters and network), bumped on the per-command path: plain integers only. */
 export class ServerCounters {
@@ -63,6 +66,10 @@ export class ServerContext {
   listen: ListenInfo = { port: 0, bindIps: [], maxConns: 0, ipv6: false };
   /** serverStatus sections contributed by subsystems (e.g. logicalSessionRecordCache), by name. */
   readonly statusSections: Record<string, () => Document> = {};
+  readonly sessions: SessionRegistry;
+  readonly cursors: CursorManager;
+  /** Operations running in a session, so killing the session can interrupt them. */
+  readonly sessionOperations = new Map<AbortController, LogicalSessionId>();
 
   constructor(
     readonly params: Parameters,
@@ -76,5 +83,32 @@ export class ServerContext {
     readonly requestShutdown: () => void,
   ) {
     this.startedAt = clock.now();
+    this.cursors = new CursorManager(clock, () => params.int('cursorTimeoutMillis'));
+    this.sessions = new SessionRegistry({
+      clock,
+      timeoutMinutes: params.int('localLogicalSessionTimeoutMinutes'),
+      refreshMillis: params.int('logicalSessionRefreshMillis'),
+      maxSessions: params.int('maxSessions'),
+      refreshDisabled: params.bool('disableLogicalSessionCacheRefresh'),
+    });
+    this.sessions.setResources(this.cursors);
+    this.statusSections.logicalSessionRecordCache = () => this.sessions.statusSection();
+  }
+
+  /**
+   * Kills what the matching sessions own, at once (killSessions and friends): their cursors die
+   * and their running operations are interrupted. The sessions themselves stay usable.
+   */
+  killSessions(matches: (lsid: LogicalSessionId) => boolean): void {
+    this.cursors.killSessionResources(matches);
+    for (const [controller, lsid] of this.sessionOperations) {
+      if (matches(lsid)) controller.abort();
+    }
+  }
+
+  /** Stops background jobs (session sweeper and refresh, cursor timeouts). */
+  stopJobs(): void {
+    this.sessions.stop();
+    this.cursors.stop();
   }
 }

@@ -3,6 +3,7 @@ import { ErrorCodes, MongoError } from '../errors.js';
 import type { ConnectionState } from '../net/connectionState.js';
 import type { ServerContext } from '../serverContext.js';
 import type { WireRequest } from '../wire/request.js';
+import { initializeOperationSessionInfo } from '../sessions/operationSessionInfo.js';
 import { isGenericArgument } from './genericArguments.js';
 import type { CommandContext, CommandSpec } from './types.js';
 
@@ -42,19 +43,31 @@ export async function dispatch(
 ): Promise<DispatchResult> {
   const started = server.clock.now();
   let spec: CommandSpec | undefined;
-  let ctx: CommandContext | undefined;
+  let operation: AbortController | undefined;
+  const abortOperation = () => operation?.abort();
   try {
     spec = resolve(server, request);
-    ctx = {
+    const lsid = initializeOperationSessionInfo(server, connection, spec, request.body);
+    let opSignal = signal;
+    if (lsid !== undefined) {
+      // Killing the session interrupts this operation (kill_sessions_local.cpp).
+      operation = new AbortController();
+      server.sessionOperations.set(operation, lsid);
+      signal.addEventListener('abort', abortOperation);
+      opSignal = operation.signal;
+    }
+    const ctx: CommandContext = {
       server,
       connection,
       request,
       body: request.body,
       db: request.db!,
       name: request.commandName,
-      signal,
+      lsid,
+      signal: opSignal,
     };
     const result = await spec.run(ctx);
+    if (operation?.signal.aborted) throw new MongoError(ErrorCodes.Interrupted, 'operation was interrupted');
     const reply = 'ok' in result ? result : { ...result, ok: OK };
     return ctx.exhaust === undefined ? { reply } : { reply, exhaustNext: ctx.exhaust.next };
   } catch (err) {
@@ -68,7 +81,11 @@ export async function dispatch(
     });
     return { reply: errorReply(new MongoError(ErrorCodes.InternalError, String((err as Error)?.message ?? err))) };
   } finally {
-    server.counters.opcounters.command += 1;
+    if (operation !== undefined) {
+      server.sessionOperations.delete(operation);
+      signal.removeEventListener('abort', abortOperation);
+    }
+    server.counters.opcounters[spec?.opcounter ?? 'command'] += 1;
     const millis = server.clock.now() - started;
     if (millis > server.slowms && spec?.neverSlow !== true) {
       server.log.info({

@@ -2,6 +2,19 @@ import { buildInfo, connectionStatus, getCmdLineOpts, getLog, hostInfo, listComm
 import { hello } from './hello.js';
 import { getParameter, setParameter } from './parameters.js';
 import { shutdown } from './shutdown.js';
+import { aggregate } from './aggregate.js';
+import { find } from './crud.js';
+import { getMore, killCursors } from './cursors.js';
+import {
+  endSessions,
+  killAllSessions,
+  killAllSessionsByPattern,
+  killSessions,
+  reapLogicalSessionCacheNow,
+  refreshLogicalSessionCacheNow,
+  refreshSessions,
+  startSession,
+} from './sessions.js';
 import type { CommandSpec } from './types.js';
 
 /**
@@ -31,6 +44,36 @@ export const COMMAND_TABLE: readonly CommandSpec[] = [
   { name: 'connectionStatus', run: connectionStatus, requiresAuth: false, help: 'Returns connection-specific information such as logged-in users and their roles' },
   { name: 'listCommands', run: listCommands, requiresAuth: false, help: 'get a list of all db commands' },
   { name: 'shutdown', run: shutdown, adminOnly: true, help: 'shutdown the database.  must be ran against admin db and either (1) ran from localhost or (2) authenticated. If this is a primary in a replica set and there is no member within 10 seconds of its optime, it will not shutdown without force : true.  You can also specify timeoutSecs : N to wait N seconds for other members to catch up.' },
+
+  // Logical sessions (sessions-semantics.md §2).
+  { name: 'startSession', run: startSession, apiVersion1: true, help: 'start a logical session' },
+  { name: 'refreshSessions', run: refreshSessions, strict: true, apiVersion1: true, help: 'renew a set of logical sessions' },
+  {
+    name: 'endSessions',
+    run: endSessions,
+    strict: true,
+    apiVersion1: true,
+    // Drivers send it on close with writeConcern {w: 0} and moreToCome.
+    supportsWriteConcern: true,
+    help: 'end a set of logical sessions',
+  },
+  { name: 'killSessions', run: killSessions, attachesSession: false, apiVersion1: true, help: 'kill a logical session and its operations' },
+  { name: 'killAllSessions', run: killAllSessions, attachesSession: false, apiVersion1: true, help: 'kill all logical sessions, for a user, and their operations' },
+  {
+    name: 'killAllSessionsByPattern',
+    run: killAllSessionsByPattern,
+    attachesSession: false,
+    apiVersion1: true,
+    help: 'kill logical sessions by pattern',
+  },
+  { name: 'refreshLogicalSessionCacheNow', run: refreshLogicalSessionCacheNow, testOnly: true, help: 'force the logical session cache to refresh' },
+  { name: 'reapLogicalSessionCacheNow', run: reapLogicalSessionCacheNow, testOnly: true, help: 'force a reap of the logical session transaction table' },
+
+  // Reads and cursors (the sessions view is the only collection so far).
+  { name: 'find', run: find, apiVersion1: true, allowedInTransaction: true, opcounter: 'query', help: 'query for documents' },
+  { name: 'aggregate', run: aggregate, apiVersion1: true, allowedInTransaction: true, help: 'Runs the aggregation command. See http://dochub.mongodb.org/core/aggregation for more details.' },
+  { name: 'getMore', run: getMore, apiVersion1: true, allowedInTransaction: true, opcounter: 'getmore', help: 'retrieve more results from an existing cursor' },
+  { name: 'killCursors', run: killCursors, apiVersion1: true, allowedInTransaction: true, help: 'Kill a list of cursor ids' },
 ];
 
 /** Name (and alias) lookup over the table, without the test-only commands unless they are enabled. */

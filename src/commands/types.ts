@@ -1,6 +1,7 @@
 import type { Document } from 'bson';
 import type { ConnectionState } from '../net/connectionState.js';
 import type { ServerContext } from '../serverContext.js';
+import type { LogicalSessionId } from '../sessions/logicalSessionId.js';
 import type { WireRequest } from '../wire/request.js';
 
 /** What a handler gets: the command, where it came from, and the server. Never sockets or bytes. */
@@ -14,6 +15,8 @@ export interface CommandContext {
   readonly db: string;
   /** The command's name as sent (its first field), e.g. `isMaster` rather than `hello`. */
   readonly name: string;
+  /** The session the command runs in (its lsid, owner resolved), if it carried one. */
+  readonly lsid: LogicalSessionId | undefined;
   /** Aborted when the connection closes or the operation is killed. */
   readonly signal: AbortSignal;
   /**
@@ -50,6 +53,8 @@ export interface CommandSpec {
   readonly supportsWriteConcern?: boolean;
   /** Not logged as a slow operation however long it takes (awaitable hello waits by design). */
   readonly neverSlow?: boolean;
+  /** Which serverStatus opcounter the command bumps (mongod counts find as a query). Default 'command'. */
+  readonly opcounter?: 'query' | 'getmore' | 'insert' | 'update' | 'delete' | 'command';
   /** listCommands help text. */
   readonly help: string;
 }

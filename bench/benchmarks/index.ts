@@ -1,0 +1,15 @@
+/**
+ * The registry: every benchmark, in the order the table shows them. To add one, write a
+ * Benchmark (see ../lib/types.ts) and list it here; names are dotted so `--only ping` selects a
+ * whole group. A new command's round trips are one line, e.g.
+ *   ...roundTripBenchmarks({ name: 'startSession', label: 'startSession', command: { startSession: 1 } }),
+ */
+import type { Benchmark } from '../lib/types.js';
+import { roundTripBenchmarks } from './roundTrips.js';
+import { cliStart, embeddedStart } from './startup.js';
+
+export const BENCHMARKS: readonly Benchmark[] = [
+  cliStart,
+  embeddedStart,
+  ...roundTripBenchmarks({ name: 'ping', label: 'ping', command: { ping: 1 } }),
+];

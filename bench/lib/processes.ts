@@ -1,0 +1,165 @@
+/**
+ * Child processes for the servers under test: spawned, tracked, and always killed — on a normal
+ * exit, an error, or a signal — so a benchmark run never leaves a server behind.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const LOOPBACK = '127.0.0.1';
+
+/** pocketmongo: the CLI as a user runs it. baseline: the bare node:net server. */
+export type ServerKind = 'pocketmongo' | 'baseline';
+
+/**
+ * Node arguments per server. Both exit when their stdin (a pipe held by this process) closes, so
+ * they die with the runner even if it is SIGKILLed: the baseline watches stdin itself, and
+ * pocketmongo gets a tiny preload that does the same (it adds nothing per request).
+ */
+const COMMANDS: Record<ServerKind, readonly string[]> = {
+  pocketmongo: ['--import', './bench/exit-with-parent.mjs', 'bin/pocketmongo.js', '--port', '0', '--bind_ip', LOOPBACK, '--quiet'],
+  baseline: ['bench/baseline-server.mjs', '--port', '0'],
+};
+
+const READY_TIMEOUT_MS = 15_000;
+const STOP_TIMEOUT_MS = 3_000;
+
+const live = new Set<ChildProcess>();
+
+function killAllNow(): void {
+  for (const child of live) {
+    try {
+      child.kill('SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  }
+  live.clear();
+}
+
+let cleanupInstalled = false;
+
+/** Kill every child on exit, on SIGINT/SIGTERM/SIGHUP, and on an uncaught error. */
+export function installCleanup(): void {
+  if (cleanupInstalled) return;
+  cleanupInstalled = true;
+  process.on('exit', killAllNow);
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.on(signal, () => {
+      killAllNow();
+      process.stderr.write(`\nbench: interrupted by ${signal}\n`);
+      process.exit(130);
+    });
+  }
+  process.on('uncaughtException', (err) => {
+    killAllNow();
+    process.stderr.write(`bench: ${err.stack ?? String(err)}\n`);
+    process.exit(1);
+  });
+  process.on('unhandledRejection', (reason) => {
+    killAllNow();
+    process.stderr.write(`bench: unhandled rejection: ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}\n`);
+    process.exit(1);
+  });
+}
+
+export interface ServerProcess {
+  readonly kind: ServerKind;
+  readonly pid: number;
+  readonly port: number;
+  /** Resident set size of the server process (Linux /proc), for memory measurements. */
+  rssBytes(): number | undefined;
+  /** SIGTERM, then SIGKILL if it has not exited within a few seconds. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Spawns a server and resolves once it has logged 'Waiting for connections' (id 23016) with its
+ * port. Rejects (and kills the child) if it exits first or takes too long.
+ */
+export function startServer(kind: ServerKind, extraArgs: readonly string[] = []): Promise<ServerProcess> {
+  installCleanup();
+  const child = spawn(process.execPath, [...COMMANDS[kind], ...extraArgs], {
+    cwd: REPO_ROOT,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  live.add(child);
+  const exited = new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve();
+    child.once('exit', () => {
+      live.delete(child);
+      resolve();
+    });
+  });
+  // Drain both pipes so the child can never block on a full one; keep a little for diagnostics.
+  let stderrTail = '';
+  child.stderr!.on('data', (chunk: Buffer) => {
+    stderrTail = (stderrTail + chunk.toString('utf8')).slice(-2000);
+  });
+  child.stdin!.on('error', () => {});
+
+  const stop = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+      await exited;
+      clearTimeout(timer);
+    }
+    child.stdin!.destroy();
+    live.delete(child);
+  };
+
+  return new Promise<ServerProcess>((resolve, reject) => {
+    let settled = false;
+    const fail = (message: string) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      void stop().then(() => reject(new Error(`${kind}: ${message}${stderrTail ? `\n${stderrTail.trim()}` : ''}`)));
+    };
+    const timer = setTimeout(() => fail(`not listening after ${READY_TIMEOUT_MS} ms`), READY_TIMEOUT_MS);
+    child.once('error', (err) => fail(err.message));
+    child.once('exit', (code, signal) => fail(`exited before listening (code ${code}, signal ${signal})`));
+    const lines = createInterface({ input: child.stdout! });
+    lines.on('line', (line) => {
+      if (settled) return;
+      const port = readyPort(line);
+      if (port === undefined) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve({
+        kind,
+        pid: child.pid!,
+        port,
+        rssBytes: () => rssOf(child.pid!),
+        stop,
+      });
+    });
+  });
+}
+
+/** The port from mongod's `{"id":23016,"msg":"Waiting for connections","attr":{"port":N}}` line. */
+function readyPort(line: string): number | undefined {
+  if (!line.includes('23016')) return undefined;
+  try {
+    const entry: unknown = JSON.parse(line);
+    if (typeof entry !== 'object' || entry === null) return undefined;
+    const { id, attr } = entry as { id?: unknown; attr?: unknown };
+    if (id !== 23016 || typeof attr !== 'object' || attr === null) return undefined;
+    const port = (attr as { port?: unknown }).port;
+    return typeof port === 'number' && port > 0 ? port : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function rssOf(pid: number): number | undefined {
+  try {
+    const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,174 @@
+import { Int32, UUID, type Document } from 'bson';
+import { parse as parseUuid, v4 as uuidv4 } from 'uuid';
+import { ErrorCodes, MongoError } from '../errors.js';
+import { matcherFor, type KillPattern } from '../sessions/killer.js';
+import {
+  isChildSession,
+  lsidText,
+  parseLsidFromClient,
+  parseSha256Field,
+  userDigest,
+  type LogicalSessionId,
+} from '../sessions/logicalSessionId.js';
+import { makeLogicalSessionId, resolveOwner } from '../sessions/owner.js';
+import { isPlainObject, typeName } from './args.js';
+import type { CommandContext } from './types.js';
+
+function wrongType(path: string, value: unknown, expected: string): MongoError {
+  return new MongoError(
+    ErrorCodes.TypeMismatch,
+    `BSON field '${path}' is the wrong type '${typeName(value)}', expected type '${expected}'`,
+  );
+}
+
+function requireArray(value: unknown, path: string): unknown[] {
+  if (!Array.isArray(value)) throw wrongType(path, value, 'array');
+  return value;
+}
+
+/**
+ * An array of LogicalSessionFromClient resolved to server lsids. `arrayPath` names the array in
+ * type errors, `elementPath` its elements (mongod's IDL contexts differ per command, §3.2).
+ */
+function resolveSessionArray(
+  ctx: CommandContext,
+  arrayPath: string,
+  elementPath: string,
+  mayImpersonate: boolean,
+): LogicalSessionId[] {
+  const owner = resolveOwner(ctx.connection);
+  return requireArray(ctx.body[ctx.name], arrayPath).map((element, i) =>
+    makeLogicalSessionId(parseLsidFromClient(element, elementPath, `${elementPath}.${i}`), owner, mayImpersonate),
+  );
+}
+
+/** startSession (start_session_command.cpp): a new session owned by the caller. */
+export function startSession(ctx: CommandContext): Document {
+  const owner = resolveOwner(ctx.connection);
+  const id = Buffer.from(parseUuid(uuidv4()));
+  ctx.server.sessions.vivify({ id, uid: owner.uid }, owner.user);
+  return {
+    id: { id: new UUID(id) },
+    timeoutMinutes: new Int32(ctx.server.params.int('localLogicalSessionTimeoutMinutes')),
+  };
+}
+
+/** refreshSessions: vivifies each session (unknown ones are created). */
+export function refreshSessions(ctx: CommandContext): Document {
+  const owner = resolveOwner(ctx.connection);
+  const lsids = resolveSessionArray(ctx, 'refreshSessions.refreshSessions', 'refreshSessions.refreshSessionsFromClient', false);
+  for (const lsid of lsids) ctx.server.sessions.vivify(lsid, owner.user);
+  return {};
+}
+
+/** endSessions: takes effect at the next refresh, as in mongod; unknown and repeated ids are fine. */
+export function endSessions(ctx: CommandContext): Document {
+  const lsids = resolveSessionArray(ctx, 'endSessions.endSessions', 'endSessions.endSessionsFromClient', false);
+  for (const lsid of lsids) {
+    if (isChildSession(lsid)) {
+      throw new MongoError(ErrorCodes.InvalidOptions, `Cannot specify a child session id ${lsidText(lsid)}`);
+    }
+  }
+  ctx.server.sessions.end(lsids);
+  return {};
+}
+
+function logKill(ctx: CommandContext): void {
+  ctx.server.log.info({ c: 'ACCESS', id: 558701, ctx: `conn${ctx.connection.id}`, msg: 'Success: kill session' });
+}
+
+/**
+ * killSessions: `[]` kills the caller's sessions (with auth off: every session); otherwise the
+ * listed ones, each resolved as the caller's own unless a uid is given.
+ */
+export function killSessions(ctx: CommandContext): Document {
+  const lsids = resolveSessionArray(ctx, 'KillSessionsCmd.killSessions', 'KillSessionsCmd.killSessions', true);
+  let patterns: KillPattern[];
+  if (lsids.length > 0) {
+    patterns = lsids.map((lsid) => ({ lsid }));
+  } else {
+    const owner = resolveOwner(ctx.connection);
+    // patternsForLoggedInUser: nobody logged in (auth off) means a pattern that matches everything.
+    patterns = owner.user === undefined ? [{}] : [{ uid: owner.uid }];
+  }
+  ctx.server.killSessions(matcherFor(patterns));
+  logKill(ctx);
+  return {};
+}
+
+/** A {user, db} (KillAllSessionsUser) or {role, db} element, strict. */
+function parseNameAndDb(value: unknown, prefix: string, index: number, nameField: 'user' | 'role'): { name: string; db: string } {
+  if (!isPlainObject(value)) throw wrongType(`${prefix}.${index}`, value, 'object');
+  for (const field of Object.keys(value)) {
+    if (field !== nameField && field !== 'db') throw new MongoError(40415, `BSON field '${prefix}.${field}' is an unknown field.`);
+  }
+  for (const field of [nameField, 'db'] as const) {
+    const v = value[field];
+    if (v === undefined || v === null) throw new MongoError(40414, `BSON field '${prefix}.${field}' is missing but a required field`);
+    if (typeof v !== 'string') throw wrongType(`${prefix}.${field}`, v, 'string');
+  }
+  return { name: value[nameField] as string, db: value.db as string };
+}
+
+/** killAllSessions: `[]` kills every session; otherwise every session of each listed user. */
+export function killAllSessions(ctx: CommandContext): Document {
+  const prefix = 'KillAllSessionsCmd.killAllSessions';
+  const users = requireArray(ctx.body.killAllSessions, prefix).map((u, i) => parseNameAndDb(u, prefix, i, 'user'));
+  const patterns: KillPattern[] = users.length === 0 ? [{}] : users.map((u) => ({ uid: userDigest(`${u.name}@${u.db}`) }));
+  ctx.server.killSessions(matcherFor(patterns));
+  logKill(ctx);
+  return {};
+}
+
+/** One KillAllSessionsByPattern (kill_sessions.idl, strict). */
+function parsePattern(value: unknown, prefix: string, index: number): KillPattern {
+  if (!isPlainObject(value)) throw wrongType(`${prefix}.${index}`, value, 'object');
+  const pattern: KillPattern = {};
+  for (const [field, v] of Object.entries(value)) {
+    if (v === undefined || v === null) continue;
+    switch (field) {
+      case 'lsid': {
+        const path = `${prefix}.lsid`;
+        const parsed = parseLsidFromClient(v, path);
+        // LogicalSessionId (not FromClient): the uid is required here.
+        if (parsed.uid === undefined) throw new MongoError(40414, `BSON field '${path}.uid' is missing but a required field`);
+        if (isChildSession(parsed)) throw new MongoError(ErrorCodes.InvalidOptions, 'Cannot kill a child session');
+        pattern.lsid = { id: parsed.id, uid: parsed.uid };
+        break;
+      }
+      case 'uid':
+        pattern.uid = parseSha256Field(v, `${prefix}.uid`);
+        break;
+      case 'users':
+        requireArray(v, `${prefix}.users`).forEach((u, i) => parseNameAndDb(u, `${prefix}.users`, i, 'user'));
+        break;
+      case 'roles':
+        requireArray(v, `${prefix}.roles`).forEach((r, i) => parseNameAndDb(r, `${prefix}.roles`, i, 'role'));
+        break;
+      default:
+        throw new MongoError(40415, `BSON field '${prefix}.${field}' is an unknown field.`);
+    }
+  }
+  return pattern;
+}
+
+/** killAllSessionsByPattern: uid beats lsid; a pattern with neither (users/roles only) matches all. */
+export function killAllSessionsByPattern(ctx: CommandContext): Document {
+  const prefix = 'KillAllSessionsByPatternCmd.killAllSessionsByPattern';
+  const patterns = requireArray(ctx.body.killAllSessionsByPattern, prefix).map((p, i) => parsePattern(p, prefix, i));
+  ctx.server.killSessions(matcherFor(patterns.length === 0 ? [{}] : patterns));
+  logKill(ctx);
+  return {};
+}
+
+/** Test command: runs the refresh job now (refresh_logical_session_cache_now.cpp). */
+export function refreshLogicalSessionCacheNow(ctx: CommandContext): Document {
+  ctx.server.sessions.refresh();
+  return {};
+}
+
+/** Test command: runs the transaction reaper now. */
+export function reapLogicalSessionCacheNow(ctx: CommandContext): Document {
+  ctx.server.sessions.reap();
+  return {};
+}

@@ -1,0 +1,163 @@
+import { randomBytes } from 'node:crypto';
+import { BSON, Long, type Document } from 'bson';
+import type { Clock, TimerHandle } from '../clock.js';
+import type { LogicalSessionId } from '../sessions/logicalSessionId.js';
+import type { SessionResources } from '../sessions/registry.js';
+import { MAX_BSON_OBJECT_SIZE } from '../wire/opcodes.js';
+
+/** mongod's default first batch (query_request_helper: kDefaultBatchSize). */
+export const DEFAULT_FIRST_BATCH_SIZE = 101;
+/** A batch stops growing past this many bytes (leave room for the reply envelope). */
+const MAX_BATCH_BYTES = MAX_BSON_OBJECT_SIZE - 64 * 1024;
+
+/** An open server-side cursor: the rest of a result, owned by the session that opened it. */
+export class ServerCursor {
+  lastUsed: number;
+  private lookahead: Document | undefined;
+  private exhausted = false;
+
+  constructor(
+    readonly id: Long,
+    /** "db.collection" (or "db.$cmd.aggregate"). */
+    readonly ns: string,
+    /** The session that opened it, if any (getMore must come from the same one). */
+    readonly lsid: LogicalSessionId | undefined,
+    readonly noTimeout: boolean,
+    private readonly source: Iterator<Document>,
+    now: number,
+  ) {
+    this.lastUsed = now;
+  }
+
+  /** Up to `batchSize` documents (0 = no count limit), never more than one reply can hold. */
+  nextBatch(batchSize: number): Document[] {
+    const batch: Document[] = [];
+    let bytes = 0;
+    while (!this.exhausted && (batchSize <= 0 || batch.length < batchSize)) {
+      const doc = this.lookahead ?? this.pull();
+      if (doc === undefined) break;
+      const size = BSON.calculateObjectSize(doc);
+      if (batch.length > 0 && bytes + size > MAX_BATCH_BYTES) {
+        this.lookahead = doc;
+        break;
+      }
+      this.lookahead = undefined;
+      batch.push(doc);
+      bytes += size;
+    }
+    return batch;
+  }
+
+  /** True when no document is left. */
+  get isExhausted(): boolean {
+    if (this.exhausted) return true;
+    if (this.lookahead === undefined) this.lookahead = this.pull();
+    return this.exhausted && this.lookahead === undefined;
+  }
+
+  private pull(): Document | undefined {
+    const next = this.source.next();
+    if (next.done) {
+      this.exhausted = true;
+      return undefined;
+    }
+    return next.value;
+  }
+}
+
+/**
+ * Every open cursor. Cursors belong to sessions: killing or expiring a session kills its
+ * cursors (SessionResources); idle cursors time out after cursorTimeoutMillis.
+ */
+export class CursorManager implements SessionResources {
+  private readonly cursors = new Map<string, ServerCursor>();
+  private timer: TimerHandle | undefined;
+  totalOpened = 0;
+  totalTimedOut = 0;
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly cursorTimeoutMillis: () => number,
+  ) {
+    this.scheduleTimeoutSweep();
+  }
+
+  get size(): number {
+    return this.cursors.size;
+  }
+
+  /** Runs the first batch; keeps a cursor open only if documents remain. Returns the reply's `cursor`. */
+  open(
+    ns: string,
+    source: Iterator<Document>,
+    options: { lsid: LogicalSessionId | undefined; batchSize: number; singleBatch?: boolean; noTimeout?: boolean },
+  ): Document {
+    const cursor = new ServerCursor(this.newId(), ns, options.lsid, options.noTimeout ?? false, source, this.clock.now());
+    const firstBatch = cursor.nextBatch(options.batchSize);
+    let id = Long.ZERO;
+    if (!options.singleBatch && !cursor.isExhausted) {
+      this.cursors.set(cursor.id.toString(), cursor);
+      this.totalOpened += 1;
+      id = cursor.id;
+    }
+    return { firstBatch, id, ns };
+  }
+
+  get(id: Long): ServerCursor | undefined {
+    return this.cursors.get(id.toString());
+  }
+
+  /** The next batch of an open cursor; closes it when exhausted. Returns the reply's `cursor`. */
+  more(cursor: ServerCursor, batchSize: number): Document {
+    cursor.lastUsed = this.clock.now();
+    const nextBatch = cursor.nextBatch(batchSize);
+    let id = cursor.id;
+    if (cursor.isExhausted) {
+      this.cursors.delete(cursor.id.toString());
+      id = Long.ZERO;
+    }
+    return { nextBatch, id, ns: cursor.ns };
+  }
+
+  kill(id: Long): boolean {
+    return this.cursors.delete(id.toString());
+  }
+
+  killSessionResources(matches: (lsid: LogicalSessionId) => boolean): number {
+    let killed = 0;
+    for (const [key, cursor] of this.cursors) {
+      if (cursor.lsid !== undefined && matches(cursor.lsid)) {
+        this.cursors.delete(key);
+        killed += 1;
+      }
+    }
+    return killed;
+  }
+
+  /** mongod's ClientCursorMonitor: every minute, idle cursors older than cursorTimeoutMillis die. */
+  private scheduleTimeoutSweep(): void {
+    this.timer = this.clock.setTimer(60_000, () => {
+      const deadline = this.clock.now() - this.cursorTimeoutMillis();
+      for (const [key, cursor] of this.cursors) {
+        if (!cursor.noTimeout && cursor.lastUsed <= deadline) {
+          this.cursors.delete(key);
+          this.totalTimedOut += 1;
+        }
+      }
+      this.scheduleTimeoutSweep();
+    });
+  }
+
+  stop(): void {
+    if (this.timer !== undefined) this.clock.clearTimer(this.timer);
+    this.cursors.clear();
+  }
+
+  private newId(): Long {
+    for (;;) {
+      // A random positive 63-bit id, as mongod's are random and never 0.
+      const id = Long.fromBytesLE([...randomBytes(8)]).and(Long.MAX_VALUE);
+      if (!id.isZero() && !this.cursors.has(id.toString())) return id;
+    }
+  }
+}

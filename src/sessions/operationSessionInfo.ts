@@ -1,0 +1,82 @@
+import type { Document } from 'bson';
+import { numberValue, typeName } from '../commands/args.js';
+import type { CommandSpec } from '../commands/types.js';
+import { ErrorCodes, MongoError } from '../errors.js';
+import type { ConnectionState } from '../net/connectionState.js';
+import type { ServerContext } from '../serverContext.js';
+import { isChildSession, parseLsidFromClient, type LogicalSessionId } from './logicalSessionId.js';
+import { makeLogicalSessionId, resolveOwner } from './owner.js';
+
+const CONTEXT = 'OperationSessionInfo';
+
+function present(value: unknown): boolean {
+  return value !== undefined && value !== null;
+}
+
+function checkType(field: string, value: unknown, expected: 'long' | 'bool'): void {
+  const ok = expected === 'bool' ? typeof value === 'boolean' : numberValue(value) !== undefined;
+  if (!ok) {
+    throw new MongoError(
+      ErrorCodes.TypeMismatch,
+      `BSON field '${CONTEXT}.${field}' is the wrong type '${typeName(value)}', expected type '${expected}'`,
+    );
+  }
+}
+
+/**
+ * The session fields of any command, handled once for all of them (mongod's
+ * initializeOperationSessionInfo, sessions-semantics.md §3.1): parse and validate the lsid, resolve
+ * its owner, vivify the session (which may fail with 261), and refuse the transaction fields a
+ * standalone cannot honour. Returns the session the command runs in, if any.
+ */
+export function initializeOperationSessionInfo(
+  server: ServerContext,
+  connection: ConnectionState,
+  spec: CommandSpec,
+  body: Document,
+): LogicalSessionId | undefined {
+  const { lsid: rawLsid, txnNumber, autocommit, startTransaction } = body;
+  const hasLsid = present(rawLsid);
+  const hasTxnNumber = present(txnNumber);
+  if (hasTxnNumber) checkType('txnNumber', txnNumber, 'long');
+  if (present(autocommit)) checkType('autocommit', autocommit, 'bool');
+  if (present(startTransaction)) checkType('startTransaction', startTransaction, 'bool');
+  if (!hasLsid && !hasTxnNumber && !present(autocommit) && !present(startTransaction)) return undefined;
+  const fromClient = hasLsid ? parseLsidFromClient(rawLsid, `${CONTEXT}.lsid`) : undefined;
+
+  if (spec.requiresAuth === false) {
+    if (present(autocommit)) {
+      throw new MongoError(ErrorCodes.OperationNotSupportedInTransaction, 'This command is not supported in transactions');
+    }
+    if (hasTxnNumber) throw new MongoError(50889, 'It is illegal to provide a txnNumber for this command');
+  }
+
+  let lsid: LogicalSessionId | undefined;
+  if (fromClient !== undefined) {
+    const owner = resolveOwner(connection);
+    lsid = makeLogicalSessionId(fromClient, owner, false);
+    // The kill commands validate an attached lsid but do not run in it (attachLogicalSessionsToOpCtx).
+    if (spec.attachesSession === false) return undefined;
+    if (isChildSession(lsid)) {
+      throw new MongoError(ErrorCodes.InvalidOptions, 'Internal sessions are only allowed for internal clients');
+    }
+    server.sessions.vivify(lsid, owner.user);
+  }
+
+  if (hasTxnNumber) {
+    if (lsid === undefined) {
+      throw new MongoError(ErrorCodes.InvalidOptions, 'Transaction number requires a session ID to also be specified');
+    }
+    throw new MongoError(
+      ErrorCodes.IllegalOperation,
+      'Transaction numbers are only allowed on a replica set member or mongos',
+    );
+  }
+  if (present(autocommit)) {
+    throw new MongoError(ErrorCodes.InvalidOptions, "'autocommit' field requires a transaction number to also be specified");
+  }
+  if (present(startTransaction)) {
+    throw new MongoError(ErrorCodes.InvalidOptions, "'startTransaction' field requires 'autocommit' field to also be specified");
+  }
+  return lsid;
+}

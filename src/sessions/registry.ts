@@ -1,0 +1,319 @@
+import { Int32, type Document } from 'bson';
+import type { Clock, TimerHandle } from '../clock.js';
+import { ErrorCodes, MongoError } from '../errors.js';
+import { lsidDocument, lsidKey, lsidText, type LogicalSessionId } from './logicalSessionId.js';
+import { TimerWheel, type WheelEntry } from './timerWheel.js';
+
+/** One logical session, as the server holds it. Both observable views are derived from these. */
+export class SessionRecord {
+  /** In the local cache: used since the last refresh ($listLocalSessions, maxSessions). */
+  inCache = true;
+  /** In config.system.sessions: the refresh time written there, if written. */
+  persistedLastUse: number | undefined;
+  /** endSessions was called: removed at the next refresh. */
+  ending = false;
+  /** The expiry entry: due at lastUse + localLogicalSessionTimeoutMinutes. */
+  readonly expiry: WheelEntry<SessionRecord>;
+
+  constructor(
+    readonly key: string,
+    readonly lsid: LogicalSessionId,
+    /** "user@db" of the owner when auth is on. */
+    readonly user: string | undefined,
+    /** Last time a command used the session (ms). */
+    public lastUse: number,
+    wheel: TimerWheel<SessionRecord>,
+    due: number,
+  ) {
+    this.expiry = wheel.insert(this, due);
+  }
+}
+
+/** Things a session owns that die with it (cursors today, a transaction later). */
+export interface SessionResources {
+  /** Kills what the sessions matching `matches` own; returns how many cursors died. */
+  killSessionResources(matches: (lsid: LogicalSessionId) => boolean): number;
+}
+
+export interface SessionRegistryOptions {
+  clock: Clock;
+  timeoutMinutes: number;
+  refreshMillis: number;
+  maxSessions: number;
+  /** disableLogicalSessionCacheRefresh: no periodic refresh. */
+  refreshDisabled: boolean;
+  /** How often the expiry sweeper runs (the precision of expiry). */
+  sweepMillis?: number;
+  /** Most sessions expired in one go before yielding to the event loop. */
+  sweepBatch?: number;
+}
+
+/** serverStatus().logicalSessionRecordCache counters (logical_session_cache_stats.idl). */
+interface CacheStats {
+  sessionsCollectionJobCount: number;
+  lastSessionsCollectionJobDurationMillis: number;
+  lastSessionsCollectionJobTimestamp: Date;
+  lastSessionsCollectionJobEntriesRefreshed: number;
+  lastSessionsCollectionJobEntriesEnded: number;
+  lastSessionsCollectionJobCursorsClosed: number;
+  transactionReaperJobCount: number;
+  lastTransactionReaperJobDurationMillis: number;
+  lastTransactionReaperJobTimestamp: Date;
+  lastTransactionReaperJobEntriesCleanedUp: number;
+}
+
+/**
+ * The session registry: every live session keyed by its full lsid {id, uid}. mongod users see
+ * two views of it (sessions-semantics.md §1.3-1.4): the local cache (sessions used since the
+ * last refresh) and config.system.sessions (records as of the last refresh). Expiry is precise:
+ * a timer wheel drops a session (from both views, with its cursors) within one sweep of
+ * lastUse + timeout, touching only sessions that are due.
+ */
+export class SessionRegistry {
+  private readonly records = new Map<string, SessionRecord>();
+  /** The local cache, as a set so a refresh walks only the sessions used since the last one. */
+  private cache = new Set<SessionRecord>();
+  private readonly ending = new Set<SessionRecord>();
+  private readonly wheel: TimerWheel<SessionRecord>;
+  private readonly clock: Clock;
+  private readonly timeoutMs: number;
+  private readonly maxSessions: number;
+  private readonly sweepBatch: number;
+  private readonly timers: TimerHandle[] = [];
+  private sweepTimer: TimerHandle | undefined;
+  private sweepPending = false;
+  private stopped = false;
+  private resources: SessionResources | undefined;
+  /** config.system.sessions is created lazily, at the first refresh (sessions_collection_standalone.cpp). */
+  collectionExists = false;
+  readonly stats: CacheStats;
+
+  constructor(private readonly options: SessionRegistryOptions) {
+    this.clock = options.clock;
+    this.timeoutMs = options.timeoutMinutes * 60_000;
+    this.maxSessions = options.maxSessions;
+    this.sweepBatch = options.sweepBatch ?? 20_000;
+    const sweepMillis = options.sweepMillis ?? 500;
+    const now = this.clock.now();
+    this.wheel = new TimerWheel<SessionRecord>(sweepMillis, this.timeoutMs, now);
+    this.stats = {
+      sessionsCollectionJobCount: 0,
+      lastSessionsCollectionJobDurationMillis: 0,
+      lastSessionsCollectionJobTimestamp: new Date(now),
+      lastSessionsCollectionJobEntriesRefreshed: 0,
+      lastSessionsCollectionJobEntriesEnded: 0,
+      lastSessionsCollectionJobCursorsClosed: 0,
+      transactionReaperJobCount: 0,
+      lastTransactionReaperJobDurationMillis: 0,
+      lastTransactionReaperJobTimestamp: new Date(now),
+      lastTransactionReaperJobEntriesCleanedUp: 0,
+    };
+    this.scheduleSweep(sweepMillis);
+    if (!options.refreshDisabled) this.scheduleRefresh();
+  }
+
+  /** Cursors (and later transactions) register here so they die with their session. */
+  setResources(resources: SessionResources): void {
+    this.resources = resources;
+  }
+
+  get size(): number {
+    return this.records.size;
+  }
+
+  get cacheSize(): number {
+    return this.cache.size;
+  }
+
+  get(lsid: LogicalSessionId): SessionRecord | undefined {
+    return this.records.get(lsidKey(lsid.id, lsid.uid));
+  }
+
+  /**
+   * mongod's vivify: a known session is touched (lastUse = now, back into the cache); an unknown
+   * one is created. Adding to a full cache fails with TooManyLogicalSessions (261).
+   */
+  vivify(lsid: LogicalSessionId, user: string | undefined): SessionRecord {
+    const key = lsidKey(lsid.id, lsid.uid);
+    const now = this.clock.now();
+    let record = this.records.get(key);
+    if (record !== undefined) {
+      if (!record.inCache) {
+        this.admitToCache(lsid);
+        record.inCache = true;
+        this.cache.add(record);
+      }
+      record.lastUse = now;
+      this.wheel.move(record.expiry, now + this.timeoutMs);
+      return record;
+    }
+    this.admitToCache(lsid);
+    record = new SessionRecord(key, { id: lsid.id, uid: lsid.uid }, user, now, this.wheel, now + this.timeoutMs);
+    this.records.set(key, record);
+    this.cache.add(record);
+    return record;
+  }
+
+  private admitToCache(lsid: LogicalSessionId): void {
+    if (this.cache.size >= this.maxSessions) {
+      throw new MongoError(
+        ErrorCodes.TooManyLogicalSessions,
+        `Unable to add session ID ${lsidText(lsid)} into the cache because the number of active sessions is too high`,
+      );
+    }
+  }
+
+  /** endSessions: marks sessions to be removed at the next refresh (unknown ids are fine). */
+  end(lsids: readonly LogicalSessionId[]): void {
+    for (const lsid of lsids) {
+      const record = this.get(lsid);
+      if (record === undefined || record.ending) continue;
+      record.ending = true;
+      this.ending.add(record);
+    }
+  }
+
+  /** $listLocalSessions: records in the local cache. */
+  *localSessions(): Iterable<SessionRecord> {
+    yield* this.cache;
+  }
+
+  /** config.system.sessions: one document per persisted record, as mongod stores them. */
+  *collectionDocuments(): Iterable<Document> {
+    for (const record of this.records.values()) {
+      if (record.persistedLastUse === undefined) continue;
+      const doc: Document = { _id: lsidDocument(record.lsid), lastUse: new Date(record.persistedLastUse) };
+      if (record.user !== undefined) doc.user = { name: record.user };
+      yield doc;
+    }
+  }
+
+  /**
+   * The refresh job (logical_session_cache_impl.cpp _refresh): create the collection if needed,
+   * write every cached session (lastUse = now), empty the cache, then delete ended sessions and
+   * kill their cursors.
+   */
+  refresh(): void {
+    const started = this.clock.now();
+    this.collectionExists = true;
+    const swapped = this.cache;
+    this.cache = new Set();
+    let refreshed = 0;
+    for (const record of swapped) {
+      record.inCache = false;
+      if (record.ending) continue;
+      record.persistedLastUse = started;
+      refreshed += 1;
+    }
+    const ended = [...this.ending];
+    this.ending.clear();
+    const endedKeys = new Set<string>();
+    for (const record of ended) {
+      endedKeys.add(record.key);
+      this.drop(record);
+    }
+    const cursorsClosed =
+      endedKeys.size === 0
+        ? 0
+        : (this.resources?.killSessionResources((lsid) => endedKeys.has(lsidKey(lsid.id, lsid.uid))) ?? 0);
+    const finished = this.clock.now();
+    Object.assign(this.stats, {
+      sessionsCollectionJobCount: this.stats.sessionsCollectionJobCount + 1,
+      lastSessionsCollectionJobDurationMillis: finished - started,
+      lastSessionsCollectionJobTimestamp: new Date(started),
+      lastSessionsCollectionJobEntriesRefreshed: refreshed,
+      lastSessionsCollectionJobEntriesEnded: ended.length,
+      lastSessionsCollectionJobCursorsClosed: cursorsClosed,
+    });
+  }
+
+  /** The transaction reaper: a standalone keeps no transaction records, so it only counts its runs. */
+  reap(): void {
+    const now = this.clock.now();
+    Object.assign(this.stats, {
+      transactionReaperJobCount: this.stats.transactionReaperJobCount + 1,
+      lastTransactionReaperJobDurationMillis: 0,
+      lastTransactionReaperJobTimestamp: new Date(now),
+      lastTransactionReaperJobEntriesCleanedUp: 0,
+    });
+  }
+
+  /** Removes a session from the registry and both views (not its cursors: callers decide). */
+  private drop(record: SessionRecord): void {
+    this.records.delete(record.key);
+    this.cache.delete(record);
+    this.ending.delete(record);
+    this.wheel.remove(record.expiry);
+  }
+
+  /**
+   * Expires due sessions, at most sweepBatch at a time; when more are due, the rest follow on
+   * the next turn of the event loop, so a million sessions falling due never block it for long.
+   */
+  sweep(): number {
+    const expired = this.wheel.advance(this.clock.now(), this.sweepBatch);
+    if (expired.length === 0) return 0;
+    const keys = new Set<string>();
+    for (const entry of expired) {
+      keys.add(entry.value.key);
+      // The wheel already unlinked the entry; drop the rest of the record.
+      this.records.delete(entry.value.key);
+      this.cache.delete(entry.value);
+      this.ending.delete(entry.value);
+    }
+    this.resources?.killSessionResources((lsid) => keys.has(lsidKey(lsid.id, lsid.uid)));
+    if (expired.length === this.sweepBatch && !this.sweepPending && !this.stopped) {
+      this.sweepPending = true;
+      setImmediate(() => {
+        this.sweepPending = false;
+        if (!this.stopped) this.sweep();
+      });
+    }
+    return expired.length;
+  }
+
+  private scheduleSweep(ms: number): void {
+    this.sweepTimer = this.clock.setTimer(ms, () => {
+      if (this.stopped) return;
+      this.sweep();
+      this.scheduleSweep(ms);
+    });
+  }
+
+  private scheduleRefresh(): void {
+    const handle = this.clock.setTimer(this.options.refreshMillis, () => {
+      if (this.stopped) return;
+      this.refresh();
+      this.reap();
+      this.timers.splice(this.timers.indexOf(handle), 1);
+      this.scheduleRefresh();
+    });
+    this.timers.push(handle);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.sweepTimer !== undefined) this.clock.clearTimer(this.sweepTimer);
+    for (const t of this.timers) this.clock.clearTimer(t);
+    this.timers.length = 0;
+  }
+
+  /** serverStatus().logicalSessionRecordCache. */
+  statusSection(): Document {
+    const s = this.stats;
+    return {
+      activeSessionsCount: new Int32(this.cache.size),
+      sessionsCollectionJobCount: new Int32(s.sessionsCollectionJobCount),
+      lastSessionsCollectionJobDurationMillis: new Int32(s.lastSessionsCollectionJobDurationMillis),
+      lastSessionsCollectionJobTimestamp: s.lastSessionsCollectionJobTimestamp,
+      lastSessionsCollectionJobEntriesRefreshed: new Int32(s.lastSessionsCollectionJobEntriesRefreshed),
+      lastSessionsCollectionJobEntriesEnded: new Int32(s.lastSessionsCollectionJobEntriesEnded),
+      lastSessionsCollectionJobCursorsClosed: new Int32(s.lastSessionsCollectionJobCursorsClosed),
+      transactionReaperJobCount: new Int32(s.transactionReaperJobCount),
+      lastTransactionReaperJobDurationMillis: new Int32(s.lastTransactionReaperJobDurationMillis),
+      lastTransactionReaperJobTimestamp: s.lastTransactionReaperJobTimestamp,
+      lastTransactionReaperJobEntriesCleanedUp: new Int32(s.lastTransactionReaperJobEntriesCleanedUp),
+      sessionCatalogSize: new Int32(0),
+    };
+  }
+}
