@@ -27,6 +27,8 @@ export const ErrorCodes = {
   UnknownFeatureCompatibilityVersion: 258,
   TooManyLogicalSessions: 261,
   OperationNotSupportedInTransaction: 263,
+  APIVersionError: 322,
+  APIStrictError: 323,
   UnsupportedOpQueryCommand: 352,
   Interrupted: 11601,
 } as const;

@@ -35,9 +35,11 @@ export interface LogEntry {
 /** mongod's RamLog: the last lines kept in memory for getLog (1024 in mongod). */
 export class RamLog {
   private readonly lines: string[] = [];
+  private written = 0;
   constructor(private readonly capacity = 1024) {}
 
   write(line: string): void {
+    this.written += 1;
     if (this.lines.length === this.capacity) this.lines.shift();
     this.lines.push(line.endsWith('\n') ? line.slice(0, -1) : line);
   }
@@ -47,7 +49,7 @@ export class RamLog {
   }
 
   get totalLinesWritten(): number {
-    return this.lines.length;
+    return this.written;
   }
 }
 
@@ -98,9 +100,9 @@ export class Log {
 
   /** A warning shown to every mongosh user at startup (getLog 'startupWarnings'). */
   startupWarning(entry: LogEntry): void {
-    const before = this.global.all().length;
     this.warn(entry);
-    const line = this.global.all()[before] ?? this.global.all().at(-1);
+    // pino's multistream writes synchronously, so the global log's last line is this one.
+    const line = this.global.all().at(-1);
     if (line !== undefined) this.startupWarnings.write(line);
   }
 

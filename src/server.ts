@@ -94,6 +94,13 @@ export class PocketMongo {
       msg: 'MongoDB starting',
       attr: { pid: process.pid, port: options.port ?? DEFAULT_PORT, version: SERVER_VERSION, pocketmongo: PACKAGE_VERSION },
     });
+    log.startupWarning({
+      c: 'CONTROL',
+      id: 22120,
+      ctx: 'initandlisten',
+      msg: 'Access control is not enabled for the database. Read and write access to data and configuration is unrestricted',
+      attr: { tags: ['startupWarnings'] },
+    });
     if (params.bool('enableTestCommands')) {
       log.startupWarning({
         c: 'CONTROL',

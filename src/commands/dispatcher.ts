@@ -4,6 +4,7 @@ import type { ConnectionState } from '../net/connectionState.js';
 import type { ServerContext } from '../serverContext.js';
 import type { WireRequest } from '../wire/request.js';
 import { initializeOperationSessionInfo } from '../sessions/operationSessionInfo.js';
+import { typeName } from './args.js';
 import { isGenericArgument } from './genericArguments.js';
 import type { CommandContext, CommandSpec } from './types.js';
 
@@ -99,6 +100,30 @@ export async function dispatch(
   }
 }
 
+/** Stable API parameters (api_parameters.idl, APIParameters::fromClient). */
+function checkApiParameters(spec: CommandSpec, request: WireRequest): void {
+  const { apiVersion, apiStrict, apiDeprecationErrors } = request.body;
+  if (apiVersion === undefined) {
+    if (apiStrict !== undefined || apiDeprecationErrors !== undefined) {
+      throw new MongoError(4886600, 'Provided apiStrict and/or apiDeprecationErrors without passing apiVersion');
+    }
+    return;
+  }
+  if (typeof apiVersion !== 'string') {
+    throw new MongoError(
+      ErrorCodes.TypeMismatch,
+      `BSON field 'apiVersion' is the wrong type '${typeName(apiVersion)}', expected type 'string'`,
+    );
+  }
+  if (apiVersion !== '1') throw new MongoError(ErrorCodes.APIVersionError, 'API version must be "1"');
+  if (apiStrict === true && !spec.apiVersion1) {
+    throw new MongoError(
+      ErrorCodes.APIStrictError,
+      `Provided apiStrict:true, but the command ${spec.name} is not in API Version 1. Information on supported commands and migrations in API Version 1 can be found at https://dochub.mongodb.org/core/manual-versioned-api.`,
+    );
+  }
+}
+
 function resolve(server: ServerContext, request: WireRequest): CommandSpec {
   if (request.protocol === 'OP_QUERY') {
     if (!OP_QUERY_COMMANDS.has(request.commandName) || request.queryCollection !== '$cmd') {
@@ -122,6 +147,7 @@ function resolve(server: ServerContext, request: WireRequest): CommandSpec {
   if (spec.adminOnly && db !== 'admin') {
     throw new MongoError(ErrorCodes.Unauthorized, `${spec.name} may only be run against the admin database.`);
   }
+  checkApiParameters(spec, request);
   if (spec.strict) {
     for (const field of Object.keys(request.body)) {
       if (field === request.commandName || isGenericArgument(field) || spec.fields?.includes(field)) continue;

@@ -46,7 +46,7 @@ export const COMMAND_TABLE: readonly CommandSpec[] = [
   { name: 'shutdown', run: shutdown, adminOnly: true, help: 'shutdown the database.  must be ran against admin db and either (1) ran from localhost or (2) authenticated. If this is a primary in a replica set and there is no member within 10 seconds of its optime, it will not shutdown without force : true.  You can also specify timeoutSecs : N to wait N seconds for other members to catch up.' },
 
   // Logical sessions (sessions-semantics.md §2).
-  { name: 'startSession', run: startSession, apiVersion1: true, help: 'start a logical session' },
+  { name: 'startSession', run: startSession, help: 'start a logical session' },
   { name: 'refreshSessions', run: refreshSessions, strict: true, apiVersion1: true, help: 'renew a set of logical sessions' },
   {
     name: 'endSessions',
@@ -57,13 +57,12 @@ export const COMMAND_TABLE: readonly CommandSpec[] = [
     supportsWriteConcern: true,
     help: 'end a set of logical sessions',
   },
-  { name: 'killSessions', run: killSessions, attachesSession: false, apiVersion1: true, help: 'kill a logical session and its operations' },
-  { name: 'killAllSessions', run: killAllSessions, attachesSession: false, apiVersion1: true, help: 'kill all logical sessions, for a user, and their operations' },
+  { name: 'killSessions', run: killSessions, attachesSession: false, help: 'kill a logical session and its operations' },
+  { name: 'killAllSessions', run: killAllSessions, attachesSession: false, help: 'kill all logical sessions, for a user, and their operations' },
   {
     name: 'killAllSessionsByPattern',
     run: killAllSessionsByPattern,
     attachesSession: false,
-    apiVersion1: true,
     help: 'kill logical sessions by pattern',
   },
   { name: 'refreshLogicalSessionCacheNow', run: refreshLogicalSessionCacheNow, testOnly: true, help: 'force the logical session cache to refresh' },
