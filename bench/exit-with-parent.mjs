@@ -2,10 +2,13 @@
 /**
  * Preloaded (`node --import ./bench/exit-with-parent.mjs bin/pocketmongo.js ...`) into the
  * pocketmongo server the benchmark spawns, so that the server goes away with the runner even if
- * the runner is killed outright: the runner holds our stdin pipe, and when it closes we send
- * ourselves SIGTERM (pocketmongo's own graceful shutdown). Idle otherwise: no cost per request.
+ * the runner is killed outright: the runner holds our stdin pipe; when it closes, we go too.
+ * Idle otherwise: no cost per request. (While the runner lives it stops servers with SIGTERM.)
+ *
+ * SIGKILL rather than a graceful SIGTERM: with the runner gone, stdout is a broken pipe, and a
+ * final synchronous log flush (pino → sonic-boom 4.2.1 flushSync) retries EPIPE forever.
  */
-const terminate = () => process.kill(process.pid, 'SIGTERM');
-process.stdin.on('end', terminate);
-process.stdin.on('error', terminate);
+const die = () => process.kill(process.pid, 'SIGKILL');
+process.stdin.on('end', die);
+process.stdin.on('error', die);
 process.stdin.resume();

@@ -11,7 +11,7 @@
  * clients in this one; everything is loopback. Output: a table, then one line of JSON.
  */
 import { existsSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BENCHMARKS } from './benchmarks/index.js';
@@ -22,7 +22,7 @@ import type { BenchOptions } from './lib/types.js';
 const USAGE = `usage: node --import tsx bench/run.ts [options]
 
   --duration <s>   measurement window per throughput figure (default 3; 1 with --quick)
-  --warmup <s>     uncounted warm-up before each window (default 1; 0.5 with --quick)
+  --warmup <s>     uncounted warm-up of each server before it is measured (default 2; 0.5 with --quick)
   --quick          short windows and fewer start-up repetitions
   --only <names>   comma-separated benchmark names or dotted prefixes (e.g. start.cli,ping.raw)
   --list           list the benchmark names and exit
@@ -45,10 +45,10 @@ function selected(name: string, filters: readonly string[]): boolean {
   return filters.length === 0 || filters.some((f) => name === f || name.startsWith(`${f}.`));
 }
 
-async function main(): Promise<number> {
-  let args;
+function parseCommandLine(argv: string[]) {
   try {
-    args = parseArgs({
+    return parseArgs({
+      args: argv,
       options: {
         duration: { type: 'string' },
         warmup: { type: 'string' },
@@ -61,8 +61,12 @@ async function main(): Promise<number> {
       allowPositionals: false,
     }).values;
   } catch (err) {
-    fail((err as Error).message);
+    return fail((err as Error).message);
   }
+}
+
+async function main(): Promise<number> {
+  const args = parseCommandLine(process.argv.slice(2));
   if (args.help) {
     process.stdout.write(`${USAGE}\n`);
     return 0;
@@ -75,7 +79,7 @@ async function main(): Promise<number> {
   const options: BenchOptions = {
     quick,
     durationMs: seconds('duration', args.duration, quick ? 1 : 3, 0.1, 600) * 1000,
-    warmupMs: seconds('warmup', args.warmup, quick ? 0.5 : 1, 0, 60) * 1000,
+    warmupMs: seconds('warmup', args.warmup, quick ? 0.5 : 2, 0, 60) * 1000,
   };
   const filters = (args.only ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter((s) => s.length > 0);
   const chosen = BENCHMARKS.filter((b) => selected(b.name, filters));
@@ -85,9 +89,12 @@ async function main(): Promise<number> {
   installCleanup();
   const cpuList = cpus();
   const cpuModel = cpuList[0]?.model.trim() ?? 'unknown';
+  const load = loadavg()[0]!;
+  const busy = load > cpuList.length * 0.5 ? ' — the machine is busy, figures will be noisy' : '';
   process.stdout.write(
     `pocketmongo bench — node ${process.version}, ${process.platform}-${process.arch}, ${cpuList.length} CPUs (${cpuModel})\n` +
-      `windows: ${options.warmupMs / 1000} s warm-up + ${options.durationMs / 1000} s measured; ` +
+      `load average ${load.toFixed(2)} at start${busy}\n` +
+      `per server: ${options.warmupMs / 1000} s warm-up, then ${options.durationMs / 1000} s measured (two halves, ABBA); ` +
       `baseline: bare node:net server answering canned {ok: 1}; ratio = pocketmongo / baseline\n\n`,
   );
 
@@ -113,6 +120,7 @@ async function main(): Promise<number> {
     platform: `${process.platform}-${process.arch}`,
     cpus: cpuList.length,
     cpuModel,
+    loadAverage: Math.round(load * 100) / 100,
     durationS: options.durationMs / 1000,
     warmupS: options.warmupMs / 1000,
     quick,

@@ -4,15 +4,6 @@ import pino, { type Logger as PinoLogger } from 'pino';
 /** mongod's log components (the `c` field). */
 export type LogComponent = 'NETWORK' | 'COMMAND' | 'CONTROL' | 'ACCESS' | 'QUERY' | 'STORAGE' | 'WRITE';
 
-const SEVERITY: Readonly<Record<string, string>> = {
-  trace: 'D2',
-  debug: 'D1',
-  info: 'I',
-  warn: 'W',
-  error: 'E',
-  fatal: 'F',
-};
-
 export interface LogOptions {
   /** A file to write to; otherwise stdout when `toStdout`, else nothing. */
   logpath?: string;
@@ -59,7 +50,6 @@ export class RamLog {
  */
 export class Log {
   private readonly pino: PinoLogger;
-  private readonly flushable: { flushSync?: () => void; end?: () => void } | undefined;
   /** Every line, for getLog 'global'. */
   readonly global = new RamLog();
   /** Warnings logged at startup, for getLog 'startupWarnings'. */
@@ -76,13 +66,9 @@ export class Log {
       if (!options.logappend && existsSync(options.logpath)) {
         renameSync(options.logpath, `${options.logpath}.${new Date().toISOString().replace(/:/g, '-')}`);
       }
-      const file = pino.destination({ dest: options.logpath, append: true, sync: false, mkdir: true });
-      destination = file;
-      this.flushable = file;
+      destination = quietOnError(pino.destination({ dest: options.logpath, append: true, sync: true, mkdir: true }));
     } else if (options.toStdout) {
-      const out = pino.destination({ dest: 1, sync: false });
-      destination = out;
-      this.flushable = out;
+      destination = quietOnError(pino.destination({ dest: 1, sync: true }));
     }
     const streams: pino.StreamEntry[] = [{ level: 'debug', stream: this.global }];
     if (destination !== undefined) streams.push({ level: 'debug', stream: destination });
@@ -90,9 +76,12 @@ export class Log {
       {
         level: 'info',
         base: undefined,
-        messageKey: 'msg',
-        timestamp: () => `,"t":{"$date":"${new Date().toISOString()}"}`,
-        formatters: { level: (label) => ({ s: SEVERITY[label] ?? 'I' }) },
+        // mongod's field order is t, s, c, id, ctx, msg, attr. pino writes its level first, so the
+        // level renders as nothing (pino then opens the line with a bare "{"), the timestamp
+        // follows without pino's usual leading comma, and severity and message travel inside the
+        // logged object (see fields()).
+        formatters: { level: () => ({}) },
+        timestamp: () => `"t":{"$date":"${new Date().toISOString().replace('Z', '+00:00')}"}`,
       },
       pino.multistream(streams),
     );
@@ -111,19 +100,19 @@ export class Log {
   }
 
   info(entry: LogEntry): void {
-    this.pino.info(fields(entry), entry.msg);
+    this.pino.info(fields('I', entry));
   }
 
   warn(entry: LogEntry): void {
-    this.pino.warn(fields(entry), entry.msg);
+    this.pino.warn(fields('W', entry));
   }
 
   error(entry: LogEntry): void {
-    this.pino.error(fields(entry), entry.msg);
+    this.pino.error(fields('E', entry));
   }
 
   debug(entry: LogEntry): void {
-    this.pino.debug(fields(entry), entry.msg);
+    this.pino.debug(fields('D1', entry));
   }
 
   /** Lines that --quiet suppresses (connection accepted/ended and similar chatter). */
@@ -131,17 +120,20 @@ export class Log {
     if (!this.quiet) this.info(entry);
   }
 
-  flush(): void {
-    try {
-      this.flushable?.flushSync?.();
-    } catch {
-      // A destination not yet open has nothing to flush.
-    }
-  }
 }
 
-function fields(entry: LogEntry): Record<string, unknown> {
-  return entry.attr === undefined
-    ? { c: entry.c, id: entry.id, ctx: entry.ctx }
-    : { c: entry.c, id: entry.id, ctx: entry.ctx, attr: entry.attr };
+/**
+ * Log writes are synchronous (log lines are rare: connections, slow operations, errors), so a
+ * line is on disk before the process exits and nothing needs flushing. A closed stdout (a reader
+ * that went away) must not take the server down: such errors are dropped.
+ */
+function quietOnError<T extends pino.DestinationStream & { on(event: 'error', fn: () => void): unknown }>(stream: T): T {
+  stream.on('error', () => undefined);
+  return stream;
+}
+
+function fields(severity: string, entry: LogEntry): Record<string, unknown> {
+  const line: Record<string, unknown> = { s: severity, c: entry.c, id: entry.id, ctx: entry.ctx, msg: entry.msg };
+  if (entry.attr !== undefined) line.attr = entry.attr;
+  return line;
 }

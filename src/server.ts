@@ -114,7 +114,6 @@ export class PocketMongo {
       await listener.start();
     } catch (err) {
       await listener.stop();
-      log.flush();
       throw err;
     }
     context.listen = { port: listener.port, bindIps, maxConns, ipv6: options.ipv6 ?? false };
@@ -154,7 +153,6 @@ export class PocketMongo {
       context.stopJobs();
       await this.listener.stop();
       context.log.info({ c: 'CONTROL', id: 20565, ctx: 'SignalHandler', msg: 'Now exiting' });
-      context.log.flush();
       this.resolveClosed();
     })();
     return this.stopping;

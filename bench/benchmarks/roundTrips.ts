@@ -1,12 +1,16 @@
 /**
  * Round trips per second for one command, through the driver and through raw sockets, over one
- * and over many connections; each against the baseline and against pocketmongo, each server a
- * fresh process, so the ratio compares like with like.
+ * and over many connections; each against the baseline and against pocketmongo (fresh server
+ * processes per benchmark, the same client code), so the ratio compares like with like.
  */
 import type { Document } from 'bson';
 import { type ClientKind, runRoundTrips } from '../lib/clients.js';
-import { startServer, type ServerKind } from '../lib/processes.js';
+import type { Throughput, Timing } from '../lib/measure.js';
+import { type ServerKind, type ServerProcess, startServer } from '../lib/processes.js';
 import type { Benchmark, BenchOptions } from '../lib/types.js';
+
+/** Uncounted start of each measured half: the client's connections open and get going. */
+const RAMP_MS = 250;
 
 export interface RoundTripSpec {
   /** Name prefix: benchmarks are `<name>.<client>.c<connections>`. */
@@ -29,37 +33,59 @@ export function roundTripBenchmarks(spec: RoundTripSpec): Benchmark[] {
         name: `${spec.name}.${client}.c${connections}`,
         title: `${spec.label}, ${client}, ${connections} conn${connections === 1 ? '' : 's'}`,
         async run(options: BenchOptions, progress) {
-          const result: Partial<Record<ServerKind, number>> = {};
-          for (const kind of ['baseline', 'pocketmongo'] as const) {
-            progress(kind);
-            result[kind] = await opsPerSecond(kind, client, connections, spec.command, db, options);
+          // Both servers up for the whole benchmark. Each is first driven for the warm-up time,
+          // uncounted (JIT in the server and in this client process, pools filled); then the
+          // window is measured in two halves in ABBA order, so load that drifts during the run
+          // weighs on both sides alike. Each half starts with a short uncounted ramp.
+          const servers = await startBoth();
+          try {
+            const roundTrips = (kind: ServerKind, timing: Timing) =>
+              runRoundTrips(client, { port: servers[kind].port, connections, command: spec.command, db, timing });
+            for (const kind of ['baseline', 'pocketmongo'] as const) {
+              progress(`${kind} warm-up`);
+              await roundTrips(kind, { warmupMs: 0, durationMs: options.warmupMs });
+            }
+            const totals: Record<ServerKind, Throughput[]> = { baseline: [], pocketmongo: [] };
+            const halves: Timing = { warmupMs: Math.min(RAMP_MS, options.warmupMs), durationMs: options.durationMs / 2 };
+            for (const kind of ['baseline', 'pocketmongo', 'pocketmongo', 'baseline'] as const) {
+              progress(kind);
+              totals[kind].push(await roundTrips(kind, halves));
+            }
+            const spread = Math.max(halfSpread(totals.baseline), halfSpread(totals.pocketmongo));
+            return {
+              value: combined(totals.pocketmongo),
+              baseline: combined(totals.baseline),
+              unit: 'ops/s',
+              better: 'higher',
+              note: `${connections} in flight; 2×${(halves.durationMs / 1000).toFixed(1)} s ABBA, halves within ${(spread * 100).toFixed(0)}%`,
+            };
+          } finally {
+            await Promise.all([servers.baseline.stop(), servers.pocketmongo.stop()]);
           }
-          return {
-            value: result.pocketmongo!,
-            baseline: result.baseline!,
-            unit: 'ops/s',
-            better: 'higher',
-            note: `${connections} in flight, ${(options.durationMs / 1000).toFixed(1)} s`,
-          };
         },
       }),
     ),
   );
 }
 
-async function opsPerSecond(
-  kind: ServerKind,
-  client: ClientKind,
-  connections: number,
-  command: Document,
-  db: string,
-  options: BenchOptions,
-): Promise<number> {
-  const server = await startServer(kind);
-  try {
-    const { opsPerSec } = await runRoundTrips(client, { port: server.port, connections, command, db, timing: options });
-    return opsPerSec;
-  } finally {
-    await server.stop();
+async function startBoth(): Promise<Record<ServerKind, ServerProcess>> {
+  const [baseline, pocketmongo] = await Promise.allSettled([startServer('baseline'), startServer('pocketmongo')]);
+  if (baseline.status === 'fulfilled' && pocketmongo.status === 'fulfilled') {
+    return { baseline: baseline.value, pocketmongo: pocketmongo.value };
   }
+  for (const r of [baseline, pocketmongo]) if (r.status === 'fulfilled') await r.value.stop();
+  throw (baseline.status === 'rejected' ? baseline.reason : (pocketmongo as PromiseRejectedResult).reason) as Error;
+}
+
+/** Total round trips over total measured time. */
+function combined(runs: readonly Throughput[]): number {
+  const ops = runs.reduce((sum, r) => sum + r.ops, 0);
+  const seconds = runs.reduce((sum, r) => sum + r.seconds, 0);
+  return ops / seconds;
+}
+
+/** How far apart the two halves of one side were, relative to their mean: a noise indicator. */
+function halfSpread(runs: readonly Throughput[]): number {
+  const [a, b] = runs.map((r) => r.opsPerSec);
+  return a === undefined || b === undefined || a + b === 0 ? 0 : Math.abs(a - b) / ((a + b) / 2);
 }

@@ -140,19 +140,15 @@ export function startServer(kind: ServerKind, extraArgs: readonly string[] = [])
   });
 }
 
-/** The port from mongod's `{"id":23016,"msg":"Waiting for connections","attr":{"port":N}}` line. */
+/**
+ * The port from mongod's `{"id":23016,"msg":"Waiting for connections","attr":{"port":N}}` line.
+ * Read with patterns rather than JSON.parse, so a cosmetic change to the log line cannot break it.
+ */
 function readyPort(line: string): number | undefined {
-  if (!line.includes('23016')) return undefined;
-  try {
-    const entry: unknown = JSON.parse(line);
-    if (typeof entry !== 'object' || entry === null) return undefined;
-    const { id, attr } = entry as { id?: unknown; attr?: unknown };
-    if (id !== 23016 || typeof attr !== 'object' || attr === null) return undefined;
-    const port = (attr as { port?: unknown }).port;
-    return typeof port === 'number' && port > 0 ? port : undefined;
-  } catch {
-    return undefined;
-  }
+  if (!/"id"\s*:\s*23016\b/.test(line)) return undefined;
+  const match = /"port"\s*:\s*(\d+)/.exec(line);
+  const port = match ? Number(match[1]) : 0;
+  return port > 0 && port <= 65535 ? port : undefined;
 }
 
 function rssOf(pid: number): number | undefined {

@@ -50,6 +50,8 @@ export interface Summary {
   platform: string;
   cpus: number;
   cpuModel: string;
+  /** One-minute load average when the run started: other work on the machine skews ratios. */
+  loadAverage: number;
   durationS: number;
   warmupS: number;
   quick: boolean;

@@ -6,10 +6,21 @@ import type { WireRequest } from '../wire/request.js';
 import { initializeOperationSessionInfo } from '../sessions/operationSessionInfo.js';
 import { typeName } from './args.js';
 import { isGenericArgument } from './genericArguments.js';
+import { redactForLog } from './redact.js';
 import type { CommandContext, CommandSpec } from './types.js';
 
-/** The commands a 7.0 server still takes over OP_QUERY: the handshake and SASL (mongod's list). */
-const OP_QUERY_COMMANDS = new Set(['hello', 'isMaster', 'ismaster', 'saslStart', 'saslContinue', 'getnonce']);
+/** The commands a 7.0 server still takes over OP_QUERY (check_allowed_op_query_cmd.cpp). */
+const OP_QUERY_COMMANDS = new Set([
+  'hello',
+  'isMaster',
+  'ismaster',
+  '_isSelf',
+  'authenticate',
+  'buildinfo',
+  'buildInfo',
+  'saslStart',
+  'saslContinue',
+]);
 
 export interface DispatchResult {
   reply: Document;
@@ -94,7 +105,7 @@ export async function dispatch(
         id: 51803,
         ctx: `conn${connection.id}`,
         msg: 'Slow query',
-        attr: { type: 'command', ns: `${request.db}.$cmd`, command: request.body, durationMillis: millis },
+        attr: { type: 'command', ns: `${request.db}.$cmd`, command: redactForLog(request.body), durationMillis: millis },
       });
     }
   }
@@ -126,7 +137,7 @@ function checkApiParameters(spec: CommandSpec, request: WireRequest): void {
 
 function resolve(server: ServerContext, request: WireRequest): CommandSpec {
   if (request.protocol === 'OP_QUERY') {
-    if (!OP_QUERY_COMMANDS.has(request.commandName) || request.queryCollection !== '$cmd') {
+    if (!OP_QUERY_COMMANDS.has(request.commandName)) {
       throw new MongoError(
         ErrorCodes.UnsupportedOpQueryCommand,
         `Unsupported OP_QUERY command: ${request.commandName}. The client driver may require an upgrade. ` +

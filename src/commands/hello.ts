@@ -3,6 +3,7 @@ import { ErrorCodes, MongoError } from '../errors.js';
 import { MAX_BSON_OBJECT_SIZE, MAX_MESSAGE_SIZE_BYTES } from '../wire/opcodes.js';
 import { negotiateCompressors } from '../wire/compression.js';
 import { numberValue, typeName } from './args.js';
+import { redactForLog } from './redact.js';
 import type { CommandContext } from './types.js';
 
 export const MIN_WIRE_VERSION = 0;
@@ -38,7 +39,7 @@ export async function hello(ctx: CommandContext): Promise<Document> {
       id: 51800,
       ctx: `conn${connection.id}`,
       msg: 'client metadata',
-      attr: { remote: connection.remote, client: `conn${connection.id}`, doc: body.client },
+      attr: { remote: connection.remote, client: `conn${connection.id}`, doc: redactForLog(body.client as Document) },
     });
   }
   connection.helloCount += 1;

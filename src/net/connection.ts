@@ -3,9 +3,9 @@ import type { Document } from 'bson';
 import { dispatch, errorReply } from '../commands/dispatcher.js';
 import { ErrorCodes, MongoError, ProtocolViolation } from '../errors.js';
 import type { ServerContext } from '../serverContext.js';
-import { Framer } from '../wire/framer.js';
+import { Framer, HttpOnNativePort } from '../wire/framer.js';
 import { nextRequestId } from '../wire/header.js';
-import { decodeRequest, encodeReply, type ReplyTarget, type WireRequest } from '../wire/request.js';
+import { decodeRequest, encodeReply, LEGACY_OP_REMOVED_CODE, type ReplyTarget, type WireRequest } from '../wire/request.js';
 import { ConnectionState } from './connectionState.js';
 
 /** Frames decoded but not yet served before we stop reading from the socket. */
@@ -42,16 +42,10 @@ export class Connection {
 
   private onData(chunk: Buffer): void {
     this.server.counters.physicalBytesIn += chunk.length;
-    let frames: Buffer[];
-    try {
-      frames = this.framer.push(chunk);
-    } catch (err) {
-      this.fail(err);
-      return;
-    }
-    if (frames.length === 0) return;
+    const frames = this.framer.push(chunk);
     for (const frame of frames) this.queue.push(frame);
-    if (this.queue.length >= MAX_QUEUED_FRAMES) this.socket.pause();
+    if (this.framer.violation !== undefined) this.socket.pause();
+    else if (this.queue.length >= MAX_QUEUED_FRAMES) this.socket.pause();
     if (!this.serving) void this.serve();
   }
 
@@ -62,6 +56,9 @@ export class Connection {
         await this.handle(this.queue.shift()!);
         if (this.socket.writableNeedDrain) await this.drained();
       }
+      // The frames before a broken one are answered; then the connection ends (mongod reads one
+      // message at a time, so it serves those before it sees the bad length).
+      if (this.framer.violation !== undefined && !this.closed) this.fail(this.framer.violation);
     } catch (err) {
       this.fail(err);
     } finally {
@@ -75,19 +72,24 @@ export class Connection {
     counters.numRequests += 1;
     counters.bytesIn += frame.length;
     const decoded = decodeRequest(frame);
-    if (!decoded.ok) {
-      if (decoded.error === undefined) {
+    switch (decoded.kind) {
+      case 'unsupported':
         this.server.log.warn({
           c: 'COMMAND',
           id: 21968,
           ctx: `conn${this.state.id}`,
           msg: 'Operation is not supported',
-          attr: { operation: decoded.unsupportedOpCode },
+          attr: { operation: decoded.opCode },
         });
-      } else if (!decoded.target.moreToCome) {
-        this.send(decoded.target, errorReply(decoded.error), false);
-      }
-      return;
+        return;
+      case 'error':
+        if (!decoded.target.moreToCome) this.send(decoded.target, errorReply(decoded.error), false);
+        return;
+      case 'legacyFailure':
+        this.send(decoded.target, { $err: decoded.errmsg, code: LEGACY_OP_REMOVED_CODE, ok: 0 }, false, true);
+        return;
+      case 'request':
+        break;
     }
     let request: WireRequest = decoded.request;
     for (;;) {
@@ -103,16 +105,18 @@ export class Connection {
       // Exhaust: answer the next request ourselves; each reply answers the previous reply's id.
       this.state.streaming = true;
       request = { ...request, requestId: replyId, body: exhaustNext };
+      // A stream with no wait (maxAwaitTimeMS 0) must still let every other connection run.
+      await new Promise<void>((resolve) => setImmediate(resolve));
       if (this.socket.writableNeedDrain) await this.drained();
     }
   }
 
   /** Encodes and writes a reply; returns its requestId. */
-  private send(target: ReplyTarget, doc: Document, moreToCome: boolean): number {
+  private send(target: ReplyTarget, doc: Document, moreToCome: boolean, queryFailure = false): number {
     const requestId = nextRequestId();
     let bytes: Buffer;
     try {
-      bytes = encodeReply(target, doc, { requestId, moreToCome });
+      bytes = encodeReply(target, doc, { requestId, moreToCome, queryFailure });
     } catch (err) {
       // A reply we cannot encode (e.g. larger than 16 MB) becomes an error reply, as in mongod.
       const error = new MongoError(ErrorCodes.InternalError, `Failed to encode reply: ${(err as Error).message}`);
@@ -137,7 +141,13 @@ export class Connection {
   }
 
   private maybeResume(): void {
-    if (!this.closed && this.queue.length < MAX_QUEUED_FRAMES && !this.socket.writableNeedDrain && this.socket.isPaused()) {
+    if (
+      !this.closed &&
+      this.framer.violation === undefined &&
+      this.queue.length < MAX_QUEUED_FRAMES &&
+      !this.socket.writableNeedDrain &&
+      this.socket.isPaused()
+    ) {
       this.socket.resume();
     }
   }
@@ -145,6 +155,7 @@ export class Connection {
   /** A protocol violation (or a bug) on this connection: log it and close this connection only. */
   private fail(err: unknown): void {
     const isViolation = err instanceof ProtocolViolation;
+    if (err instanceof HttpOnNativePort) this.socket.write(HttpOnNativePort.RESPONSE);
     this.server.log.warn({
       c: 'NETWORK',
       id: isViolation ? 22988 : 4879802,
@@ -152,7 +163,8 @@ export class Connection {
       msg: isViolation ? 'Error receiving request from client. Ending connection from remote' : 'Failed to handle request',
       attr: { error: (err as Error)?.message ?? String(err), remote: this.state.remote, connectionId: this.state.id },
     });
-    this.socket.destroy();
+    if (err instanceof HttpOnNativePort) this.socket.end();
+    else this.socket.destroy();
     this.close();
   }
 

@@ -47,12 +47,11 @@ export class TimerWheel<T> {
     return entry;
   }
 
-  /** Reschedules an entry (a session used again). */
+  /** Reschedules an entry (a session used again); an entry no longer in the wheel goes back in. */
   move(entry: WheelEntry<T>, due: number): void {
-    const slot = this.slotOf(due);
     entry.due = due;
-    if (slot === entry.slot) return;
-    this.unlink(entry);
+    if (entry.slot === this.slotOf(due)) return;
+    if (entry.slot >= 0) this.unlink(entry);
     this.link(entry);
   }
 

@@ -1,4 +1,15 @@
 import { ProtocolViolation } from '../errors.js';
+
+/** An HTTP request on the wire port: mongod answers it in plain text, then closes (asio_session). */
+export class HttpOnNativePort extends ProtocolViolation {
+  static readonly RESPONSE = Buffer.from(
+    'HTTP/1.0 200 OK\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: 85\r\n\r\n' +
+      'It looks like you are trying to access MongoDB over HTTP on the native driver port.\r\n',
+  );
+  constructor() {
+    super('Client sent an HTTP request over a native MongoDB connection');
+  }
+}
 import { HEADER_SIZE, MAX_MESSAGE_SIZE_BYTES } from './opcodes.js';
 
 /**
@@ -6,7 +17,7 @@ import { HEADER_SIZE, MAX_MESSAGE_SIZE_BYTES } from './opcodes.js';
  * Partial frames wait for more bytes (chunks are joined once, when the frame is complete, so a
  * 48 MB message arriving in 64 KB reads costs one copy); a chunk holding several frames yields
  * them all, in order. A length under the 16-byte header or over maxMessageSizeBytes is a protocol
- * violation: mongod closes the connection, and so does the caller on the thrown ProtocolViolation.
+ * violation: mongod closes the connection, and so does the caller once `violation` is set.
  */
 export class Framer {
   private chunks: Buffer[] = [];
@@ -16,8 +27,12 @@ export class Framer {
 
   constructor(private readonly maxMessageSize = MAX_MESSAGE_SIZE_BYTES) {}
 
-  /** Appends bytes and returns every frame now complete. */
+  /** Set once the stream is broken: the frames returned before it are whole, nothing after is read. */
+  violation: ProtocolViolation | undefined;
+
+  /** Appends bytes and returns every frame now complete (check `violation` afterwards). */
   push(chunk: Buffer): Buffer[] {
+    if (this.violation !== undefined) return [];
     this.chunks.push(chunk);
     this.size += chunk.length;
     if (this.size < this.needed) {
@@ -35,9 +50,13 @@ export class Framer {
       }
       const length = buf.readInt32LE(0);
       if (length < HEADER_SIZE || length > this.maxMessageSize) {
-        throw new ProtocolViolation(
-          `recv(): message msgLen ${length} is invalid. Min ${HEADER_SIZE} Max: ${this.maxMessageSize}`,
-        );
+        // Frames before the bad one are still served, as mongod reads them one at a time.
+        this.violation = buf.toString('latin1', 0, 4) === 'GET '
+          ? new HttpOnNativePort()
+          : new ProtocolViolation(`recv(): message msgLen ${length} is invalid. Min ${HEADER_SIZE} Max: ${this.maxMessageSize}`);
+        this.chunks = [];
+        this.size = 0;
+        return frames;
       }
       if (buf.length < length) {
         this.needed = length;

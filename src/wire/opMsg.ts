@@ -38,7 +38,7 @@ export function readOpMsgFlags(frame: Buffer): number {
  * collide with body fields or each other.
  */
 export function decodeOpMsg(frame: Buffer): OpMsgRequest {
-  if (frame.length < HEADER_SIZE + 5) throw new MongoError(ErrorCodes.InvalidBSON, 'OP_MSG message is too short');
+  if (frame.length < HEADER_SIZE + 4) throw new MongoError(ErrorCodes.InvalidBSON, 'OP_MSG message is too short');
   const flagBits = frame.readUInt32LE(HEADER_SIZE);
   const checksumPresent = (flagBits & OpMsgFlags.checksumPresent) !== 0;
   const unknownRequired = flagBits & 0xffff & ~KNOWN_REQUIRED_BITS;
@@ -93,6 +93,9 @@ export function decodeOpMsg(frame: Buffer): OpMsgRequest {
       }
       sequences.push({ name, docs });
       offset = seqEnd;
+    } else if (kind === 2) {
+      // A security token section: only for multitenant deployments (op_msg.cpp).
+      throw new MongoError(ErrorCodes.Unauthorized, 'Unsupported Security Token provided');
     } else {
       throw new MongoError(40432, `Unknown section kind ${kind}`);
     }
@@ -101,10 +104,11 @@ export function decodeOpMsg(frame: Buffer): OpMsgRequest {
 
   const body = decodeDocument(bodyBytes);
   for (const { name, docs } of sequences) {
-    if (Object.prototype.hasOwnProperty.call(body, name)) {
+    if (hasPath(body, name)) {
       throw new MongoError(40433, `Duplicate field between body and document sequence ${name}`);
     }
-    body[name] = docs;
+    // defineProperty: a sequence named "__proto__" must become a field, not the body's prototype.
+    Object.defineProperty(body, name, { value: docs, enumerable: true, writable: true, configurable: true });
   }
   if (!checksumOk) throw new ProtocolViolation('OP_MSG checksum does not match contents');
   return {
@@ -115,6 +119,29 @@ export function decodeOpMsg(frame: Buffer): OpMsgRequest {
     moreToCome: (flagBits & OpMsgFlags.moreToCome) !== 0,
     exhaustAllowed: (flagBits & OpMsgFlags.exhaustAllowed) !== 0,
   };
+}
+
+/** Whether a dotted path names something in the body (mongod looks sequences up as paths). */
+function hasPath(body: Document, path: string): boolean {
+  let values: unknown[] = [body];
+  for (const part of path.split('.')) {
+    const next: unknown[] = [];
+    for (const v of values) {
+      if (Array.isArray(v)) {
+        for (const e of v) if (isObject(e) && Object.prototype.hasOwnProperty.call(e, part)) next.push(e[part]);
+        if (/^\d+$/.test(part) && Number(part) < v.length) next.push(v[Number(part)]);
+      } else if (isObject(v) && Object.prototype.hasOwnProperty.call(v, part)) {
+        next.push(v[part]);
+      }
+    }
+    if (next.length === 0) return false;
+    values = next;
+  }
+  return true;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
 }
 
 function readSize(frame: Buffer, offset: number, end: number, what: string): number {

@@ -41,7 +41,7 @@ export function decodeOpQuery(frame: Buffer): OpQueryRequest {
   let commandName = firstFieldName(queryBytes) ?? '';
   // Legacy clients wrap the command with read preference: {$query: {...}, $readPreference: {...}}.
   const wrapped = commandName === '$query' || commandName === 'query' ? body[commandName] : undefined;
-  if (wrapped !== undefined && typeof wrapped === 'object' && wrapped !== null && !Array.isArray(wrapped)) {
+  if (wrapped !== undefined && typeof wrapped === 'object' && wrapped !== null && Object.getPrototypeOf(wrapped) === Object.prototype) {
     const inner = wrapped as Document;
     body = { ...inner, ...(body.$readPreference !== undefined ? { $readPreference: body.$readPreference } : {}) };
     commandName = Object.keys(inner)[0] ?? '';
@@ -59,16 +59,17 @@ export function decodeOpQuery(frame: Buffer): OpQueryRequest {
   };
 }
 
-/** OP_REPLY responseFlags: AwaitCapable, as mongod sets on every reply. */
+/** OP_REPLY responseFlags: AwaitCapable on command replies, QueryFailure on a legacy read's error. */
 const AWAIT_CAPABLE = 8;
+const QUERY_FAILURE = 2;
 
 /** Encodes a single-document OP_REPLY (how a server answers an OP_QUERY command). */
-export function encodeOpReply(doc: Document, requestId: number, responseTo: number): Buffer {
+export function encodeOpReply(doc: Document, requestId: number, responseTo: number, queryFailure = false): Buffer {
   const bson = encodeDocument(doc);
   const length = HEADER_SIZE + 20 + bson.length;
   const out = Buffer.allocUnsafe(length);
   writeHeader(out, length, requestId, responseTo, OpCode.OP_REPLY);
-  out.writeInt32LE(AWAIT_CAPABLE, HEADER_SIZE);
+  out.writeInt32LE(queryFailure ? QUERY_FAILURE : AWAIT_CAPABLE, HEADER_SIZE);
   out.writeBigInt64LE(0n, HEADER_SIZE + 4);
   out.writeInt32LE(0, HEADER_SIZE + 12);
   out.writeInt32LE(1, HEADER_SIZE + 16);

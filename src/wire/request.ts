@@ -24,21 +24,30 @@ export interface WireRequest extends ReplyTarget {
   commandName: string;
   /** `$db` for OP_MSG (undefined when absent or not a string), the namespace's db for OP_QUERY. */
   db: string | undefined;
-  /** OP_QUERY only: the collection part of the namespace (`$cmd` for commands). */
-  queryCollection: string | undefined;
   exhaustAllowed: boolean;
   /** Size of the message on the wire. */
   byteLength: number;
 }
 
 export type DecodeResult =
-  | { ok: true; request: WireRequest }
-  | { ok: false; error: MongoError; target: ReplyTarget }
+  | { kind: 'request'; request: WireRequest }
+  /** A malformed request: answered with this error. */
+  | { kind: 'error'; error: MongoError; target: ReplyTarget }
+  /**
+   * A removed legacy read (OP_QUERY on a collection, OP_GET_MORE): mongod 7.0 answers with an
+   * OP_REPLY flagged QueryFailure holding `{$err, code: 5739101, ok: 0}` and keeps the connection.
+   */
+  | { kind: 'legacyFailure'; errmsg: string; target: ReplyTarget }
   /** An opcode mongod neither answers nor closes on: logged and dropped. */
-  | { ok: false; error: undefined; unsupportedOpCode: number };
+  | { kind: 'unsupported'; opCode: number };
 
-/** Opcodes removed in mongod 6.0 whose receipt closes the connection (7.0's makeOpRunner). */
-const REMOVED_OPCODES = new Set<number>([OpCode.OP_INSERT, OpCode.OP_UPDATE, OpCode.OP_DELETE, OpCode.OP_KILL_CURSORS, OpCode.OP_GET_MORE]);
+/** Removed legacy writes: mongod 7.0 closes the connection on them (makeOpRunner). */
+const REMOVED_OPCODES = new Set<number>([OpCode.OP_INSERT, OpCode.OP_UPDATE, OpCode.OP_DELETE, OpCode.OP_KILL_CURSORS]);
+
+/** mongod's code for a removed legacy read (dbmessage.cpp makeErrorResponseToUnsupportedOpQuery). */
+export const LEGACY_OP_REMOVED_CODE = 5739101;
+const LEGACY_SUFFIX =
+  'is no longer supported. The client driver may require an upgrade. For more details see https://dochub.mongodb.org/core/legacy-opcode-removal';
 
 /**
  * Turns one frame into a request. A ProtocolViolation (thrown) means: close the connection, as
@@ -72,13 +81,12 @@ export function decodeRequest(frame: Buffer): DecodeResult {
       const msg = decodeOpMsg(message);
       const db = msg.body.$db;
       return {
-        ok: true,
+        kind: 'request',
         request: {
           ...target,
           body: msg.body,
           commandName: msg.commandName,
           db: typeof db === 'string' ? db : undefined,
-          queryCollection: undefined,
           exhaustAllowed: msg.exhaustAllowed,
           byteLength: frame.length,
         },
@@ -86,38 +94,43 @@ export function decodeRequest(frame: Buffer): DecodeResult {
     }
     if (opCode === OpCode.OP_QUERY) {
       const query = decodeOpQuery(message);
+      if (query.collection !== '$cmd') return { kind: 'legacyFailure', errmsg: `OP_QUERY ${LEGACY_SUFFIX}`, target };
       return {
-        ok: true,
+        kind: 'request',
         request: {
           ...target,
           body: query.body,
           commandName: query.commandName,
           db: query.db,
-          queryCollection: query.collection,
           exhaustAllowed: false,
           byteLength: frame.length,
         },
       };
     }
   } catch (err) {
-    if (err instanceof MongoError) return { ok: false, error: err, target };
+    if (err instanceof MongoError) return { kind: 'error', error: err, target };
     throw err;
   }
+  if (opCode === OpCode.OP_GET_MORE) {
+    return { kind: 'legacyFailure', errmsg: `OP_GET_MORE ${LEGACY_SUFFIX}`, target: { ...target, protocol: 'OP_QUERY' } };
+  }
   if (REMOVED_OPCODES.has(opCode)) throw new ProtocolViolation(`${opCodeName(opCode)} is no longer supported`);
-  return { ok: false, error: undefined, unsupportedOpCode: opCode };
+  return { kind: 'unsupported', opCode };
 }
 
 export interface EncodeReplyOptions {
   requestId: number;
   /** Exhaust streaming: the server will send another reply without a new request. */
   moreToCome?: boolean;
+  /** OP_REPLY only: flag the reply QueryFailure (a legacy read's `$err` document). */
+  queryFailure?: boolean;
 }
 
 /** Encodes a reply for `target`: OP_MSG or OP_REPLY, checksummed and compressed as the request was. */
 export function encodeReply(target: ReplyTarget, doc: Document, options: EncodeReplyOptions): Buffer {
   const message =
     target.protocol === 'OP_QUERY'
-      ? encodeOpReply(doc, options.requestId, target.requestId)
+      ? encodeOpReply(doc, options.requestId, target.requestId, options.queryFailure ?? false)
       : encodeOpMsg(doc, {
           requestId: options.requestId,
           responseTo: target.requestId,

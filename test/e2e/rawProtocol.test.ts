@@ -113,7 +113,7 @@ describe('OP_QUERY', () => {
   // DIVERGENCE: mongod 7.0 still takes buildinfo/buildInfo over OP_QUERY ("temporarily allowed",
   // src/mongo/rpc/check_allowed_op_query_cmd.cpp); OP_QUERY_COMMANDS in src/commands/dispatcher.ts
   // lacks them, so the server answers 352.
-  test.fails('buildinfo is still allowed over OP_QUERY', async () => {
+  test('buildinfo is still allowed over OP_QUERY', async () => {
     await withRawClient(server.port, async (raw) => {
       const reply = await raw.query('admin.$cmd', { buildinfo: 1 });
       expect(reply.doc.version).toBe('7.0.14');
@@ -123,7 +123,7 @@ describe('OP_QUERY', () => {
 
   // DIVERGENCE: getnonce is not on mongod 7.0's OP_QUERY allow list, so it is 352 there; the
   // dispatcher lets it through and then answers 59 CommandNotFound.
-  test.fails('getnonce over OP_QUERY is 352', async () => {
+  test('getnonce over OP_QUERY is 352', async () => {
     await withRawClient(server.port, async (raw) => {
       const reply = await raw.query('admin.$cmd', { getnonce: 1 });
       expect(reply.doc).toMatchObject({ ok: 0, code: 352, errmsg: `Unsupported OP_QUERY command: getnonce. ${LEGACY_REMOVAL}` });
@@ -142,7 +142,7 @@ describe('OP_QUERY', () => {
   // DIVERGENCE: mongod answers an OP_QUERY on a non-$cmd namespace with QueryFailure (flags 2) and
   // {$err, code: 5739101, ok: 0} (dbmessage.cpp makeErrorResponseToUnsupportedOpQuery); we answer
   // a 352 command error with flags 8.
-  test.fails('an OP_QUERY find is 5739101 with QueryFailure', async () => {
+  test('an OP_QUERY find is 5739101 with QueryFailure', async () => {
     await withRawClient(server.port, async (raw) => {
       const reply = await raw.query('test.coll', { a: 1 });
       expect(reply.responseFlags).toBe(2);
@@ -407,7 +407,7 @@ describe('legacy and unknown opcodes', () => {
   // DIVERGENCE: mongod 7.0 answers OP_GET_MORE with an OP_REPLY (QueryFailure, {$err: 'OP_GET_MORE
   // is no longer supported. ...', code: 5739101, ok: 0}) and keeps the connection; REMOVED_OPCODES in
   // src/wire/request.ts closes it instead.
-  test.fails('OP_GET_MORE (2005) is answered with 5739101', async () => {
+  test('OP_GET_MORE (2005) is answered with 5739101', async () => {
     await withRawClient(server.port, async (raw) => {
       await raw.write(legacyGetMore());
       const reply = await raw.next();

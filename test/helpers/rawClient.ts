@@ -259,7 +259,7 @@ export function decodeReply(raw: Buffer): Reply {
 // The connection.
 
 export class RawClient {
-  private buffer = Buffer.alloc(0);
+  private buffer: Buffer = Buffer.alloc(0);
   private readonly replies: Reply[] = [];
   private readonly waiters: Array<{ resolve: (r: Reply) => void; reject: (e: Error) => void }> = [];
   private isClosed = false;
@@ -364,7 +364,7 @@ export class RawClient {
   }
 
   /** Sends an OP_MSG command and waits for its reply (which must answer it). */
-  async command(doc: Document, options: OpMsgOptions & { compressor?: number } = {}): Promise<Reply> {
+  async command(doc: Document | undefined, options: OpMsgOptions & { compressor?: number } = {}): Promise<Reply> {
     const requestId = await this.sendMsg(doc, options);
     const reply = await this.next();
     if (reply.responseTo !== requestId) {
@@ -400,13 +400,13 @@ export async function withRawClient<T>(port: number, fn: (client: RawClient) => 
 }
 
 /**
- * Polls `condition` across event-loop turns (no timers involved) until it holds; for waiting on
- * server-side state such as a VirtualClock's pending timers. Throws after `turns` turns.
+ * Polls `condition` once per event-loop turn (no sleeping) until it holds; for waiting on
+ * server-side state such as a waiting awaitable hello. Throws if it has not held within `limitMs`.
  */
-export async function until(condition: () => boolean, turns = 100_000): Promise<void> {
-  for (let i = 0; i < turns; i++) {
-    if (condition()) return;
+export async function until(condition: () => boolean, limitMs = 10_000): Promise<void> {
+  const deadline = Date.now() + limitMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`condition not reached within ${limitMs} ms`);
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
-  throw new Error('condition not reached');
 }
