@@ -3,6 +3,7 @@ import type { Clock } from './clock.js';
 import type { CommandRegistry } from './commands/registry.js';
 import type { Parameters } from './config.js';
 import type { Log } from './log.js';
+import type { SessionOperation } from './commands/operation.js';
 import { CursorManager } from './cursors/cursorManager.js';
 import type { ConnectionState } from './net/connectionState.js';
 import type { LogicalSessionId } from './sessions/logicalSessionId.js';
@@ -69,7 +70,7 @@ export class ServerContext {
   readonly sessions: SessionRegistry;
   readonly cursors: CursorManager;
   /** Operations running in a session, so killing the session can interrupt them. */
-  readonly sessionOperations = new Map<AbortController, LogicalSessionId>();
+  readonly sessionOperations = new Set<SessionOperation>();
 
   constructor(
     readonly params: Parameters,
@@ -101,8 +102,8 @@ export class ServerContext {
    */
   killSessions(matches: (lsid: LogicalSessionId) => boolean): void {
     this.cursors.killSessionResources(matches);
-    for (const [controller, lsid] of this.sessionOperations) {
-      if (matches(lsid)) controller.abort();
+    for (const operation of this.sessionOperations) {
+      if (matches(operation.lsid)) operation.kill();
     }
   }
 

@@ -6,7 +6,9 @@ import type { WireRequest } from '../wire/request.js';
 import { initializeOperationSessionInfo } from '../sessions/operationSessionInfo.js';
 import { typeName } from './args.js';
 import { isGenericArgument } from './genericArguments.js';
+import { SessionOperation } from './operation.js';
 import { redactForLog } from './redact.js';
+import type { LogicalSessionId } from '../sessions/logicalSessionId.js';
 import type { CommandContext, CommandSpec } from './types.js';
 
 /** The commands a 7.0 server still takes over OP_QUERY (check_allowed_op_query_cmd.cpp). */
@@ -30,6 +32,31 @@ export interface DispatchResult {
 
 const OK = new Double(1);
 const NOT_OK = new Double(0);
+
+/** The CommandContext of one command (a class: its shape stays the same for every command). */
+class Invocation implements CommandContext {
+  readonly body: Document;
+  readonly db: string;
+  readonly name: string;
+  exhaust?: { next: Document };
+
+  constructor(
+    readonly server: ServerContext,
+    readonly connection: ConnectionState,
+    readonly request: WireRequest,
+    readonly lsid: LogicalSessionId | undefined,
+    private readonly connectionSignal: AbortSignal,
+    private readonly operation: SessionOperation | undefined,
+  ) {
+    this.body = request.body;
+    this.db = request.db!;
+    this.name = request.commandName;
+  }
+
+  get signal(): AbortSignal {
+    return this.operation === undefined ? this.connectionSignal : this.operation.signal;
+  }
+}
 
 /** mongod's error reply document. */
 export function errorReply(err: MongoError): Document {
@@ -55,31 +82,18 @@ export async function dispatch(
 ): Promise<DispatchResult> {
   const started = server.clock.now();
   let spec: CommandSpec | undefined;
-  let operation: AbortController | undefined;
-  const abortOperation = () => operation?.abort();
+  let operation: SessionOperation | undefined;
   try {
     spec = resolve(server, request);
     const lsid = initializeOperationSessionInfo(server, connection, spec, request.body);
-    let opSignal = signal;
     if (lsid !== undefined) {
       // Killing the session interrupts this operation (kill_sessions_local.cpp).
-      operation = new AbortController();
-      server.sessionOperations.set(operation, lsid);
-      signal.addEventListener('abort', abortOperation);
-      opSignal = operation.signal;
+      operation = new SessionOperation(lsid, signal);
+      server.sessionOperations.add(operation);
     }
-    const ctx: CommandContext = {
-      server,
-      connection,
-      request,
-      body: request.body,
-      db: request.db!,
-      name: request.commandName,
-      lsid,
-      signal: opSignal,
-    };
+    const ctx = new Invocation(server, connection, request, lsid, signal, operation);
     const result = await spec.run(ctx);
-    if (operation?.signal.aborted) throw new MongoError(ErrorCodes.Interrupted, 'operation was interrupted');
+    if (operation?.killed) throw new MongoError(ErrorCodes.Interrupted, 'operation was interrupted');
     const reply = 'ok' in result ? result : { ...result, ok: OK };
     return ctx.exhaust === undefined ? { reply } : { reply, exhaustNext: ctx.exhaust.next };
   } catch (err) {
@@ -95,7 +109,7 @@ export async function dispatch(
   } finally {
     if (operation !== undefined) {
       server.sessionOperations.delete(operation);
-      signal.removeEventListener('abort', abortOperation);
+      operation.done();
     }
     server.counters.opcounters[spec?.opcounter ?? 'command'] += 1;
     const millis = server.clock.now() - started;

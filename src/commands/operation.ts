@@ -1,0 +1,43 @@
+import type { LogicalSessionId } from '../sessions/logicalSessionId.js';
+
+/**
+ * A running command in a session, so killing the session can interrupt it. Creating an
+ * AbortController per command costs more than the whole of a ping, so the signal is made only
+ * when a handler asks for it (the few that wait); `killed` is the cheap check everyone else uses.
+ */
+export class SessionOperation {
+  killed = false;
+  private controller: AbortController | undefined;
+  private readonly onConnectionClosed = () => this.interrupt();
+
+  constructor(
+    readonly lsid: LogicalSessionId,
+    /** The connection's closed signal: its closing interrupts the operation too. */
+    private readonly connectionClosed: AbortSignal,
+  ) {}
+
+  /** Aborted when the session is killed or the connection closes. */
+  get signal(): AbortSignal {
+    if (this.controller === undefined) {
+      this.controller = new AbortController();
+      if (this.killed || this.connectionClosed.aborted) this.controller.abort();
+      else this.connectionClosed.addEventListener('abort', this.onConnectionClosed, { once: true });
+    }
+    return this.controller.signal;
+  }
+
+  /** Killed by killSessions and friends. */
+  kill(): void {
+    this.killed = true;
+    this.interrupt();
+  }
+
+  private interrupt(): void {
+    this.controller?.abort();
+  }
+
+  /** The operation finished: stop listening for the connection's end. */
+  done(): void {
+    if (this.controller !== undefined) this.connectionClosed.removeEventListener('abort', this.onConnectionClosed);
+  }
+}
