@@ -6,10 +6,15 @@
  */
 import type { Benchmark } from '../lib/types.js';
 import { roundTripBenchmarks } from './roundTrips.js';
+import { sessionsExpiry, sessionsHoldMemory, sessionsHoldTime } from './sessions.js';
 import { cliStart, embeddedStart } from './startup.js';
 
 export const BENCHMARKS: readonly Benchmark[] = [
   cliStart,
   embeddedStart,
   ...roundTripBenchmarks({ name: 'ping', label: 'ping', command: { ping: 1 } }),
+  ...roundTripBenchmarks({ name: 'startSession', label: 'startSession', command: { startSession: 1 } }),
+  sessionsHoldMemory,
+  sessionsHoldTime,
+  sessionsExpiry,
 ];

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { BSON, Long, type Document } from 'bson';
 import type { Clock, TimerHandle } from '../clock.js';
-import type { LogicalSessionId } from '../sessions/logicalSessionId.js';
+import { ownedLsid, type LogicalSessionId } from '../sessions/logicalSessionId.js';
 import type { SessionResources } from '../sessions/registry.js';
 import { MAX_BSON_OBJECT_SIZE } from '../wire/opcodes.js';
 
@@ -92,7 +92,8 @@ export class CursorManager implements SessionResources {
     source: Iterator<Document>,
     options: { lsid: LogicalSessionId | undefined; batchSize: number; singleBatch?: boolean; noTimeout?: boolean },
   ): Document {
-    const cursor = new ServerCursor(this.newId(), ns, options.lsid, options.noTimeout ?? false, source, this.clock.now());
+    const lsid = options.lsid === undefined ? undefined : ownedLsid(options.lsid);
+    const cursor = new ServerCursor(this.newId(), ns, lsid, options.noTimeout ?? false, source, this.clock.now());
     const firstBatch = cursor.nextBatch(options.batchSize);
     let id = Long.ZERO;
     if (!options.singleBatch && !cursor.isExhausted) {

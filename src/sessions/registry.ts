@@ -1,23 +1,28 @@
 import { Int32, type Document } from 'bson';
 import type { Clock, TimerHandle } from '../clock.js';
 import { ErrorCodes, MongoError } from '../errors.js';
-import { lsidDocument, lsidKey, lsidText, type LogicalSessionId } from './logicalSessionId.js';
+import { internUid, lsidDocument, lsidKey, lsidText, type LogicalSessionId } from './logicalSessionId.js';
 import { TimerWheel, type WheelEntry } from './timerWheel.js';
 
-/** One logical session, as the server holds it. Both observable views are derived from these. */
+/**
+ * One logical session, as the server holds it. Both observable views are derived from these.
+ * A million of them must fit comfortably: the id lives only in the key, the uid is shared.
+ */
 export class SessionRecord {
   /** In the local cache: used since the last refresh ($listLocalSessions, maxSessions). */
   inCache = true;
   /** In config.system.sessions: the refresh time written there, if written. */
-  persistedLastUse: number | undefined;
+  persistedLastUse: number | undefined = undefined;
   /** endSessions was called: removed at the next refresh. */
   ending = false;
   /** The expiry entry: due at lastUse + localLogicalSessionTimeoutMinutes. */
   readonly expiry: WheelEntry<SessionRecord>;
 
   constructor(
+    /** lsidKey(id, uid): the id's 16 bytes then the uid's 32, as latin1 characters. */
     readonly key: string,
-    readonly lsid: LogicalSessionId,
+    /** The owner's digest (shared by all of that owner's sessions). */
+    readonly uid: Buffer,
     /** "user@db" of the owner when auth is on. */
     readonly user: string | undefined,
     /** Last time a command used the session (ms). */
@@ -26,6 +31,10 @@ export class SessionRecord {
     due: number,
   ) {
     this.expiry = wheel.insert(this, due);
+  }
+
+  get lsid(): LogicalSessionId {
+    return { id: Buffer.from(this.key.slice(0, 16), 'latin1'), uid: this.uid };
   }
 }
 
@@ -148,7 +157,7 @@ export class SessionRegistry {
       return record;
     }
     this.admitToCache(lsid);
-    record = new SessionRecord(key, { id: lsid.id, uid: lsid.uid }, user, now, this.wheel, now + this.timeoutMs);
+    record = new SessionRecord(key, internUid(lsid.uid), user, now, this.wheel, now + this.timeoutMs);
     this.records.set(key, record);
     this.cache.add(record);
     return record;

@@ -46,7 +46,7 @@ class FakeResources implements SessionResources {
 }
 
 function localIds(registry: SessionRegistry): string[] {
-  return [...registry.localSessions()].map((r) => r.key).sort();
+  return [...registry.localSessions()].map((r) => keyOf(r.lsid)).sort();
 }
 
 function keyOf(lsid: LogicalSessionId): string {
@@ -95,7 +95,7 @@ describe('SessionRegistry: vivify and the cache limit', () => {
     registry.vivify(lsid, undefined);
     expect(created.inCache).toBe(true);
     expect(created.lastUse).toBe(t0 + 6_000);
-    expect(localIds(registry)).toEqual([created.key]);
+    expect(localIds(registry)).toEqual([keyOf(created.lsid)]);
   });
 
   test('the same id under two uids is two sessions; a child lsid vivifies its parent', () => {
