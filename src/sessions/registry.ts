@@ -101,7 +101,7 @@ export class SessionRegistry {
     this.clock = options.clock;
     this.timeoutMs = options.timeoutMinutes * 60_000;
     this.maxSessions = options.maxSessions;
-    this.sweepBatch = options.sweepBatch ?? 20_000;
+    this.sweepBatch = options.sweepBatch ?? 5_000;
     const sweepMillis = options.sweepMillis ?? 500;
     const now = this.clock.now();
     this.wheel = new TimerWheel<SessionRecord>(sweepMillis, this.timeoutMs, now);
