@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Int32 } from 'bson';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
@@ -95,6 +97,24 @@ describe('compress / decompress', () => {
     const longStream = Buffer.from([2, (3 - 1) << 2, 0x61, 0x62, 0x63]); // says 2, holds 3
     expectMongoError(() => decompress(1, longStream, 2), 2);
   });
+
+  // snappyjs 0.7.0 (snappy_decompressor.js, the 4-byte literal length) computes
+  // `(len & 0xffffffff) + 1` as a signed 32-bit value: a literal tag 0xfc followed by 00 00 00 80
+  // gives a length of -2147483647, the bounds check `pos + len > arrayLength` passes, and `pos`
+  // goes ~2^31 back, so the decode loop then walks ~2^31 undefined bytes one at a time.
+  // src/wire/compression.ts decompress() hands client bytes straight to snappy.uncompress, so a
+  // 31-byte OP_COMPRESSED frame (compressor 1, this 6-byte payload) freezes the whole server for
+  // over a minute of CPU (measured: > 60 s; found by test/fuzz as a 12.5 s event-loop stall).
+  // Run in a child process so the hang can be cut short.
+  test('(control for the next test: a valid snappy payload decompresses promptly in the child)', async () => {
+    const payload = compressPayload(1, Buffer.from('x'.repeat(100))).toString('hex');
+    expect(await timeDecompressInChild(payload, 1, 100, 4000)).toBeLessThan(4000);
+  }, 30_000);
+
+  test.fails('BUG: a snappy literal with a negative 32-bit length is rejected promptly (not a > 60 s CPU hang)', async () => {
+    const elapsed = await timeDecompressInChild('0afc00000080', 1, 10, 4000);
+    expect(elapsed, 'decompress did not return within 4 s').toBeLessThan(4000);
+  }, 30_000);
 
   test('an unknown compressor id is an error both ways', () => {
     expectMongoError(() => decompress(3, Buffer.alloc(4), 4), 2, 'Cannot decompress message with unknown compressor id 3');
@@ -253,3 +273,44 @@ describe('negotiateCompressors', () => {
     );
   });
 });
+
+/**
+ * Runs src/wire/compression.ts decompress(id, payload, size) in a child process (tsx) and returns
+ * how long the call took in ms, or `limitMs` if it had not returned by then (the child is killed).
+ */
+function timeDecompressInChild(payloadHex: string, id: number, size: number, limitMs: number): Promise<number> {
+  const moduleUrl = pathToFileURL(fileURLToPath(new URL('../../../src/wire/compression.ts', import.meta.url))).href;
+  const code =
+    `import { decompress } from ${JSON.stringify(moduleUrl)};` +
+    `process.stdout.write('ready\\n');` +
+    `try { decompress(${id}, Buffer.from(${JSON.stringify(payloadHex)}, 'hex'), ${size}); } catch {}` +
+    `process.stdout.write('done\\n');`;
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
+      cwd: fileURLToPath(new URL('../../..', import.meta.url)),
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    let started = 0;
+    let timer: NodeJS.Timeout | undefined;
+    child.on('error', reject);
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      if (started === 0 && out.includes('ready')) {
+        started = Date.now();
+        timer = setTimeout(() => child.kill('SIGKILL'), limitMs);
+      }
+      if (out.includes('done')) {
+        clearTimeout(timer);
+        resolve(Date.now() - started);
+      }
+    });
+    child.on('exit', () => {
+      clearTimeout(timer);
+      if (!out.includes('done')) {
+        if (started === 0) reject(new Error(`child failed to start: ${out}`));
+        else resolve(limitMs);
+      }
+    });
+  });
+}

@@ -5,6 +5,27 @@ import { Framer } from '../../../src/wire/framer.js';
 import { MAX_MESSAGE_SIZE_BYTES } from '../../../src/wire/opcodes.js';
 import { header, opMsgBody, opQuery } from './builders.js';
 
+/**
+ * Pushes a chunk and reports the frames and the protocol violation, if any. The Framer marks a
+ * broken stream with `violation` (the frames cut before it are still returned); an older design
+ * threw instead, which this also accepts.
+ */
+function feed(framer: Framer, chunk: Buffer): { frames: Buffer[]; violation: ProtocolViolation | undefined } {
+  try {
+    const frames = framer.push(chunk);
+    return { frames, violation: (framer as { violation?: ProtocolViolation }).violation };
+  } catch (err) {
+    if (err instanceof ProtocolViolation) return { frames: [], violation: err };
+    throw err;
+  }
+}
+
+function lengthBytes(length: number, total = 4): Buffer {
+  const bytes = Buffer.alloc(total);
+  bytes.writeInt32LE(length, 0);
+  return bytes;
+}
+
 function frames(): Buffer[] {
   return [
     opMsgBody({ ping: 1, $db: 'admin' }, 0, 1),
@@ -85,50 +106,68 @@ describe('Framer', () => {
   });
 
   test.each([-1, 0, 4, 15, -2147483648])('a length of %d is a protocol violation', (length) => {
-    const framer = new Framer();
-    const bytes = Buffer.alloc(16);
-    bytes.writeInt32LE(length, 0);
-    expect(() => framer.push(bytes)).toThrow(ProtocolViolation);
+    const { frames: out, violation } = feed(new Framer(), lengthBytes(length, 16));
+    expect(out).toEqual([]);
+    expect(violation).toBeInstanceOf(ProtocolViolation);
+    expect(violation!.message).toBe(`recv(): message msgLen ${length} is invalid. Min 16 Max: 48000000`);
   });
 
   test('a length under 16 is noticed as soon as the 4 length bytes arrive', () => {
     const framer = new Framer();
-    expect(framer.push(Buffer.from([15, 0]))).toEqual([]);
-    expect(() => framer.push(Buffer.from([0, 0]))).toThrow(/msgLen 15 is invalid\. Min 16 Max: 48000000/);
+    expect(feed(framer, Buffer.from([15, 0])).violation).toBeUndefined();
+    const { violation } = feed(framer, Buffer.from([0, 0]));
+    expect(violation?.message).toBe('recv(): message msgLen 15 is invalid. Min 16 Max: 48000000');
   });
 
   test('lengths over 48,000,000 are protocol violations; 48,000,000 itself waits for its bytes', () => {
     expect(MAX_MESSAGE_SIZE_BYTES).toBe(48_000_000);
-    for (const length of [48_000_001, 2_147_483_647, 0x20544547 /* "GET " */]) {
-      const framer = new Framer();
-      const bytes = Buffer.alloc(4);
-      bytes.writeInt32LE(length, 0);
-      expect(() => framer.push(bytes)).toThrow(ProtocolViolation);
+    for (const length of [48_000_001, 2_147_483_647]) {
+      const { violation } = feed(new Framer(), lengthBytes(length));
+      expect(violation).toBeInstanceOf(ProtocolViolation);
+      expect(violation!.message).toBe(`recv(): message msgLen ${length} is invalid. Min 16 Max: 48000000`);
     }
     const framer = new Framer();
-    const bytes = Buffer.alloc(16);
-    bytes.writeInt32LE(48_000_000, 0);
-    expect(framer.push(bytes)).toEqual([]);
+    const { frames: out, violation } = feed(framer, lengthBytes(48_000_000, 16));
+    expect(out).toEqual([]);
+    expect(violation).toBeUndefined();
     expect(framer.bufferedBytes).toBe(16);
   });
 
-  test('the error message is mongod\'s', () => {
-    const bytes = Buffer.alloc(4);
-    bytes.writeInt32LE(48_000_001, 0);
-    expect(() => new Framer().push(bytes)).toThrow('recv(): message msgLen 48000001 is invalid. Min 16 Max: 48000000');
+  test('"GET " where a length should be is a protocol violation (an HTTP client)', () => {
+    const { violation } = feed(new Framer(), Buffer.from('GET / HTTP/1.1\r\n\r\n'));
+    expect(violation).toBeInstanceOf(ProtocolViolation);
+    expect(violation!.message).toMatch(/HTTP|msgLen 542393671/);
   });
 
   test('a smaller configured maximum is honoured', () => {
-    const framer = new Framer(100);
-    const bytes = Buffer.alloc(4);
-    bytes.writeInt32LE(101, 0);
-    expect(() => framer.push(bytes)).toThrow(ProtocolViolation);
+    expect(feed(new Framer(100), lengthBytes(101)).violation).toBeInstanceOf(ProtocolViolation);
+    expect(feed(new Framer(100), lengthBytes(100)).violation).toBeUndefined();
   });
 
-  test('a bad length after whole frames in the same chunk still throws', () => {
+  // mongod reads one message at a time: whole frames before a bad length are still served.
+  test('whole frames before a bad length in the same chunk are returned, then the violation', () => {
     const framer = new Framer();
-    const bad = Buffer.alloc(4);
-    bad.writeInt32LE(3, 0);
-    expect(() => framer.push(Buffer.concat([opMsgBody({ ping: 1, $db: 'admin' }), bad]))).toThrow(ProtocolViolation);
+    const ping = opMsgBody({ ping: 1, $db: 'admin' });
+    const hello = opMsgBody({ hello: 1, $db: 'admin' }, 0, 2);
+    const { frames: out, violation } = feed(framer, Buffer.concat([ping, hello, lengthBytes(3)]));
+    expect(out.map((f) => f.toString('hex'))).toEqual([ping.toString('hex'), hello.toString('hex')]);
+    expect(violation).toBeInstanceOf(ProtocolViolation);
+  });
+
+  test('a bad length in a later chunk after a partial frame completes it first', () => {
+    const framer = new Framer();
+    const ping = opMsgBody({ ping: 1, $db: 'admin' });
+    expect(feed(framer, ping.subarray(0, 10)).frames).toEqual([]);
+    const { frames: out, violation } = feed(framer, Buffer.concat([ping.subarray(10), lengthBytes(-7)]));
+    expect(out.map((f) => f.toString('hex'))).toEqual([ping.toString('hex')]);
+    expect(violation).toBeInstanceOf(ProtocolViolation);
+  });
+
+  test('nothing is cut after a violation', () => {
+    const framer = new Framer();
+    const first = feed(framer, lengthBytes(2));
+    expect(first.violation).toBeInstanceOf(ProtocolViolation);
+    if ((framer as { violation?: ProtocolViolation }).violation === undefined) return; // the throwing design keeps no state
+    expect(framer.push(opMsgBody({ ping: 1, $db: 'admin' }))).toEqual([]);
   });
 });

@@ -87,7 +87,8 @@ describe('decodeOpMsg: bodies and document sequences', () => {
   });
 
   // mongod: OpMsg::parse loops over zero sections, then fails uassert 40587 (research notes §1 (c)).
-  test.fails('BUG: a flags-only OP_MSG (no sections at all) => 40587, as in mongod (pocketmongo: 22 "too short")', () => {
+  // Regression: pocketmongo used to answer 22 "OP_MSG message is too short".
+  test('a flags-only OP_MSG (no sections at all) => 40587, as in mongod', () => {
     const frame = opMsg({ sections: [] });
     expect(frame.length).toBe(20);
     expectMongoError(() => decodeOpMsg(frame), 40587, 'OP_MSG messages must have a body');
@@ -114,8 +115,9 @@ describe('decodeOpMsg: bodies and document sequences', () => {
     expectMongoError(() => decodeOpMsg(frame), 40433, 'Duplicate field between body and document sequence documents');
   });
 
-  // mongod looks the sequence name up as a dotted path in the body (research notes §1 (d)).
-  test.fails('BUG: a sequence whose dotted name is a path into the body => 40433 (pocketmongo merges it as a new field)', () => {
+  // mongod looks the sequence name up as a dotted path in the body, arrays traversed (research
+  // notes §1 (d)). Regression: pocketmongo used to merge "a.b" in as a new top-level field.
+  test('a sequence whose dotted name is a path into the body => 40433', () => {
     const frame = opMsg({
       sections: [
         { kind: 0, doc: { insert: 'c', a: { b: 1 }, $db: 'test' } },
@@ -125,8 +127,9 @@ describe('decodeOpMsg: bodies and document sequences', () => {
     expectMongoError(() => decodeOpMsg(frame), 40433, 'Duplicate field between body and document sequence a.b');
   });
 
-  // `body[name] = docs` with name "__proto__" runs the JS prototype setter instead of adding a field.
-  test.fails('BUG: a sequence named "__proto__" becomes an own field of the body, not its prototype', () => {
+  // Regression: `body[name] = docs` with name "__proto__" ran the JS prototype setter instead of
+  // adding a field (the sequence vanished and the body's prototype became an array).
+  test('a sequence named "__proto__" becomes an own field of the body, not its prototype', () => {
     const frame = opMsg({
       sections: [
         { kind: 0, doc: ping },
@@ -143,8 +146,9 @@ describe('decodeOpMsg: bodies and document sequences', () => {
     expectMongoError(() => decodeOpMsg(frame), 40432, `Unknown section kind ${kind}`);
   });
 
-  // mongod 7.0 knows kind 2 (security token): without multitenancy it answers 13 Unauthorized (§1 table).
-  test.fails('BUG: section kind 2 => 13 "Unsupported Security Token provided" (pocketmongo: 40432)', () => {
+  // mongod 7.0 knows kind 2 (security token): without multitenancy it answers 13 Unauthorized (§1
+  // table). Regression: pocketmongo used to answer 40432 "Unknown section kind 2".
+  test('section kind 2 => 13 "Unsupported Security Token provided"', () => {
     const frame = opMsg({ sections: [{ kind: 0, doc: ping }, { kind: 2, raw: bson({ token: 'x' }) }] });
     expectMongoError(() => decodeOpMsg(frame), 13, 'Unsupported Security Token provided');
   });

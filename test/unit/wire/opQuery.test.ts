@@ -58,10 +58,10 @@ describe('decodeOpQuery', () => {
     expect(decodeOpQuery(opQuery({ ns: 'admin.$cmd', query: { $query: [1] } })).commandName).toBe('$query');
   });
 
-  // src/wire/opQuery.ts:44 treats any JS object as the wrapped command; with promoteValues:false a
-  // BSON int32 is an Int32 instance, so {$query: 5} is "unwrapped" into {value: 5} and the command
-  // becomes "value". mongod requires $query to be a document (BSONElement::Obj() uassert).
-  test.fails('BUG: a $query holding a BSON number is not unwrapped as if it were a document', () => {
+  // Regression: decodeOpQuery treated any JS object as the wrapped command; with promoteValues:false
+  // a BSON int32 is an Int32 instance, so {$query: 5} was "unwrapped" into {value: 5} and the command
+  // became "value". mongod requires $query to be a document (BSONElement::Obj() uassert).
+  test('a $query holding a BSON number is not unwrapped as if it were a document', () => {
     const q = decodeOpQuery(opQuery({ ns: 'admin.$cmd', query: { $query: 5, x: 1 } }));
     expect(q.commandName).not.toBe('value');
     expect(q.body).not.toHaveProperty('value');
