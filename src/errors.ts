@@ -35,6 +35,36 @@ export const ErrorCodes = {
 
 export type ErrorCodeName = keyof typeof ErrorCodes;
 
+/**
+ * Codes mongod raises from a uassert location rather than a named error: their codeName is
+ * `Location<code>`. Named here so code says what they mean.
+ */
+export const LocationCodes = {
+  IdlDuplicateField: 40413,
+  IdlMissingField: 40414,
+  IdlUnknownField: 40415,
+  IdlValidatorFailed: 51024,
+  MultipleBodySections: 40430,
+  DuplicateDocumentSequence: 40431,
+  UnknownSectionKind: 40432,
+  BodyAndSequenceDuplicate: 40433,
+  MissingDollarDb: 40571,
+  OpMsgWithoutBody: 40587,
+  StageNotFirst: 40602,
+  UnrecognizedStage: 40324,
+  StageNotSingleField: 40323,
+  ChecksumMessageTooShort: 51252,
+  TopologyVersionWithoutAwait: 31368,
+  NegativeTopologyCounter: 31372,
+  ExhaustWithoutAwait: 51756,
+  TopologyCounterMismatch: 51764,
+  TxnNumberNotAllowed: 50889,
+  GetMoreCursorNotInSession: 50736,
+  GetMoreWithoutSession: 50737,
+  GetMoreOtherSession: 50738,
+  ApiStrictWithoutVersion: 4886600,
+} as const;
+
 const namesByCode = new Map<number, string>(
   Object.entries(ErrorCodes).map(([name, code]) => [code, name]),
 );

@@ -1,6 +1,7 @@
+import { missingField, unknownField, wrongType } from '../idlErrors.js';
 import { Binary, type Document } from 'bson';
 import { DEFAULT_FIRST_BATCH_SIZE } from '../cursors/cursorManager.js';
-import { ErrorCodes, MongoError } from '../errors.js';
+import { ErrorCodes, MongoError, LocationCodes } from '../errors.js';
 import { runPipeline } from '../query/mingo.js';
 import { lsidDocument, NO_AUTH_UID, userDigest } from '../sessions/logicalSessionId.js';
 import { resolveOwner } from '../sessions/owner.js';
@@ -25,28 +26,28 @@ function parseListSessionsSpec(stage: string, spec: unknown, ctx: CommandContext
   for (const [field, value] of Object.entries(spec)) {
     if (field === 'allUsers') {
       if (typeof value !== 'boolean') {
-        throw new MongoError(ErrorCodes.TypeMismatch, `BSON field '${stage}.allUsers' is the wrong type '${typeName(value)}', expected type 'bool'`);
+        throw wrongType(`${stage}.allUsers`, value, 'bool');
       }
       allUsers = value;
     } else if (field === 'users') {
       if (!Array.isArray(value)) {
-        throw new MongoError(ErrorCodes.TypeMismatch, `BSON field '${stage}.users' is the wrong type '${typeName(value)}', expected type 'array'`);
+        throw wrongType(`${stage}.users`, value, 'array');
       }
       users = value.map((u, i) => {
         if (!isPlainObject(u)) {
-          throw new MongoError(ErrorCodes.TypeMismatch, `BSON field '${stage}.users.${i}' is the wrong type '${typeName(u)}', expected type 'object'`);
+          throw wrongType(`${stage}.users.${i}`, u, 'object');
         }
         for (const f of ['user', 'db'] as const) {
           if (typeof u[f] !== 'string') {
             throw u[f] === undefined
-              ? new MongoError(40414, `BSON field '${stage}.users.${f}' is missing but a required field`)
-              : new MongoError(ErrorCodes.TypeMismatch, `BSON field '${stage}.users.${f}' is the wrong type '${typeName(u[f])}', expected type 'string'`);
+              ? missingField(`${stage}.users.${f}`)
+              : wrongType(`${stage}.users.${f}`, u[f], 'string');
           }
         }
         return { user: u.user as string, db: u.db as string };
       });
     } else if (field !== '$_internalPredicate') {
-      throw new MongoError(40415, `BSON field '${stage}.${field}' is an unknown field.`);
+      throw unknownField(`${stage}.${field}`);
     }
   }
   if (allUsers && users !== undefined && users.length > 0) {
@@ -94,7 +95,7 @@ function source(ctx: CommandContext, collection: string | undefined, first: Docu
   }
   if (collection === undefined) {
     if (stage !== undefined && SOURCE_STAGES.has(stage)) {
-      throw new MongoError(40324, `Unrecognized pipeline stage name: '${stage}'`);
+      throw new MongoError(LocationCodes.UnrecognizedStage, `Unrecognized pipeline stage name: '${stage}'`);
     }
     throw new MongoError(
       ErrorCodes.InvalidNamespace,
@@ -117,19 +118,19 @@ export function aggregate(ctx: CommandContext): Document {
   }
   const pipeline = ctx.body.pipeline;
   if (pipeline === undefined || pipeline === null) {
-    throw new MongoError(40414, "BSON field 'aggregate.pipeline' is missing but a required field");
+    throw missingField('aggregate.pipeline');
   }
   if (!Array.isArray(pipeline)) {
-    throw new MongoError(ErrorCodes.TypeMismatch, `BSON field 'aggregate.pipeline' is the wrong type '${typeName(pipeline)}', expected type 'array'`);
+    throw wrongType(`aggregate.pipeline`, pipeline, 'array');
   }
   pipeline.forEach((stage: unknown, i: number) => {
     if (!isPlainObject(stage)) throw new MongoError(ErrorCodes.TypeMismatch, "Each element of the 'pipeline' array must be an object");
     if (Object.keys(stage).length !== 1) {
-      throw new MongoError(40323, 'A pipeline stage specification object must contain exactly one field.');
+      throw new MongoError(LocationCodes.StageNotSingleField, 'A pipeline stage specification object must contain exactly one field.');
     }
     const name = Object.keys(stage)[0]!;
     if (i > 0 && SOURCE_STAGES.has(name)) {
-      throw new MongoError(40602, `${name} is only valid as the first stage in a pipeline.`);
+      throw new MongoError(LocationCodes.StageNotFirst, `${name} is only valid as the first stage in a pipeline.`);
     }
   });
   const explain = trueValue(ctx.body.explain);

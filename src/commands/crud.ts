@@ -1,3 +1,4 @@
+import { wrongType } from '../idlErrors.js';
 import type { Document } from 'bson';
 import { DEFAULT_FIRST_BATCH_SIZE } from '../cursors/cursorManager.js';
 import { ErrorCodes, MongoError } from '../errors.js';
@@ -11,10 +12,7 @@ function optionalObject(ctx: CommandContext, field: string): Document | undefine
   const value = ctx.body[field];
   if (value === undefined || value === null) return undefined;
   if (!isPlainObject(value)) {
-    throw new MongoError(
-      ErrorCodes.TypeMismatch,
-      `BSON field 'find.${field}' is the wrong type '${typeName(value)}', expected type 'object'`,
-    );
+    throw wrongType(`find.${field}`, value, 'object');
   }
   return value;
 }

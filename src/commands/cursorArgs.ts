@@ -1,3 +1,4 @@
+import { notAtLeast } from '../idlErrors.js';
 import { ErrorCodes, MongoError } from '../errors.js';
 import { numberValue, typeName } from './args.js';
 
@@ -11,6 +12,6 @@ export function nonNegativeInt(value: unknown, field: string, command: string): 
       `BSON field '${command}.${field}' is the wrong type '${typeName(value)}', expected types '[long, int, decimal, double]'`,
     );
   }
-  if (n < 0) throw new MongoError(51024, `BSON field '${field}' value must be >= 0, actual value '${n}'`);
+  if (n < 0) throw notAtLeast(field, 0, n);
   return Math.trunc(n);
 }

@@ -1,20 +1,17 @@
+import { missingField, wrongType } from '../idlErrors.js';
 import { Long, type Document } from 'bson';
-import { ErrorCodes, MongoError } from '../errors.js';
+import { ErrorCodes, MongoError, LocationCodes } from '../errors.js';
 import { lsidKey, lsidText } from '../sessions/logicalSessionId.js';
-import { typeName } from './args.js';
 import { nonNegativeInt } from './cursorArgs.js';
 import type { CommandContext } from './types.js';
 
 function requireCollection(ctx: CommandContext, command: string, field: string): string {
   const value = ctx.body[field];
   if (value === undefined || value === null) {
-    throw new MongoError(40414, `BSON field '${command}.${field}' is missing but a required field`);
+    throw missingField(`${command}.${field}`);
   }
   if (typeof value !== 'string') {
-    throw new MongoError(
-      ErrorCodes.TypeMismatch,
-      `BSON field '${command}.${field}' is the wrong type '${typeName(value)}', expected type 'string'`,
-    );
+    throw wrongType(`${command}.${field}`, value, 'string');
   }
   return value;
 }
@@ -26,10 +23,7 @@ function requireCollection(ctx: CommandContext, command: string, field: string):
 export function getMore(ctx: CommandContext): Document {
   const id = ctx.body.getMore;
   if (!(id instanceof Long)) {
-    throw new MongoError(
-      ErrorCodes.TypeMismatch,
-      `BSON field 'getMore.getMore' is the wrong type '${typeName(id)}', expected type 'long'`,
-    );
+    throw wrongType(`getMore.getMore`, id, 'long');
   }
   const collection = requireCollection(ctx, 'getMore', 'collection');
   const batchSize = nonNegativeInt(ctx.body.batchSize, 'batchSize', 'getMore') ?? 0;
@@ -46,19 +40,19 @@ export function getMore(ctx: CommandContext): Document {
   const theirs = cursor.lsid;
   if (theirs === undefined && mine !== undefined) {
     throw new MongoError(
-      50736,
+      LocationCodes.GetMoreCursorNotInSession,
       `Cannot run getMore on cursor ${id.toString()}, which was not created in a session, in session ${lsidText(mine)}`,
     );
   }
   if (theirs !== undefined && mine === undefined) {
     throw new MongoError(
-      50737,
+      LocationCodes.GetMoreWithoutSession,
       `Cannot run getMore on cursor ${id.toString()}, which was created in session ${lsidText(theirs)}, without an lsid`,
     );
   }
   if (theirs !== undefined && mine !== undefined && lsidKey(theirs.id, theirs.uid) !== lsidKey(mine.id, mine.uid)) {
     throw new MongoError(
-      50738,
+      LocationCodes.GetMoreOtherSession,
       `Cannot run getMore on cursor ${id.toString()}, which was created in session ${lsidText(theirs)}, in session ${lsidText(mine)}`,
     );
   }
@@ -70,23 +64,17 @@ export function killCursors(ctx: CommandContext): Document {
   const collection = requireCollection(ctx, 'killCursors', 'killCursors');
   const ids = ctx.body.cursors;
   if (ids === undefined || ids === null) {
-    throw new MongoError(40414, "BSON field 'killCursors.cursors' is missing but a required field");
+    throw missingField('killCursors.cursors');
   }
   if (!Array.isArray(ids)) {
-    throw new MongoError(
-      ErrorCodes.TypeMismatch,
-      `BSON field 'killCursors.cursors' is the wrong type '${typeName(ids)}', expected type 'array'`,
-    );
+    throw wrongType(`killCursors.cursors`, ids, 'array');
   }
   const ns = `${ctx.db}.${collection}`;
   const cursorsKilled: Long[] = [];
   const cursorsNotFound: Long[] = [];
   ids.forEach((id, i) => {
     if (!(id instanceof Long)) {
-      throw new MongoError(
-        ErrorCodes.TypeMismatch,
-        `BSON field 'killCursors.cursors.${i}' is the wrong type '${typeName(id)}', expected type 'long'`,
-      );
+      throw wrongType(`killCursors.cursors.${i}`, id, 'long');
     }
     const cursor = ctx.server.cursors.get(id);
     if (cursor !== undefined && cursor.ns === ns && ctx.server.cursors.kill(id)) cursorsKilled.push(id);

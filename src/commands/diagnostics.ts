@@ -1,9 +1,10 @@
+import { missingField, wrongType } from '../idlErrors.js';
 import { cpus, freemem, hostname, release, totalmem, type as osType, arch, version as osVersion } from 'node:os';
 import { Double, Int32, Long, type Document } from 'bson';
 import { ErrorCodes, MongoError } from '../errors.js';
 import { MAX_BSON_OBJECT_SIZE } from '../wire/opcodes.js';
 import { SERVER_VERSION, VERSION_ARRAY } from '../version.js';
-import { trueValue, typeName } from './args.js';
+import { trueValue } from './args.js';
 import type { CommandContext } from './types.js';
 
 export function ping(): Document {
@@ -48,18 +49,15 @@ export function getCmdLineOpts(ctx: CommandContext): Document {
 export function getLog(ctx: CommandContext): Document {
   const which = ctx.body.getLog;
   if (which === null || which === undefined) {
-    throw new MongoError(40414, "BSON field 'getLog.getLog' is missing but a required field");
+    throw missingField('getLog.getLog');
   }
   if (typeof which !== 'string') {
-    throw new MongoError(
-      ErrorCodes.TypeMismatch,
-      `BSON field 'getLog.getLog' is the wrong type '${typeName(which)}', expected type 'string'`,
-    );
+    throw wrongType(`getLog.getLog`, which, 'string');
   }
   if (which === '*') return { names: ['global', 'startupWarnings'] };
   const ramLog =
     which === 'global' ? ctx.server.log.global : which === 'startupWarnings' ? ctx.server.log.startupWarnings : undefined;
-  if (ramLog === undefined) throw new MongoError(96, `No log named '${which}'`);
+  if (ramLog === undefined) throw new MongoError(ErrorCodes.OperationFailed, `No log named '${which}'`);
   return { totalLinesWritten: Long.fromNumber(ramLog.totalLinesWritten), log: [...ramLog.all()] };
 }
 

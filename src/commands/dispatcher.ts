@@ -1,10 +1,10 @@
+import { unknownField, wrongType } from '../idlErrors.js';
 import { Double, type Document } from 'bson';
-import { ErrorCodes, MongoError } from '../errors.js';
+import { ErrorCodes, MongoError, LocationCodes } from '../errors.js';
 import type { ConnectionState } from '../net/connectionState.js';
 import type { ServerContext } from '../serverContext.js';
 import type { WireRequest } from '../wire/request.js';
 import { initializeOperationSessionInfo } from '../sessions/operationSessionInfo.js';
-import { typeName } from './args.js';
 import { isGenericArgument } from './genericArguments.js';
 import { SessionOperation } from './operation.js';
 import { redactForLog } from './redact.js';
@@ -130,15 +130,12 @@ function checkApiParameters(spec: CommandSpec, request: WireRequest): void {
   const { apiVersion, apiStrict, apiDeprecationErrors } = request.body;
   if (apiVersion === undefined) {
     if (apiStrict !== undefined || apiDeprecationErrors !== undefined) {
-      throw new MongoError(4886600, 'Provided apiStrict and/or apiDeprecationErrors without passing apiVersion');
+      throw new MongoError(LocationCodes.ApiStrictWithoutVersion, 'Provided apiStrict and/or apiDeprecationErrors without passing apiVersion');
     }
     return;
   }
   if (typeof apiVersion !== 'string') {
-    throw new MongoError(
-      ErrorCodes.TypeMismatch,
-      `BSON field 'apiVersion' is the wrong type '${typeName(apiVersion)}', expected type 'string'`,
-    );
+    throw wrongType(`apiVersion`, apiVersion, 'string');
   }
   if (apiVersion !== '1') throw new MongoError(ErrorCodes.APIVersionError, 'API version must be "1"');
   if (apiStrict === true && !spec.apiVersion1) {
@@ -159,7 +156,7 @@ function resolve(server: ServerContext, request: WireRequest): CommandSpec {
       );
     }
   } else if (request.body.$db === undefined) {
-    throw new MongoError(40571, 'OP_MSG requests require a $db argument');
+    throw new MongoError(LocationCodes.MissingDollarDb, 'OP_MSG requests require a $db argument');
   } else if (typeof request.body.$db !== 'string') {
     throw new MongoError(ErrorCodes.TypeMismatch, `BSON field '$db' is the wrong type, expected type 'string'`);
   }
@@ -176,7 +173,7 @@ function resolve(server: ServerContext, request: WireRequest): CommandSpec {
   if (spec.strict) {
     for (const field of Object.keys(request.body)) {
       if (field === request.commandName || isGenericArgument(field) || spec.fields?.includes(field)) continue;
-      throw new MongoError(40415, `BSON field '${spec.name}.${field}' is an unknown field.`);
+      throw unknownField(`${spec.name}.${field}`);
     }
   }
   if (request.body.writeConcern !== undefined && !spec.supportsWriteConcern) {

@@ -1,8 +1,9 @@
+import { missingField, notAtLeast, wrongType } from '../idlErrors.js';
 import { Int32, Long, ObjectId, type Document } from 'bson';
-import { ErrorCodes, MongoError } from '../errors.js';
+import { ErrorCodes, MongoError, LocationCodes } from '../errors.js';
 import { MAX_BSON_OBJECT_SIZE, MAX_MESSAGE_SIZE_BYTES } from '../wire/opcodes.js';
 import { negotiateCompressors } from '../wire/compression.js';
-import { numberValue, typeName } from './args.js';
+import { numberValue } from './args.js';
 import { redactForLog } from './redact.js';
 import type { CommandContext } from './types.js';
 
@@ -28,10 +29,7 @@ export async function hello(ctx: CommandContext): Promise<Document> {
       );
     }
     if (typeof body.client !== 'object' || Array.isArray(body.client)) {
-      throw new MongoError(
-        ErrorCodes.TypeMismatch,
-        `BSON field '${ctx.name}.client' is the wrong type '${typeName(body.client)}', expected type 'object'`,
-      );
+      throw wrongType(`${ctx.name}.client`, body.client, 'object');
     }
     connection.clientMetadata = body.client as Document;
     server.log.info({
@@ -78,36 +76,30 @@ async function awaitTopologyChange(ctx: CommandContext): Promise<void> {
   if (hasWait) {
     const n = numberValue(rawWait);
     if (n === undefined) {
-      throw new MongoError(
-        ErrorCodes.TypeMismatch,
-        `BSON field '${ctx.name}.maxAwaitTimeMS' is the wrong type '${typeName(rawWait)}', expected type 'long'`,
-      );
+      throw wrongType(`${ctx.name}.maxAwaitTimeMS`, rawWait, 'long');
     }
-    if (n < 0) throw new MongoError(51024, `BSON field 'maxAwaitTimeMS' value must be >= 0, actual value '${n}'`);
+    if (n < 0) throw notAtLeast('maxAwaitTimeMS', 0, n);
     maxAwaitTimeMS = n;
   }
   if (request.exhaustAllowed && !hasWait && hasTv) {
-    throw new MongoError(51756, "An isMaster or hello request with exhaust must specify 'maxAwaitTimeMS'");
+    throw new MongoError(LocationCodes.ExhaustWithoutAwait, "An isMaster or hello request with exhaust must specify 'maxAwaitTimeMS'");
   }
   if (hasTv && !hasWait) {
-    throw new MongoError(31368, "A request with a 'topologyVersion' must include 'maxAwaitTimeMS'");
+    throw new MongoError(LocationCodes.TopologyVersionWithoutAwait, "A request with a 'topologyVersion' must include 'maxAwaitTimeMS'");
   }
   if (hasWait && !hasTv) {
-    throw new MongoError(31368, "A request with 'maxAwaitTimeMS' must include a 'topologyVersion'");
+    throw new MongoError(LocationCodes.TopologyVersionWithoutAwait, "A request with 'maxAwaitTimeMS' must include a 'topologyVersion'");
   }
   if (!hasTv) return;
   if (typeof tv !== 'object' || Array.isArray(tv)) {
-    throw new MongoError(
-      ErrorCodes.TypeMismatch,
-      `BSON field '${ctx.name}.topologyVersion' is the wrong type '${typeName(tv)}', expected type 'object'`,
-    );
+    throw wrongType(`${ctx.name}.topologyVersion`, tv, 'object');
   }
   const { processId, counter } = tv as Document;
   const clientCounter = numberValue(counter);
   if (!(processId instanceof ObjectId) || clientCounter === undefined) {
-    throw new MongoError(40414, `BSON field '${ctx.name}.topologyVersion.processId' is missing but a required field`);
+    throw missingField(`${ctx.name}.topologyVersion.processId`);
   }
-  if (clientCounter < 0) throw new MongoError(31372, 'topologyVersion must have a non-negative counter');
+  if (clientCounter < 0) throw new MongoError(LocationCodes.NegativeTopologyCounter, 'topologyVersion must have a non-negative counter');
 
   if (request.exhaustAllowed) {
     // Keep streaming: each next reply waits on the topology version this one reports.
@@ -119,7 +111,7 @@ async function awaitTopologyChange(ctx: CommandContext): Promise<void> {
   if (!processId.equals(server.topology.processId)) return;
   if (clientCounter !== server.topology.counter) {
     throw new MongoError(
-      51764,
+      LocationCodes.TopologyCounterMismatch,
       `Received a topology version with counter: ${clientCounter} which is greater than the server topology version counter: ${server.topology.counter}`,
     );
   }

@@ -1,3 +1,4 @@
+import { missingField, unknownField, wrongType } from '../idlErrors.js';
 import { Int32, UUID, type Document } from 'bson';
 import { parse as parseUuid, v4 as uuidv4 } from 'uuid';
 import { ErrorCodes, MongoError } from '../errors.js';
@@ -11,15 +12,9 @@ import {
   type LogicalSessionId,
 } from '../sessions/logicalSessionId.js';
 import { makeLogicalSessionId, resolveOwner } from '../sessions/owner.js';
-import { isPlainObject, typeName } from './args.js';
+import { isPlainObject } from './args.js';
 import type { CommandContext } from './types.js';
 
-function wrongType(path: string, value: unknown, expected: string): MongoError {
-  return new MongoError(
-    ErrorCodes.TypeMismatch,
-    `BSON field '${path}' is the wrong type '${typeName(value)}', expected type '${expected}'`,
-  );
-}
 
 function requireArray(value: unknown, path: string): unknown[] {
   if (!Array.isArray(value)) throw wrongType(path, value, 'array');
@@ -100,11 +95,11 @@ export function killSessions(ctx: CommandContext): Document {
 function parseNameAndDb(value: unknown, prefix: string, index: number, nameField: 'user' | 'role'): { name: string; db: string } {
   if (!isPlainObject(value)) throw wrongType(`${prefix}.${index}`, value, 'object');
   for (const field of Object.keys(value)) {
-    if (field !== nameField && field !== 'db') throw new MongoError(40415, `BSON field '${prefix}.${field}' is an unknown field.`);
+    if (field !== nameField && field !== 'db') throw unknownField(`${prefix}.${field}`);
   }
   for (const field of [nameField, 'db'] as const) {
     const v = value[field];
-    if (v === undefined || v === null) throw new MongoError(40414, `BSON field '${prefix}.${field}' is missing but a required field`);
+    if (v === undefined || v === null) throw missingField(`${prefix}.${field}`);
     if (typeof v !== 'string') throw wrongType(`${prefix}.${field}`, v, 'string');
   }
   return { name: value[nameField] as string, db: value.db as string };
@@ -131,7 +126,7 @@ function parsePattern(value: unknown, prefix: string, index: number): KillPatter
         const path = `${prefix}.lsid`;
         const parsed = parseLsidFromClient(v, path);
         // LogicalSessionId (not FromClient): the uid is required here.
-        if (parsed.uid === undefined) throw new MongoError(40414, `BSON field '${path}.uid' is missing but a required field`);
+        if (parsed.uid === undefined) throw missingField(`${path}.uid`);
         if (isChildSession(parsed)) throw new MongoError(ErrorCodes.InvalidOptions, 'Cannot kill a child session');
         pattern.lsid = { id: parsed.id, uid: parsed.uid };
         break;
@@ -146,7 +141,7 @@ function parsePattern(value: unknown, prefix: string, index: number): KillPatter
         requireArray(v, `${prefix}.roles`).forEach((r, i) => parseNameAndDb(r, `${prefix}.roles`, i, 'role'));
         break;
       default:
-        throw new MongoError(40415, `BSON field '${prefix}.${field}' is an unknown field.`);
+        throw unknownField(`${prefix}.${field}`);
     }
   }
   return pattern;

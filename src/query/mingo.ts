@@ -1,6 +1,6 @@
 import { Double, Int32, type Document } from 'bson';
 import { Aggregator, Query } from 'mingo';
-import { ErrorCodes, MongoError } from '../errors.js';
+import { ErrorCodes, MongoError, LocationCodes } from '../errors.js';
 
 /**
  * The values mingo evaluates: BSON's Int32/Double wrappers become plain numbers (mingo compares
@@ -23,7 +23,7 @@ function translate(err: unknown): MongoError {
   if (err instanceof MongoError) return err;
   const message = (err as Error)?.message ?? String(err);
   const stage = /unregistered pipeline operator (\$\w+)/.exec(message);
-  if (stage) return new MongoError(40324, `Unrecognized pipeline stage name: '${stage[1]}'`);
+  if (stage) return new MongoError(LocationCodes.UnrecognizedStage, `Unrecognized pipeline stage name: '${stage[1]}'`);
   const operator = /unregistered (?:query|expression|projection|accumulator) operator (\$\w+)/i.exec(message);
   if (operator) return new MongoError(ErrorCodes.BadValue, `unknown operator: ${operator[1]}`);
   return new MongoError(ErrorCodes.BadValue, message);

@@ -1,7 +1,8 @@
+import { missingField, unknownField, wrongType } from '../idlErrors.js';
 import { createHash } from 'node:crypto';
 import { Binary, Long, UUID, type Document } from 'bson';
 import { ErrorCodes, MongoError } from '../errors.js';
-import { isPlainObject, typeName } from '../commands/args.js';
+import { isPlainObject } from '../commands/args.js';
 
 /** SHA-256 of "": the uid of every session when auth is off (mongod's kNoAuthDigest). */
 export const NO_AUTH_UID: Buffer = createHash('sha256').update('').digest();
@@ -50,12 +51,6 @@ function binaryBytes(value: Binary): Buffer {
   return Buffer.from(bytes.buffer, bytes.byteOffset, value.position);
 }
 
-function wrongType(path: string, value: unknown, expected: string): MongoError {
-  return new MongoError(
-    ErrorCodes.TypeMismatch,
-    `BSON field '${path}' is the wrong type '${typeName(value)}', expected type '${expected}'`,
-  );
-}
 
 /** An IDL `uuid` field: BinData subtype 4 of exactly 16 bytes. */
 export function parseUuidField(value: unknown, path: string): Buffer {
@@ -120,11 +115,11 @@ export function parseLsidFromClient(value: unknown, path: string, elementPath = 
         if (present(v)) out.txnUUID = parseUuidField(v, `${path}.txnUUID`);
         break;
       default:
-        throw new MongoError(40415, `BSON field '${path}.${field}' is an unknown field.`);
+        throw unknownField(`${path}.${field}`);
     }
   }
   if (out.id === undefined) {
-    throw new MongoError(40414, `BSON field '${path}.id' is missing but a required field`);
+    throw missingField(`${path}.id`);
   }
   return out as LsidFromClient;
 }

@@ -1,7 +1,8 @@
+import { wrongType } from '../idlErrors.js';
 import type { Document } from 'bson';
-import { numberValue, typeName } from '../commands/args.js';
+import { numberValue } from '../commands/args.js';
 import type { CommandSpec } from '../commands/types.js';
-import { ErrorCodes, MongoError } from '../errors.js';
+import { ErrorCodes, MongoError, LocationCodes } from '../errors.js';
 import type { ConnectionState } from '../net/connectionState.js';
 import type { ServerContext } from '../serverContext.js';
 import { isChildSession, parseLsidFromClient, type LogicalSessionId } from './logicalSessionId.js';
@@ -16,10 +17,7 @@ function present(value: unknown): boolean {
 function checkType(field: string, value: unknown, expected: 'long' | 'bool'): void {
   const ok = expected === 'bool' ? typeof value === 'boolean' : numberValue(value) !== undefined;
   if (!ok) {
-    throw new MongoError(
-      ErrorCodes.TypeMismatch,
-      `BSON field '${CONTEXT}.${field}' is the wrong type '${typeName(value)}', expected type '${expected}'`,
-    );
+    throw wrongType(`${CONTEXT}.${field}`, value, expected);
   }
 }
 
@@ -48,7 +46,7 @@ export function initializeOperationSessionInfo(
     if (present(autocommit)) {
       throw new MongoError(ErrorCodes.OperationNotSupportedInTransaction, 'This command is not supported in transactions');
     }
-    if (hasTxnNumber) throw new MongoError(50889, 'It is illegal to provide a txnNumber for this command');
+    if (hasTxnNumber) throw new MongoError(LocationCodes.TxnNumberNotAllowed, 'It is illegal to provide a txnNumber for this command');
   }
 
   let lsid: LogicalSessionId | undefined;

@@ -1,5 +1,5 @@
 import type { Document } from 'bson';
-import { ErrorCodes, MongoError, ProtocolViolation } from '../errors.js';
+import { ErrorCodes, MongoError, ProtocolViolation, LocationCodes } from '../errors.js';
 import { decodeDocument, encodeDocument, firstFieldName } from './bson.js';
 import { crc32c } from './crc32c.js';
 import { HEADER_SIZE, writeHeader } from './header.js';
@@ -50,7 +50,7 @@ export function decodeOpMsg(frame: Buffer): OpMsgRequest {
   let checksumOk = true;
   if (checksumPresent) {
     if (frame.length <= HEADER_SIZE + 4 + 4) {
-      throw new MongoError(51252, 'Invalid message size for an OpMsg containing a checksum');
+      throw new MongoError(LocationCodes.ChecksumMessageTooShort, 'Invalid message size for an OpMsg containing a checksum');
     }
     end -= 4;
     const expected = frame.readUInt32LE(end);
@@ -65,7 +65,7 @@ export function decodeOpMsg(frame: Buffer): OpMsgRequest {
     const kind = frame[offset]!;
     offset += 1;
     if (kind === 0) {
-      if (bodyBytes !== undefined) throw new MongoError(40430, 'Multiple body sections in message');
+      if (bodyBytes !== undefined) throw new MongoError(LocationCodes.MultipleBodySections, 'Multiple body sections in message');
       const size = readSize(frame, offset, end, 'body');
       bodyBytes = frame.subarray(offset, offset + size);
       offset += size;
@@ -82,7 +82,7 @@ export function decodeOpMsg(frame: Buffer): OpMsgRequest {
         throw new ProtocolViolation('Too many document sequences in OP_MSG');
       }
       if (sequences.some((s) => s.name === name)) {
-        throw new MongoError(40431, `Duplicate document sequence: ${name}`);
+        throw new MongoError(LocationCodes.DuplicateDocumentSequence, `Duplicate document sequence: ${name}`);
       }
       const docs: Document[] = [];
       let p = nameEnd + 1;
@@ -97,15 +97,15 @@ export function decodeOpMsg(frame: Buffer): OpMsgRequest {
       // A security token section: only for multitenant deployments (op_msg.cpp).
       throw new MongoError(ErrorCodes.Unauthorized, 'Unsupported Security Token provided');
     } else {
-      throw new MongoError(40432, `Unknown section kind ${kind}`);
+      throw new MongoError(LocationCodes.UnknownSectionKind, `Unknown section kind ${kind}`);
     }
   }
-  if (bodyBytes === undefined) throw new MongoError(40587, 'OP_MSG messages must have a body');
+  if (bodyBytes === undefined) throw new MongoError(LocationCodes.OpMsgWithoutBody, 'OP_MSG messages must have a body');
 
   const body = decodeDocument(bodyBytes);
   for (const { name, docs } of sequences) {
     if (hasPath(body, name)) {
-      throw new MongoError(40433, `Duplicate field between body and document sequence ${name}`);
+      throw new MongoError(LocationCodes.BodyAndSequenceDuplicate, `Duplicate field between body and document sequence ${name}`);
     }
     // defineProperty: a sequence named "__proto__" must become a field, not the body's prototype.
     Object.defineProperty(body, name, { value: docs, enumerable: true, writable: true, configurable: true });
