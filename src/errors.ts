@@ -8,12 +8,14 @@ export const ErrorCodes = {
   BadValue: 2,
   NoSuchKey: 4,
   FailedToParse: 9,
+  UserNotFound: 11,
   UnsupportedFormat: 12,
   Unauthorized: 13,
   TypeMismatch: 14,
   AuthenticationFailed: 18,
   IllegalOperation: 20,
   InvalidBSON: 22,
+  RoleNotFound: 31,
   CursorNotFound: 43,
   CommandNotFound: 59,
   InvalidOptions: 72,
@@ -29,6 +31,7 @@ export const ErrorCodes = {
   OperationNotSupportedInTransaction: 263,
   APIVersionError: 322,
   APIStrictError: 323,
+  MechanismUnavailable: 334,
   UnsupportedOpQueryCommand: 352,
   Interrupted: 11601,
 } as const;
@@ -63,6 +66,9 @@ export const LocationCodes = {
   GetMoreWithoutSession: 50737,
   GetMoreOtherSession: 50738,
   ApiStrictWithoutVersion: 4886600,
+  UserAlreadyExists: 51003,
+  AuthenticatedTwiceAsOtherUser: 5626701,
+  AuthenticatedTwiceOtherDb: 5626702,
 } as const;
 
 const namesByCode = new Map<number, string>(

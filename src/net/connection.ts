@@ -163,7 +163,8 @@ export class Connection {
       msg: isViolation ? 'Error receiving request from client. Ending connection from remote' : 'Failed to handle request',
       attr: { error: (err as Error)?.message ?? String(err), remote: this.state.remote, connectionId: this.state.id },
     });
-    if (err instanceof HttpOnNativePort) this.socket.end();
+    // The HTTP answer is flushed before the socket goes; nothing more is read either way.
+    if (err instanceof HttpOnNativePort) this.socket.destroySoon();
     else this.socket.destroy();
     this.close();
   }

@@ -1,5 +1,15 @@
 import type { Document } from 'bson';
+import type { ScramServerConversation } from '../auth/scram.js';
+import type { RoleName } from '../auth/users.js';
 import type { CompressorName } from '../wire/compression.js';
+
+/** The user a connection authenticated as (mongod 7.0 allows one per connection). */
+export interface AuthenticatedUser {
+  readonly user: string;
+  readonly db: string;
+  /** The user's roles when it logged in. */
+  readonly roles: readonly RoleName[];
+}
 
 /** What the server knows about one client connection; the commands read and update it. */
 export class ConnectionState {
@@ -9,6 +19,10 @@ export class ConnectionState {
   helloCount = 0;
   /** Compressors agreed in the handshake, in the client's order. */
   compressors: CompressorName[] = [];
+  /** Set by a successful SASL conversation, cleared by logout. */
+  user: AuthenticatedUser | undefined;
+  /** The SASL conversation in progress (saslStart → saslContinue), if any. */
+  sasl: { conversation: ScramServerConversation; db: string } | undefined;
   /** Streaming exhaust replies (an awaitable hello with exhaustAllowed). */
   streaming = false;
   readonly connectedAt: number;

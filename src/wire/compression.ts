@@ -3,11 +3,23 @@ import { deflateSync, inflateSync } from 'node:zlib';
 import { MongoError, ErrorCodes } from '../errors.js';
 
 const require = createRequire(import.meta.url);
-// snappyjs: a pure-JS snappy codec (no native build, no download), CommonJS without types.
-const snappy = require('snappyjs') as {
-  compress(data: Uint8Array): Uint8Array;
-  uncompress(data: Uint8Array, maxLength?: number): Uint8Array;
+// snappy: the codec the Node driver itself uses (Rust, prebuilt for each platform inside the npm
+// package: nothing to download or compile). A pure-JS codec hung on crafted input.
+const snappy = require('snappy') as {
+  compressSync(data: Buffer): Buffer;
+  uncompressSync(data: Buffer, options: { asBuffer: true }): Buffer;
 };
+
+/** The uncompressed length a snappy stream declares (its leading varint), or -1 if malformed. */
+function snappyDeclaredLength(data: Buffer): number {
+  let value = 0;
+  for (let i = 0; i < 5 && i < data.length; i++) {
+    const byte = data[i]!;
+    value += (byte & 0x7f) * 2 ** (7 * i);
+    if ((byte & 0x80) === 0) return value;
+  }
+  return -1;
+}
 
 /** Compressor ids of OP_COMPRESSED (the wire protocol's table). */
 export const CompressorId = { noop: 0, snappy: 1, zlib: 2 } as const;
@@ -35,16 +47,12 @@ export function negotiateCompressors(requested: readonly unknown[]): CompressorN
   return chosen;
 }
 
-function asBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
-
 export function compress(id: number, data: Buffer): Buffer {
   switch (id) {
     case CompressorId.noop:
       return data;
     case CompressorId.snappy:
-      return asBuffer(snappy.compress(data));
+      return snappy.compressSync(data);
     case CompressorId.zlib:
       return deflateSync(data);
     default:
@@ -61,7 +69,11 @@ export function decompress(id: number, data: Buffer, size: number): Buffer {
         out = data;
         break;
       case CompressorId.snappy:
-        out = asBuffer(snappy.uncompress(data, size));
+        // Checked first, so a stream claiming gigabytes is refused before anything is allocated.
+        if (snappyDeclaredLength(data) !== size) {
+          throw new MongoError(ErrorCodes.BadValue, 'Decompressing message returned less data than expected');
+        }
+        out = snappy.uncompressSync(data, { asBuffer: true });
         break;
       case CompressorId.zlib:
         out = inflateSync(data, { maxOutputLength: Math.max(size, 1) });

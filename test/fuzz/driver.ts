@@ -19,11 +19,12 @@
  * some request blocked it; the rounds in flight are blamed). Each worker reconnects after a close;
  * all waits are bounded; every socket is destroyed at the end.
  */
-import { connect, type Socket } from 'node:net';
+import { connect, Socket } from 'node:net';
 import { Worker } from 'node:worker_threads';
 import { BSON, type Document } from 'bson';
 import { MongoClient } from 'mongodb';
 import type { PocketMongo } from '../../src/index.js';
+import { ProtocolViolation } from '../../src/errors.js';
 import type { LogEntry } from '../../src/log.js';
 import { decodeOpCompressed } from '../../src/wire/opCompressed.js';
 import { decodeRequest, type WireRequest } from '../../src/wire/request.js';
@@ -35,7 +36,7 @@ const MAX_MESSAGE = 48_000_000;
 export type Prediction = 'reply' | 'close' | 'stall' | 'stream';
 
 export interface Anomaly {
-  readonly kind: 'timeout' | 'unexpected-close' | 'no-close' | 'bad-reply' | 'connect-failed' | 'event-loop-stall';
+  readonly kind: 'timeout' | 'unexpected-close' | 'no-close' | 'bad-reply' | 'connect-failed' | 'event-loop-stall' | 'decode-threw';
   readonly detail: string;
   readonly labels: readonly string[];
   /** The round's frames, whole, in hex (to replay them). */
@@ -120,7 +121,10 @@ export function isForbidden(frame: Buffer): boolean {
 }
 
 /** What the server must do with this byte stream, whose last `sentinelLength` bytes are the sentinel. */
-export function predict(stream: Buffer, sentinelLength: number): { prediction: Prediction; forbidden: boolean } {
+export function predict(
+  stream: Buffer,
+  sentinelLength: number,
+): { prediction: Prediction; forbidden: boolean; threw?: string } {
   let offset = 0;
   let lastStart = -1;
   let streaming = false;
@@ -143,9 +147,11 @@ export function predict(stream: Buffer, sentinelLength: number): { prediction: P
         // An exhaust request may keep the connection streaming: nothing after it gets served.
         if (request.exhaustAllowed) streaming = true;
       }
-    } catch {
-      // A ProtocolViolation (or any other throw) ends the connection once this frame is served.
-      return { prediction: 'close', forbidden };
+    } catch (err) {
+      // A ProtocolViolation ends the connection once this frame is served; so does any other
+      // throw, but that one is a codec bug (decodeRequest should only throw ProtocolViolation).
+      if (err instanceof ProtocolViolation) return { prediction: 'close', forbidden };
+      return { prediction: 'close', forbidden, threw: String((err as Error)?.stack ?? err) };
     }
   }
   if (streaming) return { prediction: 'stream', forbidden };
@@ -383,7 +389,8 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzStats> {
         const sentinelId = (sentinelIds = (sentinelIds + 1) | 0);
         const sentinel = opMsg({ requestId: sentinelId, sections: [{ kind: 0, doc: { ping: 1, $db: 'admin' } }] });
         const stream = Buffer.concat([...round.map((f) => f.bytes), sentinel]);
-        const { prediction, forbidden } = predict(stream, sentinel.length);
+        const { prediction, forbidden, threw } = predict(stream, sentinel.length);
+        if (threw !== undefined) anomaly('decode-threw', `decodeRequest threw something other than a ProtocolViolation: ${threw}`, round);
         if (forbidden || round.length === 0) {
           stats.skippedFrames += round.length;
           inFlight.delete(index);
@@ -606,4 +613,31 @@ export function startWatchdog(limitMs: number): { round(index: number, round: re
       void worker.terminate();
     },
   };
+}
+
+/**
+ * Destroys this process's server-side sockets on `port`: cleanup after a server leaked a socket, so
+ * it cannot keep the process (or a pending stop()) alive. Uses Node's undocumented _getActiveHandles.
+ */
+export function destroyServerSockets(port: number): number {
+  const handles = (process as unknown as { _getActiveHandles?: () => unknown[] })._getActiveHandles?.() ?? [];
+  let destroyed = 0;
+  for (const handle of handles) {
+    if (handle instanceof Socket && handle.localPort === port && !handle.destroyed) {
+      handle.destroy();
+      destroyed += 1;
+    }
+  }
+  return destroyed;
+}
+
+/** Stops the server; if that takes over `ms` (a leaked socket), destroys its sockets and says how many. */
+export async function stopServer(server: PocketMongo, ms = 10_000): Promise<{ stopped: boolean; leakedSockets: number }> {
+  const port = server.port;
+  const stopping = server.stop();
+  const stopped = await Promise.race([stopping.then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), ms))]);
+  if (stopped) return { stopped, leakedSockets: 0 };
+  const leakedSockets = destroyServerSockets(port);
+  await stopping;
+  return { stopped, leakedSockets };
 }

@@ -12,6 +12,7 @@ import {
   fromList,
   pingWithDriver,
   runFuzz,
+  stopServer,
   waitForNoConnections,
   watchProcess,
   watchServerLog,
@@ -34,7 +35,11 @@ describe('wire fuzzing', () => {
   });
 
   afterAll(async () => {
-    await server?.stop();
+    if (server === undefined) return;
+    // Known bug (see wire-edges.test.ts, "a byte sent after the HTTP answer"): a fuzzed "GET "
+    // followed by more bytes can leak a server socket, and then stop() never resolves. Clean up.
+    const { stopped, leakedSockets } = await stopServer(server, 5000);
+    if (!stopped) console.warn(`fuzz: server.stop() hung on ${leakedSockets} leaked socket(s); destroyed them`);
   });
 
   test('the seed frames re-encode the captured client traffic', () => {
@@ -82,7 +87,7 @@ describe('wire fuzzing', () => {
 
       // The server process (this process) never died.
       expect(proc.errors).toEqual([]);
-      // No missing reply, unexpected close, missing close or malformed reply.
+      // No missing reply, unexpected close, missing close, malformed reply, event-loop stall or codec crash.
       expect(stats.anomalies, summary).toEqual([]);
       // No "Failed to handle request" (a non-protocol exception) or handler crash in the log.
       expect(logs.entries.map((e) => `${e.id} ${e.msg} ${JSON.stringify(e.attr)}`)).toEqual([]);

@@ -18,6 +18,7 @@ import {
   pingWithDriver,
   runFuzz,
   startWatchdog,
+  stopServer,
   waitForNoConnections,
   watchProcess,
   watchServerLog,
@@ -48,8 +49,9 @@ async function main(): Promise<number> {
   const seeds = allSeeds();
   console.log(`fuzz: ${count} frames, seed ${seed}, ${seeds.length} seed frames, ${sockets} sockets, server on port ${server.port}`);
 
-  let failed = false;
   let shown = 0;
+  let summary: string;
+  let failed: boolean;
   try {
     const stats = await runFuzz({
       port: server.port,
@@ -75,27 +77,29 @@ async function main(): Promise<number> {
       console.log(`ping failed: ${(err as Error).message}`);
     }
     const leftAfterPing = await waitForNoConnections(server);
-    for (const e of proc.errors) console.log(e);
-
     failed =
       proc.errors.length > 0 ||
       !pingOk ||
       left !== 0 ||
       leftAfterPing !== 0 ||
       (!allowAnomalies && (stats.anomalyCount > 0 || logs.entries.length > 0));
-    console.log(
-      `summary: ${failed ? 'FAIL' : 'OK'} seed=${seed} ${formatStats(stats)} bugLogs=${logs.entries.length} ` +
-        `processErrors=${proc.errors.length} ping=${pingOk ? 'ok' : 'FAILED'} connectionsLeft=${left}/${leftAfterPing}`,
-    );
+    summary =
+      `seed=${seed} ${formatStats(stats)} bugLogs=${logs.entries.length} processErrors=${proc.errors.length} ` +
+      `ping=${pingOk ? 'ok' : 'FAILED'} connectionsLeft=${left}/${leftAfterPing}`;
   } catch (err) {
     failed = true;
-    console.log(`summary: FAIL seed=${seed} fuzz run threw: ${String((err as Error)?.stack ?? err)}`);
-  } finally {
-    logs.restore();
-    await server.stop();
-    watchdog.stop();
-    proc.restore();
+    summary = `seed=${seed} the fuzz run threw: ${String((err as Error)?.stack ?? err)}`;
   }
+  logs.restore();
+  const { stopped, leakedSockets } = await stopServer(server, 10_000);
+  if (!stopped) {
+    failed = true;
+    summary += ` stop=HUNG(${leakedSockets} leaked socket(s) destroyed)`;
+  }
+  watchdog.stop();
+  for (const e of proc.errors) console.log(e);
+  proc.restore();
+  console.log(`summary: ${failed ? 'FAIL' : 'OK'} ${summary}`);
   return failed ? 1 : 0;
 }
 

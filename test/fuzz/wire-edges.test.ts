@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { PocketMongo } from '../../src/index.js';
 import { startServer } from '../helpers/server.js';
 import { FLAG, opMsg, opMsgBody, splitFrames } from '../unit/wire/builders.js';
-import { checkReply, pingWithDriver, waitForNoConnections } from './driver.js';
+import { checkReply, destroyServerSockets, pingWithDriver, waitForNoConnections } from './driver.js';
 
 let server: PocketMongo;
 beforeAll(async () => {
@@ -92,6 +92,40 @@ describe('pipelining and protocol violations', () => {
   });
 });
 
+describe('HTTP on the wire port: socket lifetime', () => {
+  // src/net/connection.ts fail(): for HttpOnNativePort the socket is only end()ed (after the HTTP
+  // answer), never destroyed, and reading was paused when the framer saw "GET " (onData). If any
+  // byte arrives after that, it sits unread in the paused socket, so the client's FIN is never
+  // consumed: the socket never closes. Connection.close() has already dropped it from the
+  // listener's set, so nothing ever destroys it, and PocketMongo.stop() waits forever on
+  // net.Server.close(). (Found by the fuzz test, whose afterAll stop() then timed out.) Here the
+  // client sends one byte as soon as the HTTP answer arrives, before it sees the server's FIN.
+  test('a byte sent after the HTTP answer neither leaks the socket nor blocks stop()', async () => {
+    const own = await startServer();
+    try {
+      await new Promise<void>((resolve) => {
+        const socket = connect({ port: own.port, host: '127.0.0.1' }, () => socket.write('GET / HTTP/1.1\r\nHost: localhost\r\n\r\n'));
+        let wrote = false;
+        socket.on('data', () => {
+          if (!wrote) {
+            wrote = true;
+            socket.write('x');
+          }
+        });
+        socket.on('error', () => undefined);
+        socket.on('close', () => resolve());
+      });
+      const outcome = await Promise.race([
+        own.stop().then(() => 'stopped'),
+        new Promise<string>((resolve) => setTimeout(() => resolve('stop() still pending after 3 s'), 3000)),
+      ]);
+      expect(outcome).toBe('stopped');
+    } finally {
+      destroyServerSockets(own.port);
+    }
+  });
+});
+
 describe('exhaust streaming fairness', () => {
   // An exhaust hello with maxAwaitTimeMS: 0 and a stale topologyVersion streams replies back to
   // back. Regression: Connection.handle's exhaust loop only awaited already-settled promises
@@ -150,3 +184,4 @@ describe('exhaust streaming fairness', () => {
     expect(maxGap).toBeLessThan(500);
   });
 });
+

@@ -1,0 +1,98 @@
+import { UUID, type Document } from 'bson';
+import { ErrorCodes, LocationCodes, MongoError } from '../errors.js';
+import { createScramCredentials, type CreateScramCredentialsOptions, type ScramMechanism, type StoredCredentials } from './credentials.js';
+
+export interface RoleName {
+  readonly role: string;
+  readonly db: string;
+}
+
+/** A user as mongod stores it in admin.system.users (never the password). */
+export interface UserDocument {
+  readonly _id: string;
+  readonly userId: UUID;
+  readonly user: string;
+  readonly db: string;
+  credentials: StoredCredentials;
+  roles: RoleName[];
+  customData?: Document;
+  mechanisms: ScramMechanism[];
+}
+
+export interface NewUser {
+  user: string;
+  db: string;
+  pwd: string;
+  roles: RoleName[];
+  customData?: Document;
+  mechanisms?: readonly ScramMechanism[];
+}
+
+function userKey(db: string, user: string): string {
+  return `${db}.${user}`;
+}
+
+/** The users, keyed as admin.system.users is: `_id` "<db>.<user>". */
+export class UserStore {
+  private readonly users = new Map<string, UserDocument>();
+
+  get size(): number {
+    return this.users.size;
+  }
+
+  find(db: string, user: string): UserDocument | undefined {
+    return this.users.get(userKey(db, user));
+  }
+
+  credentialsOf(db: string, user: string): StoredCredentials | undefined {
+    return this.find(db, user)?.credentials;
+  }
+
+  create(spec: NewUser, scram: CreateScramCredentialsOptions): UserDocument {
+    const key = userKey(spec.db, spec.user);
+    if (this.users.has(key)) {
+      throw new MongoError(LocationCodes.UserAlreadyExists, `User "${spec.user}@${spec.db}" already exists`);
+    }
+    const mechanisms = [...(spec.mechanisms ?? ['SCRAM-SHA-1', 'SCRAM-SHA-256'])] as ScramMechanism[];
+    const doc: UserDocument = {
+      _id: key,
+      userId: new UUID(),
+      user: spec.user,
+      db: spec.db,
+      credentials: createScramCredentials(spec.user, spec.pwd, { ...scram, mechanisms }),
+      roles: [...spec.roles],
+      mechanisms,
+    };
+    if (spec.customData !== undefined) doc.customData = spec.customData;
+    this.users.set(key, doc);
+    return doc;
+  }
+
+  /** The user or mongod's UserNotFound (11). */
+  get(db: string, user: string): UserDocument {
+    const doc = this.find(db, user);
+    if (doc === undefined) throw new MongoError(ErrorCodes.UserNotFound, `Could not find user "${user}" for db "${db}"`);
+    return doc;
+  }
+
+  drop(db: string, user: string): void {
+    if (!this.users.delete(userKey(db, user))) {
+      throw new MongoError(ErrorCodes.UserNotFound, `Could not find user "${user}" for db "${db}"`);
+    }
+  }
+
+  dropAll(db: string): number {
+    let n = 0;
+    for (const [key, doc] of this.users) {
+      if (doc.db === db) {
+        this.users.delete(key);
+        n += 1;
+      }
+    }
+    return n;
+  }
+
+  all(): UserDocument[] {
+    return [...this.users.values()];
+  }
+}
