@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import type { ServerOptions } from './config.js';
+import type { InitialUser, ServerOptions } from './config.js';
 import { PocketMongo } from './server.js';
 import { PACKAGE_VERSION, SERVER_VERSION } from './version.js';
 
@@ -31,6 +31,9 @@ export function buildProgram(): Command {
     .option('--ipv6', 'enable IPv6 support')
     .addOption(new Option('--maxConns <n>', 'max number of simultaneous connections').argParser(integer(1, 10_000_000)))
     .option('--setParameter <name=value>', 'set a server parameter (repeatable)', setParameterPair)
+    .option('--auth', 'run with security (authentication and authorization)')
+    .option('--transitionToAuth', 'accept both authenticated and unauthenticated clients')
+    .option('--initUser <user:pwd>', 'create a root user on admin at start (or the POCKETMONGO_INITDB_ROOT_* variables)')
     .option('--quiet', 'quieter output')
     .option('--logpath <file>', 'log file to send writes to instead of stdout')
     .option('--logappend', 'append to logpath instead of over-writing')
@@ -39,8 +42,34 @@ export function buildProgram(): Command {
     .allowExcessArguments(false);
 }
 
-export function toServerOptions(opts: Record<string, unknown>, argv: readonly string[]): ServerOptions {
+/** The command line as getCmdLineOpts shows it: the --initUser password replaced, as mongod redacts secrets. */
+function redactArgv(args: readonly string[]): string[] {
+  return args.map((arg, i) => {
+    if (arg.startsWith('--initUser=')) return `--initUser=${arg.slice(11).split(':')[0]}:<password>`;
+    if (args[i - 1] === '--initUser') return `${arg.split(':')[0]}:<password>`;
+    return arg;
+  });
+}
+
+/** --initUser user:password, else the container-style environment variables. */
+function initialUsers(opts: Record<string, unknown>, env: NodeJS.ProcessEnv): InitialUser[] {
+  const flag = opts.initUser as string | undefined;
+  if (flag !== undefined) {
+    const colon = flag.indexOf(':');
+    if (colon <= 0 || colon === flag.length - 1) throw new InvalidArgumentError('--initUser expects user:password');
+    return [{ user: flag.slice(0, colon), pwd: flag.slice(colon + 1) }];
+  }
+  const user = env.POCKETMONGO_INITDB_ROOT_USERNAME;
+  const pwd = env.POCKETMONGO_INITDB_ROOT_PASSWORD;
+  if (user && pwd) return [{ user, pwd }];
+  return [];
+}
+
+export function toServerOptions(opts: Record<string, unknown>, argv: readonly string[], env: NodeJS.ProcessEnv = process.env): ServerOptions {
   return {
+    auth: opts.auth === true,
+    transitionToAuth: opts.transitionToAuth === true,
+    users: initialUsers(opts, env),
     port: opts.port as number,
     bindIp: opts.bind_ip as string,
     bindIpAll: opts.bind_ip_all === true,
@@ -59,7 +88,13 @@ export function toServerOptions(opts: Record<string, unknown>, argv: readonly st
 export async function main(argv: readonly string[] = process.argv): Promise<void> {
   const program = buildProgram();
   program.parse([...argv]);
-  const options = toServerOptions(program.opts(), ['pocketmongo', ...argv.slice(2)]);
+  let options: ServerOptions | undefined;
+  try {
+    options = toServerOptions(program.opts(), ['pocketmongo', ...redactArgv(argv.slice(2))]);
+  } catch (err) {
+    program.error(`error: ${(err as Error).message}`);
+  }
+  if (options === undefined) return;
   let server: PocketMongo;
   try {
     server = await PocketMongo.start(options);

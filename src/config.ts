@@ -14,6 +14,15 @@ export interface ServerOptions {
   ipv6?: boolean;
   /** Most concurrent connections (--maxConns). Default 1,000,000. */
   maxConns?: number;
+  /** Enforce authentication and authorization (--auth). */
+  auth?: boolean;
+  /** Accept authenticated and unauthenticated clients alike while moving to auth (--transitionToAuth). */
+  transitionToAuth?: boolean;
+  /**
+   * Users created at start (no localhost exception needed). The CLI's --initUser user:password and
+   * the POCKETMONGO_INITDB_ROOT_USERNAME/_PASSWORD variables become a root user on admin.
+   */
+  users?: readonly InitialUser[];
   /** --setParameter name=value pairs (values as strings from the CLI, or typed values). */
   setParameter?: Readonly<Record<string, unknown>>;
   /** Less logging: no connection accepted/ended lines (--quiet). */
@@ -30,6 +39,15 @@ export interface ServerOptions {
   clock?: Clock;
   /** The command line as given, reported by getCmdLineOpts. */
   argv?: readonly string[];
+}
+
+export interface InitialUser {
+  user: string;
+  pwd: string;
+  /** Default 'admin'. */
+  db?: string;
+  /** Role names on `db`, or {role, db}. Default: root on admin. */
+  roles?: ReadonlyArray<string | { role: string; db: string }>;
 }
 
 export const DEFAULT_PORT = 27017;

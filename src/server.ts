@@ -40,6 +40,8 @@ function parsedOptions(options: ServerOptions, bindIps: readonly string[]): Reco
     parsed.setParameter = Object.fromEntries(Object.entries(options.setParameter).map(([k, v]) => [k, String(v)]));
   }
   if (options.slowms !== undefined) parsed.operationProfiling = { slowOpThresholdMs: options.slowms };
+  if (options.auth) parsed.security = { authorization: 'enabled' };
+  if (options.transitionToAuth) parsed.security = { ...(parsed.security as object), transitionToAuth: true };
   return parsed;
 }
 
@@ -81,7 +83,20 @@ export class PocketMongo {
       { argv: options.argv ?? ['pocketmongo'], parsed: parsedOptions(options, bindIps) },
       options.slowms ?? DEFAULT_SLOW_MS,
       () => void server?.stop(),
+      { enabled: options.auth ?? false, transitionToAuth: options.transitionToAuth ?? false },
     );
+    for (const u of options.users ?? []) {
+      const db = u.db ?? 'admin';
+      context.auth.users.create(
+        {
+          user: u.user,
+          db,
+          pwd: u.pwd,
+          roles: (u.roles ?? [{ role: 'root', db: 'admin' }]).map((r) => (typeof r === 'string' ? { role: r, db } : { role: r.role, db: r.db })),
+        },
+        { scramIterationCount: params.int('scramIterationCount'), scramSHA256IterationCount: params.int('scramSHA256IterationCount') },
+      );
+    }
     params.onChange((name, value) => {
       if (name === 'logLevel') log.setVerbosity(value as number);
       if (name === 'quiet') log.quiet = value as boolean;
@@ -94,7 +109,7 @@ export class PocketMongo {
       msg: 'MongoDB starting',
       attr: { pid: process.pid, port: options.port ?? DEFAULT_PORT, version: SERVER_VERSION, pocketmongo: PACKAGE_VERSION },
     });
-    log.startupWarning({
+    if (!options.auth) log.startupWarning({
       c: 'CONTROL',
       id: 22120,
       ctx: 'initandlisten',

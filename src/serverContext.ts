@@ -3,6 +3,7 @@ import type { Clock } from './clock.js';
 import type { CommandRegistry } from './commands/registry.js';
 import type { Parameters } from './config.js';
 import type { Log } from './log.js';
+import { AuthManager } from './auth/manager.js';
 import type { SessionOperation } from './commands/operation.js';
 import { CursorManager } from './cursors/cursorManager.js';
 import type { ConnectionState } from './net/connectionState.js';
@@ -68,6 +69,7 @@ export class ServerContext {
   /** serverStatus sections contributed by subsystems (e.g. logicalSessionRecordCache), by name. */
   readonly statusSections: Record<string, () => Document> = {};
   readonly sessions: SessionRegistry;
+  readonly auth: AuthManager;
   readonly cursors: CursorManager;
   /** Operations running in a session, so killing the session can interrupt them. */
   readonly sessionOperations = new Set<SessionOperation>();
@@ -82,8 +84,10 @@ export class ServerContext {
     readonly slowms: number,
     /** Starts a graceful shutdown (the `shutdown` command); set by the server. */
     readonly requestShutdown: () => void,
+    auth: { enabled: boolean; transitionToAuth: boolean } = { enabled: false, transitionToAuth: false },
   ) {
     this.startedAt = clock.now();
+    this.auth = new AuthManager(auth.enabled || auth.transitionToAuth, auth.transitionToAuth);
     this.cursors = new CursorManager(clock, () => params.int('cursorTimeoutMillis'));
     this.sessions = new SessionRegistry({
       clock,

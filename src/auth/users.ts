@@ -1,11 +1,9 @@
 import { UUID, type Document } from 'bson';
 import { ErrorCodes, LocationCodes, MongoError } from '../errors.js';
+import type { RoleName } from './roles.js';
 import { createScramCredentials, type CreateScramCredentialsOptions, type ScramMechanism, type StoredCredentials } from './credentials.js';
 
-export interface RoleName {
-  readonly role: string;
-  readonly db: string;
-}
+export type { RoleName };
 
 /** A user as mongod stores it in admin.system.users (never the password). */
 export interface UserDocument {

@@ -1,5 +1,7 @@
 import { missingField, unknownField, wrongType } from '../idlErrors.js';
 import { Binary, type Document } from 'bson';
+import { mayDo, notAuthorized, userName, type Requirement } from '../auth/authorize.js';
+import { Resource } from '../auth/privileges.js';
 import { DEFAULT_FIRST_BATCH_SIZE } from '../cursors/cursorManager.js';
 import { ErrorCodes, MongoError, LocationCodes } from '../errors.js';
 import { runPipeline } from '../query/mingo.js';
@@ -53,12 +55,16 @@ function parseListSessionsSpec(stage: string, spec: unknown, ctx: CommandContext
   if (allUsers && users !== undefined && users.length > 0) {
     throw new MongoError(ErrorCodes.UnsupportedFormat, `${stage} may not specify {allUsers:true} and {users:[...]} at the same time`);
   }
+  const owner = resolveOwner(ctx.connection, ctx.server.auth);
+  const others =
+    allUsers || (users ?? []).some((u) => owner.user === undefined || `${u.user}@${u.db}` !== owner.user);
+  if (ctx.server.auth.enforced && others && !mayDo(ctx, Resource.cluster(), 'listSessions')) throw notAuthorized(ctx);
   if (allUsers) return () => true;
   // getLogicalSessionUserDigestFor: the empty user in the empty db is the no-auth digest.
   const uids =
     users !== undefined && users.length > 0
       ? users.map((u) => (u.user === '' && u.db === '' ? NO_AUTH_UID : userDigest(`${u.user}@${u.db}`)))
-      : [resolveOwner(ctx.connection).uid];
+      : [owner.uid];
   const wanted = new Set(uids.map((u) => u.toString('hex')));
   return (uid) => wanted.has(uid.toString('hex'));
 }
@@ -105,6 +111,17 @@ function source(ctx: CommandContext, collection: string | undefined, first: Docu
   return { docs: collectionDocuments(ctx.server, ctx.db, collection) ?? [], rest: 0 };
 }
 
+/**
+ * find on the collection read; a session stage instead declares its own needs (listSessions
+ * for other users' sessions, checked while parsing its spec).
+ */
+export function aggregatePrivileges(ctx: CommandContext): Requirement[] {
+  const first = Array.isArray(ctx.body.pipeline) ? (ctx.body.pipeline[0] as unknown) : undefined;
+  const stage = isPlainObject(first) ? Object.keys(first)[0] : undefined;
+  if (stage === '$listLocalSessions' || stage === '$listSessions' || typeof ctx.body.aggregate !== 'string') return [];
+  return [{ resource: Resource.namespace(ctx.db, ctx.body.aggregate), actions: ['find'] }];
+}
+
 /** aggregate: the session stages, then mingo for the rest of the pipeline; results through a cursor. */
 export function aggregate(ctx: CommandContext): Document {
   const target = ctx.body.aggregate;
@@ -144,5 +161,5 @@ export function aggregate(ctx: CommandContext): Document {
   const { docs, rest } = source(ctx, collection, stages[0]);
   const results = runPipeline(stages.slice(rest), docs);
   const ns = collection === undefined ? `${ctx.db}.$cmd.aggregate` : `${ctx.db}.${collection}`;
-  return { cursor: ctx.server.cursors.open(ns, results[Symbol.iterator](), { lsid: ctx.lsid, batchSize }) };
+  return { cursor: ctx.server.cursors.open(ns, results[Symbol.iterator](), { lsid: ctx.lsid, batchSize, owner: userName(ctx.connection) }) };
 }

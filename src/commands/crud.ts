@@ -1,5 +1,6 @@
 import { wrongType } from '../idlErrors.js';
 import type { Document } from 'bson';
+import { userName } from '../auth/authorize.js';
 import { DEFAULT_FIRST_BATCH_SIZE } from '../cursors/cursorManager.js';
 import { ErrorCodes, MongoError } from '../errors.js';
 import { runFind } from '../query/mingo.js';
@@ -33,6 +34,7 @@ export function find(ctx: CommandContext): Document {
   const docs = runFind({ filter, projection, sort, skip, limit }, source);
   const cursor = ctx.server.cursors.open(`${ctx.db}.${collection}`, docs[Symbol.iterator](), {
     lsid: ctx.lsid,
+    owner: userName(ctx.connection),
     batchSize,
     singleBatch: trueValue(ctx.body.singleBatch),
     noTimeout: trueValue(ctx.body.noCursorTimeout),

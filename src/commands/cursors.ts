@@ -1,5 +1,7 @@
 import { missingField, wrongType } from '../idlErrors.js';
 import { Long, type Document } from 'bson';
+import { mayDo, userName } from '../auth/authorize.js';
+import { Resource } from '../auth/privileges.js';
 import { ErrorCodes, MongoError, LocationCodes } from '../errors.js';
 import { lsidKey, lsidText } from '../sessions/logicalSessionId.js';
 import { nonNegativeInt } from './cursorArgs.js';
@@ -38,6 +40,21 @@ export function getMore(ctx: CommandContext): Document {
   }
   const mine = ctx.lsid;
   const theirs = cursor.lsid;
+  const sameSession = mine !== undefined && theirs !== undefined && lsidKey(theirs.id, theirs.uid) === lsidKey(mine.id, mine.uid);
+  // With auth enforced only the session that opened a cursor may continue it, unless the caller
+  // may impersonate (AuthorizationSessionImpl::checkCursorSessionPrivilege).
+  if (ctx.server.auth.enforced && !sameSession && !mayDo(ctx, Resource.cluster(), 'impersonate')) {
+    if (mine === undefined && theirs === undefined) {
+      if (cursor.owner !== userName(ctx.connection)) {
+        throw new MongoError(ErrorCodes.Unauthorized, `cursor id ${id.toString()} was not created by the authenticated user`);
+      }
+    } else {
+      throw new MongoError(
+        ErrorCodes.Unauthorized,
+        `Cursor session id (${theirs === undefined ? 'none' : lsidText(theirs)}) is not the same as the operation context's session id (${mine === undefined ? 'none' : lsidText(mine)})`,
+      );
+    }
+  }
   if (theirs === undefined && mine !== undefined) {
     throw new MongoError(
       LocationCodes.GetMoreCursorNotInSession,
@@ -50,7 +67,7 @@ export function getMore(ctx: CommandContext): Document {
       `Cannot run getMore on cursor ${id.toString()}, which was created in session ${lsidText(theirs)}, without an lsid`,
     );
   }
-  if (theirs !== undefined && mine !== undefined && lsidKey(theirs.id, theirs.uid) !== lsidKey(mine.id, mine.uid)) {
+  if (theirs !== undefined && mine !== undefined && !sameSession) {
     throw new MongoError(
       LocationCodes.GetMoreOtherSession,
       `Cannot run getMore on cursor ${id.toString()}, which was created in session ${lsidText(theirs)}, in session ${lsidText(mine)}`,

@@ -1,5 +1,6 @@
 import { unknownField, wrongType } from '../idlErrors.js';
 import { Double, type Document } from 'bson';
+import { checkAuthenticated, checkPrivileges } from '../auth/authorize.js';
 import { ErrorCodes, MongoError, LocationCodes } from '../errors.js';
 import type { ConnectionState } from '../net/connectionState.js';
 import type { ServerContext } from '../serverContext.js';
@@ -85,6 +86,7 @@ export async function dispatch(
   let operation: SessionOperation | undefined;
   try {
     spec = resolve(server, request);
+    checkAuthenticated(server, connection, spec, request.db!);
     const lsid = initializeOperationSessionInfo(server, connection, spec, request.body);
     if (lsid !== undefined) {
       // Killing the session interrupts this operation (kill_sessions_local.cpp).
@@ -92,6 +94,7 @@ export async function dispatch(
       server.sessionOperations.add(operation);
     }
     const ctx = new Invocation(server, connection, request, lsid, signal, operation);
+    checkPrivileges(ctx, spec);
     const result = await spec.run(ctx);
     if (operation?.killed) throw new MongoError(ErrorCodes.Interrupted, 'operation was interrupted');
     const reply = 'ok' in result ? result : { ...result, ok: OK };

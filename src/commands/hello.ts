@@ -3,7 +3,9 @@ import { Int32, Long, ObjectId, type Document } from 'bson';
 import { ErrorCodes, MongoError, LocationCodes } from '../errors.js';
 import { MAX_BSON_OBJECT_SIZE, MAX_MESSAGE_SIZE_BYTES } from '../wire/opcodes.js';
 import { negotiateCompressors } from '../wire/compression.js';
-import { numberValue } from './args.js';
+import { saslSupportedMechsFor } from '../auth/scram.js';
+import { isPlainObject, numberValue } from './args.js';
+import { startSasl } from './auth.js';
 import { redactForLog } from './redact.js';
 import type { CommandContext } from './types.js';
 
@@ -61,6 +63,23 @@ export async function hello(ctx: CommandContext): Promise<Document> {
     // Negotiated once per connection, in the client's order (MessageCompressorManager::serverNegotiate).
     if (connection.compressors.length === 0) connection.compressors = negotiateCompressors(body.compression);
     reply.compression = [...connection.compressors];
+  }
+  if (typeof body.saslSupportedMechs === 'string') {
+    // "<db>.<user>": the mechanisms that user can log in with; omitted for an unknown user.
+    const dot = body.saslSupportedMechs.indexOf('.');
+    const credentials =
+      dot < 0 ? undefined : server.auth.users.credentialsOf(body.saslSupportedMechs.slice(0, dot), body.saslSupportedMechs.slice(dot + 1));
+    const mechanisms = saslSupportedMechsFor(credentials);
+    if (mechanisms !== undefined) reply.saslSupportedMechs = mechanisms;
+  }
+  if (isPlainObject(body.speculativeAuthenticate) && typeof body.speculativeAuthenticate.db === 'string') {
+    // A saslStart inside the handshake; any failure just leaves the answer out (sasl_commands.cpp),
+    // and the driver then authenticates explicitly.
+    try {
+      reply.speculativeAuthenticate = startSasl(ctx, body.speculativeAuthenticate.db, body.speculativeAuthenticate, true);
+    } catch {
+      connection.sasl = undefined;
+    }
   }
   return reply;
 }

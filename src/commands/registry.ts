@@ -2,7 +2,7 @@ import { buildInfo, connectionStatus, getCmdLineOpts, getLog, hostInfo, listComm
 import { hello } from './hello.js';
 import { getParameter, setParameter } from './parameters.js';
 import { shutdown } from './shutdown.js';
-import { aggregate } from './aggregate.js';
+import { aggregate, aggregatePrivileges } from './aggregate.js';
 import { find } from './crud.js';
 import { getMore, killCursors } from './cursors.js';
 import {
@@ -15,7 +15,40 @@ import {
   refreshSessions,
   startSession,
 } from './sessions.js';
-import type { CommandSpec } from './types.js';
+import type { Requirement } from '../auth/authorize.js';
+import { Resource, type ActionType } from '../auth/privileges.js';
+import { logout, saslContinue, saslStart } from './auth.js';
+import type { CommandContext, CommandSpec } from './types.js';
+import { createUser, dropAllUsersFromDatabase, dropUser, grantRolesToUser, revokeRolesFromUser, updateUser, usersInfo } from './users.js';
+
+/** A cluster-wide action (serverStatus, getLog, killAnySession ...). */
+const onCluster =
+  (action: ActionType) =>
+  (): Requirement[] => [{ resource: Resource.cluster(), actions: [action] }];
+
+/** An action on the command's database (createUser, dropUser ...). */
+const onDatabase =
+  (action: ActionType) =>
+  (ctx: CommandContext): Requirement[] => [{ resource: Resource.database(ctx.db), actions: [action] }];
+
+/** An action on the collection the command names in its first field (find ...). */
+const onCollection =
+  (action: ActionType) =>
+  (ctx: CommandContext): Requirement[] => {
+    const collection = ctx.body[ctx.name];
+    return typeof collection === 'string' ? [{ resource: Resource.namespace(ctx.db, collection), actions: [action] }] : [];
+  };
+
+/** grantRole/revokeRole on the database of each role named in `roles`. */
+const onRoleDatabases =
+  (action: ActionType) =>
+  (ctx: CommandContext): Requirement[] => {
+    const roles = Array.isArray(ctx.body.roles) ? (ctx.body.roles as unknown[]) : [];
+    return roles.map((r) => ({
+      resource: Resource.database(typeof r === 'object' && r !== null && typeof (r as { db?: unknown }).db === 'string' ? (r as { db: string }).db : ctx.db),
+      actions: [action],
+    }));
+  };
 
 /**
  * Every command the server knows, with its traits as data. The dispatcher reads the traits;
@@ -34,16 +67,16 @@ export const COMMAND_TABLE: readonly CommandSpec[] = [
   },
   { name: 'ping', run: ping, requiresAuth: false, strict: true, apiVersion1: true, help: 'a way to check that the server is alive. responds immediately even if server is in a db lock.' },
   { name: 'buildInfo', aliases: ['buildinfo'], run: buildInfo, requiresAuth: false, help: 'get version #, etc.\n{ buildinfo:1 }' },
-  { name: 'getParameter', run: getParameter, adminOnly: true, help: 'get administrative option(s)\nexample:\n{ getParameter:1, notablescan:1 }\npass a document as the value for getParameter to request options\nexample:\n{ getParameter:{showDetails: true}, notablescan:1 }' },
-  { name: 'setParameter', run: setParameter, adminOnly: true, help: 'set administrative option(s)\n{ setParameter:1, <param>:<value> }' },
-  { name: 'getCmdLineOpts', run: getCmdLineOpts, adminOnly: true, help: 'get argv' },
-  { name: 'getLog', run: getLog, adminOnly: true, help: '{ getLog : \'*\' }  OR { getLog : \'global\' }' },
-  { name: 'hostInfo', run: hostInfo, help: 'returns information about the daemon\'s host' },
-  { name: 'serverStatus', run: serverStatus, help: 'returns lots of administrative server statistics' },
+  { name: 'getParameter', run: getParameter, adminOnly: true, privileges: onCluster('getParameter'), help: 'get administrative option(s)\nexample:\n{ getParameter:1, notablescan:1 }\npass a document as the value for getParameter to request options\nexample:\n{ getParameter:{showDetails: true}, notablescan:1 }' },
+  { name: 'setParameter', run: setParameter, adminOnly: true, privileges: onCluster('setParameter'), help: 'set administrative option(s)\n{ setParameter:1, <param>:<value> }' },
+  { name: 'getCmdLineOpts', run: getCmdLineOpts, adminOnly: true, privileges: onCluster('getCmdLineOpts'), help: 'get argv' },
+  { name: 'getLog', run: getLog, adminOnly: true, privileges: onCluster('getLog'), help: '{ getLog : \'*\' }  OR { getLog : \'global\' }' },
+  { name: 'hostInfo', run: hostInfo, privileges: onCluster('hostInfo'), help: 'returns information about the daemon\'s host' },
+  { name: 'serverStatus', run: serverStatus, privileges: onCluster('serverStatus'), help: 'returns lots of administrative server statistics' },
   { name: 'whatsmyuri', run: whatsmyuri, requiresAuth: false, help: '{whatsmyuri:1}' },
   { name: 'connectionStatus', run: connectionStatus, requiresAuth: false, help: 'Returns connection-specific information such as logged-in users and their roles' },
   { name: 'listCommands', run: listCommands, requiresAuth: false, help: 'get a list of all db commands' },
-  { name: 'shutdown', run: shutdown, adminOnly: true, help: 'shutdown the database.  must be ran against admin db and either (1) ran from localhost or (2) authenticated. If this is a primary in a replica set and there is no member within 10 seconds of its optime, it will not shutdown without force : true.  You can also specify timeoutSecs : N to wait N seconds for other members to catch up.' },
+  { name: 'shutdown', run: shutdown, adminOnly: true, privileges: onCluster('shutdown'), help: 'shutdown the database.  must be ran against admin db and either (1) ran from localhost or (2) authenticated. If this is a primary in a replica set and there is no member within 10 seconds of its optime, it will not shutdown without force : true.  You can also specify timeoutSecs : N to wait N seconds for other members to catch up.' },
 
   // Logical sessions (sessions-semantics.md §2).
   { name: 'startSession', run: startSession, help: 'start a logical session' },
@@ -58,21 +91,69 @@ export const COMMAND_TABLE: readonly CommandSpec[] = [
     help: 'end a set of logical sessions',
   },
   { name: 'killSessions', run: killSessions, attachesSession: false, help: 'kill a logical session and its operations' },
-  { name: 'killAllSessions', run: killAllSessions, attachesSession: false, help: 'kill all logical sessions, for a user, and their operations' },
+  { name: 'killAllSessions', run: killAllSessions, attachesSession: false, privileges: onCluster('killAnySession'), help: 'kill all logical sessions, for a user, and their operations' },
   {
     name: 'killAllSessionsByPattern',
     run: killAllSessionsByPattern,
     attachesSession: false,
+    privileges: onCluster('killAnySession'),
     help: 'kill logical sessions by pattern',
   },
   { name: 'refreshLogicalSessionCacheNow', run: refreshLogicalSessionCacheNow, testOnly: true, help: 'force the logical session cache to refresh' },
   { name: 'reapLogicalSessionCacheNow', run: reapLogicalSessionCacheNow, testOnly: true, help: 'force a reap of the logical session transaction table' },
 
   // Reads and cursors (the sessions view is the only collection so far).
-  { name: 'find', run: find, apiVersion1: true, allowedInTransaction: true, opcounter: 'query', help: 'query for documents' },
-  { name: 'aggregate', run: aggregate, apiVersion1: true, allowedInTransaction: true, help: 'Runs the aggregation command. See http://dochub.mongodb.org/core/aggregation for more details.' },
+  { name: 'find', run: find, privileges: onCollection('find'), apiVersion1: true, allowedInTransaction: true, opcounter: 'query', help: 'query for documents' },
+  { name: 'aggregate', run: aggregate, privileges: aggregatePrivileges, apiVersion1: true, allowedInTransaction: true, help: 'Runs the aggregation command. See http://dochub.mongodb.org/core/aggregation for more details.' },
   { name: 'getMore', run: getMore, apiVersion1: true, allowedInTransaction: true, opcounter: 'getmore', help: 'retrieve more results from an existing cursor' },
-  { name: 'killCursors', run: killCursors, apiVersion1: true, allowedInTransaction: true, help: 'Kill a list of cursor ids' },
+  { name: 'killCursors', run: killCursors, privileges: onCollection('killCursors'), apiVersion1: true, allowedInTransaction: true, help: 'Kill a list of cursor ids' },
+
+  // Authentication and users (sasl_commands.cpp, user_management_commands.cpp).
+  { name: 'saslStart', run: saslStart, requiresAuth: false, apiVersion1: true, help: 'Begins a SASL conversation' },
+  { name: 'saslContinue', run: saslContinue, requiresAuth: false, apiVersion1: true, help: 'Subsequent steps in a SASL authentication conversation' },
+  { name: 'logout', run: logout, requiresAuth: false, help: 'de-authenticate' },
+  {
+    name: 'createUser',
+    run: createUser,
+    localhostException: true,
+    supportsWriteConcern: true,
+    privileges: (ctx) => [...onDatabase('createUser')(ctx), ...onRoleDatabases('grantRole')(ctx)],
+    help: 'Adds a user to the system',
+  },
+  {
+    name: 'updateUser',
+    run: updateUser,
+    supportsWriteConcern: true,
+    privileges: (ctx) => [
+      ...(ctx.body.pwd !== undefined ? onDatabase('changePassword')(ctx) : []),
+      ...(ctx.body.customData !== undefined ? onDatabase('changeCustomData')(ctx) : []),
+      ...onRoleDatabases('grantRole')(ctx),
+      ...onRoleDatabases('revokeRole')(ctx),
+    ],
+    help: 'Used to update a user, for example to change its password',
+  },
+  { name: 'dropUser', run: dropUser, supportsWriteConcern: true, privileges: onDatabase('dropUser'), help: 'Drops a single user.' },
+  {
+    name: 'dropAllUsersFromDatabase',
+    run: dropAllUsersFromDatabase,
+    supportsWriteConcern: true,
+    privileges: onDatabase('dropUser'),
+    help: 'Drops all users for a single database.',
+  },
+  { name: 'grantRolesToUser', run: grantRolesToUser, supportsWriteConcern: true, privileges: onRoleDatabases('grantRole'), help: 'Grants roles to a user.' },
+  { name: 'revokeRolesFromUser', run: revokeRolesFromUser, supportsWriteConcern: true, privileges: onRoleDatabases('revokeRole'), help: 'Revokes roles from a user.' },
+  {
+    name: 'usersInfo',
+    run: usersInfo,
+    // Anyone may look at themselves; others need viewUser.
+    privileges: (ctx) => {
+      const me = ctx.connection.user;
+      const arg = ctx.body.usersInfo;
+      const self = me !== undefined && ((arg === me.user && ctx.db === me.db) || (typeof arg === 'object' && arg !== null && (arg as { user?: unknown }).user === me.user && (arg as { db?: unknown }).db === me.db));
+      return self ? [] : onDatabase('viewUser')(ctx);
+    },
+    help: 'Returns information about users.',
+  },
 ];
 
 /** Name (and alias) lookup over the table, without the test-only commands unless they are enabled. */

@@ -1,6 +1,8 @@
 import { missingField, unknownField, wrongType } from '../idlErrors.js';
 import { Int32, UUID, type Document } from 'bson';
 import { parse as parseUuid, v4 as uuidv4 } from 'uuid';
+import { mayDo } from '../auth/authorize.js';
+import { Resource } from '../auth/privileges.js';
 import { ErrorCodes, MongoError } from '../errors.js';
 import { matcherFor, type KillPattern } from '../sessions/killer.js';
 import {
@@ -31,7 +33,7 @@ function resolveSessionArray(
   elementPath: string,
   mayImpersonate: boolean,
 ): LogicalSessionId[] {
-  const owner = resolveOwner(ctx.connection);
+  const owner = resolveOwner(ctx.connection, ctx.server.auth);
   return requireArray(ctx.body[ctx.name], arrayPath).map((element, i) =>
     makeLogicalSessionId(parseLsidFromClient(element, elementPath, `${elementPath}.${i}`), owner, mayImpersonate),
   );
@@ -39,7 +41,7 @@ function resolveSessionArray(
 
 /** startSession (start_session_command.cpp): a new session owned by the caller. */
 export function startSession(ctx: CommandContext): Document {
-  const owner = resolveOwner(ctx.connection);
+  const owner = resolveOwner(ctx.connection, ctx.server.auth);
   const id = Buffer.from(parseUuid(uuidv4()));
   ctx.server.sessions.vivify({ id, uid: owner.uid }, owner.user);
   return {
@@ -50,7 +52,7 @@ export function startSession(ctx: CommandContext): Document {
 
 /** refreshSessions: vivifies each session (unknown ones are created). */
 export function refreshSessions(ctx: CommandContext): Document {
-  const owner = resolveOwner(ctx.connection);
+  const owner = resolveOwner(ctx.connection, ctx.server.auth);
   const lsids = resolveSessionArray(ctx, 'refreshSessions.refreshSessions', 'refreshSessions.refreshSessionsFromClient', false);
   for (const lsid of lsids) ctx.server.sessions.vivify(lsid, owner.user);
   return {};
@@ -77,12 +79,14 @@ function logKill(ctx: CommandContext): void {
  * listed ones, each resolved as the caller's own unless a uid is given.
  */
 export function killSessions(ctx: CommandContext): Document {
-  const lsids = resolveSessionArray(ctx, 'KillSessionsCmd.killSessions', 'KillSessionsCmd.killSessions', true);
+  // Another user's uid may be named by whoever may kill any session (or impersonate).
+  const mayKillAny = mayDo(ctx, Resource.cluster(), 'killAnySession') || mayDo(ctx, Resource.cluster(), 'impersonate');
+  const lsids = resolveSessionArray(ctx, 'KillSessionsCmd.killSessions', 'KillSessionsCmd.killSessions', mayKillAny);
   let patterns: KillPattern[];
   if (lsids.length > 0) {
     patterns = lsids.map((lsid) => ({ lsid }));
   } else {
-    const owner = resolveOwner(ctx.connection);
+    const owner = resolveOwner(ctx.connection, ctx.server.auth);
     // patternsForLoggedInUser: nobody logged in (auth off) means a pattern that matches everything.
     patterns = owner.user === undefined ? [{}] : [{ uid: owner.uid }];
   }
@@ -150,7 +154,12 @@ function parsePattern(value: unknown, prefix: string, index: number): KillPatter
 /** killAllSessionsByPattern: uid beats lsid; a pattern with neither (users/roles only) matches all. */
 export function killAllSessionsByPattern(ctx: CommandContext): Document {
   const prefix = 'KillAllSessionsByPatternCmd.killAllSessionsByPattern';
-  const patterns = requireArray(ctx.body.killAllSessionsByPattern, prefix).map((p, i) => parsePattern(p, prefix, i));
+  const raw = requireArray(ctx.body.killAllSessionsByPattern, prefix);
+  const patterns = raw.map((p, i) => parsePattern(p, prefix, i));
+  const impersonating = raw.some((p) => isPlainObject(p) && (p.users !== undefined || p.roles !== undefined));
+  if (impersonating && !mayDo(ctx, Resource.cluster(), 'impersonate')) {
+    throw new MongoError(ErrorCodes.Unauthorized, 'Not authorized to impersonate in killAllSessionsByPattern');
+  }
   ctx.server.killSessions(matcherFor(patterns.length === 0 ? [{}] : patterns));
   logKill(ctx);
   return {};

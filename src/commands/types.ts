@@ -1,4 +1,5 @@
 import type { Document } from 'bson';
+import type { Requirement } from '../auth/authorize.js';
 import type { ConnectionState } from '../net/connectionState.js';
 import type { ServerContext } from '../serverContext.js';
 import type { LogicalSessionId } from '../sessions/logicalSessionId.js';
@@ -55,6 +56,10 @@ export interface CommandSpec {
   readonly neverSlow?: boolean;
   /** Which serverStatus opcounter the command bumps (mongod counts find as a query). Default 'command'. */
   readonly opcounter?: 'query' | 'getmore' | 'insert' | 'update' | 'delete' | 'command';
+  /** What the command needs when auth is enforced (checked by the dispatcher); none = login only. */
+  readonly privileges?: (ctx: CommandContext) => readonly Requirement[];
+  /** Allowed before any user exists, from localhost, on admin (mongod's localhost exception). */
+  readonly localhostException?: boolean;
   /** listCommands help text. */
   readonly help: string;
 }

@@ -25,6 +25,8 @@ export class ServerCursor {
     readonly noTimeout: boolean,
     private readonly source: Iterator<Document>,
     now: number,
+    /** "user@db" of the user that opened it, when someone was logged in. */
+    readonly owner: string | undefined,
   ) {
     this.lastUsed = now;
   }
@@ -90,10 +92,10 @@ export class CursorManager implements SessionResources {
   open(
     ns: string,
     source: Iterator<Document>,
-    options: { lsid: LogicalSessionId | undefined; batchSize: number; singleBatch?: boolean; noTimeout?: boolean },
+    options: { lsid: LogicalSessionId | undefined; batchSize: number; singleBatch?: boolean; noTimeout?: boolean; owner?: string },
   ): Document {
     const lsid = options.lsid === undefined ? undefined : ownedLsid(options.lsid);
-    const cursor = new ServerCursor(this.newId(), ns, lsid, options.noTimeout ?? false, source, this.clock.now());
+    const cursor = new ServerCursor(this.newId(), ns, lsid, options.noTimeout ?? false, source, this.clock.now(), options.owner);
     const firstBatch = cursor.nextBatch(options.batchSize);
     let id = Long.ZERO;
     if (!options.singleBatch && !cursor.isExhausted) {

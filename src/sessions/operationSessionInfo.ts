@@ -48,10 +48,13 @@ export function initializeOperationSessionInfo(
     }
     if (hasTxnNumber) throw new MongoError(LocationCodes.TxnNumberNotAllowed, 'It is illegal to provide a txnNumber for this command');
   }
+  // Auth on, nobody logged in, a command that needs no login (hello, saslStart ...): the session
+  // fields are ignored altogether, with no session created (step 5 of §3.1).
+  if (spec.requiresAuth === false && server.auth.enforced && connection.user === undefined) return undefined;
 
   let lsid: LogicalSessionId | undefined;
   if (fromClient !== undefined) {
-    const owner = resolveOwner(connection);
+    const owner = resolveOwner(connection, server.auth);
     lsid = makeLogicalSessionId(fromClient, owner, false);
     // The kill commands validate an attached lsid but do not run in it (attachLogicalSessionsToOpCtx).
     if (spec.attachesSession === false) return undefined;

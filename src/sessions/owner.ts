@@ -1,6 +1,7 @@
+import type { AuthManager } from '../auth/manager.js';
 import { ErrorCodes, MongoError } from '../errors.js';
 import type { ConnectionState } from '../net/connectionState.js';
-import { NO_AUTH_UID, type LogicalSessionId, type LsidFromClient } from './logicalSessionId.js';
+import { NO_AUTH_UID, userDigest, type LogicalSessionId, type LsidFromClient } from './logicalSessionId.js';
 
 /** Who owns the sessions a connection's commands create or use. */
 export interface SessionOwner {
@@ -12,13 +13,30 @@ export interface SessionOwner {
 
 const NO_AUTH_OWNER: SessionOwner = { uid: NO_AUTH_UID, user: undefined };
 
+const owners = new Map<string, SessionOwner>();
+
 /**
- * The owner resolver. Auth is not enforced yet, so every session belongs to nobody: uid is
- * SHA-256("") even if the client logged in (mongod's getAuthenticatedUser checks isAuthEnabled
- * first; sessions-semantics.md §1.1).
+ * The owner resolver (logical_session_id_helpers.cpp getLogicalSessionUserDigestForLoggedInUser).
+ * With auth off every session belongs to nobody: uid is SHA-256("") even if the client logged in
+ * (getAuthenticatedUser checks isAuthEnabled first, sessions-semantics.md §1.1). With auth on, the
+ * logged-in user owns it: uid = SHA-256("user@db"). Nobody logged in under --auth: refused; under
+ * --transitionToAuth an unauthenticated client's sessions have no owner.
  */
-export function resolveOwner(_connection: ConnectionState): SessionOwner {
-  return NO_AUTH_OWNER;
+export function resolveOwner(connection: ConnectionState, auth: AuthManager): SessionOwner {
+  if (!auth.enabled) return NO_AUTH_OWNER;
+  const user = connection.user;
+  if (user === undefined) {
+    if (auth.transitionToAuth) return NO_AUTH_OWNER;
+    throw new MongoError(ErrorCodes.Unauthorized, 'Logical sessions require authentication');
+  }
+  const name = `${user.user}@${user.db}`;
+  if (name.length > 10_000) throw new MongoError(ErrorCodes.BadValue, 'Username too long to use with logical sessions');
+  let owner = owners.get(name);
+  if (owner === undefined) {
+    owner = { uid: userDigest(name), user: name };
+    if (owners.size < 10_000) owners.set(name, owner);
+  }
+  return owner;
 }
 
 /**
@@ -32,6 +50,7 @@ export function makeLogicalSessionId(fromClient: LsidFromClient, owner: SessionO
   }
   let uid = owner.uid;
   if (fromClient.uid !== undefined) {
+    // Only an owner can be impersonated: with nobody logged in (auth off) every uid is accepted.
     const authOff = owner.user === undefined;
     if (!authOff && !mayImpersonate && !fromClient.uid.equals(owner.uid)) {
       throw new MongoError(ErrorCodes.Unauthorized, 'Unauthorized to set user digest in LogicalSessionId');

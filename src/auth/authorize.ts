@@ -1,0 +1,65 @@
+import type { CommandContext, CommandSpec } from '../commands/types.js';
+import { bsonText } from '../commands/bsonText.js';
+import { redactForLog } from '../commands/redact.js';
+import { ErrorCodes, MongoError } from '../errors.js';
+import type { ConnectionState } from '../net/connectionState.js';
+import type { ServerContext } from '../serverContext.js';
+import { isAuthorizedForActions, type ActionType, type Privilege, type ResourceSpec } from './privileges.js';
+import { privilegesOf } from './roles.js';
+
+/** What a command needs: these actions on this resource. */
+export interface Requirement {
+  readonly resource: ResourceSpec;
+  readonly actions: readonly ActionType[];
+}
+
+const privilegeCache = new WeakMap<object, Privilege[]>();
+
+/** The privileges of the connection's user (none when nobody is logged in). */
+export function privilegesOfConnection(connection: ConnectionState): readonly Privilege[] {
+  const user = connection.user;
+  if (user === undefined) return [];
+  let privileges = privilegeCache.get(user);
+  if (privileges === undefined) {
+    privileges = privilegesOf(user.roles);
+    privilegeCache.set(user, privileges);
+  }
+  return privileges;
+}
+
+/** "user@db" of the connection's user, if someone is logged in. */
+export function userName(connection: ConnectionState): string | undefined {
+  const user = connection.user;
+  return user === undefined ? undefined : `${user.user}@${user.db}`;
+}
+
+/** Whether the caller may do `action` on `resource`; always true when auth is not enforced. */
+export function mayDo(ctx: Pick<CommandContext, 'server' | 'connection'>, resource: ResourceSpec, action: ActionType): boolean {
+  if (!ctx.server.auth.enforced) return true;
+  return isAuthorizedForActions(privilegesOfConnection(ctx.connection), resource, [action]);
+}
+
+/**
+ * Before anything else (checkAuthorizationImplPreParse, commands.cpp): with auth enforced, a
+ * command that requires authentication is refused to a client that has not logged in — except
+ * the first createUser on admin from localhost (the localhost exception).
+ */
+export function checkAuthenticated(server: ServerContext, connection: ConnectionState, spec: CommandSpec, db: string): void {
+  if (!server.auth.enforced || spec.requiresAuth === false || connection.user !== undefined) return;
+  if (spec.localhostException && db === 'admin' && server.auth.localhostExceptionFor(connection)) return;
+  throw new MongoError(ErrorCodes.Unauthorized, `Command ${spec.name} requires authentication`);
+}
+
+/** mongod's generic refusal: "not authorized on <db> to execute command { ... }". */
+export function notAuthorized(ctx: CommandContext): MongoError {
+  return new MongoError(ErrorCodes.Unauthorized, `not authorized on ${ctx.db} to execute command ${bsonText(redactForLog(ctx.body))}`);
+}
+
+/** The command's privilege check (its `privileges` trait), after the session is set up. */
+export function checkPrivileges(ctx: CommandContext, spec: CommandSpec): void {
+  if (!ctx.server.auth.enforced || spec.privileges === undefined || ctx.connection.user === undefined) return;
+  const privileges = privilegesOfConnection(ctx.connection);
+  for (const requirement of spec.privileges(ctx)) {
+    if (!isAuthorizedForActions(privileges, requirement.resource, requirement.actions)) throw notAuthorized(ctx);
+  }
+}

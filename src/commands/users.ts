@@ -1,0 +1,150 @@
+import { Int32, type Document } from 'bson';
+import { createScramCredentials, isScramMechanism, type ScramMechanism } from '../auth/credentials.js';
+import { isBuiltinRole } from '../auth/roles.js';
+import type { RoleName, UserDocument } from '../auth/users.js';
+import { ErrorCodes, MongoError } from '../errors.js';
+import { missingField, wrongType } from '../idlErrors.js';
+import { isPlainObject, trueValue } from './args.js';
+import type { CommandContext } from './types.js';
+
+/** createUser/grantRolesToUser role lists: "name" (a role on the command's db) or {role, db}. */
+export function parseRoles(value: unknown, command: string, db: string): RoleName[] {
+  if (value === undefined || value === null) throw missingField(`${command}.roles`);
+  if (!Array.isArray(value)) throw wrongType(`${command}.roles`, value, 'array');
+  return value.map((r: unknown) => {
+    const role = typeof r === 'string' ? { role: r, db } : isPlainObject(r) ? { role: r.role, db: r.db } : undefined;
+    if (role === undefined || typeof role.role !== 'string' || typeof role.db !== 'string') {
+      throw new MongoError(ErrorCodes.BadValue, 'Role names must be either strings or objects');
+    }
+    if (!isBuiltinRole(role.role, role.db)) {
+      throw new MongoError(ErrorCodes.RoleNotFound, `Could not find role: ${role.role}@${role.db}`);
+    }
+    return { role: role.role, db: role.db };
+  });
+}
+
+function parseMechanisms(value: unknown): ScramMechanism[] | undefined {
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value) || value.length === 0) throw new MongoError(ErrorCodes.BadValue, 'mechanisms field must not be empty');
+  return value.map((m: unknown) => {
+    if (!isScramMechanism(m)) throw new MongoError(ErrorCodes.BadValue, `Unknown auth mechanism '${String(m)}'`);
+    return m;
+  });
+}
+
+function requireName(ctx: CommandContext): string {
+  const name = ctx.body[ctx.name];
+  if (typeof name !== 'string') throw wrongType(`${ctx.name}.${ctx.name}`, name, 'string');
+  if (name.length === 0) throw new MongoError(ErrorCodes.BadValue, 'User document needs \'user\' field to be non-empty');
+  return name;
+}
+
+function scramOptions(ctx: CommandContext): { scramIterationCount: number; scramSHA256IterationCount: number } {
+  return {
+    scramIterationCount: ctx.server.params.int('scramIterationCount'),
+    scramSHA256IterationCount: ctx.server.params.int('scramSHA256IterationCount'),
+  };
+}
+
+function requirePassword(ctx: CommandContext): string {
+  const pwd = ctx.body.pwd;
+  if (pwd === undefined) {
+    throw new MongoError(ErrorCodes.BadValue, "Must provide a 'pwd' field for all user documents, except those with '$external' as the user's source db");
+  }
+  if (typeof pwd !== 'string') throw wrongType(`${ctx.name}.pwd`, pwd, 'string');
+  if (pwd.length === 0) throw new MongoError(ErrorCodes.BadValue, 'Password cannot be empty');
+  return pwd;
+}
+
+/** createUser (user_management_commands.cpp): SCRAM credentials, never the password, are stored. */
+export function createUser(ctx: CommandContext): Document {
+  const user = requireName(ctx);
+  const pwd = requirePassword(ctx);
+  const roles = parseRoles(ctx.body.roles, 'createUser', ctx.db);
+  const customData = ctx.body.customData;
+  if (customData !== undefined && !isPlainObject(customData)) throw wrongType('createUser.customData', customData, 'object');
+  ctx.server.auth.users.create(
+    { user, db: ctx.db, pwd, roles, customData: customData as Document | undefined, mechanisms: parseMechanisms(ctx.body.mechanisms) },
+    scramOptions(ctx),
+  );
+  return {};
+}
+
+/** updateUser: a new password (new credentials), roles, customData or mechanisms. */
+export function updateUser(ctx: CommandContext): Document {
+  const name = requireName(ctx);
+  const doc = ctx.server.auth.users.get(ctx.db, name);
+  const { pwd, roles, customData } = ctx.body;
+  if (pwd === undefined && roles === undefined && customData === undefined && ctx.body.mechanisms === undefined) {
+    throw new MongoError(ErrorCodes.BadValue, 'Must specify at least one field to update in updateUser');
+  }
+  const mechanisms = parseMechanisms(ctx.body.mechanisms) ?? doc.mechanisms;
+  const newRoles = roles === undefined ? undefined : parseRoles(roles, 'updateUser', ctx.db);
+  if (customData !== undefined && !isPlainObject(customData)) throw wrongType('updateUser.customData', customData, 'object');
+  if (pwd !== undefined) doc.credentials = createScramCredentials(name, requirePassword(ctx), { ...scramOptions(ctx), mechanisms });
+  doc.mechanisms = mechanisms;
+  if (newRoles !== undefined) doc.roles = newRoles;
+  if (customData !== undefined) doc.customData = customData as Document;
+  return {};
+}
+
+export function dropUser(ctx: CommandContext): Document {
+  ctx.server.auth.users.drop(ctx.db, requireName(ctx));
+  return {};
+}
+
+export function dropAllUsersFromDatabase(ctx: CommandContext): Document {
+  return { n: new Int32(ctx.server.auth.users.dropAll(ctx.db)) };
+}
+
+function changeRoles(ctx: CommandContext, grant: boolean): Document {
+  const name = requireName(ctx);
+  const doc = ctx.server.auth.users.get(ctx.db, name);
+  const roles = parseRoles(ctx.body.roles, ctx.name, ctx.db);
+  const same = (a: RoleName, b: RoleName) => a.role === b.role && a.db === b.db;
+  if (grant) {
+    for (const role of roles) if (!doc.roles.some((r) => same(r, role))) doc.roles.push(role);
+  } else {
+    doc.roles = doc.roles.filter((r) => !roles.some((role) => same(r, role)));
+  }
+  return {};
+}
+
+export function grantRolesToUser(ctx: CommandContext): Document {
+  return changeRoles(ctx, true);
+}
+
+export function revokeRolesFromUser(ctx: CommandContext): Document {
+  return changeRoles(ctx, false);
+}
+
+/** usersInfo: 1 (this db's users), a name, {user, db}, a list of those, or {forAllDBs: true}. */
+export function usersInfo(ctx: CommandContext): Document {
+  const arg = ctx.body.usersInfo;
+  const store = ctx.server.auth.users;
+  let selected: UserDocument[];
+  if (isPlainObject(arg) && trueValue(arg.forAllDBs)) {
+    selected = store.all();
+  } else if (typeof arg === 'string' || isPlainObject(arg) || Array.isArray(arg)) {
+    const wanted = (Array.isArray(arg) ? arg : [arg]).map((u: unknown) => {
+      if (typeof u === 'string') return { user: u, db: ctx.db };
+      if (isPlainObject(u) && typeof u.user === 'string' && typeof u.db === 'string') return { user: u.user, db: u.db };
+      throw new MongoError(ErrorCodes.BadValue, 'User name must be either a string or an object');
+    });
+    selected = wanted.flatMap((w) => store.find(w.db, w.user) ?? []);
+  } else {
+    selected = store.all().filter((u) => u.db === ctx.db);
+  }
+  const showCredentials = trueValue(ctx.body.showCredentials);
+  const users = selected
+    .sort((a, b) => (a._id < b._id ? -1 : a._id > b._id ? 1 : 0))
+    .map((u) => {
+      const out: Document = { _id: u._id, userId: u.userId, user: u.user, db: u.db };
+      if (showCredentials) out.credentials = u.credentials;
+      out.roles = u.roles.map((r) => ({ role: r.role, db: r.db }));
+      if (u.customData !== undefined && ctx.body.showCustomData !== false) out.customData = u.customData;
+      out.mechanisms = [...u.mechanisms];
+      return out;
+    });
+  return { users };
+}
