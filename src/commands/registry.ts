@@ -19,7 +19,7 @@ import type { Requirement } from '../auth/authorize.js';
 import { Resource, type ActionType } from '../auth/privileges.js';
 import { logout, saslContinue, saslStart } from './auth.js';
 import type { CommandContext, CommandSpec } from './types.js';
-import { createUser, dropAllUsersFromDatabase, dropUser, grantRolesToUser, revokeRolesFromUser, updateUser, usersInfo } from './users.js';
+import { createUser, dropAllUsersFromDatabase, dropUser, grantRolesToUser, revokeRolesFromUser, rolesInfo, updateUser, usersInfo } from './users.js';
 
 /** A cluster-wide action (serverStatus, getLog, killAnySession ...). */
 const onCluster =
@@ -153,6 +153,21 @@ export const COMMAND_TABLE: readonly CommandSpec[] = [
       return self ? [] : onDatabase('viewUser')(ctx);
     },
     help: 'Returns information about users.',
+  },
+  {
+    name: 'rolesInfo',
+    run: rolesInfo,
+    // A user may look at its own roles; anything else needs viewRole.
+    privileges: (ctx) => {
+      const mine = ctx.connection.user?.roles ?? [];
+      const arg = ctx.body.rolesInfo;
+      const asked = (Array.isArray(arg) ? arg : [arg]).map((r: unknown) =>
+        typeof r === 'string' ? { role: r, db: ctx.db } : (r as { role?: unknown; db?: unknown }),
+      );
+      const own = asked.length > 0 && asked.every((r) => mine.some((m) => m.role === r.role && m.db === r.db));
+      return own ? [] : onDatabase('viewRole')(ctx);
+    },
+    help: 'Returns information about roles.',
   },
 ];
 

@@ -1,6 +1,6 @@
 import { Int32, type Document } from 'bson';
 import { createScramCredentials, isScramMechanism, type ScramMechanism } from '../auth/credentials.js';
-import { isBuiltinRole } from '../auth/roles.js';
+import { builtinRoleNames, describeRole, isBuiltinRole } from '../auth/roles.js';
 import type { RoleName, UserDocument } from '../auth/users.js';
 import { ErrorCodes, MongoError } from '../errors.js';
 import { missingField, wrongType } from '../idlErrors.js';
@@ -147,4 +147,23 @@ export function usersInfo(ctx: CommandContext): Document {
       return out;
     });
   return { users };
+}
+
+/**
+ * rolesInfo: the built-in roles asked for (a name, {role, db}, a list), or with `1` and
+ * showBuiltinRoles every built-in role of the database. There are no user-defined roles yet.
+ */
+export function rolesInfo(ctx: CommandContext): Document {
+  const arg = ctx.body.rolesInfo;
+  const showPrivileges = trueValue(ctx.body.showPrivileges);
+  if (typeof arg === 'string' || isPlainObject(arg) || Array.isArray(arg)) {
+    const roles = (Array.isArray(arg) ? arg : [arg]).map((r: unknown) => {
+      if (typeof r === 'string') return { role: r, db: ctx.db };
+      if (isPlainObject(r) && typeof r.role === 'string' && typeof r.db === 'string') return { role: r.role, db: r.db };
+      throw new MongoError(ErrorCodes.BadValue, 'Role names must be either strings or objects');
+    });
+    return { roles: roles.flatMap((r) => describeRole(r.role, r.db, { showPrivileges }) ?? []) };
+  }
+  if (!trueValue(ctx.body.showBuiltinRoles)) return { roles: [] };
+  return { roles: builtinRoleNames(ctx.db).flatMap((r) => describeRole(r.role, r.db, { showPrivileges, form: 'listing' }) ?? []) };
 }
