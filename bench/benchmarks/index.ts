@@ -17,4 +17,5 @@ export const BENCHMARKS: readonly Benchmark[] = [
   sessionsHoldMemory,
   sessionsHoldTime,
   sessionsExpiry,
+  ...(await import('./auth.js')).authBenchmarks,
 ];
