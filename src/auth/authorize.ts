@@ -5,7 +5,7 @@ import { ErrorCodes, MongoError } from '../errors.js';
 import type { ConnectionState } from '../net/connectionState.js';
 import type { ServerContext } from '../serverContext.js';
 import { isAuthorizedForActions, type ActionType, type Privilege, type ResourceSpec } from './privileges.js';
-import { privilegesOf } from './roles.js';
+import { privilegesOf, type RoleName } from './roles.js';
 
 /** What a command needs: these actions on this resource. */
 export interface Requirement {
@@ -13,16 +13,23 @@ export interface Requirement {
   readonly actions: readonly ActionType[];
 }
 
-const privilegeCache = new WeakMap<object, Privilege[]>();
+/** Keyed by a user's roles array, which is replaced (never mutated) when the roles change. */
+const privilegeCache = new WeakMap<readonly RoleName[], Privilege[]>();
 
-/** The privileges of the connection's user (none when nobody is logged in). */
-export function privilegesOfConnection(connection: ConnectionState): readonly Privilege[] {
+/** The roles of the connection's user as the user store has them now (none for a dropped user). */
+export function rolesOfConnection(server: ServerContext, connection: ConnectionState): readonly RoleName[] {
   const user = connection.user;
   if (user === undefined) return [];
-  let privileges = privilegeCache.get(user);
+  return server.auth.users.find(user.db, user.user)?.roles ?? [];
+}
+
+/** The privileges of the connection's user (none when nobody is logged in). */
+export function privilegesOfConnection(server: ServerContext, connection: ConnectionState): readonly Privilege[] {
+  const roles = rolesOfConnection(server, connection);
+  let privileges = privilegeCache.get(roles);
   if (privileges === undefined) {
-    privileges = privilegesOf(user.roles);
-    privilegeCache.set(user, privileges);
+    privileges = privilegesOf(roles);
+    privilegeCache.set(roles, privileges);
   }
   return privileges;
 }
@@ -36,7 +43,7 @@ export function userName(connection: ConnectionState): string | undefined {
 /** Whether the caller may do `action` on `resource`; always true when auth is not enforced. */
 export function mayDo(ctx: Pick<CommandContext, 'server' | 'connection'>, resource: ResourceSpec, action: ActionType): boolean {
   if (!ctx.server.auth.enforced) return true;
-  return isAuthorizedForActions(privilegesOfConnection(ctx.connection), resource, [action]);
+  return isAuthorizedForActions(privilegesOfConnection(ctx.server, ctx.connection), resource, [action]);
 }
 
 /**
@@ -58,7 +65,7 @@ export function notAuthorized(ctx: CommandContext): MongoError {
 /** The command's privilege check (its `privileges` trait), after the session is set up. */
 export function checkPrivileges(ctx: CommandContext, spec: CommandSpec): void {
   if (!ctx.server.auth.enforced || spec.privileges === undefined || ctx.connection.user === undefined) return;
-  const privileges = privilegesOfConnection(ctx.connection);
+  const privileges = privilegesOfConnection(ctx.server, ctx.connection);
   for (const requirement of spec.privileges(ctx)) {
     if (!isAuthorizedForActions(privileges, requirement.resource, requirement.actions)) throw notAuthorized(ctx);
   }

@@ -29,8 +29,8 @@ function logAuth(server: ServerContext, connection: ConnectionState, attr: Recor
 
 /** Records a finished conversation's user on the connection (one user per connection, as mongod 7.0). */
 function authenticate(server: ServerContext, connection: ConnectionState, user: string, db: string): void {
-  const doc = server.auth.users.get(db, user);
-  connection.user = { user, db, roles: doc.roles.map((r) => ({ role: r.role, db: r.db })) };
+  server.auth.users.get(db, user);
+  connection.user = { user, db };
 }
 
 function checkNotOtherUser(connection: ConnectionState, user: string | undefined, db: string): void {
@@ -51,9 +51,11 @@ function checkNotOtherUser(connection: ConnectionState, user: string | undefined
 }
 
 /** One SASL step on the connection's conversation, with mongod's bookkeeping and logging. */
-function step(ctx: { server: ServerContext; connection: ConnectionState }, db: string, payload: unknown, speculative: boolean): Document {
+function step(ctx: { server: ServerContext; connection: ConnectionState }, db: string, payload: unknown): Document {
   const { server, connection } = ctx;
   const sasl = connection.sasl!;
+  // A conversation begun inside hello stays "speculative" through its saslContinue (as mongod logs it).
+  const speculative = sasl.speculative;
   const { bytes, asString } = payloadBytes(payload);
   try {
     const result = sasl.conversation.step(bytes);
@@ -101,8 +103,8 @@ export function startSasl(
     skipEmptyExchange,
     db,
   });
-  ctx.connection.sasl = { conversation, db };
-  return step(ctx, db, body.payload, speculative);
+  ctx.connection.sasl = { conversation, db, speculative };
+  return step(ctx, db, body.payload);
 }
 
 export function saslStart(ctx: CommandContext): Document {
@@ -116,7 +118,7 @@ export function saslContinue(ctx: CommandContext): Document {
   if (numberValue(ctx.body.conversationId) !== 1) {
     throw new MongoError(ErrorCodes.ProtocolError, 'sasl: Mismatched conversation id');
   }
-  return step(ctx, sasl.db, ctx.body.payload, false);
+  return step(ctx, sasl.db, ctx.body.payload);
 }
 
 /** logout: forgets the connection's user when it logged in on this database. */

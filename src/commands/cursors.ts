@@ -1,6 +1,6 @@
 import { missingField, wrongType } from '../idlErrors.js';
 import { Long, type Document } from 'bson';
-import { mayDo, userName } from '../auth/authorize.js';
+import { mayDo, notAuthorized, userName } from '../auth/authorize.js';
 import { Resource } from '../auth/privileges.js';
 import { ErrorCodes, MongoError, LocationCodes } from '../errors.js';
 import { lsidKey, lsidText } from '../sessions/logicalSessionId.js';
@@ -94,6 +94,10 @@ export function killCursors(ctx: CommandContext): Document {
       throw wrongType(`killCursors.cursors.${i}`, id, 'long');
     }
     const cursor = ctx.server.cursors.get(id);
+    // Under auth another user's cursor may only be killed with killAnyCursor (mongod's checkAuthForKillCursors).
+    if (cursor !== undefined && ctx.server.auth.enforced && cursor.owner !== userName(ctx.connection) && !mayDo(ctx, Resource.namespace(ctx.db, collection), 'killAnyCursor')) {
+      throw notAuthorized(ctx);
+    }
     if (cursor !== undefined && cursor.ns === ns && ctx.server.cursors.kill(id)) cursorsKilled.push(id);
     else cursorsNotFound.push(id);
   });

@@ -1,7 +1,7 @@
 import { missingField, wrongType } from '../idlErrors.js';
 import { cpus, freemem, hostname, release, totalmem, type as osType, arch, version as osVersion } from 'node:os';
 import { Double, Int32, Long, type Document } from 'bson';
-import { privilegesOfConnection } from '../auth/authorize.js';
+import { privilegesOfConnection, rolesOfConnection } from '../auth/authorize.js';
 import { ErrorCodes, MongoError } from '../errors.js';
 import { MAX_BSON_OBJECT_SIZE } from '../wire/opcodes.js';
 import { SERVER_VERSION, VERSION_ARRAY } from '../version.js';
@@ -157,10 +157,10 @@ export function connectionStatus(ctx: CommandContext): Document {
   const user = ctx.connection.user;
   const authInfo: Document = {
     authenticatedUsers: user === undefined ? [] : [{ user: user.user, db: user.db }],
-    authenticatedUserRoles: user === undefined ? [] : user.roles.map((r) => ({ role: r.role, db: r.db })),
+    authenticatedUserRoles: rolesOfConnection(ctx.server, ctx.connection).map((r) => ({ role: r.role, db: r.db })),
   };
   if (trueValue(ctx.body.showPrivileges)) {
-    authInfo.authenticatedUserPrivileges = privilegesOfConnection(ctx.connection).map((p) => ({
+    authInfo.authenticatedUserPrivileges = privilegesOfConnection(ctx.server, ctx.connection).map((p) => ({
       resource: p.resource,
       actions: [...p.actions],
     }));

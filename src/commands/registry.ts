@@ -15,7 +15,7 @@ import {
   refreshSessions,
   startSession,
 } from './sessions.js';
-import type { Requirement } from '../auth/authorize.js';
+import { rolesOfConnection, type Requirement } from '../auth/authorize.js';
 import { Resource, type ActionType } from '../auth/privileges.js';
 import { logout, saslContinue, saslStart } from './auth.js';
 import type { CommandContext, CommandSpec } from './types.js';
@@ -159,7 +159,7 @@ export const COMMAND_TABLE: readonly CommandSpec[] = [
     run: rolesInfo,
     // A user may look at its own roles; anything else needs viewRole.
     privileges: (ctx) => {
-      const mine = ctx.connection.user?.roles ?? [];
+      const mine = rolesOfConnection(ctx.server, ctx.connection);
       const arg = ctx.body.rolesInfo;
       const asked = (Array.isArray(arg) ? arg : [arg]).map((r: unknown) =>
         typeof r === 'string' ? { role: r, db: ctx.db } : (r as { role?: unknown; db?: unknown }),

@@ -1,6 +1,6 @@
 import { missingField, unknownField, wrongType } from '../idlErrors.js';
 import { Int32, UUID, type Document } from 'bson';
-import { parse as parseUuid, v4 as uuidv4 } from 'uuid';
+import { v4 as uuidv4 } from 'uuid';
 import { mayDo } from '../auth/authorize.js';
 import { Resource } from '../auth/privileges.js';
 import { ErrorCodes, MongoError } from '../errors.js';
@@ -42,7 +42,7 @@ function resolveSessionArray(
 /** startSession (start_session_command.cpp): a new session owned by the caller. */
 export function startSession(ctx: CommandContext): Document {
   const owner = resolveOwner(ctx.connection, ctx.server.auth);
-  const id = Buffer.from(parseUuid(uuidv4()));
+  const id = uuidv4(undefined, Buffer.allocUnsafe(16));
   ctx.server.sessions.vivify({ id, uid: owner.uid }, owner.user);
   return {
     id: { id: new UUID(id) },

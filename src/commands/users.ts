@@ -102,8 +102,9 @@ function changeRoles(ctx: CommandContext, grant: boolean): Document {
   const doc = ctx.server.auth.users.get(ctx.db, name);
   const roles = parseRoles(ctx.body.roles, ctx.name, ctx.db);
   const same = (a: RoleName, b: RoleName) => a.role === b.role && a.db === b.db;
+  // A new array, never a mutation: privileges are cached per roles array.
   if (grant) {
-    for (const role of roles) if (!doc.roles.some((r) => same(r, role))) doc.roles.push(role);
+    doc.roles = [...doc.roles, ...roles.filter((role, i) => !doc.roles.some((r) => same(r, role)) && roles.findIndex((o) => same(o, role)) === i)];
   } else {
     doc.roles = doc.roles.filter((r) => !roles.some((role) => same(r, role)));
   }

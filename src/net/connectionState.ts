@@ -1,14 +1,14 @@
 import type { Document } from 'bson';
 import type { ScramServerConversation } from '../auth/scram.js';
-import type { RoleName } from '../auth/users.js';
 import type { CompressorName } from '../wire/compression.js';
 
-/** The user a connection authenticated as (mongod 7.0 allows one per connection). */
+/**
+ * The user a connection authenticated as (mongod 7.0 allows one per connection). Its roles are
+ * read from the user store on every check, so grants and drops apply to open connections too.
+ */
 export interface AuthenticatedUser {
   readonly user: string;
   readonly db: string;
-  /** The user's roles when it logged in. */
-  readonly roles: readonly RoleName[];
 }
 
 /** What the server knows about one client connection; the commands read and update it. */
@@ -22,7 +22,7 @@ export class ConnectionState {
   /** Set by a successful SASL conversation, cleared by logout. */
   user: AuthenticatedUser | undefined;
   /** The SASL conversation in progress (saslStart → saslContinue), if any. */
-  sasl: { conversation: ScramServerConversation; db: string } | undefined;
+  sasl: { conversation: ScramServerConversation; db: string; speculative: boolean } | undefined;
   /** Streaming exhaust replies (an awaitable hello with exhaustAllowed). */
   streaming = false;
   readonly connectedAt: number;

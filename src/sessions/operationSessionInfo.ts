@@ -50,7 +50,14 @@ export function initializeOperationSessionInfo(
   }
   // Auth on, nobody logged in, a command that needs no login (hello, saslStart ...): the session
   // fields are ignored altogether, with no session created (step 5 of §3.1).
-  if (spec.requiresAuth === false && server.auth.enforced && connection.user === undefined) return undefined;
+  // The localhost exception's commands likewise ignore them (step 4).
+  if (
+    server.auth.enforced &&
+    connection.user === undefined &&
+    (spec.requiresAuth === false || (spec.localhostException === true && server.auth.localhostExceptionFor(connection)))
+  ) {
+    return undefined;
+  }
 
   let lsid: LogicalSessionId | undefined;
   if (fromClient !== undefined) {
