@@ -14,7 +14,7 @@ import { BSON, Binary as RawBinary, UUID as RawUUID, type Document } from 'bson'
 import { Binary, MongoClient, MongoServerError, UUID, type CommandStartedEvent, type Db } from 'mongodb';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import type { PocketMongo } from '../../src/index.js';
-import { RawClient } from '../helpers/rawClient.js';
+import { RawClient, rawCmd } from '../helpers/rawClient.js';
 import { startServer } from '../helpers/server.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -61,17 +61,6 @@ async function loginDriver(server: PocketMongo, user: string, pwd: string, db = 
   const c = client(uriFor(server, user, pwd, db, query));
   await c.connect();
   return c;
-}
-
-/** The first (kind 0) body of an OP_MSG reply, with Int64 kept as Long (cursor ids). */
-function replyBody(raw: Buffer): Document {
-  const size = raw.readInt32LE(21);
-  return BSON.deserialize(raw.subarray(21, 21 + size), { promoteLongs: false });
-}
-
-async function rawCmd(raw: RawClient, doc: Document, db = 'admin'): Promise<Document> {
-  const reply = await raw.command({ ...doc, $db: db });
-  return replyBody(reply.raw);
 }
 
 async function rawConnect(server: PocketMongo): Promise<RawClient> {

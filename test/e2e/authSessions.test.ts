@@ -6,11 +6,11 @@
  * (kill commands), §2.8 ($listLocalSessions), §3.3 (cursors), §3.4 (ownership).
  */
 import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
-import { BSON, Binary as RawBinary, Long as RawLong, UUID as RawUUID, type Document } from 'bson';
+import { Binary as RawBinary, Long as RawLong, UUID as RawUUID, type Document } from 'bson';
 import { Binary, MongoClient, MongoServerError, UUID, type AggregationCursor, type Db, type Long } from 'mongodb';
 import { afterEach, describe, expect, test } from 'vitest';
 import type { PocketMongo } from '../../src/index.js';
-import { RawClient } from '../helpers/rawClient.js';
+import { RawClient, rawCmd } from '../helpers/rawClient.js';
 import { startServer } from '../helpers/server.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -58,15 +58,6 @@ async function loginDriver(server: PocketMongo, user: string, pwd: string, db: s
   cleanups.push(() => c.close());
   await c.connect();
   return c;
-}
-
-function replyBody(raw: Buffer): Document {
-  const size = raw.readInt32LE(21);
-  return BSON.deserialize(raw.subarray(21, 21 + size), { promoteLongs: false });
-}
-
-async function rawCmd(raw: RawClient, doc: Document, db = 'admin'): Promise<Document> {
-  return replyBody((await raw.command({ ...doc, $db: db })).raw);
 }
 
 /** A raw socket logged in with an explicit SCRAM-SHA-256 conversation. */

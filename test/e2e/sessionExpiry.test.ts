@@ -5,11 +5,11 @@
  * vivifies the driver's implicit session, so assertions look only at the ids a test created.
  */
 import { createHash } from 'node:crypto';
-import { BSON, UUID as RawUUID, type Document } from 'bson';
+import { UUID as RawUUID, type Document } from 'bson';
 import { Binary, MongoClient, MongoServerError, type ClientSession, type Db } from 'mongodb';
 import { afterEach, describe, expect, test } from 'vitest';
 import { VirtualClock, type PocketMongo } from '../../src/index.js';
-import { RawClient } from '../helpers/rawClient.js';
+import { RawClient, rawCmd } from '../helpers/rawClient.js';
 import { startServer } from '../helpers/server.js';
 
 const NO_AUTH_B64 = createHash('sha256').update('').digest('base64');
@@ -22,13 +22,6 @@ function sessionId(session: ClientSession): Binary {
   const id = session.id?.id;
   if (!(id instanceof Binary)) throw new Error('session has no id');
   return id;
-}
-
-/** The kind-0 body of an OP_MSG reply with Int64 kept as Long (cursor ids). */
-async function rawCmd(raw: RawClient, doc: Document, db = 'admin'): Promise<Document> {
-  const reply = await raw.command({ ...doc, $db: db });
-  const size = reply.raw.readInt32LE(21);
-  return BSON.deserialize(reply.raw.subarray(21, 21 + size), { promoteLongs: false });
 }
 
 /** A config.system.sessions document (§1.3). */

@@ -18,7 +18,7 @@ import {
 } from 'mongodb';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import type { PocketMongo } from '../../src/index.js';
-import { FLAG_MORE_TO_COME, RawClient } from '../helpers/rawClient.js';
+import { FLAG_MORE_TO_COME, RawClient, rawCmd, replyBody } from '../helpers/rawClient.js';
 import { startServer } from '../helpers/server.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -69,18 +69,6 @@ async function expectServerError(p: Promise<unknown>, code: number, codeName: st
   expect(e.code).toBe(code);
   expect(e.codeName).toBe(codeName);
   return e;
-}
-
-/** The first (kind 0) body of an OP_MSG reply, decoded with Int64 kept as Long (cursor ids). */
-function replyBody(raw: Buffer): Document {
-  const size = raw.readInt32LE(21);
-  return BSON.deserialize(raw.subarray(21, 21 + size), { promoteLongs: false });
-}
-
-/** A command over the raw socket (no lsid unless the document carries one). */
-async function rawCmd(raw: RawClient, doc: Document, db = 'admin'): Promise<Document> {
-  const reply = await raw.command({ ...doc, $db: db });
-  return replyBody(reply.raw);
 }
 
 /** A config.system.sessions document (§1.3). */

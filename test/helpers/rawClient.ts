@@ -410,3 +410,14 @@ export async function until(condition: () => boolean, limitMs = 10_000): Promise
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
 }
+
+/** The first (kind 0) body of an OP_MSG reply, decoded with Int64 kept as Long (cursor ids). */
+export function replyBody(raw: Buffer): Document {
+  const size = raw.readInt32LE(21);
+  return BSON.deserialize(raw.subarray(21, 21 + size), { promoteLongs: false });
+}
+
+/** A command over the raw socket (no lsid unless the document carries one); its reply body. */
+export async function rawCmd(raw: RawClient, doc: Document, db = 'admin'): Promise<Document> {
+  return replyBody((await raw.command({ ...doc, $db: db })).raw);
+}
