@@ -16,7 +16,9 @@ export const ErrorCodes = {
   IllegalOperation: 20,
   InvalidBSON: 22,
   RoleNotFound: 31,
+  NamespaceNotFound: 26,
   CursorNotFound: 43,
+  NamespaceExists: 48,
   CommandNotFound: 59,
   InvalidOptions: 72,
   InvalidNamespace: 73,
@@ -33,6 +35,7 @@ export const ErrorCodes = {
   APIStrictError: 323,
   MechanismUnavailable: 334,
   UnsupportedOpQueryCommand: 352,
+  DuplicateKey: 11000,
   Interrupted: 11601,
 } as const;
 

@@ -4,6 +4,7 @@ import type { CommandRegistry } from './commands/registry.js';
 import type { Parameters } from './config.js';
 import type { Log } from './log.js';
 import { AuthManager } from './auth/manager.js';
+import { Catalog } from './storage/catalog.js';
 import type { SessionOperation } from './commands/operation.js';
 import { CursorManager } from './cursors/cursorManager.js';
 import type { ConnectionState } from './net/connectionState.js';
@@ -70,6 +71,7 @@ export class ServerContext {
   readonly statusSections: Record<string, () => Document> = {};
   readonly sessions: SessionRegistry;
   readonly auth: AuthManager;
+  readonly catalog = new Catalog();
   readonly cursors: CursorManager;
   /** Operations running in a session, so killing the session can interrupt them. */
   readonly sessionOperations = new Set<SessionOperation>();

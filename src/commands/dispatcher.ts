@@ -114,7 +114,8 @@ export async function dispatch(
       server.sessionOperations.delete(operation);
       operation.done();
     }
-    server.counters.opcounters[spec?.opcounter ?? 'command'] += 1;
+    const opcounter = spec?.opcounter ?? 'command';
+    if (opcounter !== 'self') server.counters.opcounters[opcounter] += 1;
     const millis = server.clock.now() - started;
     if (millis > server.slowms && spec?.neverSlow !== true) {
       server.log.info({

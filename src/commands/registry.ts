@@ -3,7 +3,8 @@ import { hello } from './hello.js';
 import { getParameter, setParameter } from './parameters.js';
 import { shutdown } from './shutdown.js';
 import { aggregate, aggregatePrivileges } from './aggregate.js';
-import { find } from './crud.js';
+import { create, drop, dropDatabase, listCollections, listDatabases } from './catalog.js';
+import { deleteCommand, find, insert } from './crud.js';
 import { getMore, killCursors } from './cursors.js';
 import {
   endSessions,
@@ -106,6 +107,13 @@ export const COMMAND_TABLE: readonly CommandSpec[] = [
   { name: 'find', run: find, privileges: onCollection('find'), apiVersion1: true, allowedInTransaction: true, opcounter: 'query', help: 'query for documents' },
   { name: 'aggregate', run: aggregate, privileges: aggregatePrivileges, apiVersion1: true, allowedInTransaction: true, help: 'Runs the aggregation command. See http://dochub.mongodb.org/core/aggregation for more details.' },
   { name: 'getMore', run: getMore, apiVersion1: true, allowedInTransaction: true, opcounter: 'getmore', help: 'retrieve more results from an existing cursor' },
+  { name: 'insert', run: insert, apiVersion1: true, allowedInTransaction: true, supportsWriteConcern: true, opcounter: 'self', privileges: onCollection('insert'), help: 'insert documents' },
+  { name: 'delete', run: deleteCommand, apiVersion1: true, allowedInTransaction: true, supportsWriteConcern: true, opcounter: 'self', privileges: onCollection('remove'), help: 'delete documents' },
+  { name: 'create', run: create, apiVersion1: true, supportsWriteConcern: true, privileges: onCollection('createCollection'), help: 'explicitly creates a collection or view' },
+  { name: 'drop', run: drop, apiVersion1: true, supportsWriteConcern: true, privileges: onCollection('dropCollection'), help: 'drop a collection' },
+  { name: 'dropDatabase', run: dropDatabase, apiVersion1: true, supportsWriteConcern: true, privileges: onDatabase('dropDatabase'), help: 'drop (delete) this database' },
+  { name: 'listDatabases', run: listDatabases, adminOnly: true, apiVersion1: true, privileges: onCluster('listDatabases'), help: 'list databases on this server' },
+  { name: 'listCollections', run: listCollections, apiVersion1: true, privileges: onDatabase('listCollections'), help: 'list collections for this db' },
   { name: 'killCursors', run: killCursors, privileges: onCollection('killCursors'), apiVersion1: true, allowedInTransaction: true, help: 'Kill a list of cursor ids' },
 
   // Authentication and users (sasl_commands.cpp, user_management_commands.cpp).

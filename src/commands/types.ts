@@ -54,8 +54,11 @@ export interface CommandSpec {
   readonly supportsWriteConcern?: boolean;
   /** Not logged as a slow operation however long it takes (awaitable hello waits by design). */
   readonly neverSlow?: boolean;
-  /** Which serverStatus opcounter the command bumps (mongod counts find as a query). Default 'command'. */
-  readonly opcounter?: 'query' | 'getmore' | 'insert' | 'update' | 'delete' | 'command';
+  /**
+   * Which serverStatus opcounter the command bumps (mongod counts find as a query). Default
+   * 'command'; 'self' when the handler counts per document (insert, delete).
+   */
+  readonly opcounter?: 'query' | 'getmore' | 'command' | 'self';
   /** What the command needs when auth is enforced (checked by the dispatcher); none = login only. */
   readonly privileges?: (ctx: CommandContext) => readonly Requirement[];
   /** Allowed before any user exists, from localhost, on admin (mongod's localhost exception). */

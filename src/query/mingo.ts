@@ -32,7 +32,8 @@ function translate(err: unknown): MongoError {
 export function runPipeline(stages: readonly Document[], docs: Iterable<Document>): Document[] {
   if (stages.length === 0) return [...docs];
   try {
-    return new Aggregator(stages.map((s) => toQueryValue(s) as Document), {}).run([...docs]) as Document[];
+    const views = [...docs].map((d) => toQueryValue(d) as Document);
+    return new Aggregator(stages.map((s) => toQueryValue(s) as Document), {}).run(views) as Document[];
   } catch (err) {
     throw translate(err);
   }
@@ -46,16 +47,27 @@ export interface FindSpec {
   limit?: number;
 }
 
+/**
+ * find over documents: mingo evaluates a numeric view of each document (toQueryValue); without a
+ * projection the stored documents themselves come back, so every value keeps its BSON type.
+ */
 export function runFind(spec: FindSpec, docs: Iterable<Document>): Document[] {
   try {
+    const originals = new Map<Document, Document>();
+    const views: Document[] = [];
+    for (const doc of docs) {
+      const view = toQueryValue(doc) as Document;
+      originals.set(view, doc);
+      views.push(view);
+    }
     let cursor = new Query(toQueryValue(spec.filter ?? {}) as Document).find<Document>(
-      [...docs],
+      views,
       spec.projection === undefined ? undefined : (toQueryValue(spec.projection) as Document),
     );
     if (spec.sort !== undefined && Object.keys(spec.sort).length > 0) cursor = cursor.sort(toQueryValue(spec.sort) as Record<string, 1 | -1>);
     if (spec.skip !== undefined && spec.skip > 0) cursor = cursor.skip(spec.skip);
     if (spec.limit !== undefined && spec.limit > 0) cursor = cursor.limit(spec.limit);
-    return cursor.all();
+    return cursor.all().map((view) => originals.get(view) ?? view);
   } catch (err) {
     throw translate(err);
   }

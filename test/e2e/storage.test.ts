@@ -1,0 +1,116 @@
+import { Binary, Decimal128, Double, Int32, Long, MongoBulkWriteError, MongoClient, MongoServerError, ObjectId, Timestamp, UUID, type Db } from 'mongodb';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import type { PocketMongo } from '../../src/index.js';
+import { runMongosh, startServer } from '../helpers/server.js';
+
+let server: PocketMongo;
+let client: MongoClient;
+let db: Db;
+
+beforeAll(async () => {
+  server = await startServer();
+  client = new MongoClient(server.uri);
+  db = client.db('storage');
+});
+
+afterAll(async () => {
+  await client.close();
+  await server.stop();
+});
+
+test('documents round-trip with their BSON types, _id generated first when missing', async () => {
+  const c = db.collection('types');
+  const doc = {
+    int: new Int32(5),
+    long: Long.fromString('9007199254740993'),
+    double: new Double(1),
+    decimal: Decimal128.fromString('1.10'),
+    date: new Date(0),
+    oid: new ObjectId(),
+    bin: new Binary(Buffer.from('abc'), 0),
+    uuid: new UUID(),
+    ts: new Timestamp({ t: 1, i: 2 }),
+    nested: { a: [1, 'x', null] },
+  };
+  const { insertedId } = await c.insertOne({ ...doc });
+  expect(insertedId).toBeInstanceOf(ObjectId);
+  const raw = client.db('storage').collection('types');
+  const found = await raw.findOne({ _id: insertedId }, { promoteValues: false, promoteLongs: false });
+  expect(Object.keys(found!)[0]).toBe('_id');
+  expect(found!.int).toBeInstanceOf(Int32);
+  expect(found!.long).toEqual(doc.long);
+  expect(found!.double).toBeInstanceOf(Double);
+  expect(found!.decimal.toString()).toBe('1.10');
+  expect(found!.date).toEqual(doc.date);
+  expect(found!.oid).toEqual(doc.oid);
+  expect(found!.ts).toEqual(doc.ts);
+});
+
+test('a duplicate _id is DuplicateKey with mongod text; ordered stops, unordered goes on', async () => {
+  const c = db.collection('dups');
+  await c.insertOne({ _id: 1 as never, a: 1 });
+  const err = await c.insertOne({ _id: 1 as never }).catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(MongoServerError);
+  expect((err as MongoServerError).code).toBe(11000);
+  expect((err as MongoServerError).message).toBe('E11000 duplicate key error collection: storage.dups index: _id_ dup key: { _id: 1 }');
+  const ordered = await c.insertMany([{ _id: 2 }, { _id: 1 }, { _id: 3 }] as never[]).catch((e: unknown) => e);
+  expect(ordered).toBeInstanceOf(MongoBulkWriteError);
+  expect((ordered as MongoBulkWriteError).result.insertedCount).toBe(1);
+  const unordered = await c.insertMany([{ _id: 4 }, { _id: 1 }, { _id: 5 }] as never[], { ordered: false }).catch((e: unknown) => e);
+  expect((unordered as MongoBulkWriteError).result.insertedCount).toBe(2);
+  expect((unordered as MongoBulkWriteError).writeErrors).toHaveLength(1);
+  expect(await c.countDocuments({})).toBe(4);
+});
+
+test('an _id of a numeric type equals the same number of another type (Int32 1 = Double 1.0)', async () => {
+  const c = db.collection('numericIds');
+  await c.insertOne({ _id: new Int32(7) as never });
+  const err = await c.insertOne({ _id: new Double(7) as never }).catch((e: unknown) => e);
+  expect((err as MongoServerError).code).toBe(11000);
+});
+
+test('find with filter, sort, skip, limit and a small batch size pages through getMore', async () => {
+  const c = db.collection('paging');
+  await c.insertMany(Array.from({ length: 25 }, (_, i) => ({ i, even: i % 2 === 0 })));
+  const evens = await c.find({ even: true }, { batchSize: 3 }).sort({ i: -1 }).skip(1).limit(5).toArray();
+  expect(evens.map((d) => d.i)).toEqual([22, 20, 18, 16, 14]);
+  const all = await c.find({}, { batchSize: 2 }).toArray();
+  expect(all).toHaveLength(25);
+  expect(await c.find({ i: { $gte: 20 } }).project({ _id: 0, i: 1 }).toArray()).toEqual([{ i: 20 }, { i: 21 }, { i: 22 }, { i: 23 }, { i: 24 }]);
+});
+
+test('deleteOne and deleteMany', async () => {
+  const c = db.collection('deleting');
+  await c.insertMany([{ k: 1 }, { k: 1 }, { k: 2 }]);
+  expect((await c.deleteOne({ k: 1 })).deletedCount).toBe(1);
+  expect((await c.deleteMany({})).deletedCount).toBe(2);
+  expect(await c.countDocuments({})).toBe(0);
+});
+
+test('create, listCollections, drop, listDatabases, dropDatabase', async () => {
+  const other = client.db('catalogtest');
+  await other.createCollection('a');
+  const err = await other.createCollection('a').catch((e: unknown) => e);
+  expect((err as MongoServerError).code).toBe(48);
+  expect((err as MongoServerError).message).toBe('Collection catalogtest.a already exists.');
+  await other.collection('b').insertOne({ x: 1 });
+  expect((await other.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name)).toEqual(['a', 'b']);
+  const full = await other.listCollections({ name: 'b' }).toArray();
+  expect(full[0]).toMatchObject({ name: 'b', type: 'collection', options: {}, idIndex: { key: { _id: 1 }, name: '_id_' } });
+  const dbs = await client.db('admin').admin().listDatabases();
+  expect(dbs.databases.map((d) => d.name)).toContain('catalogtest');
+  expect(await other.collection('a').drop()).toBe(true);
+  expect(await other.dropDatabase()).toBe(true);
+  const after = await client.db('admin').admin().listDatabases({ nameOnly: true });
+  expect(after.databases.map((d) => d.name)).not.toContain('catalogtest');
+});
+
+test('mongosh: insertOne, find and show dbs', async () => {
+  const result = await runMongosh(
+    server.uri,
+    "db.getSiblingDB('shell').c.insertOne({a: 1}); print(JSON.stringify(db.getSiblingDB('shell').c.find({}, {_id: 0}).toArray())); print(db.adminCommand({listDatabases: 1, nameOnly: true}).databases.map(d => d.name).includes('shell'))",
+  );
+  expect(result.stderr).toBe('');
+  expect(result.stdout).toContain('[{"a":1}]');
+  expect(result.stdout).toContain('true');
+});
