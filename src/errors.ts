@@ -26,6 +26,8 @@ export const ErrorCodes = {
   ShutdownInProgress: 91,
   OperationFailed: 96,
   CommandNotSupported: 115,
+  ImmutableField: 66,
+  DollarPrefixedFieldName: 52,
   ClientMetadataCannotBeMutated: 186,
   InvalidUUID: 207,
   UnknownFeatureCompatibilityVersion: 258,

@@ -2,7 +2,8 @@ import { BSONRegExp, Int32, type Document } from 'bson';
 import { userName } from '../auth/authorize.js';
 import { DEFAULT_FIRST_BATCH_SIZE } from '../cursors/cursorManager.js';
 import { ErrorCodes, MongoError } from '../errors.js';
-import { runFind } from '../query/mingo.js';
+import { applyUpdate, runFind } from '../query/mingo.js';
+import { canonicalKey, compareDocuments, compareValues, valuesEqual } from '../query/bsonOrder.js';
 import { collectionDocuments, withIdFirst } from '../storage/catalog.js';
 import { missingField, wrongType } from '../idlErrors.js';
 import { bsonText } from './bsonText.js';
@@ -137,4 +138,146 @@ export function deleteCommand(ctx: CommandContext): Document {
   }
   ctx.server.counters.opcounters.delete += n;
   return writeErrors.length === 0 ? { n: new Int32(n) } : { n: new Int32(n), writeErrors };
+}
+
+function isOperatorUpdate(u: Document): boolean {
+  const keys = Object.keys(u);
+  return keys.length > 0 && keys[0]!.startsWith('$');
+}
+
+/** The equality fields of a filter, the seed of an upserted document (mongod's upsert rules, simplified). */
+function upsertSeed(q: Document): Document {
+  const seed: Document = {};
+  for (const [k, v] of Object.entries(q)) {
+    if (k.startsWith('$') || k.includes('.')) continue;
+    if (isPlainObject(v) && Object.keys(v).some((op) => op.startsWith('$'))) {
+      if ('$eq' in v) seed[k] = v.$eq;
+      continue;
+    }
+    seed[k] = v;
+  }
+  return seed;
+}
+
+/** $setOnInsert applies only when the update inserts (an upsert): then it is a $set. */
+function withoutSetOnInsert(u: Document, inserting: boolean): Document {
+  if (!('$setOnInsert' in u)) return u;
+  const { $setOnInsert, ...rest } = u;
+  if (!inserting) return rest;
+  return { ...rest, $set: { ...(isPlainObject(rest.$set) ? rest.$set : {}), ...($setOnInsert as Document) } };
+}
+
+/** The document an update statement produces from `doc` (operators, a pipeline, or a replacement). */
+function updated(doc: Document, u: Document | Document[], arrayFilters: Document[] | undefined, inserting = false): Document {
+  if (Array.isArray(u) || isOperatorUpdate(u)) {
+    const operators = Array.isArray(u) ? u : withoutSetOnInsert(u, inserting);
+    if (!Array.isArray(operators) && Object.keys(operators).length === 0) return doc;
+    const next = applyUpdate(doc, operators, arrayFilters);
+    if (doc._id !== undefined && !valuesEqual(next._id, doc._id)) {
+      throw new MongoError(
+        ErrorCodes.ImmutableField,
+        `Performing an update on the path '_id' would modify the immutable field '_id'`,
+      );
+    }
+    return next;
+  }
+  for (const key of Object.keys(u)) {
+    if (key.startsWith('$')) throw new MongoError(ErrorCodes.DollarPrefixedFieldName, `The dollar ($) prefixed field '${key}' in '${key}' is not allowed in the context of an update's replacement document. Consider using an aggregation pipeline with $replaceWith.`);
+  }
+  if (u._id !== undefined && doc._id !== undefined && !valuesEqual(u._id, doc._id)) {
+    throw new MongoError(
+      ErrorCodes.ImmutableField,
+      `After applying the update, the (immutable) field '_id' was found to have been altered to _id: ${bsonText(u._id)}`,
+    );
+  }
+  return withIdFirst({ ...u, _id: doc._id ?? u._id });
+}
+
+/**
+ * update (write_ops.idl): each statement {q, u, upsert, multi, arrayFilters} updates the first
+ * match (or every match with multi), or inserts one with upsert; replies n, nModified, upserted.
+ */
+export function update(ctx: CommandContext): Document {
+  const name = collectionName(ctx);
+  const statements = requireArrayField(ctx, 'updates');
+  const ordered = ctx.body.ordered === undefined ? true : trueValue(ctx.body.ordered);
+  const writeErrors: Document[] = [];
+  const upserted: Document[] = [];
+  let n = 0;
+  let nModified = 0;
+  for (let i = 0; i < statements.length; i++) {
+    const statement = statements[i];
+    try {
+      if (!isPlainObject(statement)) throw wrongType(`update.updates.${i}`, statement, 'object');
+      const { q, u } = statement;
+      if (!isPlainObject(q)) throw q === undefined ? missingField('update.updates.q') : wrongType('update.updates.q', q, 'object');
+      if (!isPlainObject(u) && !Array.isArray(u)) throw u === undefined ? missingField('update.updates.u') : wrongType('update.updates.u', u, 'object');
+      const multi = trueValue(statement.multi);
+      if (multi && isPlainObject(u) && !isOperatorUpdate(u)) {
+        throw new MongoError(ErrorCodes.InvalidOptions, 'multi update is not supported for replacement-style update');
+      }
+      const arrayFilters = Array.isArray(statement.arrayFilters) ? (statement.arrayFilters as Document[]) : undefined;
+      const collection = ctx.server.catalog.get(ctx.db, name);
+      const targets = collection === undefined ? [] : runFind({ filter: q, limit: multi ? undefined : 1 }, collection.documents());
+      if (targets.length === 0) {
+        if (!trueValue(statement.upsert)) continue;
+        const doc = updated(upsertSeed(q), u as Document | Document[], arrayFilters, true);
+        const inserted = withIdFirst(doc);
+        checkId(inserted._id);
+        const target = ctx.server.catalog.ensure(ctx.db, name);
+        if (target.findById(inserted._id) !== undefined) throw duplicateId(target.ns, inserted._id);
+        target.add(inserted);
+        upserted.push({ index: new Int32(i), _id: inserted._id });
+        n += 1;
+        continue;
+      }
+      for (const doc of targets) {
+        const next = updated(doc, u as Document | Document[], arrayFilters);
+        n += 1;
+        if (compareDocuments(next, doc) === 0) continue;
+        collection!.remove(doc);
+        collection!.add(next);
+        nModified += 1;
+      }
+    } catch (err) {
+      if (!(err instanceof MongoError)) throw err;
+      writeErrors.push(writeError(i, err));
+      if (ordered) break;
+    }
+  }
+  ctx.server.counters.opcounters.update += statements.length;
+  const reply: Document = { n: new Int32(n) };
+  if (upserted.length > 0) reply.upserted = upserted;
+  reply.nModified = new Int32(nModified);
+  if (writeErrors.length > 0) reply.writeErrors = writeErrors;
+  return reply;
+}
+
+/** count: documents matching `query`, after skip and limit. */
+export function count(ctx: CommandContext): Document {
+  const name = collectionName(ctx);
+  const query = isPlainObject(ctx.body.query) ? ctx.body.query : {};
+  const skip = nonNegativeInt(ctx.body.skip, 'skip', 'count') ?? 0;
+  const limit = Math.abs(numberValue(ctx.body.limit) ?? 0);
+  const source = collectionDocuments(ctx.server, ctx.db, name) ?? [];
+  let n = Math.max(0, runFind({ filter: query }, source).length - skip);
+  if (limit > 0) n = Math.min(n, limit);
+  return { n: new Int32(n) };
+}
+
+/** distinct: the distinct values of `key` (array elements counted one by one), in BSON order. */
+export function distinct(ctx: CommandContext): Document {
+  const name = collectionName(ctx);
+  const key = ctx.body.key;
+  if (typeof key !== 'string') throw key === undefined ? missingField('distinct.key') : wrongType('distinct.key', key, 'string');
+  const query = isPlainObject(ctx.body.query) ? ctx.body.query : {};
+  const seen = new Map<string, unknown>();
+  for (const doc of runFind({ filter: query }, collectionDocuments(ctx.server, ctx.db, name) ?? [])) {
+    let values: unknown[] = [doc];
+    for (const part of key.split('.')) {
+      values = values.flatMap((v) => (Array.isArray(v) ? v : [v])).flatMap((v) => (isPlainObject(v) && part in v ? [v[part]] : []));
+    }
+    for (const v of values.flatMap((v) => (Array.isArray(v) ? v : [v]))) seen.set(canonicalKey(v), v);
+  }
+  return { values: [...seen.values()].sort(compareValues) };
 }

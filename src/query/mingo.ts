@@ -1,5 +1,5 @@
 import { Double, Int32, type Document } from 'bson';
-import { Aggregator, Query } from 'mingo';
+import { Aggregator, Query, update as mingoUpdate } from 'mingo';
 import { ErrorCodes, MongoError, LocationCodes } from '../errors.js';
 
 /**
@@ -24,6 +24,9 @@ function translate(err: unknown): MongoError {
   const message = (err as Error)?.message ?? String(err);
   const stage = /unregistered pipeline operator (\$\w+)/.exec(message);
   if (stage) return new MongoError(LocationCodes.UnrecognizedStage, `Unrecognized pipeline stage name: '${stage[1]}'`);
+  if (/would modify the immutable field/.test(message)) {
+    return new MongoError(ErrorCodes.ImmutableField, "Performing an update on the path '_id' would modify the immutable field '_id'");
+  }
   const operator = /unregistered (?:query|expression|projection|accumulator) operator (\$\w+)/i.exec(message);
   if (operator) return new MongoError(ErrorCodes.BadValue, `unknown operator: ${operator[1]}`);
   return new MongoError(ErrorCodes.BadValue, message);
@@ -68,6 +71,43 @@ export function runFind(spec: FindSpec, docs: Iterable<Document>): Document[] {
     if (spec.skip !== undefined && spec.skip > 0) cursor = cursor.skip(spec.skip);
     if (spec.limit !== undefined && spec.limit > 0) cursor = cursor.limit(spec.limit);
     return cursor.all().map((view) => originals.get(view) ?? view);
+  } catch (err) {
+    throw translate(err);
+  }
+}
+
+/** Whether a document matches a filter (mongod's query language, on the numeric view). */
+export function matches(filter: Document, doc: Document): boolean {
+  try {
+    return new Query(toQueryValue(filter) as Document).test(toQueryValue(doc) as Document);
+  } catch (err) {
+    throw translate(err);
+  }
+}
+
+/**
+ * Applies an update (operators or a pipeline) to a copy of `doc`. Fields the update did not
+ * touch keep their stored BSON values; touched ones come from mingo's numeric view.
+ */
+export function applyUpdate(doc: Document, update: Document | readonly Document[], arrayFilters?: readonly Document[]): Document {
+  try {
+    const view = toQueryValue(doc) as Document;
+    let result: Document;
+    let touched: Set<string>;
+    if (Array.isArray(update)) {
+      result = (new Aggregator((update as Document[]).map((s) => toQueryValue(s) as Document), {}).run([view]) as Document[])[0] ?? {};
+      touched = new Set(Object.keys(result).filter((k) => !(k in doc) || result[k] !== view[k]));
+      for (const k of Object.keys(doc)) if (!(k in result)) touched.add(k);
+    } else {
+      const paths = mingoUpdate(view, toQueryValue(update) as Document, arrayFilters?.map((f) => toQueryValue(f) as Document), undefined, {
+        cloneMode: 'deep',
+      });
+      result = view;
+      touched = new Set(paths.map((p) => p.split('.')[0]!));
+    }
+    const out: Document = {};
+    for (const [k, v] of Object.entries(result)) out[k] = touched.has(k) ? v : doc[k];
+    return out;
   } catch (err) {
     throw translate(err);
   }

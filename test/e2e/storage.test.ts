@@ -114,3 +114,36 @@ test('mongosh: insertOne, find and show dbs', async () => {
   expect(result.stdout).toContain('[{"a":1}]');
   expect(result.stdout).toContain('true');
 });
+
+test('updateOne/updateMany with operators, replaceOne, upsert with $setOnInsert, and _id immutability', async () => {
+  const c = db.collection('updating');
+  await c.insertMany([{ _id: 1, n: new Int32(1), tags: ['a'], kept: new Double(2) }, { _id: 2, n: new Int32(5) }] as never[]);
+  const one = await c.updateOne({ _id: 1 } as never, { $inc: { n: 2 }, $push: { tags: 'b' } });
+  expect([one.matchedCount, one.modifiedCount]).toEqual([1, 1]);
+  const raw = await c.findOne({ _id: 1 } as never, { promoteValues: false });
+  expect(raw!.kept).toBeInstanceOf(Double);
+  expect(await c.findOne({ _id: 1 } as never)).toEqual({ _id: 1, n: 3, tags: ['a', 'b'], kept: 2 });
+  const many = await c.updateMany({}, { $set: { flag: true } });
+  expect([many.matchedCount, many.modifiedCount]).toEqual([2, 2]);
+  const same = await c.updateOne({ _id: 2 } as never, { $set: { flag: true } });
+  expect([same.matchedCount, same.modifiedCount]).toEqual([1, 0]);
+  await c.replaceOne({ _id: 2 } as never, { replaced: 1 });
+  expect(await c.findOne({ _id: 2 } as never)).toEqual({ _id: 2, replaced: 1 });
+  const up = await c.updateOne({ name: 'x' }, { $set: { v: 1 }, $setOnInsert: { created: true } }, { upsert: true });
+  expect(up.upsertedCount).toBe(1);
+  expect(await c.findOne({ name: 'x' }, { projection: { _id: 0 } })).toEqual({ name: 'x', v: 1, created: true });
+  const again = await c.updateOne({ name: 'x' }, { $set: { v: 2 }, $setOnInsert: { created: false } }, { upsert: true });
+  expect([again.matchedCount, again.upsertedCount]).toEqual([1, 0]);
+  expect(await c.findOne({ name: 'x' }, { projection: { _id: 0 } })).toEqual({ name: 'x', v: 2, created: true });
+  const err = await c.updateOne({ _id: 1 } as never, { $set: { _id: 9 } }).catch((e: unknown) => e);
+  expect((err as MongoServerError).code).toBe(66);
+});
+
+test('count and distinct', async () => {
+  const c = db.collection('counting');
+  await c.insertMany([{ k: 'a', t: [1, 2] }, { k: 'b', t: [2, 3] }, { k: 'a' }]);
+  expect(await db.command({ count: 'counting', query: { k: 'a' } })).toEqual({ n: 2, ok: 1 });
+  expect(await c.estimatedDocumentCount()).toBe(3);
+  expect(await c.distinct('k')).toEqual(['a', 'b']);
+  expect(await c.distinct('t')).toEqual([1, 2, 3]);
+});
