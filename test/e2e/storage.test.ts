@@ -118,7 +118,7 @@ test('mongosh: insertOne, find and show dbs', async () => {
 test('updateOne/updateMany with operators, replaceOne, upsert with $setOnInsert, and _id immutability', async () => {
   const c = db.collection('updating');
   await c.insertMany([{ _id: 1, n: new Int32(1), tags: ['a'], kept: new Double(2) }, { _id: 2, n: new Int32(5) }] as never[]);
-  const one = await c.updateOne({ _id: 1 } as never, { $inc: { n: 2 }, $push: { tags: 'b' } });
+  const one = await c.updateOne({ _id: 1 } as never, { $inc: { n: 2 }, $push: { tags: 'b' } } as never);
   expect([one.matchedCount, one.modifiedCount]).toEqual([1, 1]);
   const raw = await c.findOne({ _id: 1 } as never, { promoteValues: false });
   expect(raw!.kept).toBeInstanceOf(Double);
