@@ -49,14 +49,6 @@ function writeError(index: number, err: MongoError): Document {
   return { index: new Int32(index), code: err.code, ...err.extra, errmsg: err.message };
 }
 
-/** mongod's duplicate key error for the `_id_` index. */
-function duplicateId(ns: string, id: unknown): MongoError {
-  return new MongoError(ErrorCodes.DuplicateKey, `E11000 duplicate key error collection: ${ns} index: _id_ dup key: ${bsonText({ _id: id })}`, {
-    keyPattern: { _id: new Int32(1) },
-    keyValue: { _id: id },
-  });
-}
-
 function checkId(id: unknown): void {
   if (Array.isArray(id)) throw new MongoError(ErrorCodes.BadValue, "can't use an array for _id");
   if (id instanceof BSONRegExp) throw new MongoError(ErrorCodes.BadValue, "can't use a regex for _id");
@@ -94,7 +86,6 @@ export function insert(ctx: CommandContext): Document {
       if (!isPlainObject(raw)) throw wrongType(`insert.documents.${i}`, raw, 'object');
       const doc = withIdFirst(raw);
       checkId(doc._id);
-      if (collection.findById(doc._id) !== undefined) throw duplicateId(collection.ns, doc._id);
       collection.add(doc);
       n += 1;
     } catch (err) {
@@ -224,9 +215,7 @@ export function update(ctx: CommandContext): Document {
         const doc = updated(upsertSeed(q), u as Document | Document[], arrayFilters, true);
         const inserted = withIdFirst(doc);
         checkId(inserted._id);
-        const target = ctx.server.catalog.ensure(ctx.db, name);
-        if (target.findById(inserted._id) !== undefined) throw duplicateId(target.ns, inserted._id);
-        target.add(inserted);
+        ctx.server.catalog.ensure(ctx.db, name).add(inserted);
         upserted.push({ index: new Int32(i), _id: inserted._id });
         n += 1;
         continue;
@@ -235,8 +224,7 @@ export function update(ctx: CommandContext): Document {
         const next = updated(doc, u as Document | Document[], arrayFilters);
         n += 1;
         if (compareDocuments(next, doc) === 0) continue;
-        collection!.remove(doc);
-        collection!.add(next);
+        collection!.replace(doc, next);
         nModified += 1;
       }
     } catch (err) {

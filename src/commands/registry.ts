@@ -4,6 +4,7 @@ import { getParameter, setParameter } from './parameters.js';
 import { shutdown } from './shutdown.js';
 import { aggregate, aggregatePrivileges } from './aggregate.js';
 import { create, drop, dropDatabase, listCollections, listDatabases } from './catalog.js';
+import { createIndexes, dropIndexes, listIndexes } from './indexes.js';
 import { count, deleteCommand, distinct, find, insert, update } from './crud.js';
 import { getMore, killCursors } from './cursors.js';
 import {
@@ -112,6 +113,9 @@ export const COMMAND_TABLE: readonly CommandSpec[] = [
   { name: 'update', run: update, apiVersion1: true, allowedInTransaction: true, supportsWriteConcern: true, opcounter: 'self', privileges: onCollection('update'), help: 'update documents' },
   { name: 'count', run: count, apiVersion1: true, opcounter: 'command', privileges: onCollection('find'), help: 'count objects in collection' },
   { name: 'distinct', run: distinct, allowedInTransaction: true, privileges: onCollection('find'), help: '{ distinct : \'collection name\' , key : \'a.b\' , query : {} }' },
+  { name: 'createIndexes', run: createIndexes, apiVersion1: true, supportsWriteConcern: true, privileges: onCollection('createIndex'), help: 'create indexes' },
+  { name: 'listIndexes', run: listIndexes, apiVersion1: true, allowedInTransaction: true, privileges: onCollection('listIndexes'), help: 'list indexes for a collection' },
+  { name: 'dropIndexes', aliases: ['deleteIndexes'], run: dropIndexes, apiVersion1: true, supportsWriteConcern: true, privileges: onCollection('dropIndex'), help: 'drop indexes for a collection' },
   { name: 'create', run: create, apiVersion1: true, supportsWriteConcern: true, privileges: onCollection('createCollection'), help: 'explicitly creates a collection or view' },
   { name: 'drop', run: drop, apiVersion1: true, supportsWriteConcern: true, privileges: onCollection('dropCollection'), help: 'drop a collection' },
   { name: 'dropDatabase', run: dropDatabase, apiVersion1: true, supportsWriteConcern: true, privileges: onDatabase('dropDatabase'), help: 'drop (delete) this database' },

@@ -1,11 +1,90 @@
-import { ObjectId, UUID, type Document } from 'bson';
+import { Int32, ObjectId, UUID, type Document } from 'bson';
+import { bsonText } from '../commands/bsonText.js';
+import { ErrorCodes, MongoError } from '../errors.js';
+import { matches } from '../query/mingo.js';
 import { canonicalKey } from '../query/bsonOrder.js';
 import type { ServerContext } from '../serverContext.js';
 
-/** One collection: documents in insertion order, keyed by their `_id` (the `_id_` index). */
+/** An index as listIndexes shows it. */
+export interface IndexSpec {
+  readonly name: string;
+  readonly key: Document;
+  readonly unique: boolean;
+  readonly sparse: boolean;
+  readonly partialFilterExpression?: Document;
+  readonly expireAfterSeconds?: number;
+}
+
+/** The value at a dotted path (undefined when missing). */
+function valueAt(doc: Document, path: string): unknown {
+  let value: unknown = doc;
+  for (const part of path.split('.')) {
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
+    value = (value as Document)[part];
+  }
+  return value;
+}
+
+/** mongod's DuplicateKey error: "E11000 duplicate key error collection: db.c index: a_1 dup key: { a: 1 }". */
+export function duplicateKeyError(ns: string, index: IndexSpec, keyValue: Document): MongoError {
+  return new MongoError(
+    ErrorCodes.DuplicateKey,
+    `E11000 duplicate key error collection: ${ns} index: ${index.name} dup key: ${bsonText(keyValue)}`,
+    { keyPattern: index.key, keyValue },
+  );
+}
+
+/** A unique index's entries: the canonical key of each document's indexed values. */
+class UniqueIndex {
+  private readonly entries = new Map<string, Document>();
+
+  constructor(readonly spec: IndexSpec) {}
+
+  /** The indexed values of a document, or undefined when the index skips it (sparse, partial). */
+  keyValue(doc: Document): Document | undefined {
+    const keyValue: Document = {};
+    let present = false;
+    for (const field of Object.keys(this.spec.key)) {
+      const v = valueAt(doc, field);
+      if (v !== undefined) present = true;
+      keyValue[field] = v === undefined ? null : v;
+    }
+    if (this.spec.sparse && !present) return undefined;
+    if (this.spec.partialFilterExpression !== undefined && !matches(this.spec.partialFilterExpression, doc)) return undefined;
+    return keyValue;
+  }
+
+  conflict(doc: Document, ignoring?: Document): Document | undefined {
+    const kv = this.keyValue(doc);
+    if (kv === undefined) return undefined;
+    const holder = this.entries.get(canonicalKey(kv));
+    return holder !== undefined && holder !== ignoring ? kv : undefined;
+  }
+
+  add(doc: Document): void {
+    const kv = this.keyValue(doc);
+    if (kv !== undefined) this.entries.set(canonicalKey(kv), doc);
+  }
+
+  remove(doc: Document): void {
+    const kv = this.keyValue(doc);
+    if (kv === undefined) return;
+    const key = canonicalKey(kv);
+    if (this.entries.get(key) === doc) this.entries.delete(key);
+  }
+}
+
+const ID_INDEX: IndexSpec = { name: '_id_', key: { _id: new Int32(1) }, unique: true, sparse: false };
+
+/**
+ * One collection: documents in insertion order, keyed by `_id` (the `_id_` index), plus its
+ * secondary indexes. Unique indexes are enforced on every write.
+ */
 export class Collection {
   readonly uuid = new UUID();
   private readonly byId = new Map<string, Document>();
+  private readonly secondary: IndexSpec[] = [];
+  private readonly unique: UniqueIndex[] = [];
 
   constructor(
     readonly db: string,
@@ -29,13 +108,60 @@ export class Collection {
     return this.byId.get(canonicalKey(id));
   }
 
-  /** Adds a document whose `_id` is not taken (the caller checks, to report mongod's error). */
+  get indexes(): readonly IndexSpec[] {
+    return [ID_INDEX, ...this.secondary];
+  }
+
+  /** Throws mongod's DuplicateKey if `doc` would break a unique index (`replacing` is the version it replaces). */
+  private checkUnique(doc: Document, replacing?: Document): void {
+    const holder = this.findById(doc._id);
+    if (holder !== undefined && holder !== replacing) throw duplicateKeyError(this.ns, ID_INDEX, { _id: doc._id });
+    for (const index of this.unique) {
+      const kv = index.conflict(doc, replacing);
+      if (kv !== undefined) throw duplicateKeyError(this.ns, index.spec, kv);
+    }
+  }
+
   add(doc: Document): void {
+    this.checkUnique(doc);
     this.byId.set(canonicalKey(doc._id), doc);
+    for (const index of this.unique) index.add(doc);
+  }
+
+  /** Replaces a stored document by its new version (same `_id`), keeping unique indexes. */
+  replace(old: Document, next: Document): void {
+    this.checkUnique(next, old);
+    for (const index of this.unique) index.remove(old);
+    this.byId.set(canonicalKey(next._id), next);
+    for (const index of this.unique) index.add(next);
   }
 
   remove(doc: Document): boolean {
+    for (const index of this.unique) index.remove(doc);
     return this.byId.delete(canonicalKey(doc._id));
+  }
+
+  /** Adds a secondary index; a unique one is built from the documents (DuplicateKey if they clash). */
+  addIndex(spec: IndexSpec): void {
+    if (spec.unique) {
+      const index = new UniqueIndex(spec);
+      for (const doc of this.byId.values()) {
+        const kv = index.conflict(doc);
+        if (kv !== undefined) throw duplicateKeyError(this.ns, spec, kv);
+        index.add(doc);
+      }
+      this.unique.push(index);
+    }
+    this.secondary.push(spec);
+  }
+
+  dropIndex(name: string): boolean {
+    const i = this.secondary.findIndex((s) => s.name === name);
+    if (i < 0) return false;
+    this.secondary.splice(i, 1);
+    const u = this.unique.findIndex((x) => x.spec.name === name);
+    if (u >= 0) this.unique.splice(u, 1);
+    return true;
   }
 }
 

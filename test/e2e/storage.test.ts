@@ -147,3 +147,30 @@ test('count and distinct', async () => {
   expect(await c.distinct('k')).toEqual(['a', 'b']);
   expect(await c.distinct('t')).toEqual([1, 2, 3]);
 });
+
+test('unique indexes: DuplicateKey with mongod errmsg on insert, update and index build; listIndexes; dropIndexes', async () => {
+  const c = db.collection('indexed');
+  await c.insertMany([{ a: 1 }, { a: 2 }, { b: 1 }]);
+  expect(await c.createIndex({ a: 1 }, { unique: true })).toBe('a_1');
+  expect((await c.listIndexes().toArray()).map((i) => [i.name, i.unique ?? false])).toEqual([
+    ['_id_', false],
+    ['a_1', true],
+  ]);
+  const dup = await c.insertOne({ a: 1 }).catch((e: unknown) => e);
+  expect((dup as MongoServerError).code).toBe(11000);
+  expect((dup as MongoServerError).message).toBe('E11000 duplicate key error collection: storage.indexed index: a_1 dup key: { a: 1 }');
+  expect((dup as MongoServerError).errorResponse).toMatchObject({ keyPattern: { a: 1 }, keyValue: { a: 1 } });
+  // A second document without `a` indexes as null and clashes with { b: 1 } (not sparse).
+  const nullDup = await c.insertOne({ c: 1 }).catch((e: unknown) => e);
+  expect((nullDup as MongoServerError).message).toBe('E11000 duplicate key error collection: storage.indexed index: a_1 dup key: { a: null }');
+  const upd = await c.updateOne({ a: 2 }, { $set: { a: 1 } }).catch((e: unknown) => e);
+  expect((upd as MongoServerError).code).toBe(11000);
+  expect(await c.countDocuments({ a: 2 })).toBe(1);
+  await c.insertMany([{ u: 5, a: 10 }, { u: 5, a: 11 }]);
+  const build = await c.createIndex({ u: 1 }, { unique: true, sparse: true }).catch((e: unknown) => e);
+  expect((build as MongoServerError).code).toBe(11000);
+  expect(await db.command({ dropIndexes: 'indexed', index: 'a_1' })).toEqual({ nIndexesWas: 2, ok: 1 });
+  await c.insertOne({ a: 1 });
+  const missing = await db.command({ dropIndexes: 'indexed', index: 'nope' }).catch((e: unknown) => e);
+  expect((missing as MongoServerError).code).toBe(27);
+});

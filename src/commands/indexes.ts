@@ -1,0 +1,125 @@
+import { Int32, type Document } from 'bson';
+import { ErrorCodes, MongoError } from '../errors.js';
+import { missingField, wrongType } from '../idlErrors.js';
+import type { IndexSpec } from '../storage/catalog.js';
+import { isPlainObject, numberValue, trueValue, typeName } from './args.js';
+import type { CommandContext } from './types.js';
+
+function collectionArg(ctx: CommandContext): string {
+  const name = ctx.body[ctx.name];
+  if (typeof name !== 'string') throw new MongoError(ErrorCodes.InvalidNamespace, `collection name has invalid type ${typeName(name)}`);
+  return name;
+}
+
+/** mongod's default index name: each field and direction joined by "_" (a_1_b_-1). */
+function defaultName(key: Document): string {
+  return Object.entries(key)
+    .map(([field, dir]) => `${field}_${numberValue(dir) ?? String(dir)}`)
+    .join('_');
+}
+
+function parseSpec(raw: unknown, i: number): IndexSpec {
+  if (!isPlainObject(raw)) throw wrongType(`createIndexes.indexes.${i}`, raw, 'object');
+  const key = raw.key;
+  if (key === undefined) throw missingField('createIndexes.indexes.key');
+  if (!isPlainObject(key) || Object.keys(key).length === 0) {
+    throw new MongoError(ErrorCodes.CannotCreateIndex, 'Index keys cannot be an empty field.');
+  }
+  const name = raw.name === undefined ? defaultName(key) : raw.name;
+  if (typeof name !== 'string') throw wrongType('createIndexes.indexes.name', name, 'string');
+  const spec: { -readonly [K in keyof IndexSpec]: IndexSpec[K] } = {
+    name,
+    key,
+    unique: trueValue(raw.unique),
+    sparse: trueValue(raw.sparse),
+  };
+  if (isPlainObject(raw.partialFilterExpression)) spec.partialFilterExpression = raw.partialFilterExpression;
+  const ttl = numberValue(raw.expireAfterSeconds);
+  if (ttl !== undefined) spec.expireAfterSeconds = ttl;
+  return spec;
+}
+
+function sameSpec(a: IndexSpec, b: IndexSpec): boolean {
+  return JSON.stringify(a.key) === JSON.stringify(b.key) && a.unique === b.unique && a.sparse === b.sparse;
+}
+
+/** createIndexes: new indexes (the collection is created if needed); unique ones are built and enforced. */
+export function createIndexes(ctx: CommandContext): Document {
+  const name = collectionArg(ctx);
+  const rawIndexes = ctx.body.indexes;
+  if (rawIndexes === undefined) throw missingField('createIndexes.indexes');
+  if (!Array.isArray(rawIndexes)) throw wrongType('createIndexes.indexes', rawIndexes, 'array');
+  const specs = rawIndexes.map(parseSpec);
+  const created = ctx.server.catalog.get(ctx.db, name) === undefined;
+  const collection = ctx.server.catalog.ensure(ctx.db, name);
+  const before = collection.indexes.length;
+  for (const spec of specs) {
+    const sameName = collection.indexes.find((s) => s.name === spec.name);
+    if (sameName !== undefined) {
+      if (sameSpec(sameName, spec)) continue;
+      throw new MongoError(
+        ErrorCodes.IndexKeySpecsConflict,
+        `An existing index has the same name as the requested index. When index names are not specified, they are auto generated and can cause conflicts. Please refer to our documentation. Requested index: ${JSON.stringify(spec)}, existing index: ${JSON.stringify(sameName)}`,
+      );
+    }
+    if (collection.indexes.some((s) => sameSpec(s, spec))) continue;
+    collection.addIndex(spec);
+  }
+  const after = collection.indexes.length;
+  const reply: Document = {
+    numIndexesBefore: new Int32(before),
+    numIndexesAfter: new Int32(after),
+    createdCollectionAutomatically: created,
+  };
+  if (after === before) reply.note = 'all indexes already exist';
+  return reply;
+}
+
+function describe(spec: IndexSpec): Document {
+  const doc: Document = { v: new Int32(2), key: spec.key, name: spec.name };
+  if (spec.unique && spec.name !== '_id_') doc.unique = true;
+  if (spec.sparse) doc.sparse = true;
+  if (spec.partialFilterExpression !== undefined) doc.partialFilterExpression = spec.partialFilterExpression;
+  if (spec.expireAfterSeconds !== undefined) doc.expireAfterSeconds = new Int32(spec.expireAfterSeconds);
+  return doc;
+}
+
+/** listIndexes: the collection's indexes through a cursor; a missing collection is NamespaceNotFound (26). */
+export function listIndexes(ctx: CommandContext): Document {
+  const name = collectionArg(ctx);
+  const collection = ctx.server.catalog.get(ctx.db, name);
+  if (collection === undefined) throw new MongoError(ErrorCodes.NamespaceNotFound, `ns does not exist: ${ctx.db}.${name}`);
+  return {
+    cursor: ctx.server.cursors.open(`${ctx.db}.$cmd.listIndexes.${name}`, collection.indexes.map(describe)[Symbol.iterator](), {
+      lsid: ctx.lsid,
+      batchSize: 101,
+    }),
+  };
+}
+
+/** dropIndexes: by name, by key pattern, a list of names, or "*" (every index but _id_). */
+export function dropIndexes(ctx: CommandContext): Document {
+  const name = collectionArg(ctx);
+  const collection = ctx.server.catalog.get(ctx.db, name);
+  if (collection === undefined) throw new MongoError(ErrorCodes.NamespaceNotFound, `ns not found ${ctx.db}.${name}`);
+  const was = collection.indexes.length;
+  const target = ctx.body.index;
+  const names =
+    target === '*'
+      ? collection.indexes.filter((s) => s.name !== '_id_').map((s) => s.name)
+      : typeof target === 'string'
+        ? [target]
+        : Array.isArray(target)
+          ? target.map(String)
+          : isPlainObject(target)
+            ? collection.indexes.filter((s) => JSON.stringify(s.key) === JSON.stringify(target)).map((s) => s.name)
+            : [];
+  if (isPlainObject(target) && names.length === 0) {
+    throw new MongoError(ErrorCodes.IndexNotFound, `can't find index with key: ${JSON.stringify(target)}`);
+  }
+  for (const index of names) {
+    if (index === '_id_') throw new MongoError(ErrorCodes.InvalidOptions, 'cannot drop _id index');
+    if (!collection.dropIndex(index)) throw new MongoError(ErrorCodes.IndexNotFound, `index not found with name [${index}]`);
+  }
+  return { nIndexesWas: new Int32(was) };
+}
