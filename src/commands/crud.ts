@@ -269,3 +269,47 @@ export function distinct(ctx: CommandContext): Document {
   }
   return { values: [...seen.values()].sort(compareValues) };
 }
+
+/**
+ * findAndModify: the first document by `query` and `sort` is removed or updated (or one is
+ * upserted); `value` is the old document, or the new one with `new: true`, projected by `fields`.
+ */
+export function findAndModify(ctx: CommandContext): Document {
+  const name = collectionName(ctx);
+  const { query, sort, fields } = ctx.body;
+  const remove = trueValue(ctx.body.remove);
+  const u = ctx.body.update as Document | Document[] | undefined;
+  if (remove && u !== undefined) throw new MongoError(ErrorCodes.FailedToParse, 'Cannot specify both an update and remove=true');
+  if (!remove && u === undefined) throw new MongoError(ErrorCodes.FailedToParse, 'Either an update or remove=true must be specified');
+  const upsert = trueValue(ctx.body.upsert);
+  if (remove && upsert) throw new MongoError(ErrorCodes.FailedToParse, 'Cannot specify both upsert=true and remove=true');
+  const arrayFilters = Array.isArray(ctx.body.arrayFilters) ? (ctx.body.arrayFilters as Document[]) : undefined;
+  const filter = isPlainObject(query) ? query : {};
+  const collection = ctx.server.catalog.get(ctx.db, name);
+  const [target] =
+    collection === undefined ? [] : runFind({ filter, sort: isPlainObject(sort) ? sort : undefined, limit: 1 }, collection.documents());
+  const project = (doc: Document | undefined): Document | null =>
+    doc === undefined ? null : isPlainObject(fields) ? (runFind({ projection: fields }, [doc])[0] ?? null) : doc;
+  if (remove) {
+    if (target !== undefined) collection!.remove(target);
+    ctx.server.counters.opcounters.delete += target === undefined ? 0 : 1;
+    return { lastErrorObject: { n: new Int32(target === undefined ? 0 : 1) }, value: project(target) };
+  }
+  ctx.server.counters.opcounters.update += 1;
+  if (target === undefined) {
+    if (!upsert) return { lastErrorObject: { n: new Int32(0), updatedExisting: false }, value: null };
+    const inserted = withIdFirst(updated(upsertSeed(filter), u!, arrayFilters, true));
+    checkId(inserted._id);
+    ctx.server.catalog.ensure(ctx.db, name).add(inserted);
+    return {
+      lastErrorObject: { n: new Int32(1), updatedExisting: false, upserted: inserted._id },
+      value: trueValue(ctx.body.new) ? project(inserted) : null,
+    };
+  }
+  const next = updated(target, u!, arrayFilters);
+  if (compareDocuments(next, target) !== 0) collection!.replace(target, next);
+  return {
+    lastErrorObject: { n: new Int32(1), updatedExisting: true },
+    value: project(trueValue(ctx.body.new) ? next : target),
+  };
+}

@@ -5,7 +5,7 @@ import { shutdown } from './shutdown.js';
 import { aggregate, aggregatePrivileges } from './aggregate.js';
 import { create, drop, dropDatabase, listCollections, listDatabases } from './catalog.js';
 import { createIndexes, dropIndexes, listIndexes } from './indexes.js';
-import { count, deleteCommand, distinct, find, insert, update } from './crud.js';
+import { count, deleteCommand, distinct, find, findAndModify, insert, update } from './crud.js';
 import { getMore, killCursors } from './cursors.js';
 import {
   endSessions,
@@ -111,6 +111,22 @@ export const COMMAND_TABLE: readonly CommandSpec[] = [
   { name: 'insert', run: insert, apiVersion1: true, allowedInTransaction: true, supportsWriteConcern: true, opcounter: 'self', privileges: onCollection('insert'), help: 'insert documents' },
   { name: 'delete', run: deleteCommand, apiVersion1: true, allowedInTransaction: true, supportsWriteConcern: true, opcounter: 'self', privileges: onCollection('remove'), help: 'delete documents' },
   { name: 'update', run: update, apiVersion1: true, allowedInTransaction: true, supportsWriteConcern: true, opcounter: 'self', privileges: onCollection('update'), help: 'update documents' },
+  {
+    name: 'findAndModify',
+    aliases: ['findandmodify'],
+    run: findAndModify,
+    apiVersion1: true,
+    allowedInTransaction: true,
+    supportsWriteConcern: true,
+    opcounter: 'self',
+    privileges: (ctx) => {
+      const c = ctx.body[ctx.name];
+      if (typeof c !== 'string') return [];
+      const ns = Resource.namespace(ctx.db, c);
+      return [{ resource: ns, actions: ctx.body.remove ? ['find', 'remove'] : ['find', 'update', ...(ctx.body.upsert ? (['insert'] as const) : [])] }];
+    },
+    help: '{ findAndModify: "collection", query: {processed:false}, update: {$set: {processed:true}}, new: true}',
+  },
   { name: 'count', run: count, apiVersion1: true, opcounter: 'command', privileges: onCollection('find'), help: 'count objects in collection' },
   { name: 'distinct', run: distinct, allowedInTransaction: true, privileges: onCollection('find'), help: '{ distinct : \'collection name\' , key : \'a.b\' , query : {} }' },
   { name: 'createIndexes', run: createIndexes, apiVersion1: true, supportsWriteConcern: true, privileges: onCollection('createIndex'), help: 'create indexes' },

@@ -174,3 +174,21 @@ test('unique indexes: DuplicateKey with mongod errmsg on insert, update and inde
   const missing = await db.command({ dropIndexes: 'indexed', index: 'nope' }).catch((e: unknown) => e);
   expect((missing as MongoServerError).code).toBe(27);
 });
+
+test('findOneAndUpdate, findOneAndDelete and findOneAndReplace (findAndModify)', async () => {
+  const c = db.collection('fam');
+  await c.insertMany([{ k: 1, v: 'a' }, { k: 2, v: 'b' }]);
+  const before = await c.findOneAndUpdate({ k: 1 }, { $set: { v: 'A' } }, { projection: { _id: 0 } });
+  expect(before).toEqual({ k: 1, v: 'a' });
+  const after = await c.findOneAndUpdate({ k: 1 }, { $set: { v: 'AA' } }, { returnDocument: 'after', projection: { _id: 0 } });
+  expect(after).toEqual({ k: 1, v: 'AA' });
+  const up = await c.findOneAndUpdate({ k: 3 }, { $set: { v: 'c' } }, { upsert: true, returnDocument: 'after', projection: { _id: 0 } });
+  expect(up).toEqual({ k: 3, v: 'c' });
+  const none = await c.findOneAndUpdate({ k: 99 }, { $set: { v: 'x' } });
+  expect(none).toBeNull();
+  const last = await c.findOneAndDelete({}, { sort: { k: -1 }, projection: { _id: 0 } });
+  expect(last).toEqual({ k: 3, v: 'c' });
+  await c.findOneAndReplace({ k: 2 }, { k: 2, replaced: true });
+  expect(await c.findOne({ k: 2 }, { projection: { _id: 0 } })).toEqual({ k: 2, replaced: true });
+  expect(await c.countDocuments({})).toBe(2);
+});
