@@ -5,6 +5,7 @@ import type { Parameters } from './config.js';
 import type { Log } from './log.js';
 import { AuthManager } from './auth/manager.js';
 import { Catalog } from './storage/catalog.js';
+import { TtlMonitor } from './storage/ttlMonitor.js';
 import type { SessionOperation } from './commands/operation.js';
 import { CursorManager } from './cursors/cursorManager.js';
 import type { ConnectionState } from './net/connectionState.js';
@@ -72,6 +73,7 @@ export class ServerContext {
   readonly sessions: SessionRegistry;
   readonly auth: AuthManager;
   readonly catalog = new Catalog();
+  readonly ttl: TtlMonitor;
   readonly cursors: CursorManager;
   /** Operations running in a session, so killing the session can interrupt them. */
   readonly sessionOperations = new Set<SessionOperation>();
@@ -91,6 +93,7 @@ export class ServerContext {
     this.startedAt = clock.now();
     this.auth = new AuthManager(auth.enabled || auth.transitionToAuth, auth.transitionToAuth);
     this.cursors = new CursorManager(clock, () => params.int('cursorTimeoutMillis'));
+    this.ttl = new TtlMonitor(this.catalog, clock);
     this.sessions = new SessionRegistry({
       clock,
       timeoutMinutes: params.int('localLogicalSessionTimeoutMinutes'),
@@ -117,5 +120,6 @@ export class ServerContext {
   stopJobs(): void {
     this.sessions.stop();
     this.cursors.stop();
+    this.ttl.stop();
   }
 }

@@ -3,7 +3,7 @@ import { hello } from './hello.js';
 import { getParameter, setParameter } from './parameters.js';
 import { shutdown } from './shutdown.js';
 import { aggregate, aggregatePrivileges } from './aggregate.js';
-import { create, drop, dropDatabase, listCollections, listDatabases } from './catalog.js';
+import { collStats, create, dbStats, drop, dropDatabase, listCollections, listDatabases, renameCollection } from './catalog.js';
 import { createIndexes, dropIndexes, listIndexes } from './indexes.js';
 import { count, deleteCommand, distinct, find, findAndModify, insert, update } from './crud.js';
 import { getMore, killCursors } from './cursors.js';
@@ -132,6 +132,23 @@ export const COMMAND_TABLE: readonly CommandSpec[] = [
   { name: 'createIndexes', run: createIndexes, apiVersion1: true, supportsWriteConcern: true, privileges: onCollection('createIndex'), help: 'create indexes' },
   { name: 'listIndexes', run: listIndexes, apiVersion1: true, allowedInTransaction: true, privileges: onCollection('listIndexes'), help: 'list indexes for a collection' },
   { name: 'dropIndexes', aliases: ['deleteIndexes'], run: dropIndexes, apiVersion1: true, supportsWriteConcern: true, privileges: onCollection('dropIndex'), help: 'drop indexes for a collection' },
+  {
+    name: 'renameCollection',
+    run: renameCollection,
+    adminOnly: true,
+    supportsWriteConcern: true,
+    privileges: (ctx) => {
+      const [from, to] = [ctx.body.renameCollection, ctx.body.to];
+      if (typeof from !== 'string' || typeof to !== 'string' || !from.includes('.') || !to.includes('.')) return [];
+      return [
+        { resource: Resource.ns(from), actions: ['renameCollectionSameDB', 'find', 'dropCollection'] },
+        { resource: Resource.ns(to), actions: ['insert', 'createIndex'] },
+      ];
+    },
+    help: ' example: { renameCollection: foo.a, to: bar.b }',
+  },
+  { name: 'dbStats', aliases: ['dbstats'], run: dbStats, privileges: onDatabase('dbStats'), help: 'Get stats on a database. Not instantaneous. Slower for databases with large .ns files.' },
+  { name: 'collStats', aliases: ['collstats'], run: collStats, privileges: onCollection('collStats'), help: '{ collStats:"blog.posts" , scale : 1 } scale divides sizes e.g. for KB use 1024' },
   { name: 'create', run: create, apiVersion1: true, supportsWriteConcern: true, privileges: onCollection('createCollection'), help: 'explicitly creates a collection or view' },
   { name: 'drop', run: drop, apiVersion1: true, supportsWriteConcern: true, privileges: onCollection('dropCollection'), help: 'drop a collection' },
   { name: 'dropDatabase', run: dropDatabase, apiVersion1: true, supportsWriteConcern: true, privileges: onDatabase('dropDatabase'), help: 'drop (delete) this database' },

@@ -197,6 +197,15 @@ export class Catalog {
     return collection;
   }
 
+  /** Moves a collection (documents and indexes) to a new namespace. */
+  rename(fromDb: string, fromName: string, toDb: string, toName: string): void {
+    const source = this.drop(fromDb, fromName);
+    if (source === undefined) return;
+    const target = this.ensure(toDb, toName);
+    for (const index of source.indexes) if (index.name !== '_id_') target.addIndex(index);
+    for (const doc of source.documents()) target.add(doc);
+  }
+
   dropDatabase(db: string): boolean {
     return this.databases.delete(db);
   }

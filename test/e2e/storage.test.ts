@@ -192,3 +192,22 @@ test('findOneAndUpdate, findOneAndDelete and findOneAndReplace (findAndModify)',
   expect(await c.findOne({ k: 2 }, { projection: { _id: 0 } })).toEqual({ k: 2, replaced: true });
   expect(await c.countDocuments({})).toBe(2);
 });
+
+test('renameCollection, dbStats and collStats', async () => {
+  const c = db.collection('renameme');
+  await c.insertMany([{ a: 1 }, { a: 2 }]);
+  await c.createIndex({ a: 1 }, { unique: true });
+  await c.rename('renamed');
+  const moved = db.collection('renamed');
+  expect(await moved.countDocuments({})).toBe(2);
+  expect((await moved.listIndexes().toArray()).map((i) => i.name)).toEqual(['_id_', 'a_1']);
+  const err = await client.db('admin').command({ renameCollection: 'storage.nothere', to: 'storage.x' }).catch((e: unknown) => e);
+  expect((err as MongoServerError).errorResponse).toMatchObject({ code: 26, codeName: 'NamespaceNotFound', errmsg: 'Source collection does not exist' });
+  const wrongDb = await db.command({ renameCollection: 'storage.renamed', to: 'storage.x' }).catch((e: unknown) => e);
+  expect((wrongDb as MongoServerError).message).toBe('renameCollection may only be run against the admin database.');
+  const stats = await db.command({ dbStats: 1 });
+  expect(stats).toMatchObject({ db: 'storage', ok: 1 });
+  expect(Number(stats.objects)).toBeGreaterThan(0);
+  const coll = await db.command({ collStats: 'renamed' });
+  expect(coll).toMatchObject({ ns: 'storage.renamed', count: 2, nindexes: 2, ok: 1 });
+});
