@@ -1,3 +1,4 @@
+import { ErrorCodes, MongoError } from '../errors.js';
 import { Binary, BSONRegExp, Code, Decimal128, Double, Int32, Long, MaxKey, MinKey, ObjectId, Timestamp, UUID } from 'bson';
 
 /** BSON type names as mongod prints them in errors (typeName(BSONType), src/mongo/bson/bsontypes.cpp). */
@@ -42,4 +43,14 @@ export function trueValue(value: unknown): boolean {
 
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && typeName(value) === 'object';
+}
+
+/** The collection a command names in its first field (find: "c", insert: "c" ...), checked as mongod does. */
+export function collectionArgument(ctx: { body: Record<string, unknown>; name: string; db: string }, field = ctx.name): string {
+  const name = ctx.body[field];
+  if (typeof name !== 'string') {
+    throw new MongoError(ErrorCodes.InvalidNamespace, `collection name has invalid type ${typeName(name)}`);
+  }
+  if (name.length === 0) throw new MongoError(ErrorCodes.InvalidNamespace, `Invalid namespace specified '${ctx.db}.'`);
+  return name;
 }

@@ -1,19 +1,12 @@
 import { BSON, Double, Int32, Long, type Document } from 'bson';
 import { ErrorCodes, MongoError } from '../errors.js';
 import { runFind } from '../query/mingo.js';
-import { isPlainObject, numberValue, trueValue, typeName } from './args.js';
+import { collectionArgument, isPlainObject, numberValue, trueValue } from './args.js';
 import type { CommandContext } from './types.js';
-
-function collectionArg(ctx: CommandContext): string {
-  const name = ctx.body[ctx.name];
-  if (typeof name !== 'string') throw new MongoError(ErrorCodes.InvalidNamespace, `collection name has invalid type ${typeName(name)}`);
-  if (name.length === 0) throw new MongoError(ErrorCodes.InvalidNamespace, `Invalid namespace specified '${ctx.db}.'`);
-  return name;
-}
 
 /** create: an empty collection; an existing one is NamespaceExists (48). */
 export function create(ctx: CommandContext): Document {
-  const name = collectionArg(ctx);
+  const name = collectionArgument(ctx);
   if (ctx.server.catalog.get(ctx.db, name) !== undefined) {
     throw new MongoError(ErrorCodes.NamespaceExists, `Collection ${ctx.db}.${name} already exists.`);
   }
@@ -23,7 +16,7 @@ export function create(ctx: CommandContext): Document {
 
 /** drop: since 7.0 dropping a collection that does not exist succeeds. */
 export function drop(ctx: CommandContext): Document {
-  const name = collectionArg(ctx);
+  const name = collectionArgument(ctx);
   const dropped = ctx.server.catalog.drop(ctx.db, name);
   return dropped === undefined ? {} : { nIndexesWas: new Int32(1), ns: dropped.ns };
 }
@@ -134,8 +127,7 @@ export function dbStats(ctx: CommandContext): Document {
 
 /** collStats: a collection's document count and sizes (mongod's legacy shape). */
 export function collStats(ctx: CommandContext): Document {
-  const name = ctx.body.collStats;
-  if (typeof name !== 'string') throw new MongoError(ErrorCodes.InvalidNamespace, `collection name has invalid type ${typeName(name)}`);
+  const name = collectionArgument(ctx);
   const scale = Math.max(1, numberValue(ctx.body.scale) ?? 1);
   const collection = ctx.server.catalog.get(ctx.db, name);
   if (collection === undefined) {

@@ -7,7 +7,7 @@ import { canonicalKey, compareDocuments, compareValues, valuesEqual } from '../q
 import { collectionDocuments, withIdFirst } from '../storage/catalog.js';
 import { missingField, wrongType } from '../idlErrors.js';
 import { bsonText } from './bsonText.js';
-import { isPlainObject, numberValue, trueValue, typeName } from './args.js';
+import { collectionArgument, isPlainObject, numberValue, trueValue } from './args.js';
 import { nonNegativeInt } from './cursorArgs.js';
 import type { CommandContext } from './types.js';
 
@@ -22,10 +22,7 @@ function optionalObject(ctx: CommandContext, field: string): Document | undefine
 
 /** find: filter, projection, sort, skip, limit, batchSize and singleBatch over the collection's documents. */
 export function find(ctx: CommandContext): Document {
-  const collection = ctx.body.find;
-  if (typeof collection !== 'string') {
-    throw new MongoError(ErrorCodes.InvalidNamespace, `collection name has invalid type ${typeName(collection)}`);
-  }
+  const collection = collectionArgument(ctx);
   const filter = optionalObject(ctx, 'filter');
   const projection = optionalObject(ctx, 'projection');
   const sort = optionalObject(ctx, 'sort');
@@ -62,19 +59,12 @@ function requireArrayField(ctx: CommandContext, field: string): unknown[] {
   return value;
 }
 
-function collectionName(ctx: CommandContext): string {
-  const name = ctx.body[ctx.name];
-  if (typeof name !== 'string') throw new MongoError(ErrorCodes.InvalidNamespace, `collection name has invalid type ${typeName(name)}`);
-  if (name.length === 0) throw new MongoError(ErrorCodes.InvalidNamespace, `Invalid namespace specified '${ctx.db}.'`);
-  return name;
-}
-
 /**
  * insert (write_ops.idl): documents get an `_id` (first) when they lack one; a taken `_id` is a
  * DuplicateKey write error; ordered inserts stop at the first error, unordered ones go on.
  */
 export function insert(ctx: CommandContext): Document {
-  const name = collectionName(ctx);
+  const name = collectionArgument(ctx);
   const documents = requireArrayField(ctx, 'documents');
   const ordered = ctx.body.ordered === undefined ? true : trueValue(ctx.body.ordered);
   const collection = ctx.server.catalog.ensure(ctx.db, name);
@@ -100,7 +90,7 @@ export function insert(ctx: CommandContext): Document {
 
 /** delete: each statement removes the first match (limit 1) or every match (limit 0). */
 export function deleteCommand(ctx: CommandContext): Document {
-  const name = collectionName(ctx);
+  const name = collectionArgument(ctx);
   const deletes = requireArrayField(ctx, 'deletes');
   const ordered = ctx.body.ordered === undefined ? true : trueValue(ctx.body.ordered);
   const collection = ctx.server.catalog.get(ctx.db, name);
@@ -189,7 +179,7 @@ function updated(doc: Document, u: Document | Document[], arrayFilters: Document
  * match (or every match with multi), or inserts one with upsert; replies n, nModified, upserted.
  */
 export function update(ctx: CommandContext): Document {
-  const name = collectionName(ctx);
+  const name = collectionArgument(ctx);
   const statements = requireArrayField(ctx, 'updates');
   const ordered = ctx.body.ordered === undefined ? true : trueValue(ctx.body.ordered);
   const writeErrors: Document[] = [];
@@ -243,7 +233,7 @@ export function update(ctx: CommandContext): Document {
 
 /** count: documents matching `query`, after skip and limit. */
 export function count(ctx: CommandContext): Document {
-  const name = collectionName(ctx);
+  const name = collectionArgument(ctx);
   const query = isPlainObject(ctx.body.query) ? ctx.body.query : {};
   const skip = nonNegativeInt(ctx.body.skip, 'skip', 'count') ?? 0;
   const limit = Math.abs(numberValue(ctx.body.limit) ?? 0);
@@ -255,7 +245,7 @@ export function count(ctx: CommandContext): Document {
 
 /** distinct: the distinct values of `key` (array elements counted one by one), in BSON order. */
 export function distinct(ctx: CommandContext): Document {
-  const name = collectionName(ctx);
+  const name = collectionArgument(ctx);
   const key = ctx.body.key;
   if (typeof key !== 'string') throw key === undefined ? missingField('distinct.key') : wrongType('distinct.key', key, 'string');
   const query = isPlainObject(ctx.body.query) ? ctx.body.query : {};
@@ -275,7 +265,7 @@ export function distinct(ctx: CommandContext): Document {
  * upserted); `value` is the old document, or the new one with `new: true`, projected by `fields`.
  */
 export function findAndModify(ctx: CommandContext): Document {
-  const name = collectionName(ctx);
+  const name = collectionArgument(ctx);
   const { query, sort, fields } = ctx.body;
   const remove = trueValue(ctx.body.remove);
   const u = ctx.body.update as Document | Document[] | undefined;

@@ -2,14 +2,8 @@ import { Int32, type Document } from 'bson';
 import { ErrorCodes, MongoError } from '../errors.js';
 import { missingField, wrongType } from '../idlErrors.js';
 import type { IndexSpec } from '../storage/catalog.js';
-import { isPlainObject, numberValue, trueValue, typeName } from './args.js';
+import { collectionArgument, isPlainObject, numberValue, trueValue } from './args.js';
 import type { CommandContext } from './types.js';
-
-function collectionArg(ctx: CommandContext): string {
-  const name = ctx.body[ctx.name];
-  if (typeof name !== 'string') throw new MongoError(ErrorCodes.InvalidNamespace, `collection name has invalid type ${typeName(name)}`);
-  return name;
-}
 
 /** mongod's default index name: each field and direction joined by "_" (a_1_b_-1). */
 function defaultName(key: Document): string {
@@ -45,7 +39,7 @@ function sameSpec(a: IndexSpec, b: IndexSpec): boolean {
 
 /** createIndexes: new indexes (the collection is created if needed); unique ones are built and enforced. */
 export function createIndexes(ctx: CommandContext): Document {
-  const name = collectionArg(ctx);
+  const name = collectionArgument(ctx);
   const rawIndexes = ctx.body.indexes;
   if (rawIndexes === undefined) throw missingField('createIndexes.indexes');
   if (!Array.isArray(rawIndexes)) throw wrongType('createIndexes.indexes', rawIndexes, 'array');
@@ -86,7 +80,7 @@ function describe(spec: IndexSpec): Document {
 
 /** listIndexes: the collection's indexes through a cursor; a missing collection is NamespaceNotFound (26). */
 export function listIndexes(ctx: CommandContext): Document {
-  const name = collectionArg(ctx);
+  const name = collectionArgument(ctx);
   const collection = ctx.server.catalog.get(ctx.db, name);
   if (collection === undefined) throw new MongoError(ErrorCodes.NamespaceNotFound, `ns does not exist: ${ctx.db}.${name}`);
   return {
@@ -99,7 +93,7 @@ export function listIndexes(ctx: CommandContext): Document {
 
 /** dropIndexes: by name, by key pattern, a list of names, or "*" (every index but _id_). */
 export function dropIndexes(ctx: CommandContext): Document {
-  const name = collectionArg(ctx);
+  const name = collectionArgument(ctx);
   const collection = ctx.server.catalog.get(ctx.db, name);
   if (collection === undefined) throw new MongoError(ErrorCodes.NamespaceNotFound, `ns not found ${ctx.db}.${name}`);
   const was = collection.indexes.length;
