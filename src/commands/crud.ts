@@ -4,7 +4,7 @@ import { DEFAULT_FIRST_BATCH_SIZE } from '../cursors/cursorManager.js';
 import { ErrorCodes, MongoError } from '../errors.js';
 import { applyUpdate, runFind } from '../query/mingo.js';
 import { canonicalKey, compareDocuments, compareValues, valuesEqual } from '../query/bsonOrder.js';
-import { collectionDocuments, withIdFirst } from '../storage/catalog.js';
+import { candidateDocuments, collectionDocuments, withIdFirst } from '../storage/catalog.js';
 import { missingField, wrongType } from '../idlErrors.js';
 import { bsonText } from './bsonText.js';
 import { collectionArgument, isPlainObject, numberValue, trueValue } from './args.js';
@@ -29,7 +29,7 @@ export function find(ctx: CommandContext): Document {
   const skip = nonNegativeInt(ctx.body.skip, 'skip', 'find');
   const limit = nonNegativeInt(ctx.body.limit, 'limit', 'find');
   const batchSize = nonNegativeInt(ctx.body.batchSize, 'batchSize', 'find') ?? DEFAULT_FIRST_BATCH_SIZE;
-  const source = collectionDocuments(ctx.server, ctx.db, collection) ?? [];
+  const source = candidateDocuments(ctx.server, ctx.db, collection, filter ?? {}) ?? [];
   const docs = runFind({ filter, projection, sort, skip, limit }, source);
   const cursor = ctx.server.cursors.open(`${ctx.db}.${collection}`, docs[Symbol.iterator](), {
     lsid: ctx.lsid,
@@ -109,7 +109,7 @@ export function deleteCommand(ctx: CommandContext): Document {
         throw new MongoError(ErrorCodes.FailedToParse, `The limit field in delete objects must be 0 or 1. Got ${limit}`);
       }
       if (collection === undefined) continue;
-      const matches = runFind({ filter: statement.q, limit: limit === 1 ? 1 : undefined }, collection.documents());
+      const matches = runFind({ filter: statement.q, limit: limit === 1 ? 1 : undefined }, collection.candidates(statement.q));
       for (const doc of matches) if (collection.remove(doc)) n += 1;
     } catch (err) {
       if (!(err instanceof MongoError)) throw err;
@@ -199,7 +199,7 @@ export function update(ctx: CommandContext): Document {
       }
       const arrayFilters = Array.isArray(statement.arrayFilters) ? (statement.arrayFilters as Document[]) : undefined;
       const collection = ctx.server.catalog.get(ctx.db, name);
-      const targets = collection === undefined ? [] : runFind({ filter: q, limit: multi ? undefined : 1 }, collection.documents());
+      const targets = collection === undefined ? [] : runFind({ filter: q, limit: multi ? undefined : 1 }, collection.candidates(q));
       if (targets.length === 0) {
         if (!trueValue(statement.upsert)) continue;
         const doc = updated(upsertSeed(q), u as Document | Document[], arrayFilters, true);

@@ -1,4 +1,4 @@
-import { Int32, ObjectId, UUID, type Document } from 'bson';
+import { BSONRegExp, Int32, ObjectId, UUID, type Document } from 'bson';
 import { bsonText } from '../commands/bsonText.js';
 import { ErrorCodes, MongoError } from '../errors.js';
 import { matches } from '../query/mingo.js';
@@ -13,6 +13,15 @@ export interface IndexSpec {
   readonly sparse: boolean;
   readonly partialFilterExpression?: Document;
   readonly expireAfterSeconds?: number;
+}
+
+/**
+ * A value an index can look up as is: not null (which also matches missing fields), not an array
+ * or document (which match elements and operators), not a regex (which matches patterns).
+ */
+function isPlainValue(value: unknown): boolean {
+  if (value === null || value === undefined || Array.isArray(value) || value instanceof BSONRegExp || value instanceof RegExp) return false;
+  return typeof value !== 'object' || Object.getPrototypeOf(value) !== Object.prototype;
 }
 
 /** The value at a dotted path (undefined when missing). */
@@ -106,6 +115,20 @@ export class Collection {
   /** The document with this `_id`, if any. */
   findById(id: unknown): Document | undefined {
     return this.byId.get(canonicalKey(id));
+  }
+
+  /**
+   * The documents a filter can possibly match: through the `_id_` index when the filter pins
+   * `_id` to one plain value (at most one document instead of a scan; `_id` is never an array,
+   * so the lookup is exact), else every document. The filter is still applied to the result.
+   * Secondary indexes are not used for lookups yet: they are not multikey.
+   */
+  candidates(filter: Document): Iterable<Document> {
+    if ('_id' in filter && isPlainValue(filter._id)) {
+      const doc = this.findById(filter._id);
+      return doc === undefined ? [] : [doc];
+    }
+    return this.byId.values();
   }
 
   get indexes(): readonly IndexSpec[] {
@@ -229,6 +252,12 @@ export function collectionDocuments(server: ServerContext, db: string, collectio
     return server.sessions.collectionExists ? server.sessions.collectionDocuments() : undefined;
   }
   return server.catalog.get(db, collection)?.documents();
+}
+
+/** The documents of a namespace that a filter can match (through an index where one applies). */
+export function candidateDocuments(server: ServerContext, db: string, collection: string, filter: Document): Iterable<Document> | undefined {
+  const stored = server.catalog.get(db, collection);
+  return stored === undefined ? collectionDocuments(server, db, collection) : stored.candidates(filter);
 }
 
 /** A new document's `_id` first, generated when missing (mongod puts `_id` first on insert). */

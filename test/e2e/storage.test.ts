@@ -211,3 +211,15 @@ test('renameCollection, dbStats and collStats', async () => {
   const coll = await db.command({ collStats: 'renamed' });
   expect(coll).toMatchObject({ ns: 'storage.renamed', count: 2, nindexes: 2, ok: 1 });
 });
+
+test('an _id lookup finds the document whatever the numeric type asked for, and only that one', async () => {
+  const c = db.collection('byid');
+  await c.insertMany([{ _id: new Int32(1), v: 'one' }, { _id: 'x', v: 'x' }, { _id: new ObjectId('0123456789abcdef01234567'), v: 'oid' }] as never[]);
+  expect(await c.findOne({ _id: new Double(1) } as never)).toEqual({ _id: 1, v: 'one' });
+  expect(await c.findOne({ _id: new Int32(1), v: 'one' } as never)).toEqual({ _id: 1, v: 'one' });
+  expect(await c.findOne({ _id: 1, v: 'other' } as never)).toBeNull();
+  expect((await c.findOne({ _id: new ObjectId('0123456789abcdef01234567') } as never))?.v).toBe('oid');
+  expect(await c.countDocuments({ _id: { $in: [1, 'x'] } } as never)).toBe(2);
+  expect((await c.updateOne({ _id: 'x' } as never, { $set: { v: 'X' } })).modifiedCount).toBe(1);
+  expect((await c.deleteOne({ _id: new Double(1) } as never)).deletedCount).toBe(1);
+});
