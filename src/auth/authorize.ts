@@ -1,5 +1,5 @@
 import type { CommandContext, CommandSpec } from '../commands/types.js';
-import { bsonText } from '../commands/bsonText.js';
+import { bsonText } from '../bsonText.js';
 import { redactForLog } from '../commands/redact.js';
 import { ErrorCodes, MongoError } from '../errors.js';
 import type { ConnectionState } from '../net/connectionState.js';

@@ -6,7 +6,7 @@ import { applyUpdate, runFind } from '../query/mingo.js';
 import { canonicalKey, compareDocuments, compareValues, valuesEqual } from '../query/bsonOrder.js';
 import { candidateDocuments, collectionDocuments, withIdFirst } from '../storage/catalog.js';
 import { missingField, wrongType } from '../idlErrors.js';
-import { bsonText } from './bsonText.js';
+import { bsonText } from '../bsonText.js';
 import { collectionArgument, isPlainObject, numberValue, trueValue } from './args.js';
 import { nonNegativeInt } from './cursorArgs.js';
 import type { CommandContext } from './types.js';
@@ -49,7 +49,6 @@ function writeError(index: number, err: MongoError): Document {
 function checkId(id: unknown): void {
   if (Array.isArray(id)) throw new MongoError(ErrorCodes.BadValue, "can't use an array for _id");
   if (id instanceof BSONRegExp) throw new MongoError(ErrorCodes.BadValue, "can't use a regex for _id");
-  if (id === undefined) throw new MongoError(ErrorCodes.BadValue, "can't use a undefined for _id");
 }
 
 function requireArrayField(ctx: CommandContext, field: string): unknown[] {

@@ -1,5 +1,5 @@
 import { BSONRegExp, Int32, ObjectId, UUID, type Document } from 'bson';
-import { bsonText } from '../commands/bsonText.js';
+import { bsonText } from '../bsonText.js';
 import { ErrorCodes, MongoError } from '../errors.js';
 import { matches } from '../query/mingo.js';
 import { canonicalKey } from '../query/bsonOrder.js';
