@@ -1,8 +1,10 @@
-import { BSONRegExp, Int32, ObjectId, UUID, type Document } from 'bson';
+import { Int32, ObjectId, UUID, type Document } from 'bson';
 import { bsonText } from '../bsonText.js';
 import { ErrorCodes, MongoError } from '../errors.js';
 import { matches } from '../query/mingo.js';
 import { canonicalKey } from '../query/bsonOrder.js';
+import { isPlainValue, OrderedIndex } from './orderedIndex.js';
+import { fieldPredicates } from './queryPlan.js';
 import type { ServerContext } from '../serverContext.js';
 
 /** An index as listIndexes shows it. */
@@ -13,15 +15,6 @@ export interface IndexSpec {
   readonly sparse: boolean;
   readonly partialFilterExpression?: Document;
   readonly expireAfterSeconds?: number;
-}
-
-/**
- * A value an index can look up as is: not null (which also matches missing fields), not an array
- * or document (which match elements and operators), not a regex (which matches patterns).
- */
-function isPlainValue(value: unknown): boolean {
-  if (value === null || value === undefined || Array.isArray(value) || value instanceof BSONRegExp || value instanceof RegExp) return false;
-  return typeof value !== 'object' || Object.getPrototypeOf(value) !== Object.prototype;
 }
 
 /** The value at a dotted path (undefined when missing). */
@@ -83,7 +76,12 @@ class UniqueIndex {
   }
 }
 
-const ID_INDEX: IndexSpec = { name: '_id_', key: { _id: new Int32(1) }, unique: true, sparse: false };
+/** How a query finds its documents (explain shows it): by `_id`, through an index, or by a scan. */
+export type QueryPlan =
+  | { readonly kind: 'id' | 'scan'; readonly documents: Iterable<Document>; readonly keysExamined: number }
+  | { readonly kind: 'index'; readonly index: IndexSpec; readonly multikey: boolean; readonly documents: Iterable<Document>; readonly keysExamined: number };
+
+export const ID_INDEX: IndexSpec = { name: '_id_', key: { _id: new Int32(1) }, unique: true, sparse: false };
 
 /**
  * One collection: documents in insertion order, keyed by `_id` (the `_id_` index), plus its
@@ -94,6 +92,8 @@ export class Collection {
   private readonly byId = new Map<string, Document>();
   private readonly secondary: IndexSpec[] = [];
   private readonly unique: UniqueIndex[] = [];
+  /** Lookup trees of the secondary indexes that can answer queries (not partial ones: they miss documents). */
+  private readonly ordered: Array<{ spec: IndexSpec; index: OrderedIndex }> = [];
 
   constructor(
     readonly db: string,
@@ -118,17 +118,33 @@ export class Collection {
   }
 
   /**
-   * The documents a filter can possibly match: through the `_id_` index when the filter pins
-   * `_id` to one plain value (at most one document instead of a scan; `_id` is never an array,
-   * so the lookup is exact), else every document. The filter is still applied to the result.
-   * Secondary indexes are not used for lookups yet: they are not multikey.
+   * How a filter's documents are found, and the documents it can possibly match (the filter is
+   * still applied to them): the `_id_` index when `_id` is pinned to one plain value (at most one
+   * document; `_id` is never an array), else a secondary index whose first field the filter
+   * constrains (equalities before ranges, then the oldest index, where mongod would race plans),
+   * else every document.
    */
-  candidates(filter: Document): Iterable<Document> {
+  plan(filter: Document): QueryPlan {
     if ('_id' in filter && isPlainValue(filter._id)) {
       const doc = this.findById(filter._id);
-      return doc === undefined ? [] : [doc];
+      return { kind: 'id', documents: doc === undefined ? [] : [doc], keysExamined: doc === undefined ? 0 : 1 };
     }
-    return this.byId.values();
+    const predicates = fieldPredicates(filter);
+    let best: { spec: IndexSpec; index: OrderedIndex; rank: number } | undefined;
+    for (const { spec, index } of this.ordered) {
+      const predicate = predicates.get(index.field);
+      if (predicate === undefined || !index.usable) continue;
+      const rank = predicate.kind === 'in' ? 0 : 1;
+      if (best === undefined || rank < best.rank) best = { spec, index, rank };
+    }
+    if (best === undefined) return { kind: 'scan', documents: this.byId.values(), keysExamined: 0 };
+    const { documents, keysExamined } = best.index.lookup(predicates.get(best.index.field)!);
+    return { kind: 'index', index: best.spec, multikey: best.index.multikey, documents, keysExamined };
+  }
+
+  /** The documents a filter can possibly match (see plan). */
+  candidates(filter: Document): Iterable<Document> {
+    return this.plan(filter).documents;
   }
 
   get indexes(): readonly IndexSpec[] {
@@ -149,18 +165,22 @@ export class Collection {
     this.checkUnique(doc);
     this.byId.set(canonicalKey(doc._id), doc);
     for (const index of this.unique) index.add(doc);
+    for (const { index } of this.ordered) index.add(doc);
   }
 
   /** Replaces a stored document by its new version (same `_id`), keeping unique indexes. */
   replace(old: Document, next: Document): void {
     this.checkUnique(next, old);
     for (const index of this.unique) index.remove(old);
+    for (const { index } of this.ordered) index.remove(old);
     this.byId.set(canonicalKey(next._id), next);
     for (const index of this.unique) index.add(next);
+    for (const { index } of this.ordered) index.add(next);
   }
 
   remove(doc: Document): boolean {
     for (const index of this.unique) index.remove(doc);
+    for (const { index } of this.ordered) index.remove(doc);
     return this.byId.delete(canonicalKey(doc._id));
   }
 
@@ -175,6 +195,11 @@ export class Collection {
       }
       this.unique.push(index);
     }
+    if (spec.partialFilterExpression === undefined) {
+      const index = new OrderedIndex(Object.keys(spec.key)[0]!, spec.sparse);
+      for (const doc of this.byId.values()) index.add(doc);
+      this.ordered.push({ spec, index });
+    }
     this.secondary.push(spec);
   }
 
@@ -184,6 +209,8 @@ export class Collection {
     this.secondary.splice(i, 1);
     const u = this.unique.findIndex((x) => x.spec.name === name);
     if (u >= 0) this.unique.splice(u, 1);
+    const o = this.ordered.findIndex((x) => x.spec.name === name);
+    if (o >= 0) this.ordered.splice(o, 1);
     return true;
   }
 }

@@ -1,0 +1,157 @@
+import { createRequire } from 'node:module';
+import { BSONRegExp, type Document } from 'bson';
+import { canonicalTypeOrder, compareValues } from '../query/bsonOrder.js';
+
+// sorted-btree is CommonJS with `exports.default`: Node's ESM loader and vitest's disagree on
+// what a default import of it is, and require() gives both the same module object.
+const BTree = (createRequire(import.meta.url)('sorted-btree') as typeof import('sorted-btree')).default;
+
+/**
+ * A key in the tree: an indexed value and the document's insertion number (so equal values keep
+ * their documents apart, in insertion order, as mongod orders equal keys by RecordId), or the
+ * start/end of one canonical type's bracket (a bound for one-sided ranges).
+ */
+type EntryKey = { readonly value: unknown; readonly seq: number } | { readonly bracket: number; readonly edge: -1 | 1 };
+
+function compareKeys(a: EntryKey, b: EntryKey): number {
+  if ('bracket' in a || 'bracket' in b) {
+    const ta = 'bracket' in a ? a.bracket : canonicalTypeOrder(a.value);
+    const tb = 'bracket' in b ? b.bracket : canonicalTypeOrder(b.value);
+    if (ta !== tb) return ta < tb ? -1 : 1;
+    return ('bracket' in a ? a.edge : 0) - ('bracket' in b ? b.edge : 0);
+  }
+  return compareValues(a.value, b.value) || a.seq - b.seq;
+}
+
+/**
+ * A value an index can look up as is: not null (which also matches missing fields), not an array
+ * or document (which match elements and operators), not a regex (which matches patterns).
+ */
+export function isPlainValue(value: unknown): boolean {
+  if (value === null || value === undefined || Array.isArray(value) || value instanceof BSONRegExp || value instanceof RegExp) return false;
+  return typeof value !== 'object' || Object.getPrototypeOf(value) !== Object.prototype;
+}
+
+/** One side of a range: the value and whether it is included. */
+export interface Bound {
+  readonly value: unknown;
+  readonly inclusive: boolean;
+}
+
+/** What a filter asks of one field, as an index can answer it: equal to one of `values`, or in a range. */
+export type FieldPredicate = { readonly kind: 'in'; readonly values: readonly unknown[] } | { readonly kind: 'range'; readonly low?: Bound; readonly high?: Bound };
+
+/** The documents a lookup found, and the index keys it examined (explain's totalKeysExamined). */
+export interface IndexLookup {
+  readonly documents: Document[];
+  readonly keysExamined: number;
+}
+
+/**
+ * The values a document holds at a dotted path, descending through arrays of documents as
+ * mongod's key generation does; an array at the end contributes its elements (multikey).
+ * Returns true when an array was met on the way.
+ */
+function valuesAtPath(doc: unknown, parts: readonly string[], from: number, out: unknown[]): boolean {
+  if (from === parts.length) {
+    if (Array.isArray(doc)) {
+      out.push(...doc);
+      return true;
+    }
+    out.push(doc);
+    return false;
+  }
+  if (Array.isArray(doc)) {
+    for (const element of doc) valuesAtPath(element, parts, from, out);
+    return true;
+  }
+  if (doc === null || typeof doc !== 'object' || Object.getPrototypeOf(doc) !== Object.prototype) return false;
+  const next = (doc as Document)[parts[from]!];
+  if (next === undefined) return false;
+  return valuesAtPath(next, parts, from + 1, out);
+}
+
+/**
+ * An index's lookup structure over its first field: a B-tree of (value, insertion number) →
+ * document, one entry per distinct value a document holds there (array elements each get one:
+ * the index is multikey once any document holds an array, as mongod marks it).
+ * Documents that lack the field are keyed by null, as mongod keys them, unless the index is sparse.
+ */
+export class OrderedIndex {
+  private readonly tree = new BTree<EntryKey, Document>(undefined, compareKeys);
+  private readonly parts: readonly string[];
+  private nextSeq = 0;
+  private readonly seqOf = new WeakMap<Document, number>();
+  /** Whether any document held an array on the path (mongod's isMultiKey; never reset). */
+  multikey = false;
+
+  constructor(
+    readonly field: string,
+    private readonly sparse: boolean,
+  ) {
+    this.parts = field.split('.');
+  }
+
+  /**
+   * Whether lookups through this index return every document a filter on the field can match.
+   * A numeric path component ("a.0") is both a field name and an array position in mongod's
+   * matcher; key generation here follows only the first meaning, so such paths are not used.
+   */
+  get usable(): boolean {
+    return !this.parts.some((p) => /^\d+$/.test(p));
+  }
+
+  get size(): number {
+    return this.tree.size;
+  }
+
+  private keysOf(doc: Document): unknown[] {
+    const values: unknown[] = [];
+    if (valuesAtPath(doc, this.parts, 0, values)) this.multikey = true;
+    if (values.length === 0) return this.sparse ? [] : [null];
+    return values;
+  }
+
+  add(doc: Document): void {
+    const seq = this.nextSeq++;
+    this.seqOf.set(doc, seq);
+    for (const value of this.keysOf(doc)) this.tree.set({ value, seq }, doc);
+  }
+
+  remove(doc: Document): void {
+    const seq = this.seqOf.get(doc);
+    if (seq === undefined) return;
+    this.seqOf.delete(doc);
+    for (const value of this.keysOf(doc)) this.tree.delete({ value, seq });
+  }
+
+  /** The documents whose field may satisfy the predicate (a superset: the filter still runs on them), in index order. */
+  lookup(predicate: FieldPredicate): IndexLookup {
+    const found = new Set<Document>();
+    let keysExamined = 0;
+    const visit = (_k: EntryKey, doc: Document): void => {
+      keysExamined += 1;
+      found.add(doc);
+    };
+    if (predicate.kind === 'in') {
+      const values = [...predicate.values].sort(compareValues);
+      for (const value of values) {
+        this.tree.forRange({ value, seq: -Infinity }, { value, seq: Infinity }, true, visit);
+      }
+    } else {
+      // A multikey field satisfies each bound with any element: {$gt: 5, $lt: 8} matches [1, 10],
+      // so only one bound may narrow the scan (mongod does not intersect multikey bounds either).
+      const low = predicate.low;
+      const high = this.multikey && low !== undefined ? undefined : predicate.high;
+      const lowBracket = low === undefined ? undefined : canonicalTypeOrder(low.value);
+      const highBracket = high === undefined ? undefined : canonicalTypeOrder(high.value);
+      // Comparisons are type-bracketed ({$gt: 5} never matches a string), so a single value
+      // cannot sit between bounds of two types.
+      if (lowBracket !== undefined && highBracket !== undefined && lowBracket !== highBracket) return { documents: [], keysExamined: 0 };
+      const lowKey: EntryKey = low === undefined ? { bracket: highBracket!, edge: -1 } : { value: low.value, seq: low.inclusive ? -Infinity : Infinity };
+      const highKey: EntryKey = high === undefined ? { bracket: lowBracket!, edge: 1 } : { value: high.value, seq: high.inclusive ? Infinity : -Infinity };
+      if (compareKeys(lowKey, highKey) <= 0) this.tree.forRange(lowKey, highKey, true, visit);
+    }
+    return { documents: [...found], keysExamined };
+  }
+}

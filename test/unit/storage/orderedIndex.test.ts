@@ -1,0 +1,98 @@
+import { Double, Int32, Long, ObjectId, type Document } from 'bson';
+import fc from 'fast-check';
+import { describe, expect, test } from 'vitest';
+import { runFind } from '../../../src/query/mingo.js';
+import { Collection } from '../../../src/storage/catalog.js';
+import { OrderedIndex } from '../../../src/storage/orderedIndex.js';
+
+const int32 = (n: number) => new Int32(n);
+
+describe('OrderedIndex', () => {
+  test('equality finds every numeric type of the same value, in index order', () => {
+    const index = new OrderedIndex('a', false);
+    const docs = [{ a: int32(2) }, { a: new Double(1) }, { a: Long.fromNumber(1) }, { a: '1' }, { b: 1 }];
+    for (const d of docs) index.add(d);
+    expect(index.lookup({ kind: 'in', values: [1] }).documents).toEqual([docs[1], docs[2]]);
+    expect(index.lookup({ kind: 'in', values: [2, 1] }).documents).toEqual([docs[1], docs[2], docs[0]]);
+  });
+
+  test('ranges stay inside one type bracket, bounds inclusive or not', () => {
+    const index = new OrderedIndex('a', false);
+    const docs = [1, 2, 3, 4, 'x', new Date(5), null].map((a) => ({ a }));
+    for (const d of docs) index.add(d);
+    const values = (p: Parameters<OrderedIndex['lookup']>[0]) => index.lookup(p).documents.map((d) => d.a);
+    expect(values({ kind: 'range', low: { value: 2, inclusive: false } })).toEqual([3, 4]);
+    expect(values({ kind: 'range', low: { value: 2, inclusive: true }, high: { value: 3, inclusive: true } })).toEqual([2, 3]);
+    expect(values({ kind: 'range', high: { value: 3, inclusive: false } })).toEqual([1, 2]);
+    expect(values({ kind: 'range', high: { value: 'z', inclusive: false } })).toEqual(['x']);
+    expect(values({ kind: 'range', low: { value: 1, inclusive: true }, high: { value: 'z', inclusive: true } })).toEqual([]);
+  });
+
+  test('multikey: one entry per element, a document found once, and only one bound narrows', () => {
+    const index = new OrderedIndex('a', false);
+    const doc = { a: [1, 10, 10] };
+    index.add(doc);
+    expect(index.multikey).toBe(true);
+    expect(index.size).toBe(2);
+    // {$gt: 5, $lt: 8} matches [1, 10]: 10 > 5 and 1 < 8.
+    expect(index.lookup({ kind: 'range', low: { value: 5, inclusive: false }, high: { value: 8, inclusive: false } }).documents).toEqual([doc]);
+    index.remove(doc);
+    expect(index.size).toBe(0);
+  });
+
+  test('dotted paths descend arrays of documents; sparse skips documents without the field', () => {
+    const index = new OrderedIndex('a.b', true);
+    const docs = [{ a: [{ b: 1 }, { b: 2 }] }, { a: { b: 2 } }, { a: 1 }, {}];
+    for (const d of docs) index.add(d);
+    expect(index.size).toBe(3);
+    expect(index.lookup({ kind: 'in', values: [2] }).documents).toEqual([docs[0], docs[1]]);
+  });
+});
+
+/** Filters whose answers must not depend on whether an index exists. */
+const scalar = fc.oneof(
+  fc.integer({ min: -3, max: 3 }),
+  fc.integer({ min: -3, max: 3 }).map((n) => new Double(n + 0.5)),
+  fc.integer({ min: -3, max: 3 }).map(int32),
+  fc.constantFrom('a', 'b', 'c'),
+  fc.constantFrom(new Date(0), new Date(1000)),
+  fc.boolean(),
+);
+const fieldValue = fc.oneof(scalar, fc.array(scalar, { maxLength: 3 }), fc.record({ x: scalar }, { noNullPrototype: true }), fc.constant(null));
+const documentArb = fc.record({ a: fieldValue, n: fc.array(fc.record({ x: scalar }, { noNullPrototype: true }), { maxLength: 2 }) }, { requiredKeys: [], noNullPrototype: true });
+const condition = fc.oneof(
+  scalar,
+  scalar.map(($eq) => ({ $eq })),
+  fc.array(scalar, { maxLength: 3 }).map(($in) => ({ $in })),
+  fc.record({ $gt: scalar, $lt: scalar }, { requiredKeys: [], noNullPrototype: true }),
+  fc.record({ $gte: scalar, $lte: scalar }, { requiredKeys: [], noNullPrototype: true }),
+  fc.record({ $gt: scalar, $ne: scalar }, { noNullPrototype: true }),
+);
+const filterArb = fc.oneof(
+  condition.map((c) => ({ a: c })),
+  condition.map((c) => ({ 'n.x': c })),
+  fc.tuple(condition, condition).map(([c, d]) => ({ $and: [{ a: c }, { 'n.x': d }] })),
+);
+
+const ids = (docs: Document[]) => docs.map((d) => (d._id as ObjectId).toHexString()).sort();
+
+test('property: a query through an index returns the same documents as a collection scan', () => {
+  fc.assert(
+    fc.property(fc.array(documentArb, { maxLength: 25 }), fc.array(filterArb, { minLength: 1, maxLength: 5 }), (raw, filters) => {
+      const plain = new Collection('db', 'plain');
+      const indexed = new Collection('db', 'indexed');
+      indexed.addIndex({ name: 'a_1', key: { a: int32(1) }, unique: false, sparse: false });
+      indexed.addIndex({ name: 'n.x_1', key: { 'n.x': int32(1) }, unique: false, sparse: true });
+      for (const r of raw) {
+        const doc = { _id: new ObjectId(), ...r };
+        plain.add(doc);
+        indexed.add(doc);
+      }
+      for (const filter of filters) {
+        const expected = ids(runFind({ filter }, plain.candidates(filter)));
+        expect(ids(runFind({ filter }, indexed.candidates(filter)))).toEqual(expected);
+      }
+    }),
+    { numRuns: 400 },
+  );
+});
