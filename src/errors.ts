@@ -42,6 +42,10 @@ export const ErrorCodes = {
   UnsupportedOpQueryCommand: 352,
   DuplicateKey: 11000,
   Interrupted: 11601,
+  InvalidLength: 16,
+  Overflow: 15,
+  InvalidIdField: 53,
+  BSONObjectTooLarge: 10334,
 } as const;
 
 export type ErrorCodeName = keyof typeof ErrorCodes;

@@ -20,17 +20,24 @@ function optionalObject(ctx: CommandContext, field: string): Document | undefine
   return value;
 }
 
+/** What a find asks: filter, projection, sort, skip and limit (find_command.idl types). */
+export function findShape(ctx: CommandContext): { filter: Document; projection?: Document; sort?: Document; skip?: number; limit?: number } {
+  return {
+    filter: optionalObject(ctx, 'filter') ?? {},
+    projection: optionalObject(ctx, 'projection'),
+    sort: optionalObject(ctx, 'sort'),
+    skip: nonNegativeInt(ctx.body.skip, 'skip', 'find'),
+    limit: nonNegativeInt(ctx.body.limit, 'limit', 'find'),
+  };
+}
+
 /** find: filter, projection, sort, skip, limit, batchSize and singleBatch over the collection's documents. */
 export function find(ctx: CommandContext): Document {
   const collection = collectionArgument(ctx);
-  const filter = optionalObject(ctx, 'filter');
-  const projection = optionalObject(ctx, 'projection');
-  const sort = optionalObject(ctx, 'sort');
-  const skip = nonNegativeInt(ctx.body.skip, 'skip', 'find');
-  const limit = nonNegativeInt(ctx.body.limit, 'limit', 'find');
+  const shape = findShape(ctx);
   const batchSize = nonNegativeInt(ctx.body.batchSize, 'batchSize', 'find') ?? DEFAULT_FIRST_BATCH_SIZE;
-  const source = candidateDocuments(ctx.server, ctx.db, collection, filter ?? {}) ?? [];
-  const docs = runFind({ filter, projection, sort, skip, limit }, source);
+  const source = candidateDocuments(ctx.server, ctx.db, collection, shape.filter) ?? [];
+  const docs = runFind(shape, source);
   const cursor = ctx.server.cursors.open(`${ctx.db}.${collection}`, docs[Symbol.iterator](), {
     lsid: ctx.lsid,
     owner: userName(ctx.connection),
@@ -148,7 +155,7 @@ function withoutSetOnInsert(u: Document, inserting: boolean): Document {
 }
 
 /** The document an update statement produces from `doc` (operators, a pipeline, or a replacement). */
-function updated(doc: Document, u: Document | Document[], arrayFilters: Document[] | undefined, inserting = false): Document {
+export function updated(doc: Document, u: Document | Document[], arrayFilters: Document[] | undefined, inserting = false): Document {
   if (Array.isArray(u) || isOperatorUpdate(u)) {
     const operators = Array.isArray(u) ? u : withoutSetOnInsert(u, inserting);
     if (!Array.isArray(operators) && Object.keys(operators).length === 0) return doc;

@@ -7,6 +7,7 @@ import { collStats, create, dbStats, drop, dropDatabase, listCollections, listDa
 import { createIndexes, dropIndexes, listIndexes } from './indexes.js';
 import { count, deleteCommand, distinct, find, findAndModify, insert, update } from './crud.js';
 import { getMore, killCursors } from './cursors.js';
+import { explain, explainAggregate, explainCount, explainDelete, explainDistinct, explainFind, explainFindAndModify, explainPrivileges, explainUpdate } from './explain.js';
 import {
   endSessions,
   killAllSessions,
@@ -105,14 +106,15 @@ export const COMMAND_TABLE: readonly CommandSpec[] = [
   { name: 'reapLogicalSessionCacheNow', run: reapLogicalSessionCacheNow, testOnly: true, help: 'force a reap of the logical session transaction table' },
 
   // Reads and cursors (the sessions view is the only collection so far).
-  { name: 'find', run: find, privileges: onCollection('find'), apiVersion1: true, allowedInTransaction: true, opcounter: 'query', help: 'query for documents' },
-  { name: 'aggregate', run: aggregate, privileges: aggregatePrivileges, apiVersion1: true, allowedInTransaction: true, help: 'Runs the aggregation command. See http://dochub.mongodb.org/core/aggregation for more details.' },
+  { name: 'find', run: find, explain: explainFind, privileges: onCollection('find'), apiVersion1: true, allowedInTransaction: true, opcounter: 'query', help: 'query for documents' },
+  { name: 'aggregate', run: aggregate, explain: explainAggregate, privileges: aggregatePrivileges, apiVersion1: true, allowedInTransaction: true, help: 'Runs the aggregation command. See http://dochub.mongodb.org/core/aggregation for more details.' },
   { name: 'getMore', run: getMore, apiVersion1: true, allowedInTransaction: true, opcounter: 'getmore', help: 'retrieve more results from an existing cursor' },
   { name: 'insert', run: insert, apiVersion1: true, allowedInTransaction: true, supportsWriteConcern: true, opcounter: 'self', privileges: onCollection('insert'), help: 'insert documents' },
-  { name: 'delete', run: deleteCommand, apiVersion1: true, allowedInTransaction: true, supportsWriteConcern: true, opcounter: 'self', privileges: onCollection('remove'), help: 'delete documents' },
-  { name: 'update', run: update, apiVersion1: true, allowedInTransaction: true, supportsWriteConcern: true, opcounter: 'self', privileges: onCollection('update'), help: 'update documents' },
+  { name: 'delete', run: deleteCommand, explain: explainDelete, apiVersion1: true, allowedInTransaction: true, supportsWriteConcern: true, opcounter: 'self', privileges: onCollection('remove'), help: 'delete documents' },
+  { name: 'update', run: update, explain: explainUpdate, apiVersion1: true, allowedInTransaction: true, supportsWriteConcern: true, opcounter: 'self', privileges: onCollection('update'), help: 'update documents' },
   {
     name: 'findAndModify',
+    explain: explainFindAndModify,
     aliases: ['findandmodify'],
     run: findAndModify,
     apiVersion1: true,
@@ -127,8 +129,9 @@ export const COMMAND_TABLE: readonly CommandSpec[] = [
     },
     help: '{ findAndModify: "collection", query: {processed:false}, update: {$set: {processed:true}}, new: true}',
   },
-  { name: 'count', run: count, apiVersion1: true, opcounter: 'command', privileges: onCollection('find'), help: 'count objects in collection' },
-  { name: 'distinct', run: distinct, allowedInTransaction: true, privileges: onCollection('find'), help: '{ distinct : \'collection name\' , key : \'a.b\' , query : {} }' },
+  { name: 'explain', run: explain, privileges: explainPrivileges, apiVersion1: true, help: 'explain database reads and writes' },
+  { name: 'count', run: count, explain: explainCount, apiVersion1: true, opcounter: 'command', privileges: onCollection('find'), help: 'count objects in collection' },
+  { name: 'distinct', run: distinct, explain: explainDistinct, allowedInTransaction: true, privileges: onCollection('find'), help: '{ distinct : \'collection name\' , key : \'a.b\' , query : {} }' },
   { name: 'createIndexes', run: createIndexes, apiVersion1: true, supportsWriteConcern: true, privileges: onCollection('createIndex'), help: 'create indexes' },
   { name: 'listIndexes', run: listIndexes, apiVersion1: true, allowedInTransaction: true, privileges: onCollection('listIndexes'), help: 'list indexes for a collection' },
   { name: 'dropIndexes', aliases: ['deleteIndexes'], run: dropIndexes, apiVersion1: true, supportsWriteConcern: true, privileges: onCollection('dropIndex'), help: 'drop indexes for a collection' },

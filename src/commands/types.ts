@@ -63,6 +63,8 @@ export interface CommandSpec {
   readonly privileges?: (ctx: CommandContext) => readonly Requirement[];
   /** Allowed before any user exists, from localhost, on admin (mongod's localhost exception). */
   readonly localhostException?: boolean;
+  /** Answers `explain` of this command (find, aggregate, update ...); none = "Cannot explain cmd". */
+  readonly explain?: (ctx: CommandContext, verbosity: 'queryPlanner' | 'executionStats' | 'allPlansExecution') => Document;
   /** listCommands help text. */
   readonly help: string;
 }

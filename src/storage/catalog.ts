@@ -78,7 +78,8 @@ class UniqueIndex {
 
 /** How a query finds its documents (explain shows it): by `_id`, through an index, or by a scan. */
 export type QueryPlan =
-  | { readonly kind: 'id' | 'scan'; readonly documents: Iterable<Document>; readonly keysExamined: number }
+  | { readonly kind: 'id'; readonly documents: Iterable<Document>; readonly keysExamined: number }
+  | { readonly kind: 'scan'; readonly documents: Iterable<Document>; readonly keysExamined: number }
   | { readonly kind: 'index'; readonly index: IndexSpec; readonly multikey: boolean; readonly documents: Iterable<Document>; readonly keysExamined: number };
 
 export const ID_INDEX: IndexSpec = { name: '_id_', key: { _id: new Int32(1) }, unique: true, sparse: false };
