@@ -81,6 +81,7 @@ export const LocationCodes = {
   UserAlreadyExists: 51003,
   AuthenticatedTwiceAsOtherUser: 5626701,
   AuthenticatedTwiceOtherDb: 5626702,
+  UpdateResultTooLarge: 17419,
 } as const;
 
 const namesByCode = new Map<number, string>(

@@ -1,10 +1,12 @@
-import { BSONRegExp, Int32, type Document } from 'bson';
+import { Int32, type Document } from 'bson';
 import { userName } from '../auth/authorize.js';
 import { DEFAULT_FIRST_BATCH_SIZE } from '../cursors/cursorManager.js';
 import { ErrorCodes, MongoError } from '../errors.js';
 import { applyUpdate, runFind } from '../query/mingo.js';
+import { resolvePositional } from '../query/positional.js';
 import { canonicalKey, compareDocuments, compareValues, valuesEqual } from '../query/bsonOrder.js';
-import { candidateDocuments, collectionDocuments, withIdFirst } from '../storage/catalog.js';
+import { candidateDocuments, withIdFirst } from '../storage/catalog.js';
+import { checkInsertable, checkUpdated } from '../storage/documentRules.js';
 import { missingField, wrongType } from '../idlErrors.js';
 import { bsonText } from '../bsonText.js';
 import { collectionArgument, isPlainObject, numberValue, trueValue } from './args.js';
@@ -53,11 +55,6 @@ function writeError(index: number, err: MongoError): Document {
   return { index: new Int32(index), code: err.code, ...err.extra, errmsg: err.message };
 }
 
-function checkId(id: unknown): void {
-  if (Array.isArray(id)) throw new MongoError(ErrorCodes.BadValue, "can't use an array for _id");
-  if (id instanceof BSONRegExp) throw new MongoError(ErrorCodes.BadValue, "can't use a regex for _id");
-}
-
 function requireArrayField(ctx: CommandContext, field: string): unknown[] {
   const value = ctx.body[field];
   if (value === undefined || value === null) throw missingField(`${ctx.name}.${field}`);
@@ -80,8 +77,8 @@ export function insert(ctx: CommandContext): Document {
     const raw = documents[i];
     try {
       if (!isPlainObject(raw)) throw wrongType(`insert.documents.${i}`, raw, 'object');
+      checkInsertable(raw);
       const doc = withIdFirst(raw);
-      checkId(doc._id);
       collection.add(doc);
       n += 1;
     } catch (err) {
@@ -155,9 +152,9 @@ function withoutSetOnInsert(u: Document, inserting: boolean): Document {
 }
 
 /** The document an update statement produces from `doc` (operators, a pipeline, or a replacement). */
-export function updated(doc: Document, u: Document | Document[], arrayFilters: Document[] | undefined, inserting = false): Document {
+export function updated(doc: Document, u: Document | Document[], arrayFilters: Document[] | undefined, query: Document, inserting = false): Document {
   if (Array.isArray(u) || isOperatorUpdate(u)) {
-    const operators = Array.isArray(u) ? u : withoutSetOnInsert(u, inserting);
+    const operators = Array.isArray(u) ? u : resolvePositional(withoutSetOnInsert(u, inserting), doc, query);
     if (!Array.isArray(operators) && Object.keys(operators).length === 0) return doc;
     const next = applyUpdate(doc, operators, arrayFilters);
     if (doc._id !== undefined && !valuesEqual(next._id, doc._id)) {
@@ -208,16 +205,17 @@ export function update(ctx: CommandContext): Document {
       const targets = collection === undefined ? [] : runFind({ filter: q, limit: multi ? undefined : 1 }, collection.candidates(q));
       if (targets.length === 0) {
         if (!trueValue(statement.upsert)) continue;
-        const doc = updated(upsertSeed(q), u as Document | Document[], arrayFilters, true);
+        const doc = updated(upsertSeed(q), u as Document | Document[], arrayFilters, q, true);
         const inserted = withIdFirst(doc);
-        checkId(inserted._id);
+        checkUpdated(inserted);
         ctx.server.catalog.ensure(ctx.db, name).add(inserted);
         upserted.push({ index: new Int32(i), _id: inserted._id });
         n += 1;
         continue;
       }
       for (const doc of targets) {
-        const next = updated(doc, u as Document | Document[], arrayFilters);
+        const next = updated(doc, u as Document | Document[], arrayFilters, q);
+        checkUpdated(next);
         n += 1;
         if (compareDocuments(next, doc) === 0) continue;
         collection!.replace(doc, next);
@@ -243,7 +241,7 @@ export function count(ctx: CommandContext): Document {
   const query = isPlainObject(ctx.body.query) ? ctx.body.query : {};
   const skip = nonNegativeInt(ctx.body.skip, 'skip', 'count') ?? 0;
   const limit = Math.abs(numberValue(ctx.body.limit) ?? 0);
-  const source = collectionDocuments(ctx.server, ctx.db, name) ?? [];
+  const source = candidateDocuments(ctx.server, ctx.db, name, query) ?? [];
   let n = Math.max(0, runFind({ filter: query }, source).length - skip);
   if (limit > 0) n = Math.min(n, limit);
   return { n: new Int32(n) };
@@ -256,7 +254,7 @@ export function distinct(ctx: CommandContext): Document {
   if (typeof key !== 'string') throw key === undefined ? missingField('distinct.key') : wrongType('distinct.key', key, 'string');
   const query = isPlainObject(ctx.body.query) ? ctx.body.query : {};
   const seen = new Map<string, unknown>();
-  for (const doc of runFind({ filter: query }, collectionDocuments(ctx.server, ctx.db, name) ?? [])) {
+  for (const doc of runFind({ filter: query }, candidateDocuments(ctx.server, ctx.db, name, query) ?? [])) {
     let values: unknown[] = [doc];
     for (const part of key.split('.')) {
       values = values.flatMap((v) => (Array.isArray(v) ? v : [v])).flatMap((v) => (isPlainObject(v) && part in v ? [v[part]] : []));
@@ -283,7 +281,7 @@ export function findAndModify(ctx: CommandContext): Document {
   const filter = isPlainObject(query) ? query : {};
   const collection = ctx.server.catalog.get(ctx.db, name);
   const [target] =
-    collection === undefined ? [] : runFind({ filter, sort: isPlainObject(sort) ? sort : undefined, limit: 1 }, collection.documents());
+    collection === undefined ? [] : runFind({ filter, sort: isPlainObject(sort) ? sort : undefined, limit: 1 }, collection.candidates(filter));
   const project = (doc: Document | undefined): Document | null =>
     doc === undefined ? null : isPlainObject(fields) ? (runFind({ projection: fields }, [doc])[0] ?? null) : doc;
   if (remove) {
@@ -294,15 +292,16 @@ export function findAndModify(ctx: CommandContext): Document {
   ctx.server.counters.opcounters.update += 1;
   if (target === undefined) {
     if (!upsert) return { lastErrorObject: { n: new Int32(0), updatedExisting: false }, value: null };
-    const inserted = withIdFirst(updated(upsertSeed(filter), u!, arrayFilters, true));
-    checkId(inserted._id);
+    const inserted = withIdFirst(updated(upsertSeed(filter), u!, arrayFilters, filter, true));
+    checkUpdated(inserted);
     ctx.server.catalog.ensure(ctx.db, name).add(inserted);
     return {
       lastErrorObject: { n: new Int32(1), updatedExisting: false, upserted: inserted._id },
       value: trueValue(ctx.body.new) ? project(inserted) : null,
     };
   }
-  const next = updated(target, u!, arrayFilters);
+  const next = updated(target, u!, arrayFilters, filter);
+  checkUpdated(next);
   if (compareDocuments(next, target) !== 0) collection!.replace(target, next);
   return {
     lastErrorObject: { n: new Int32(1), updatedExisting: true },

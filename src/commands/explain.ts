@@ -213,11 +213,11 @@ export function explainDelete(ctx: CommandContext, verbosity: Verbosity): Docume
 }
 
 /** UPDATE's counters: what the statement would match, change and insert, computed without writing. */
-function updateStats(results: Document[], u: unknown, arrayFilters: unknown, upsert: boolean): Document {
+function updateStats(results: Document[], query: Document, u: unknown, arrayFilters: unknown, upsert: boolean): Document {
   const filters = Array.isArray(arrayFilters) ? (arrayFilters as Document[]) : undefined;
   const wouldModify = results.filter((doc) => {
     try {
-      return compareDocuments(updated(doc, u as Document | Document[], filters), doc) !== 0;
+      return compareDocuments(updated(doc, u as Document | Document[], filters, query), doc) !== 0;
     } catch {
       return false;
     }
@@ -230,7 +230,7 @@ export function explainUpdate(ctx: CommandContext, verbosity: Verbosity): Docume
   const statement = singleStatement(ctx, 'updates');
   const filter = isPlainObject(statement.q) ? statement.q : {};
   const explained = explainQuery(ctx, collection, { filter, limit: trueValue(statement.multi) ? 0 : 1 }, (stages, results) =>
-    wrapStages(stages, 'UPDATE', updateStats(results, statement.u, statement.arrayFilters, trueValue(statement.upsert)), 0),
+    wrapStages(stages, 'UPDATE', updateStats(results, filter, statement.u, statement.arrayFilters, trueValue(statement.upsert)), 0),
   );
   return queryReply(ctx, ctx, verbosity, explained);
 }
@@ -243,7 +243,7 @@ export function explainFindAndModify(ctx: CommandContext, verbosity: Verbosity):
   const explained = explainQuery(ctx, collection, { filter, sort, limit: 1 }, (stages, results) =>
     remove
       ? wrapStages(stages, 'DELETE', { nWouldDelete: new Int32(results.length) }, 0)
-      : wrapStages(stages, 'UPDATE', updateStats(results, ctx.body.update, ctx.body.arrayFilters, trueValue(ctx.body.upsert)), 0),
+      : wrapStages(stages, 'UPDATE', updateStats(results, filter, ctx.body.update, ctx.body.arrayFilters, trueValue(ctx.body.upsert)), 0),
   );
   return queryReply(ctx, ctx, verbosity, explained);
 }
