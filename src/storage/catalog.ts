@@ -95,6 +95,9 @@ export class Collection {
   private readonly unique: UniqueIndex[] = [];
   /** Lookup trees of the secondary indexes that can answer queries (not partial ones: they miss documents). */
   private readonly ordered: Array<{ spec: IndexSpec; index: OrderedIndex }> = [];
+  /** Each stored document's insertion number: its place among equal keys in every index (mongod's RecordId). */
+  private readonly seqOf = new Map<Document, number>();
+  private nextSeq = 0;
 
   constructor(
     readonly db: string,
@@ -165,23 +168,31 @@ export class Collection {
   add(doc: Document): void {
     this.checkUnique(doc);
     this.byId.set(canonicalKey(doc._id), doc);
+    const seq = this.nextSeq++;
+    this.seqOf.set(doc, seq);
     for (const index of this.unique) index.add(doc);
-    for (const { index } of this.ordered) index.add(doc);
+    for (const { index } of this.ordered) index.add(doc, seq);
   }
 
   /** Replaces a stored document by its new version (same `_id`), keeping unique indexes. */
   replace(old: Document, next: Document): void {
     this.checkUnique(next, old);
+    const seq = this.seqOf.get(old)!;
     for (const index of this.unique) index.remove(old);
-    for (const { index } of this.ordered) index.remove(old);
+    for (const { index } of this.ordered) index.remove(old, seq);
+    this.seqOf.delete(old);
     this.byId.set(canonicalKey(next._id), next);
+    this.seqOf.set(next, seq);
     for (const index of this.unique) index.add(next);
-    for (const { index } of this.ordered) index.add(next);
+    for (const { index } of this.ordered) index.add(next, seq);
   }
 
   remove(doc: Document): boolean {
+    const seq = this.seqOf.get(doc);
+    if (seq === undefined) return false;
     for (const index of this.unique) index.remove(doc);
-    for (const { index } of this.ordered) index.remove(doc);
+    for (const { index } of this.ordered) index.remove(doc, seq);
+    this.seqOf.delete(doc);
     return this.byId.delete(canonicalKey(doc._id));
   }
 
@@ -198,7 +209,7 @@ export class Collection {
     }
     if (spec.partialFilterExpression === undefined) {
       const index = new OrderedIndex(Object.keys(spec.key)[0]!, spec.sparse);
-      for (const doc of this.byId.values()) index.add(doc);
+      index.build(this.seqOf.entries());
       this.ordered.push({ spec, index });
     }
     this.secondary.push(spec);

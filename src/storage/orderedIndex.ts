@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { BSONRegExp, type Document } from 'bson';
+import { BSONRegExp, Double, Int32, Long, type Document } from 'bson';
 import { canonicalTypeOrder, compareValues } from '../query/bsonOrder.js';
 
 // sorted-btree is CommonJS with `exports.default`: Node's ESM loader and vitest's disagree on
@@ -9,18 +9,37 @@ const BTree = (createRequire(import.meta.url)('sorted-btree') as typeof import('
 /**
  * A key in the tree: an indexed value and the document's insertion number (so equal values keep
  * their documents apart, in insertion order, as mongod orders equal keys by RecordId), or the
- * start/end of one canonical type's bracket (a bound for one-sided ranges).
+ * start/end of one canonical type's bracket (a bound for one-sided ranges). `rank` is the value's
+ * canonical type and `num` its exact double when it has one, so most comparisons skip the full
+ * BSON comparison.
  */
-type EntryKey = { readonly value: unknown; readonly seq: number } | { readonly bracket: number; readonly edge: -1 | 1 };
+type EntryKey =
+  | { readonly rank: number; readonly num: number | undefined; readonly value: unknown; readonly seq: number; readonly edge?: undefined }
+  | { readonly rank: number; readonly edge: -1 | 1 };
+
+function entryKey(value: unknown, seq: number): EntryKey {
+  return { rank: canonicalTypeOrder(value), num: exactNumber(value), value, seq };
+}
+
+/** The value as a JS number when that is exact (int32, double, a long within 2^53), else undefined. */
+function exactNumber(value: unknown): number | undefined {
+  if (typeof value === 'number') return Number.isNaN(value) ? undefined : value;
+  if (value instanceof Int32) return value.value;
+  if (value instanceof Double) return Number.isNaN(value.value) ? undefined : value.value;
+  if (value instanceof Long) {
+    const n = value.toNumber();
+    return Number.isSafeInteger(n) ? n : undefined;
+  }
+  return undefined;
+}
 
 function compareKeys(a: EntryKey, b: EntryKey): number {
-  if ('bracket' in a || 'bracket' in b) {
-    const ta = 'bracket' in a ? a.bracket : canonicalTypeOrder(a.value);
-    const tb = 'bracket' in b ? b.bracket : canonicalTypeOrder(b.value);
-    if (ta !== tb) return ta < tb ? -1 : 1;
-    return ('bracket' in a ? a.edge : 0) - ('bracket' in b ? b.edge : 0);
-  }
-  return compareValues(a.value, b.value) || a.seq - b.seq;
+  if (a.rank !== b.rank) return a.rank < b.rank ? -1 : 1;
+  if (a.edge !== undefined || b.edge !== undefined) return (a.edge ?? 0) - (b.edge ?? 0);
+  let order: number;
+  if (a.num !== undefined && b.num !== undefined) order = a.num < b.num ? -1 : a.num > b.num ? 1 : 0;
+  else order = compareValues(a.value, b.value);
+  return order || a.seq - b.seq;
 }
 
 /**
@@ -78,10 +97,8 @@ function valuesAtPath(doc: unknown, parts: readonly string[], from: number, out:
  * Documents that lack the field are keyed by null, as mongod keys them, unless the index is sparse.
  */
 export class OrderedIndex {
-  private readonly tree = new BTree<EntryKey, Document>(undefined, compareKeys);
+  private tree = new BTree<EntryKey, Document>(undefined, compareKeys);
   private readonly parts: readonly string[];
-  private nextSeq = 0;
-  private readonly seqOf = new WeakMap<Document, number>();
   /** Whether any document held an array on the path (mongod's isMultiKey; never reset). */
   multikey = false;
 
@@ -112,17 +129,22 @@ export class OrderedIndex {
     return values;
   }
 
-  add(doc: Document): void {
-    const seq = this.nextSeq++;
-    this.seqOf.set(doc, seq);
-    for (const value of this.keysOf(doc)) this.tree.set({ value, seq }, doc);
+  /** Adds a document under its collection-wide insertion number. */
+  add(doc: Document, seq: number): void {
+    for (const value of this.keysOf(doc)) this.tree.set(entryKey(value, seq), doc);
   }
 
-  remove(doc: Document): void {
-    const seq = this.seqOf.get(doc);
-    if (seq === undefined) return;
-    this.seqOf.delete(doc);
-    for (const value of this.keysOf(doc)) this.tree.delete({ value, seq });
+  remove(doc: Document, seq: number): void {
+    for (const value of this.keysOf(doc)) this.tree.delete(entryKey(value, seq));
+  }
+
+  /** Builds the index over existing documents: sorted first, since in-order inserts into the tree cost far less. */
+  build(documents: Iterable<[Document, number]>): void {
+    const entries: Array<[EntryKey, Document]> = [];
+    for (const [doc, seq] of documents) for (const value of this.keysOf(doc)) entries.push([entryKey(value, seq), doc]);
+    entries.sort((x, y) => compareKeys(x[0], y[0]));
+    this.tree = new BTree<EntryKey, Document>(undefined, compareKeys);
+    for (const [key, doc] of entries) this.tree.set(key, doc);
   }
 
   /** The documents whose field may satisfy the predicate (a superset: the filter still runs on them), in index order. */
@@ -136,7 +158,7 @@ export class OrderedIndex {
     if (predicate.kind === 'in') {
       const values = [...predicate.values].sort(compareValues);
       for (const value of values) {
-        this.tree.forRange({ value, seq: -Infinity }, { value, seq: Infinity }, true, visit);
+        this.tree.forRange(entryKey(value, -Infinity), entryKey(value, Infinity), true, visit);
       }
     } else {
       // A multikey field satisfies each bound with any element: {$gt: 5, $lt: 8} matches [1, 10],
@@ -148,8 +170,8 @@ export class OrderedIndex {
       // Comparisons are type-bracketed ({$gt: 5} never matches a string), so a single value
       // cannot sit between bounds of two types.
       if (lowBracket !== undefined && highBracket !== undefined && lowBracket !== highBracket) return { documents: [], keysExamined: 0 };
-      const lowKey: EntryKey = low === undefined ? { bracket: highBracket!, edge: -1 } : { value: low.value, seq: low.inclusive ? -Infinity : Infinity };
-      const highKey: EntryKey = high === undefined ? { bracket: lowBracket!, edge: 1 } : { value: high.value, seq: high.inclusive ? Infinity : -Infinity };
+      const lowKey = low === undefined ? { rank: highBracket!, edge: -1 as const } : entryKey(low.value, low.inclusive ? -Infinity : Infinity);
+      const highKey = high === undefined ? { rank: lowBracket!, edge: 1 as const } : entryKey(high.value, high.inclusive ? Infinity : -Infinity);
       if (compareKeys(lowKey, highKey) <= 0) this.tree.forRange(lowKey, highKey, true, visit);
     }
     return { documents: [...found], keysExamined };

@@ -11,7 +11,7 @@ describe('OrderedIndex', () => {
   test('equality finds every numeric type of the same value, in index order', () => {
     const index = new OrderedIndex('a', false);
     const docs = [{ a: int32(2) }, { a: new Double(1) }, { a: Long.fromNumber(1) }, { a: '1' }, { b: 1 }];
-    for (const d of docs) index.add(d);
+    docs.forEach((d, seq) => index.add(d, seq));
     expect(index.lookup({ kind: 'in', values: [1] }).documents).toEqual([docs[1], docs[2]]);
     expect(index.lookup({ kind: 'in', values: [2, 1] }).documents).toEqual([docs[1], docs[2], docs[0]]);
   });
@@ -19,7 +19,7 @@ describe('OrderedIndex', () => {
   test('ranges stay inside one type bracket, bounds inclusive or not', () => {
     const index = new OrderedIndex('a', false);
     const docs = [1, 2, 3, 4, 'x', new Date(5), null].map((a) => ({ a }));
-    for (const d of docs) index.add(d);
+    docs.forEach((d, seq) => index.add(d, seq));
     const values = (p: Parameters<OrderedIndex['lookup']>[0]) => index.lookup(p).documents.map((d) => d.a);
     expect(values({ kind: 'range', low: { value: 2, inclusive: false } })).toEqual([3, 4]);
     expect(values({ kind: 'range', low: { value: 2, inclusive: true }, high: { value: 3, inclusive: true } })).toEqual([2, 3]);
@@ -31,19 +31,19 @@ describe('OrderedIndex', () => {
   test('multikey: one entry per element, a document found once, and only one bound narrows', () => {
     const index = new OrderedIndex('a', false);
     const doc = { a: [1, 10, 10] };
-    index.add(doc);
+    index.add(doc, 0);
     expect(index.multikey).toBe(true);
     expect(index.size).toBe(2);
     // {$gt: 5, $lt: 8} matches [1, 10]: 10 > 5 and 1 < 8.
     expect(index.lookup({ kind: 'range', low: { value: 5, inclusive: false }, high: { value: 8, inclusive: false } }).documents).toEqual([doc]);
-    index.remove(doc);
+    index.remove(doc, 0);
     expect(index.size).toBe(0);
   });
 
   test('dotted paths descend arrays of documents; sparse skips documents without the field', () => {
     const index = new OrderedIndex('a.b', true);
     const docs = [{ a: [{ b: 1 }, { b: 2 }] }, { a: { b: 2 } }, { a: 1 }, {}];
-    for (const d of docs) index.add(d);
+    docs.forEach((d, seq) => index.add(d, seq));
     expect(index.size).toBe(3);
     expect(index.lookup({ kind: 'in', values: [2] }).documents).toEqual([docs[0], docs[1]]);
   });
