@@ -1,7 +1,11 @@
 import { BSON, Double, Int32, Long, type Document } from 'bson';
 import { ErrorCodes, MongoError } from '../errors.js';
+import { mayDo, privilegesOfConnection, userName, type Requirement } from '../auth/authorize.js';
+import { isAuthorizedForAnyAction, matchTypeOf, Resource } from '../auth/privileges.js';
+import { wrongType } from '../idlErrors.js';
 import { runFind } from '../query/mingo.js';
 import { collectionArgument, isPlainObject, numberValue, trueValue } from './args.js';
+import { nonNegativeInt } from './cursorArgs.js';
 import type { CommandContext } from './types.js';
 
 /** create: an empty collection; an existing one is NamespaceExists (48). */
@@ -32,27 +36,116 @@ function sizeOf(ctx: CommandContext, db: string): number {
   return bytes;
 }
 
-/** listDatabases (admin only): every database with a collection; nameOnly and filter as mongod. */
+/**
+ * `AuthorizationSession::isAuthorizedForAnyActionOnAnyResourceInDB`: whether the caller holds any
+ * privilege that could reach something in `db` — a privilege on the database itself, on any
+ * resource, on any normal resource (not in local/config), on a collection name in every database,
+ * on any time-series buckets collection (in any database or in `db`), or on an exact namespace in
+ * `db`. Always true when auth is not enforced.
+ */
+export function mayActInDatabase(ctx: Pick<CommandContext, 'server' | 'connection'>, db: string): boolean {
+  if (!ctx.server.auth.enforced) return true;
+  if (ctx.connection.user === undefined) return false;
+  return privilegesOfConnection(ctx.server, ctx.connection).some((privilege) => {
+    if (privilege.actions.length === 0) return false;
+    const resource = privilege.resource;
+    switch (matchTypeOf(resource)) {
+      case 'any':
+      case 'collection':
+      case 'any_system_buckets':
+      case 'system_buckets_in_any_db':
+        return true;
+      case 'any_normal':
+        return db !== 'local' && db !== 'config';
+      case 'database':
+      case 'exact_namespace':
+      case 'any_system_buckets_in_db':
+      case 'system_buckets':
+        return (resource as { db?: string }).db === db;
+      case 'cluster':
+        return false;
+    }
+  });
+}
+
+/** `isAuthorizedForAnyActionOnResource(forExactNamespace(db.coll))`: any action at all on the namespace. */
+function mayActOnCollection(ctx: CommandContext, db: string, collection: string): boolean {
+  if (!ctx.server.auth.enforced) return true;
+  if (ctx.connection.user === undefined) return false;
+  return isAuthorizedForAnyAction(privilegesOfConnection(ctx.server, ctx.connection), Resource.namespace(db, collection));
+}
+
+/** An IDL `object` field: absent, or a document (anything else is TypeMismatch). */
+function optionalObject(ctx: CommandContext, field: string): Document | undefined {
+  const value = ctx.body[field];
+  if (value === undefined) return undefined;
+  if (!isPlainObject(value)) throw wrongType(`${ctx.name}.${field}`, value, 'object');
+  return value;
+}
+
+/** The documents among `items` that `filter` matches (evaluated on `views`, the same items as the matcher sees them). */
+function matching<T>(filter: Document | undefined, items: readonly T[], views: readonly Document[]): T[] {
+  if (filter === undefined) return [...items];
+  const byView = new Map<Document, T>(views.map((view, i) => [view, items[i]!]));
+  return runFind({ filter }, views).map((view) => byView.get(view)!);
+}
+
+/**
+ * listDatabases (admin only, list_databases.cpp). No privilege is checked up front: a caller
+ * without the cluster-wide listDatabases action gets only the databases it holds some privilege
+ * in (`authorizedDatabases` defaults to that case), and asking for every database
+ * (`authorizedDatabases: false`) without that action is refused. `filter` matches the reply items
+ * (`{name}` with nameOnly, else `{name, sizeOnDisk, empty}`); totalSize sums the matched ones.
+ */
 export function listDatabases(ctx: CommandContext): Document {
   const nameOnly = trueValue(ctx.body.nameOnly);
-  const filter = isPlainObject(ctx.body.filter) ? ctx.body.filter : undefined;
-  let total = 0;
-  const all = ctx.server.catalog.databaseNames().map((name) => {
-    if (nameOnly) return { name };
-    const size = sizeOf(ctx, name);
-    total += size;
-    return { name, sizeOnDisk: Long.fromNumber(size), empty: size === 0 };
-  });
-  const databases = filter === undefined ? all : runFind({ filter }, all);
+  const filter = optionalObject(ctx, 'filter');
+  const mayListAll = mayDo(ctx, Resource.cluster(), 'listDatabases');
+  let authorizedOnly = !mayListAll;
+  if (ctx.body.authorizedDatabases !== undefined && ctx.body.authorizedDatabases !== null) {
+    authorizedOnly = trueValue(ctx.body.authorizedDatabases);
+    if (!authorizedOnly && !mayListAll) throw new MongoError(ErrorCodes.Unauthorized, 'Insufficient permissions to list all databases');
+  }
+  const names = ctx.server.catalog.databaseNames().filter((name) => !authorizedOnly || mayActInDatabase(ctx, name));
+  const sizes = names.map((name) => (nameOnly ? 0 : sizeOf(ctx, name)));
+  const items: Document[] = names.map((name, i) =>
+    nameOnly ? { name } : { name, sizeOnDisk: Long.fromNumber(sizes[i]!), empty: ctx.server.catalog.collections(name).length === 0 },
+  );
+  // The matcher sees sizeOnDisk as a plain number so that numeric comparisons work.
+  const views = items.map((item, i) => (nameOnly ? { name: item.name } : { ...item, sizeOnDisk: sizes[i] }));
+  const selected = matching(filter, items.map((item, i) => ({ item, size: sizes[i]! })), views);
+  const databases = selected.map((s) => s.item);
   if (nameOnly) return { databases };
+  const total = selected.reduce((sum, s) => sum + s.size, 0);
   return { databases, totalSize: Long.fromNumber(total), totalSizeMb: Long.fromNumber(Math.floor(total / (1024 * 1024))) };
 }
 
-/** listCollections: mongod's collection documents through a cursor on `<db>.$cmd.listCollections`. */
+/**
+ * listCollections' privilege check (`checkAuthorizedToListCollections`): listCollections on the
+ * database, except that `authorizedCollections: true, nameOnly: true` needs only some privilege
+ * in the database. Refusals carry mongod's own message.
+ */
+export function listCollectionsPrivileges(ctx: CommandContext): Requirement[] {
+  if (trueValue(ctx.body.authorizedCollections) && trueValue(ctx.body.nameOnly) && mayActInDatabase(ctx, ctx.db)) return [];
+  if (mayDo(ctx, Resource.database(ctx.db), 'listCollections')) return [];
+  throw new MongoError(ErrorCodes.Unauthorized, `Not authorized to list collections on db: ${ctx.db}`);
+}
+
+/**
+ * listCollections (list_collections.cpp): mongod's collection documents through a cursor on
+ * `<db>.$cmd.listCollections`; with `authorizedCollections` only the collections the caller may
+ * do something on. The first batch is unbounded unless `cursor.batchSize` says otherwise.
+ */
 export function listCollections(ctx: CommandContext): Document {
   const nameOnly = trueValue(ctx.body.nameOnly);
-  const filter = isPlainObject(ctx.body.filter) ? ctx.body.filter : undefined;
-  const entries: Document[] = ctx.server.catalog.collections(ctx.db).map((c) =>
+  const authorizedOnly = trueValue(ctx.body.authorizedCollections);
+  const filter = optionalObject(ctx, 'filter');
+  const cursorSpec = optionalObject(ctx, 'cursor');
+  const batchSize = nonNegativeInt(cursorSpec?.batchSize, 'batchSize', 'listCollections') ?? 0;
+  const collections = ctx.server.catalog
+    .collections(ctx.db)
+    .filter((c) => !authorizedOnly || mayActOnCollection(ctx, ctx.db, c.name));
+  const entries: Document[] = collections.map((c) =>
     nameOnly
       ? { name: c.name, type: 'collection' }
       : {
@@ -64,11 +157,11 @@ export function listCollections(ctx: CommandContext): Document {
         },
   );
   const selected = filter === undefined ? entries : runFind({ filter }, entries);
-  const batchSize = isPlainObject(ctx.body.cursor) && ctx.body.cursor.batchSize !== undefined ? Number(ctx.body.cursor.batchSize) : 101;
   return {
     cursor: ctx.server.cursors.open(`${ctx.db}.$cmd.listCollections`, selected[Symbol.iterator](), {
       lsid: ctx.lsid,
-      batchSize: Number.isFinite(batchSize) ? batchSize : 101,
+      batchSize,
+      owner: userName(ctx.connection),
     }),
   };
 }

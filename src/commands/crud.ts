@@ -40,6 +40,7 @@ export function find(ctx: CommandContext): Document {
   const batchSize = nonNegativeInt(ctx.body.batchSize, 'batchSize', 'find') ?? DEFAULT_FIRST_BATCH_SIZE;
   const source = candidateDocuments(ctx.server, ctx.db, collection, shape.filter) ?? [];
   const docs = runFind(shape, source);
+  if (shape.sort !== undefined && Object.keys(shape.sort).length > 0) ctx.server.counters.sortedInMemory();
   const cursor = ctx.server.cursors.open(`${ctx.db}.${collection}`, docs[Symbol.iterator](), {
     lsid: ctx.lsid,
     owner: userName(ctx.connection),
@@ -88,6 +89,7 @@ export function insert(ctx: CommandContext): Document {
     }
   }
   ctx.server.counters.opcounters.insert += n;
+  ctx.server.counters.documentsInserted(n);
   return writeErrors.length === 0 ? { n: new Int32(n) } : { n: new Int32(n), writeErrors };
 }
 
@@ -121,6 +123,7 @@ export function deleteCommand(ctx: CommandContext): Document {
     }
   }
   ctx.server.counters.opcounters.delete += n;
+  ctx.server.counters.documentsDeleted(n);
   return writeErrors.length === 0 ? { n: new Int32(n) } : { n: new Int32(n), writeErrors };
 }
 
@@ -228,6 +231,7 @@ export function update(ctx: CommandContext): Document {
     }
   }
   ctx.server.counters.opcounters.update += statements.length;
+  ctx.server.counters.documentsUpdated(n - upserted.length);
   const reply: Document = { n: new Int32(n) };
   if (upserted.length > 0) reply.upserted = upserted;
   reply.nModified = new Int32(nModified);
@@ -285,7 +289,7 @@ export function findAndModify(ctx: CommandContext): Document {
   const project = (doc: Document | undefined): Document | null =>
     doc === undefined ? null : isPlainObject(fields) ? (runFind({ projection: fields }, [doc])[0] ?? null) : doc;
   if (remove) {
-    if (target !== undefined) collection!.remove(target);
+    if (target !== undefined && collection!.remove(target)) ctx.server.counters.documentsDeleted(1);
     ctx.server.counters.opcounters.delete += target === undefined ? 0 : 1;
     return { lastErrorObject: { n: new Int32(target === undefined ? 0 : 1) }, value: project(target) };
   }
@@ -302,6 +306,7 @@ export function findAndModify(ctx: CommandContext): Document {
   }
   const next = updated(target, u!, arrayFilters, filter);
   checkUpdated(next);
+  ctx.server.counters.documentsUpdated(1);
   if (compareDocuments(next, target) !== 0) collection!.replace(target, next);
   return {
     lastErrorObject: { n: new Int32(1), updatedExisting: true },

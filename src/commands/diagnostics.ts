@@ -1,6 +1,6 @@
 import { missingField, wrongType } from '../idlErrors.js';
 import { cpus, freemem, hostname, release, totalmem, type as osType, arch, version as osVersion } from 'node:os';
-import { Double, Int32, Long, type Document } from 'bson';
+import { Double, Int32, Long, Timestamp, type Document } from 'bson';
 import { privilegesOfConnection, rolesOfConnection } from '../auth/authorize.js';
 import { ErrorCodes, MongoError } from '../errors.js';
 import { MAX_BSON_OBJECT_SIZE } from '../wire/opcodes.js';
@@ -138,6 +138,42 @@ export function serverStatus(ctx: CommandContext): Document {
     }),
     opcounters: () =>
       Object.fromEntries(Object.entries(counters.opcounters).map(([k, v]) => [k, Long.fromNumber(v)])),
+    // mongod's metric tree prints a node's own counters first, then its subtrees, each group in
+    // name order; every counter is a 64-bit Counter64 (a BSON long).
+    metrics: () => {
+      const long = (n: number) => Long.fromNumber(n);
+      const { cursors } = server;
+      const lifespan = Object.fromEntries(Object.keys(cursors.lifespan).sort().map((k) => [k, long(cursors.lifespan[k as keyof typeof cursors.lifespan])]));
+      const { document, queryExecutor } = counters;
+      return {
+        cursor: {
+          moreThanOneBatch: long(cursors.moreThanOneBatch),
+          timedOut: long(cursors.totalTimedOut),
+          totalOpened: long(cursors.totalOpened),
+          lifespan,
+          open: { noTimeout: long(cursors.openNoTimeout), pinned: long(0), total: long(cursors.size) },
+        },
+        document: { deleted: long(document.deleted), inserted: long(document.inserted), returned: long(document.returned), updated: long(document.updated) },
+        operation: { scanAndOrder: long(counters.scanAndOrder), writeConflicts: long(0) },
+        queryExecutor: {
+          scanned: long(queryExecutor.scanned),
+          scannedObjects: long(queryExecutor.scannedObjects),
+          collectionScans: { nonTailable: long(queryExecutor.collectionScansNonTailable), total: long(queryExecutor.collectionScans) },
+        },
+      };
+    },
+    // What mongod's in-memory storage engine (storage.engine: inMemory, WiredTiger-based) reports.
+    storageEngine: () => ({
+      name: 'inMemory',
+      supportsCommittedReads: true,
+      oldestRequiredTimestampForCrashRecovery: new Timestamp({ t: 0, i: 0 }),
+      supportsPendingDrops: true,
+      dropPendingIdents: Long.fromNumber(0),
+      supportsSnapshotReadConcern: true,
+      readOnly: false,
+      persistent: false,
+      backupCursorOpen: false,
+    }),
     ...server.statusSections,
   };
   for (const name of Object.keys(sections).sort()) {

@@ -3,7 +3,7 @@ import { hello } from './hello.js';
 import { getParameter, setParameter } from './parameters.js';
 import { shutdown } from './shutdown.js';
 import { aggregate, aggregatePrivileges } from './aggregate.js';
-import { collStats, create, dbStats, drop, dropDatabase, listCollections, listDatabases, renameCollection } from './catalog.js';
+import { collStats, create, dbStats, drop, dropDatabase, listCollections, listCollectionsPrivileges, listDatabases, renameCollection } from './catalog.js';
 import { createIndexes, dropIndexes, listIndexes } from './indexes.js';
 import { count, deleteCommand, distinct, find, findAndModify, insert, update } from './crud.js';
 import { getMore, killCursors } from './cursors.js';
@@ -155,8 +155,10 @@ export const COMMAND_TABLE: readonly CommandSpec[] = [
   { name: 'create', run: create, apiVersion1: true, supportsWriteConcern: true, privileges: onCollection('createCollection'), help: 'explicitly creates a collection or view' },
   { name: 'drop', run: drop, apiVersion1: true, supportsWriteConcern: true, privileges: onCollection('dropCollection'), help: 'drop a collection' },
   { name: 'dropDatabase', run: dropDatabase, apiVersion1: true, supportsWriteConcern: true, privileges: onDatabase('dropDatabase'), help: 'drop (delete) this database' },
-  { name: 'listDatabases', run: listDatabases, adminOnly: true, apiVersion1: true, privileges: onCluster('listDatabases'), help: 'list databases on this server' },
-  { name: 'listCollections', run: listCollections, apiVersion1: true, privileges: onDatabase('listCollections'), help: 'list collections for this db' },
+  // listDatabases checks nothing up front (it lists only what the caller may see); listCollections
+  // has its own check, with mongod's own refusal message (see catalog.ts).
+  { name: 'listDatabases', run: listDatabases, adminOnly: true, apiVersion1: true, privileges: () => [], help: 'list databases on this server' },
+  { name: 'listCollections', run: listCollections, apiVersion1: true, privileges: listCollectionsPrivileges, help: 'list collections for this db' },
   { name: 'killCursors', run: killCursors, privileges: onCollection('killCursors'), apiVersion1: true, allowedInTransaction: true, help: 'Kill a list of cursor ids' },
 
   // Authentication and users (sasl_commands.cpp, user_management_commands.cpp).

@@ -10,9 +10,36 @@ export const DEFAULT_FIRST_BATCH_SIZE = 101;
 /** A batch stops growing past this many bytes (leave room for the reply envelope). */
 const MAX_BATCH_BYTES = MAX_BSON_OBJECT_SIZE - 64 * 1024;
 
+/** Cursors over catalog listings (`<db>.$cmd.listCollections`, `<db>.$cmd.listIndexes.<coll>`). */
+const CATALOG_CURSOR = /\.\$cmd\.list(Collections$|Indexes\.)/;
+
+export type LifespanBucket =
+  | 'greaterThanOrEqual10Minutes'
+  | 'lessThan10Minutes'
+  | 'lessThan15Seconds'
+  | 'lessThan1Minute'
+  | 'lessThan1Second'
+  | 'lessThan30Seconds'
+  | 'lessThan5Seconds';
+
+/** mongod's cursor lifespan histogram buckets (cursor_manager.cpp). */
+function lifespanBucket(ms: number): LifespanBucket {
+  if (ms < 1_000) return 'lessThan1Second';
+  if (ms < 5_000) return 'lessThan5Seconds';
+  if (ms < 15_000) return 'lessThan15Seconds';
+  if (ms < 30_000) return 'lessThan30Seconds';
+  if (ms < 60_000) return 'lessThan1Minute';
+  if (ms < 600_000) return 'lessThan10Minutes';
+  return 'greaterThanOrEqual10Minutes';
+}
+
 /** An open server-side cursor: the rest of a result, owned by the session that opened it. */
 export class ServerCursor {
   lastUsed: number;
+  /** When it was opened (metrics.cursor.lifespan). */
+  readonly createdAt: number;
+  /** Batches served so far, the first one included (metrics.cursor.moreThanOneBatch). */
+  batches = 0;
   private lookahead: Document | undefined;
   private exhausted = false;
 
@@ -29,6 +56,7 @@ export class ServerCursor {
     readonly owner: string | undefined,
   ) {
     this.lastUsed = now;
+    this.createdAt = now;
   }
 
   /** Up to `batchSize` documents (0 = no count limit), never more than one reply can hold. */
@@ -76,16 +104,37 @@ export class CursorManager implements SessionResources {
   private timer: TimerHandle | undefined;
   totalOpened = 0;
   totalTimedOut = 0;
+  /** Cursors that served more than one batch, counted when they close (mongod's ClientCursor dispose). */
+  moreThanOneBatch = 0;
+  /** How long closed cursors lived, by metrics.cursor.lifespan bucket. */
+  readonly lifespan: Record<LifespanBucket, number> = {
+    greaterThanOrEqual10Minutes: 0,
+    lessThan10Minutes: 0,
+    lessThan15Seconds: 0,
+    lessThan1Minute: 0,
+    lessThan1Second: 0,
+    lessThan30Seconds: 0,
+    lessThan5Seconds: 0,
+  };
 
   constructor(
     private readonly clock: Clock,
     private readonly cursorTimeoutMillis: () => number,
+    /** Told how many documents each batch returns to a client (metrics.document.returned). */
+    private readonly onReturned: (n: number) => void = () => undefined,
   ) {
     this.scheduleTimeoutSweep();
   }
 
   get size(): number {
     return this.cursors.size;
+  }
+
+  /** Open cursors that never time out (metrics.cursor.open.noTimeout). */
+  get openNoTimeout(): number {
+    let n = 0;
+    for (const cursor of this.cursors.values()) if (cursor.noTimeout) n += 1;
+    return n;
   }
 
   /** Runs the first batch; keeps a cursor open only if documents remain. Returns the reply's `cursor`. */
@@ -97,6 +146,10 @@ export class CursorManager implements SessionResources {
     const lsid = options.lsid === undefined ? undefined : ownedLsid(options.lsid);
     const cursor = new ServerCursor(this.newId(), ns, lsid, options.noTimeout ?? false, source, this.clock.now(), options.owner);
     const firstBatch = cursor.nextBatch(options.batchSize);
+    cursor.batches = 1;
+    // listCollections and listIndexes do not count their first batch as returned documents
+    // (mongod sets the operation's nreturned only in find, aggregate and getMore).
+    if (!CATALOG_CURSOR.test(ns)) this.onReturned(firstBatch.length);
     let id = Long.ZERO;
     if (!options.singleBatch && !cursor.isExhausted) {
       this.cursors.set(cursor.id.toString(), cursor);
@@ -114,23 +167,25 @@ export class CursorManager implements SessionResources {
   more(cursor: ServerCursor, batchSize: number): Document {
     cursor.lastUsed = this.clock.now();
     const nextBatch = cursor.nextBatch(batchSize);
+    cursor.batches += 1;
+    this.onReturned(nextBatch.length);
     let id = cursor.id;
     if (cursor.isExhausted) {
-      this.cursors.delete(cursor.id.toString());
+      this.dispose(cursor.id.toString());
       id = Long.ZERO;
     }
     return { nextBatch, id, ns: cursor.ns };
   }
 
   kill(id: Long): boolean {
-    return this.cursors.delete(id.toString());
+    return this.dispose(id.toString());
   }
 
   killSessionResources(matches: (lsid: LogicalSessionId) => boolean): number {
     let killed = 0;
     for (const [key, cursor] of this.cursors) {
       if (cursor.lsid !== undefined && matches(cursor.lsid)) {
-        this.cursors.delete(key);
+        this.dispose(key);
         killed += 1;
       }
     }
@@ -143,7 +198,7 @@ export class CursorManager implements SessionResources {
       const deadline = this.clock.now() - this.cursorTimeoutMillis();
       for (const [key, cursor] of this.cursors) {
         if (!cursor.noTimeout && cursor.lastUsed <= deadline) {
-          this.cursors.delete(key);
+          this.dispose(key);
           this.totalTimedOut += 1;
         }
       }
@@ -154,6 +209,16 @@ export class CursorManager implements SessionResources {
   stop(): void {
     if (this.timer !== undefined) this.clock.clearTimer(this.timer);
     this.cursors.clear();
+  }
+
+  /** Closes an open cursor and records its metrics; false if there is none with that key. */
+  private dispose(key: string): boolean {
+    const cursor = this.cursors.get(key);
+    if (cursor === undefined) return false;
+    this.cursors.delete(key);
+    if (cursor.batches > 1) this.moreThanOneBatch += 1;
+    this.lifespan[lifespanBucket(this.clock.now() - cursor.createdAt)] += 1;
+    return true;
   }
 
   private newId(): Long {

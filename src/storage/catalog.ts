@@ -78,9 +78,9 @@ class UniqueIndex {
 
 /** How a query finds its documents (explain shows it): by `_id`, through an index, or by a scan. */
 export type QueryPlan =
-  | { readonly kind: 'id'; readonly documents: Iterable<Document>; readonly keysExamined: number }
+  | { readonly kind: 'id'; readonly documents: readonly Document[]; readonly keysExamined: number }
   | { readonly kind: 'scan'; readonly documents: Iterable<Document>; readonly keysExamined: number }
-  | { readonly kind: 'index'; readonly index: IndexSpec; readonly multikey: boolean; readonly documents: Iterable<Document>; readonly keysExamined: number };
+  | { readonly kind: 'index'; readonly index: IndexSpec; readonly multikey: boolean; readonly documents: readonly Document[]; readonly keysExamined: number };
 
 export const ID_INDEX: IndexSpec = { name: '_id_', key: { _id: new Int32(1) }, unique: true, sparse: false };
 
@@ -293,10 +293,17 @@ export function collectionDocuments(server: ServerContext, db: string, collectio
   return server.catalog.get(db, collection)?.documents();
 }
 
-/** The documents of a namespace that a filter can match (through an index where one applies). */
+/**
+ * The documents of a namespace that a filter can match (through an index where one applies),
+ * counted in serverStatus metrics.queryExecutor as mongod counts what its plans examine.
+ */
 export function candidateDocuments(server: ServerContext, db: string, collection: string, filter: Document): Iterable<Document> | undefined {
   const stored = server.catalog.get(db, collection);
-  return stored === undefined ? collectionDocuments(server, db, collection) : stored.candidates(filter);
+  if (stored === undefined) return collectionDocuments(server, db, collection);
+  const plan = stored.plan(filter);
+  const scan = plan.kind === 'scan';
+  server.counters.queryExamined(plan.keysExamined, scan ? stored.size : plan.documents.length, scan);
+  return plan.documents;
 }
 
 /** A new document's `_id` first, generated when missing (mongod puts `_id` first on insert). */

@@ -1,0 +1,173 @@
+/**
+ * End-to-end: cursors on user collections belong to the session that opened them
+ * (sessions-semantics.md §3.3, getmore_cmd.cpp validateLSID): paging in the session, getMore
+ * from another session refused, killSessions and endSessions (at the next refresh) killing the
+ * cursor, and the idle-cursor timeout on a virtual clock (noCursorTimeout exempt).
+ */
+import { createHash } from 'node:crypto';
+import { Long, MongoClient, MongoServerError, type ClientSession, type Db } from 'mongodb';
+import { afterEach, describe, expect, test } from 'vitest';
+import { VirtualClock, type PocketMongo } from '../../src/index.js';
+import { startServer } from '../helpers/server.js';
+
+const cleanups: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+  for (const fn of cleanups.splice(0).reverse()) await fn();
+});
+
+interface Env {
+  clock: VirtualClock;
+  server: PocketMongo;
+  client: MongoClient;
+  db: Db;
+  admin: Db;
+}
+
+async function setup(): Promise<Env> {
+  const clock = new VirtualClock();
+  const server = await startServer({ clock, setParameter: { enableTestCommands: '1' } });
+  cleanups.push(() => server.stop());
+  const client = new MongoClient(server.uri);
+  cleanups.push(() => client.close());
+  const db = client.db('shop');
+  await db.collection<{ _id: number; name: string }>('items').insertMany([1, 2, 3, 4, 5, 6, 7].map((i) => ({ _id: i, name: `item${i}` })));
+  return { clock, server, client, db, admin: client.db('admin') };
+}
+
+function session(client: MongoClient): ClientSession {
+  const s = client.startSession();
+  cleanups.push(() => s.endSession());
+  return s;
+}
+
+async function expectServerError(p: Promise<unknown>, code: number, codeName: string, errmsg: string | RegExp): Promise<void> {
+  const err = await p.then(
+    (value: unknown) => new Error(`expected error ${code}, got ${JSON.stringify(value)}`),
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(MongoServerError);
+  const reply = (err as MongoServerError).errorResponse;
+  expect(Object.keys(reply)).toEqual(['ok', 'errmsg', 'code', 'codeName']);
+  expect(reply).toMatchObject({ ok: 0, code, codeName });
+  if (typeof errmsg === 'string') expect(reply.errmsg).toBe(errmsg);
+  else expect(reply.errmsg).toMatch(errmsg);
+}
+
+/** The uid of every session without auth: SHA-256 of the empty string. */
+const NO_AUTH_UID = createHash('sha256').update('').digest('base64');
+
+/** mongod's text for an lsid in errors: "<uuid> - <uid base64> -  - ". */
+function lsidText(s: ClientSession): string {
+  const bytes = Buffer.from(s.id!.id.buffer);
+  const hex = bytes.toString('hex');
+  const uuid = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  return `${uuid} - ${NO_AUTH_UID} -  - `;
+}
+
+/** A find of batch size 2 inside `s`, its first batch read; returns the driver cursor and its id. */
+async function openCursor(db: Db, s: ClientSession) {
+  const reply = await db.command({ find: 'items', sort: { _id: 1 }, batchSize: 2 }, { session: s });
+  expect(reply.cursor.firstBatch.map((d: { _id: number }) => d._id)).toEqual([1, 2]);
+  const id = reply.cursor.id as Long;
+  expect(Long.fromValue(id).isZero()).toBe(false);
+  return Long.fromValue(id);
+}
+
+function getMore(db: Db, id: Long, s: ClientSession, batchSize = 2) {
+  return db.command({ getMore: id, collection: 'items', batchSize }, { session: s });
+}
+
+describe('session-owned cursors on a user collection', () => {
+  test('a find of batch size 2 in an explicit session pages through getMore to the end', async () => {
+    const { db, client } = await setup();
+    const s = session(client);
+    const cursor = db.collection('items').find({}, { session: s, batchSize: 2, sort: { _id: 1 } });
+    expect((await cursor.toArray()).map((d) => d._id)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+
+    // The same, getMore by getMore: the last batch closes the cursor (id 0).
+    const id = await openCursor(db, s);
+    const batches: number[][] = [];
+    let reply = await getMore(db, id, s);
+    batches.push(reply.cursor.nextBatch.map((d: { _id: number }) => d._id));
+    expect(Long.fromValue(reply.cursor.id).equals(id)).toBe(true);
+    expect(reply.cursor.ns).toBe('shop.items');
+    reply = await getMore(db, id, s);
+    batches.push(reply.cursor.nextBatch.map((d: { _id: number }) => d._id));
+    reply = await getMore(db, id, s);
+    batches.push(reply.cursor.nextBatch.map((d: { _id: number }) => d._id));
+    expect(batches).toEqual([[3, 4], [5, 6], [7]]);
+    expect(Long.fromValue(reply.cursor.id).isZero()).toBe(true);
+    await expectServerError(getMore(db, id, s), 43, 'CursorNotFound', `cursor id ${id.toString()} not found`);
+  });
+
+  test('getMore from another session is refused (50738) and the cursor lives on', async () => {
+    const { db, client } = await setup();
+    const mine = session(client);
+    const other = session(client);
+    const id = await openCursor(db, mine);
+    await expectServerError(
+      getMore(db, id, other),
+      50738,
+      'Location50738',
+      `Cannot run getMore on cursor ${id.toString()}, which was created in session ${lsidText(mine)}, in session ${lsidText(other)}`,
+    );
+    // The owner still continues it.
+    const reply = await getMore(db, id, mine);
+    expect(reply.cursor.nextBatch.map((d: { _id: number }) => d._id)).toEqual([3, 4]);
+  });
+
+  test('killSessions on the session kills its cursor: getMore is CursorNotFound (43)', async () => {
+    const { db, admin, client } = await setup();
+    const s = session(client);
+    const other = session(client);
+    const id = await openCursor(db, s);
+    const otherId = await openCursor(db, other);
+    expect(await admin.command({ killSessions: [{ id: s.id!.id }] })).toEqual({ ok: 1 });
+    await expectServerError(getMore(db, id, s), 43, 'CursorNotFound', `cursor id ${id.toString()} not found`);
+    // Another session's cursor is untouched, and the killed session itself stays usable.
+    expect((await getMore(db, otherId, other)).cursor.nextBatch).toHaveLength(2);
+    expect(await db.collection('items').countDocuments({}, { session: s })).toBe(7);
+  });
+
+  test('endSessions kills the cursor at the next refresh, not before', async () => {
+    const { db, admin, client } = await setup();
+    const s = session(client);
+    const cursor = db.collection('items').find({}, { session: s, batchSize: 2, sort: { _id: 1 } });
+    expect((await cursor.next())?._id).toBe(1);
+    const id = cursor.id!;
+    expect(await admin.command({ refreshLogicalSessionCacheNow: 1 })).toEqual({ ok: 1 });
+    expect(await admin.command({ endSessions: [{ id: s.id!.id }] })).toEqual({ ok: 1 });
+    // Nothing happens at once.
+    expect((await cursor.next())?._id).toBe(2);
+    expect((await cursor.next())?._id).toBe(3);
+    expect(await admin.command({ refreshLogicalSessionCacheNow: 1 })).toEqual({ ok: 1 });
+    await expectServerError(cursor.toArray(), 43, 'CursorNotFound', `cursor id ${id.toString()} not found`);
+  });
+
+  test('an idle cursor times out after cursorTimeoutMillis (virtual clock) unless noCursorTimeout', async () => {
+    const { db, admin, client, clock } = await setup();
+    expect((await admin.command({ getParameter: 1, cursorTimeoutMillis: 1 })).cursorTimeoutMillis).toEqual(600_000);
+    expect(await admin.command({ setParameter: 1, cursorTimeoutMillis: 120_000 })).toMatchObject({ ok: 1 });
+    const s = session(client);
+    const idle = await openCursor(db, s);
+    const used = await openCursor(db, s);
+    const kept = Long.fromValue(
+      (await db.command({ find: 'items', sort: { _id: 1 }, batchSize: 2, noCursorTimeout: true }, { session: s })).cursor.id,
+    );
+
+    // 90 s: nothing has been idle for 2 minutes yet; use one of them.
+    clock.advance(90_000);
+    expect((await getMore(db, used, s)).cursor.nextBatch).toHaveLength(2);
+    // 3 minutes in: the idle one has been idle 3 minutes (> 2), swept at the 3-minute sweep; the
+    // used one only 90 s.
+    clock.advance(90_000);
+    await expectServerError(getMore(db, idle, s), 43, 'CursorNotFound', `cursor id ${idle.toString()} not found`);
+    expect((await getMore(db, used, s)).cursor.nextBatch).toHaveLength(2);
+    // Long after, the noCursorTimeout cursor is still there; the other idle one is gone.
+    clock.advance(10 * 60_000);
+    await expectServerError(getMore(db, used, s), 43, 'CursorNotFound', `cursor id ${used.toString()} not found`);
+    expect((await getMore(db, kept, s, 10)).cursor.nextBatch.map((d: { _id: number }) => d._id)).toEqual([3, 4, 5, 6, 7]);
+    const metrics = (await admin.command({ serverStatus: 1 })).metrics.cursor;
+    expect(metrics.timedOut).toBe(2);
+  });
+});
