@@ -1,5 +1,14 @@
 import { Double, Int32, type Document } from 'bson';
-import { Aggregator, Query, update as mingoUpdate } from 'mingo';
+import { Aggregator, Context, Query, update as mingoUpdate } from 'mingo';
+import { Aggregator as PipelineRunner } from 'mingo/aggregator';
+import { Lazy, type Iterator } from 'mingo/lazy';
+import * as accumulatorOperators from 'mingo/operators/accumulator';
+import * as expressionOperators from 'mingo/operators/expression';
+import * as pipelineOperators from 'mingo/operators/pipeline';
+import * as projectionOperators from 'mingo/operators/projection';
+import * as queryOperators from 'mingo/operators/query';
+import * as windowOperators from 'mingo/operators/window';
+import type { Options } from 'mingo/types';
 import { ErrorCodes, MongoError, LocationCodes } from '../errors.js';
 
 /**
@@ -32,11 +41,92 @@ function translate(err: unknown): MongoError {
   return new MongoError(ErrorCodes.BadValue, message);
 }
 
-export function runPipeline(stages: readonly Document[], docs: Iterable<Document>): Document[] {
+/** What a pipeline reads besides its input documents. */
+export interface PipelineOptions {
+  /**
+   * The documents of a collection of the pipeline's database, for $lookup, $graphLookup and
+   * $unionWith (none for a missing collection: mongod reads it as an empty one).
+   */
+  readonly collection?: (name: string) => Iterable<Document>;
+  /** Variables the stages read as `$$name` ($merge's whenMatched pipeline reads `$$new`). */
+  readonly variables?: Document;
+}
+
+/**
+ * Runs an aggregation pipeline over numeric views of the documents (toQueryValue). Documents that
+ * come out unchanged (as $match, $sort, $limit or $unionWith pass them on) are returned as the
+ * stored ones, so they keep their BSON types; reshaped ones come from mingo's view.
+ */
+export function runPipeline(stages: readonly Document[], docs: Iterable<Document>, options: PipelineOptions = {}): Document[] {
   if (stages.length === 0) return [...docs];
+  const originals = new Map<Document, Document>();
+  const view = (doc: Document): Document => {
+    const v = toQueryValue(doc) as Document;
+    originals.set(v, doc);
+    return v;
+  };
+  // Each foreign collection is read and converted once per run, however many stages or input
+  // documents read it (a $lookup sub-pipeline re-resolves its collections for every document).
+  const read = new Map<string, Document[]>();
+  const collectionResolver = (name: string): Document[] => {
+    let views = read.get(name);
+    if (views === undefined) {
+      views = [...(options.collection?.(name) ?? [])].map(view);
+      read.set(name, views);
+    }
+    return views;
+  };
+  // mongod runs the pipeline of a $lookup that also has localField/foreignField over the foreign
+  // documents that match (document_source_lookup.cpp prepends the equality $match); mingo runs it
+  // over the whole foreign collection. Join first, then run the pipeline over the joined array.
+  const { $lookup } = pipelineOperators;
+  const lookup = (coll: Iterator, expr: Parameters<typeof $lookup>[1], opts: Options): Iterator => {
+    const { pipeline, let: vars, ...join } = expr;
+    if (join.localField === undefined || join.foreignField === undefined || pipeline === undefined || pipeline.length === 0) {
+      return $lookup(coll, expr, opts);
+    }
+    return $lookup(coll, join, opts).map((doc: Document) => {
+      const joined = { from: doc[join.as] as Document[], let: vars, pipeline, as: join.as };
+      return $lookup(Lazy([doc]), joined, opts).collect()[0];
+    });
+  };
+  // mongod's $sample returns distinct documents (a random sort, or a random cursor without
+  // repeats); mingo draws with replacement. Draw without: a partial Fisher-Yates shuffle.
+  const sample: typeof pipelineOperators.$sample = (coll, expr) =>
+    coll.transform((xs: unknown[]) => {
+      const pool = [...xs];
+      const n = Math.min(Math.max(0, Math.trunc(expr.size)), pool.length);
+      for (let i = 0; i < n; i += 1) {
+        const j = i + Math.floor(Math.random() * (pool.length - i));
+        [pool[i], pool[j]] = [pool[j], pool[i]];
+      }
+      return Lazy(pool.slice(0, n));
+    });
+  // mongod's $project puts _id first (inclusion projections start with it); mingo appends it.
+  const project: typeof pipelineOperators.$project = (coll, expr, opts) =>
+    pipelineOperators.$project(coll, expr, opts).map((doc: Document) => {
+      if (!('_id' in doc) || Object.keys(doc)[0] === '_id') return doc;
+      const { _id, ...rest } = doc;
+      return { _id, ...rest };
+    });
   try {
-    const views = [...docs].map((d) => toQueryValue(d) as Document);
-    return new Aggregator(stages.map((s) => toQueryValue(s) as Document), {}).run(views) as Document[];
+    // mingo's own context, with those stages replaced (its Aggregator would let the
+    // built-in ones win over an options.context).
+    const context = Context.init({
+      accumulator: accumulatorOperators,
+      expression: expressionOperators,
+      pipeline: { ...pipelineOperators, $lookup: lookup, $sample: sample, $project: project },
+      projection: projectionOperators,
+      query: queryOperators,
+      window: windowOperators,
+    });
+    const aggregator = new PipelineRunner(stages.map((s) => toQueryValue(s) as Document), {
+      collectionResolver,
+      context,
+      variables: options.variables === undefined ? undefined : (toQueryValue(options.variables) as Document),
+    });
+    const results = aggregator.run([...docs].map(view)) as Document[];
+    return results.map((doc) => originals.get(doc) ?? doc);
   } catch (err) {
     throw translate(err);
   }
