@@ -8,6 +8,7 @@ import type { Benchmark } from '../lib/types.js';
 import { roundTripBenchmarks } from './roundTrips.js';
 import { sessionsExpiry, sessionsHoldMemory, sessionsHoldTime } from './sessions.js';
 import { cliStart, embeddedStart } from './startup.js';
+import { storageBenchmarks } from './storage.js';
 
 export const BENCHMARKS: readonly Benchmark[] = [
   cliStart,
@@ -18,4 +19,6 @@ export const BENCHMARKS: readonly Benchmark[] = [
   sessionsHoldTime,
   sessionsExpiry,
   ...(await import('./auth.js')).authBenchmarks,
+  // Last: its loaded servers are shared by its rows and freed after the last one.
+  ...storageBenchmarks,
 ];

@@ -1,0 +1,503 @@
+/**
+ * Storage: inserts (one document, and 1000 per command), and lookups — by an indexed field, by
+ * _id, by an unindexed field (a collection scan), a range over the indexed field — in
+ * collections of 10k and 1M documents (100k with --quick), each beside the echo ceiling; then,
+ * per lookup kind, how the per-request cost grows from 10k to 1M documents.
+ *
+ * Client: the raw socket client, one request in flight (bench/lib/sequential.ts), sending the
+ * same frames to pocketmongo and to the baseline server — which answers every command with a
+ * canned {ok: 1} whatever it asks — so the ratio is pocketmongo against the ceiling for a Node
+ * server answering that very request. Per request only the query value changes, patched into
+ * a pre-encoded frame (values from a seeded generator: both servers see the same sequence).
+ *
+ * The measurements do not assume how the server finds documents: they time what it does.
+ */
+import { performance } from 'node:perf_hooks';
+import type { Document } from 'bson';
+import { checkOk } from '../lib/clients.js';
+import { type ServerKind, type ServerProcess, startServer } from '../lib/processes.js';
+import { marker, PatchableFrame, runSequential, type SequentialResult } from '../lib/sequential.js';
+import type { Benchmark, BenchOptions, Measurement } from '../lib/types.js';
+import { decodeOpMsgBody, encodeOpMsg, RawConnection } from '../lib/wire.js';
+import type { Timing } from '../lib/measure.js';
+
+const DB = 'bench';
+/** The loaded collection the lookups read. */
+const DOCS = 'docs';
+/** The collection the insert benchmarks write (dropped before each measured part). */
+const INSERTS = 'inserts';
+
+const SMALL = 10_000;
+const LARGE = 1_000_000;
+const LARGE_QUICK = 100_000;
+const sizeOf = (which: Size, options: BenchOptions) => (which === 'small' ? SMALL : options.quick ? LARGE_QUICK : LARGE);
+type Size = 'small' | 'large';
+const SIZE_LABEL: Record<Size, string> = { small: '10k', large: '1M' };
+
+/** Loading: big inserts, two in flight so the client's encoding overlaps the server's work. */
+const LOAD_BATCH = 10_000;
+const LOAD_PARALLEL = 2;
+const SETUP_TIMEOUT_MS = 600_000;
+
+const INSERT_BATCH = 1_000;
+const RANGE_WIDTH = 10;
+/** Uncounted start of each measured half (as in roundTrips.ts). */
+const RAMP_MS = 250;
+const SEED = 0x5eed;
+
+/** A small document of fixed encoded size (int32 fields), so every lookup reply has the same length. */
+const PAD = 'pocketmongo-bench';
+/** Primes, so coprime with sizes of 2^i·5^j (checked at load): a and b are permutations of 0..n-1, unrelated to _id order. */
+const A_MULTIPLIER = 7_919;
+const B_MULTIPLIER = 104_729;
+
+// ---------------------------------------------------------------- shared measurement helpers
+
+type Measure = (kind: ServerKind, timing: Timing) => Promise<SequentialResult>;
+
+interface Abba {
+  pocketmongo: SequentialResult[];
+  baseline: SequentialResult[];
+}
+
+/**
+ * As roundTrips.ts: each side driven for the warm-up time uncounted, then the window measured in
+ * two halves in ABBA order, each half after a short uncounted ramp.
+ */
+async function abba(measure: Measure, options: BenchOptions, progress: (m: string) => void): Promise<Abba> {
+  for (const kind of ['baseline', 'pocketmongo'] as const) {
+    progress(`${kind} warm-up`);
+    await measure(kind, { warmupMs: 0, durationMs: options.warmupMs });
+  }
+  const totals: Abba = { baseline: [], pocketmongo: [] };
+  const half: Timing = { warmupMs: Math.min(RAMP_MS, options.warmupMs), durationMs: options.durationMs / 2 };
+  for (const kind of ['baseline', 'pocketmongo', 'pocketmongo', 'baseline'] as const) {
+    progress(kind);
+    totals[kind].push(await measure(kind, half));
+  }
+  return totals;
+}
+
+/** Total requests over total measured time. */
+function combined(runs: readonly SequentialResult[]): number {
+  return runs.reduce((s, r) => s + r.ops, 0) / runs.reduce((s, r) => s + r.seconds, 0);
+}
+
+/** How far apart the two halves of the slower-to-agree side were: a noise indicator. */
+function spread(result: Abba): string {
+  const one = (runs: readonly SequentialResult[]) => {
+    const [a, b] = runs.map((r) => r.opsPerSec);
+    return a === undefined || b === undefined || a + b === 0 ? 0 : Math.abs(a - b) / ((a + b) / 2);
+  };
+  return `${(Math.max(one(result.baseline), one(result.pocketmongo)) * 100).toFixed(0)}%`;
+}
+
+/** Each half runs until its last reply after durationMs/2, so a slow request can stretch it. */
+const halves = (options: BenchOptions) => `2×${(options.durationMs / 2000).toFixed(1)} s`;
+const micros = (ops: number) => 1e6 / ops;
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+/** A time in microseconds, in the unit that keeps it readable (a scan of 1M documents takes seconds). */
+const duration = (us: number) =>
+  Math.abs(us) < 10_000 ? `${fmt(us)} µs` : Math.abs(us) < 10_000_000 ? `${fmt(us / 1000)} ms` : `${(us / 1e6).toFixed(1)} s`;
+
+/** Per-request time above the echo round trip: what the server spends beyond the transport. */
+function netMicros(pocketmongoOps: number, baselineOps: number): number {
+  return micros(pocketmongoOps) - micros(baselineOps);
+}
+
+/** pocketmongo's reply must be ok: 1 and pass `expect`; the baseline's only ok: 1 (it answers {ok: 1} to anything). */
+function checkerFor(kind: ServerKind, expect: (body: Document) => void): (reply: Buffer) => void {
+  if (kind === 'baseline') return checkOk;
+  return (reply) => {
+    const body = decodeOpMsgBody(reply);
+    if (Number(body.ok) !== 1) throw new Error(`command failed: ${JSON.stringify(body)}`);
+    expect(body);
+  };
+}
+
+async function command(conn: RawConnection, body: Document, timeoutMs = SETUP_TIMEOUT_MS): Promise<Document> {
+  return decodeOpMsgBody(await conn.roundTrip(encodeOpMsg({ ...body, $db: DB }), timeoutMs));
+}
+
+async function commandOk(conn: RawConnection, body: Document, timeoutMs = SETUP_TIMEOUT_MS): Promise<Document> {
+  const reply = await command(conn, body, timeoutMs);
+  if (Number(reply.ok) !== 1) throw new Error(`${Object.keys(body)[0]} failed: ${JSON.stringify(reply)}`);
+  return reply;
+}
+
+async function startBoth(): Promise<Record<ServerKind, ServerProcess>> {
+  const [baseline, pocketmongo] = await Promise.allSettled([startServer('baseline'), startServer('pocketmongo')]);
+  if (baseline.status === 'fulfilled' && pocketmongo.status === 'fulfilled') {
+    return { baseline: baseline.value, pocketmongo: pocketmongo.value };
+  }
+  for (const r of [baseline, pocketmongo]) if (r.status === 'fulfilled') await r.value.stop();
+  throw (baseline.status === 'rejected' ? baseline.reason : (pocketmongo as PromiseRejectedResult).reason) as Error;
+}
+
+/** mulberry32: a tiny seeded generator, so both servers are asked for the same values. */
+function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+// ---------------------------------------------------------------- inserts
+
+interface InsertSpec {
+  name: string;
+  title: string;
+  docsPerCommand: number;
+}
+
+const INSERT_SPECS: readonly InsertSpec[] = [
+  { name: 'storage.insert.single', title: 'insert, 1 document per command', docsPerCommand: 1 },
+  { name: 'storage.insert.batch', title: `insert, ${fmt(INSERT_BATCH)} documents per command`, docsPerCommand: INSERT_BATCH },
+];
+
+/**
+ * The same frame every time: documents without _id, which the server assigns (an ObjectId, as
+ * mongod does), so the frame needs no patching and never collides with a stored _id.
+ */
+function insertBenchmark(spec: InsertSpec): Benchmark {
+  return {
+    name: spec.name,
+    title: spec.title,
+    async run(options, progress) {
+      const servers = await startBoth();
+      const conns: Partial<Record<ServerKind, RawConnection>> = {};
+      try {
+        conns.baseline = await RawConnection.open(servers.baseline.port);
+        conns.pocketmongo = await RawConnection.open(servers.pocketmongo.port);
+        const documents = Array.from({ length: spec.docsPerCommand }, (_, i) => ({ a: i, b: i, s: PAD }));
+        const frame = encodeOpMsg({ insert: INSERTS, documents, $db: DB });
+        const expectInserted = (body: Document) => {
+          if (Number(body.n) !== spec.docsPerCommand || body.writeErrors !== undefined) {
+            throw new Error(`insert did not insert ${spec.docsPerCommand}: ${JSON.stringify(body)}`);
+          }
+        };
+        const measure: Measure = async (kind, timing) => {
+          const conn = conns[kind]!;
+          // A fresh collection for every part, so a long run does not measure a heap full of
+          // earlier parts' documents (nor run the server out of memory).
+          if (kind === 'pocketmongo') await dropCollection(conn, INSERTS);
+          return runSequential({ conn, next: () => frame, check: checkerFor(kind, expectInserted), ...timing });
+        };
+        const result = await abba(measure, options, progress);
+        return insertMeasurement(spec, result, options);
+      } finally {
+        conns.baseline?.close();
+        conns.pocketmongo?.close();
+        await Promise.all([servers.baseline.stop(), servers.pocketmongo.stop()]);
+      }
+    },
+  };
+}
+
+async function dropCollection(conn: RawConnection, name: string): Promise<void> {
+  const reply = await command(conn, { drop: name });
+  // mongod before 7.0 answers NamespaceNotFound for a collection that does not exist.
+  if (Number(reply.ok) !== 1 && reply.codeName !== 'NamespaceNotFound') throw new Error(`drop failed: ${JSON.stringify(reply)}`);
+}
+
+function insertMeasurement(spec: InsertSpec, result: Abba, options: BenchOptions): Measurement {
+  const perCommand = spec.docsPerCommand;
+  const pm = combined(result.pocketmongo);
+  const base = combined(result.baseline);
+  const unit = perCommand === 1 ? '' : `documents/s (${fmt(pm)} commands/s); `;
+  return {
+    value: pm * perCommand,
+    baseline: base * perCommand,
+    unit: 'ops/s',
+    better: 'higher',
+    note:
+      `${unit}1 in flight; server-assigned _id; ${halves(options)} ABBA, halves within ${spread(result)}; ` +
+      `${duration(netMicros(pm, base))} per command above the echo round trip`,
+  };
+}
+
+// ---------------------------------------------------------------- the loaded collections
+
+interface Loaded {
+  server: ServerProcess;
+  documents: number;
+  loadMs: number;
+  indexMs: number;
+}
+
+/** One pocketmongo per size, loaded once and shared by every lookup at that size. */
+const loadedServers = new Map<number, Promise<Loaded>>();
+/** One baseline for every lookup (it keeps no state). */
+let echoServer: Promise<ServerProcess> | undefined;
+
+function echo(): Promise<ServerProcess> {
+  return (echoServer ??= startServer('baseline'));
+}
+
+/**
+ * A separate server per size, not two collections in one: the 10k figures must not pay for
+ * garbage-collecting a heap that holds a million other documents.
+ */
+function loaded(documents: number, progress: (m: string) => void): Promise<Loaded> {
+  let server = loadedServers.get(documents);
+  if (server === undefined) {
+    server = startAndLoad(documents, progress);
+    loadedServers.set(documents, server);
+  }
+  return server;
+}
+
+async function startAndLoad(documents: number, progress: (m: string) => void): Promise<Loaded> {
+  const server = await startServer('pocketmongo');
+  try {
+    progress(`loading ${fmt(documents)} documents (untimed)`);
+    const loadStart = performance.now();
+    await loadDocuments(server.port, documents);
+    const loadMs = performance.now() - loadStart;
+    progress(`building the index on a (untimed)`);
+    const conn = await RawConnection.open(server.port);
+    try {
+      const indexStart = performance.now();
+      await commandOk(conn, { createIndexes: DOCS, indexes: [{ key: { a: 1 }, name: 'a_1' }] });
+      const indexMs = performance.now() - indexStart;
+      const count = await commandOk(conn, { count: DOCS });
+      if (Number(count.n) !== documents) throw new Error(`loaded ${count.n} documents, expected ${documents}`);
+      return { server, documents, loadMs, indexMs };
+    } finally {
+      conn.close();
+    }
+  } catch (err) {
+    await server.stop();
+    throw err;
+  }
+}
+
+/** Document i of n: _id i; a and b two different permutations of 0..n-1. */
+function loadDocument(i: number, n: number): Document {
+  return { _id: i, a: (i * A_MULTIPLIER) % n, b: (i * B_MULTIPLIER) % n, s: PAD };
+}
+
+function gcd(x: number, y: number): number {
+  return y === 0 ? x : gcd(y, x % y);
+}
+
+/** Inserts of LOAD_BATCH documents, LOAD_PARALLEL connections each taking the next batch. */
+async function loadDocuments(port: number, n: number): Promise<void> {
+  for (const m of [A_MULTIPLIER, B_MULTIPLIER]) {
+    if (gcd(m, n) !== 1) throw new Error(`${n} documents: the multiplier ${m} would not make a permutation`);
+  }
+  const batches = Math.ceil(n / LOAD_BATCH);
+  let nextBatch = 0;
+  const worker = async () => {
+    const conn = await RawConnection.open(port);
+    try {
+      for (let batch = nextBatch++; batch < batches; batch = nextBatch++) {
+        const first = batch * LOAD_BATCH;
+        const count = Math.min(LOAD_BATCH, n - first);
+        const documents = Array.from({ length: count }, (_, k) => loadDocument(first + k, n));
+        const reply = await commandOk(conn, { insert: DOCS, documents, ordered: false });
+        if (Number(reply.n) !== count) throw new Error(`load insert: ${JSON.stringify(reply).slice(0, 500)}`);
+      }
+    } finally {
+      conn.close();
+    }
+  };
+  await Promise.all(Array.from({ length: LOAD_PARALLEL }, worker));
+}
+
+/** Stops the loaded servers and the shared baseline (the runner also kills them at exit). */
+async function releaseShared(): Promise<void> {
+  const servers = [...loadedServers.values()].map((p) => p.then((l) => l.server).catch(() => undefined));
+  if (echoServer !== undefined) servers.push(echoServer.catch(() => undefined));
+  loadedServers.clear();
+  echoServer = undefined;
+  await Promise.all(servers.map(async (s) => (await s)?.stop()));
+}
+
+// ---------------------------------------------------------------- lookups
+
+type LookupKind = 'indexed' | 'id' | 'unindexed' | 'range';
+
+interface LookupSpec {
+  /** The benchmark name between `storage.` and the size. */
+  name: string;
+  label: string;
+  /** The find command, with marker(0) (and marker(1)) where the per-request values go. */
+  body: Document;
+  slots: number;
+  /** Writes this request's values (an existing value, or a range start) into the frame. */
+  fill: (frame: PatchableFrame, random: () => number, n: number) => void;
+  /** Documents each reply must hold. */
+  expected: number;
+}
+
+const pointFill = (frame: PatchableFrame, random: () => number, n: number) => frame.set(0, Math.floor(random() * n));
+
+/** singleBatch: every find answers in its first reply, so no cursor outlives its request. */
+const LOOKUPS: Record<LookupKind, LookupSpec> = {
+  indexed: {
+    name: 'lookup.indexed',
+    label: 'find {a: v} limit 1, a indexed',
+    body: { find: DOCS, filter: { a: marker(0) }, limit: 1, singleBatch: true },
+    slots: 1,
+    fill: pointFill,
+    expected: 1,
+  },
+  id: {
+    name: 'lookup.id',
+    label: 'find {_id: v} limit 1',
+    body: { find: DOCS, filter: { _id: marker(0) }, limit: 1, singleBatch: true },
+    slots: 1,
+    fill: pointFill,
+    expected: 1,
+  },
+  unindexed: {
+    name: 'lookup.unindexed',
+    label: 'find {b: v} limit 1, b not indexed (scan)',
+    body: { find: DOCS, filter: { b: marker(0) }, limit: 1, singleBatch: true },
+    slots: 1,
+    fill: pointFill,
+    expected: 1,
+  },
+  range: {
+    name: 'range.indexed',
+    label: `find {a: {$gte: x, $lt: x+${RANGE_WIDTH}}}, a indexed`,
+    body: { find: DOCS, filter: { a: { $gte: marker(0), $lt: marker(1) } }, singleBatch: true },
+    slots: 2,
+    fill: (frame, random, n) => {
+      const x = Math.floor(random() * (n - RANGE_WIDTH + 1));
+      frame.set(0, x);
+      frame.set(1, x + RANGE_WIDTH);
+    },
+    expected: RANGE_WIDTH,
+  },
+};
+
+const LOOKUP_KINDS = Object.keys(LOOKUPS) as LookupKind[];
+
+interface LookupResult {
+  abba: Abba;
+  loaded: Loaded;
+}
+
+/** Results by kind and size: the growth rows reuse the lookup rows' figures instead of re-measuring. */
+const lookupResults = new Map<string, Promise<LookupResult>>();
+
+function lookupResult(kind: LookupKind, size: Size, options: BenchOptions, progress: (m: string) => void): Promise<LookupResult> {
+  const key = `${kind}.${sizeOf(size, options)}`;
+  let result = lookupResults.get(key);
+  if (result === undefined) {
+    result = measureLookup(kind, size, options, progress);
+    lookupResults.set(key, result);
+  }
+  return result;
+}
+
+async function measureLookup(kind: LookupKind, size: Size, options: BenchOptions, progress: (m: string) => void): Promise<LookupResult> {
+  const spec = LOOKUPS[kind];
+  const n = sizeOf(size, options);
+  const [data, baseline] = await Promise.all([loaded(n, progress), echo()]);
+  const servers: Record<ServerKind, ServerProcess> = { pocketmongo: data.server, baseline };
+  const expectDocuments = (body: Document) => {
+    const got = (body.cursor as Document | undefined)?.firstBatch as unknown[] | undefined;
+    if (got?.length !== spec.expected) throw new Error(`expected ${spec.expected} document(s), got ${JSON.stringify(body).slice(0, 500)}`);
+  };
+  const measure: Measure = async (server, timing) => {
+    const conn = await RawConnection.open(servers[server].port);
+    try {
+      const frame = new PatchableFrame({ ...spec.body, $db: DB }, spec.slots);
+      const random = seededRandom(SEED);
+      const next = () => {
+        spec.fill(frame, random, n);
+        return frame.frame;
+      };
+      return await runSequential({ conn, next, check: checkerFor(server, expectDocuments), ...timing });
+    } finally {
+      conn.close();
+    }
+  };
+  return { abba: await abba(measure, options, progress), loaded: data };
+}
+
+function lookupBenchmark(kind: LookupKind, size: Size): Benchmark {
+  return {
+    name: `storage.${LOOKUPS[kind].name}.${SIZE_LABEL[size]}`,
+    title: `${LOOKUPS[kind].label}, ${SIZE_LABEL[size]} docs`,
+    async run(options, progress) {
+      const { abba: result, loaded: data } = await lookupResult(kind, size, options, progress);
+      const pm = combined(result.pocketmongo);
+      const base = combined(result.baseline);
+      const ops = result.pocketmongo.reduce((s, r) => s + r.ops, 0);
+      return {
+        value: pm,
+        baseline: base,
+        unit: 'ops/s',
+        better: 'higher',
+        note:
+          `${fmt(data.documents)} docs (load ${(data.loadMs / 1000).toFixed(1)} s, index ${(data.indexMs / 1000).toFixed(1)} s, untimed); ` +
+          `1 in flight; ${fmt(ops)} requests in ${halves(options)} ABBA, halves within ${spread(result)}; ` +
+          `${duration(micros(pm))} per request, ${duration(netMicros(pm, base))} above the echo round trip`,
+      };
+    },
+  };
+}
+
+// ---------------------------------------------------------------- growth
+
+/**
+ * Per-request cost at 1M documents against the same at 10k. The table's baseline column holds
+ * the 10k cost here, so its ratio column is the growth; the note adds the growth of the cost
+ * above the echo round trip (the server's own work, without the transport both sizes share).
+ */
+function growthBenchmark(kind: LookupKind): Benchmark {
+  return {
+    name: `storage.growth.${kind}`,
+    title: `${LOOKUPS[kind].label}: cost per request, 1M vs 10k docs`,
+    async run(options, progress) {
+      const small = await lookupResult(kind, 'small', options, progress);
+      const large = await lookupResult(kind, 'large', options, progress);
+      const cost = (r: LookupResult) => 1000 / combined(r.abba.pocketmongo);
+      const net = (r: LookupResult) => netMicros(combined(r.abba.pocketmongo), combined(r.abba.baseline));
+      const [netSmall, netLarge] = [net(small), net(large)];
+      const netGrowth = netSmall > 0 ? `${(netLarge / netSmall).toFixed(1)}×` : 'n/a (at or below the echo cost at 10k)';
+      return {
+        value: cost(large),
+        baseline: cost(small),
+        unit: 'ms',
+        better: 'lower',
+        note:
+          `baseline column = the same request at ${fmt(small.loaded.documents)} docs, ratio = growth to ${fmt(large.loaded.documents)}; ` +
+          `above the echo round trip: ${duration(netSmall)} → ${duration(netLarge)}, ${netGrowth}`,
+      };
+    },
+  };
+}
+
+// ---------------------------------------------------------------- the list
+
+/** The last storage benchmark to run frees the shared servers (else the runner kills them at exit). */
+function releasingAfter(benchmark: Benchmark): Benchmark {
+  return {
+    ...benchmark,
+    async run(options, progress) {
+      try {
+        return await benchmark.run(options, progress);
+      } finally {
+        await releaseShared();
+      }
+    },
+  };
+}
+
+/** Lookups grouped by size, so each loaded server is busy in one stretch. */
+const all: Benchmark[] = [
+  ...INSERT_SPECS.map(insertBenchmark),
+  ...(['small', 'large'] as const).flatMap((size) => LOOKUP_KINDS.map((kind) => lookupBenchmark(kind, size))),
+  ...LOOKUP_KINDS.map(growthBenchmark),
+];
+
+export const storageBenchmarks: readonly Benchmark[] = [...all.slice(0, -1), releasingAfter(all[all.length - 1]!)];
