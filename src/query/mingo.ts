@@ -1,4 +1,4 @@
-import { Double, Int32, type Document } from 'bson';
+import { BSONRegExp, Double, Int32, Long, type Document } from 'bson';
 import { Aggregator, Context, Query, update as mingoUpdate } from 'mingo';
 import { Aggregator as PipelineRunner } from 'mingo/aggregator';
 import { Lazy, type Iterator } from 'mingo/lazy';
@@ -10,14 +10,22 @@ import * as queryOperators from 'mingo/operators/query';
 import * as windowOperators from 'mingo/operators/window';
 import type { Options } from 'mingo/types';
 import { ErrorCodes, MongoError, LocationCodes } from '../errors.js';
+import { retype } from './retype.js';
 
 /**
- * The values mingo evaluates: BSON's Int32/Double wrappers become plain numbers (mingo compares
- * JS numbers; see mingo-bson-notes.md). Other BSON values (ObjectId, UUID, Date, Long ...) pass
- * through, since mingo handles their equality and ordering itself.
+ * The values mingo evaluates: BSON's Int32/Double wrappers, and longs that a double holds
+ * exactly, become plain numbers (mingo compares JS numbers, so an int32 1 and a long 1 are equal
+ * as in mongod); BSON regular expressions become RegExp (mingo matches only those; the flags JS
+ * lacks, x and l, are dropped). Other BSON values (ObjectId, UUID, Date ...) pass through: mingo
+ * compares them itself.
  */
 export function toQueryValue(value: unknown): unknown {
   if (value instanceof Int32 || value instanceof Double) return value.value;
+  if (value instanceof Long) {
+    const n = value.toNumber();
+    return Number.isSafeInteger(n) ? n : value;
+  }
+  if (value instanceof BSONRegExp) return new RegExp(value.pattern, value.options.replace(/[^ims]/g, ''));
   if (Array.isArray(value)) return value.map(toQueryValue);
   if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
     const out: Record<string, unknown> = {};
@@ -142,7 +150,8 @@ export interface FindSpec {
 
 /**
  * find over documents: mingo evaluates a numeric view of each document (toQueryValue); without a
- * projection the stored documents themselves come back, so every value keeps its BSON type.
+ * projection the stored documents themselves come back, so every value keeps its BSON type. A
+ * projection runs last, over the documents kept, and its numbers get back their stored types.
  */
 export function runFind(spec: FindSpec, docs: Iterable<Document>): Document[] {
   try {
@@ -153,14 +162,17 @@ export function runFind(spec: FindSpec, docs: Iterable<Document>): Document[] {
       originals.set(view, doc);
       views.push(view);
     }
-    let cursor = new Query(toQueryValue(spec.filter ?? {}) as Document).find<Document>(
-      views,
-      spec.projection === undefined ? undefined : (toQueryValue(spec.projection) as Document),
-    );
+    const filter = toQueryValue(spec.filter ?? {}) as Document;
+    let cursor = new Query(filter).find<Document>(views);
     if (spec.sort !== undefined && Object.keys(spec.sort).length > 0) cursor = cursor.sort(toQueryValue(spec.sort) as Record<string, 1 | -1>);
     if (spec.skip !== undefined && spec.skip > 0) cursor = cursor.skip(spec.skip);
     if (spec.limit !== undefined && spec.limit > 0) cursor = cursor.limit(spec.limit);
-    return cursor.all().map((view) => originals.get(view) ?? view);
+    const kept = cursor.all();
+    if (spec.projection === undefined) return kept.map((view) => originals.get(view)!);
+    // Every kept view matches the filter, so the projection returns them one for one, in order
+    // (the filter stays for positional projections such as {'a.$': 1}).
+    const projected = new Query(filter).find<Document>(kept, toQueryValue(spec.projection) as Document).all();
+    return projected.map((doc, i) => retype(doc, originals.get(kept[i]!), true) as Document);
   } catch (err) {
     throw translate(err);
   }
@@ -175,9 +187,27 @@ export function matches(filter: Document, doc: Document): boolean {
   }
 }
 
+/** Operators whose operand is the field's new value, so its numeric type is the one kept. */
+const VALUE_OPERATORS = ['$set', '$setOnInsert'];
+
+/**
+ * Where a touched top-level field's numeric types come from: the operand of $set-like operators
+ * ({$set: {x: Double(1)}} stores a double), else the stored value ($inc on a long stays a long).
+ */
+function numericHint(field: string, doc: Document, update: Document | readonly Document[]): unknown {
+  if (!Array.isArray(update)) {
+    for (const op of VALUE_OPERATORS) {
+      const operand = (update as Document)[op];
+      if (operand !== null && typeof operand === 'object' && field in operand) return (operand as Document)[field];
+    }
+  }
+  return doc[field];
+}
+
 /**
  * Applies an update (operators or a pipeline) to a copy of `doc`. Fields the update did not
- * touch keep their stored BSON values; touched ones come from mingo's numeric view.
+ * touch keep their stored BSON values; touched ones come from mingo's numeric view, their
+ * numbers retyped (retype.ts).
  */
 export function applyUpdate(doc: Document, update: Document | readonly Document[], arrayFilters?: readonly Document[]): Document {
   try {
@@ -196,7 +226,7 @@ export function applyUpdate(doc: Document, update: Document | readonly Document[
       touched = new Set(paths.map((p) => p.split('.')[0]!));
     }
     const out: Document = {};
-    for (const [k, v] of Object.entries(result)) out[k] = touched.has(k) ? v : doc[k];
+    for (const [k, v] of Object.entries(result)) out[k] = touched.has(k) ? retype(v, numericHint(k, doc, update), false) : doc[k];
     return out;
   } catch (err) {
     throw translate(err);

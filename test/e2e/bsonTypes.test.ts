@@ -1,0 +1,69 @@
+import { BSONRegExp, Double, Int32, Long, MongoClient, type Collection, type Db, type Document } from 'mongodb';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import type { PocketMongo } from '../../src/index.js';
+import { startServer } from '../helpers/server.js';
+
+/** Documents with numeric `_id`s (the driver types `_id` as ObjectId by default). */
+type NumberedDoc = Document & { _id: number };
+
+let server: PocketMongo;
+let client: MongoClient;
+let db: Db;
+
+beforeAll(async () => {
+  server = await startServer();
+  client = new MongoClient(server.uri);
+  db = client.db('types');
+});
+
+afterAll(async () => {
+  await client.close();
+  await server.stop();
+});
+
+function coll(name: string): Collection<NumberedDoc> {
+  return db.collection<NumberedDoc>(name);
+}
+
+/** The stored document with its BSON number types visible (the driver would turn them into JS numbers). */
+async function raw(c: Collection<NumberedDoc>, id: number): Promise<Document | null> {
+  return c.findOne({ _id: id }, { promoteValues: false, promoteLongs: false });
+}
+
+test('regular expressions filter: a driver RegExp, a BSONRegExp with flags, $regex', async () => {
+  const c = coll('regex');
+  await c.insertMany([{ _id: 1, name: 'alice' }, { _id: 2, name: 'Albert' }, { _id: 3, name: 'bob' }]);
+  expect((await c.find({ name: /^al/ }).toArray()).map((d) => d._id)).toEqual([1]);
+  expect((await c.find({ name: new BSONRegExp('^al', 'i') }).toArray()).map((d) => d._id)).toEqual([1, 2]);
+  expect((await c.find({ name: { $regex: 'B', $options: 'i' } }).toArray()).map((d) => d._id)).toEqual([2, 3]);
+});
+
+test('a long equals an int32 or double of the same value in filters, as in mongod', async () => {
+  const c = coll('numbers');
+  await c.insertMany([{ _id: 1, n: new Int32(5) }, { _id: 2, n: new Double(5) }, { _id: 3, n: Long.fromNumber(6) }]);
+  expect((await c.find({ n: Long.fromNumber(5) }).toArray()).map((d) => d._id)).toEqual([1, 2]);
+  expect((await c.find({ n: { $gt: Long.fromNumber(5) } }).toArray()).map((d) => d._id)).toEqual([3]);
+  expect((await c.find({ n: 6 }).toArray()).map((d) => d._id)).toEqual([3]);
+});
+
+test('projections keep the stored numeric types', async () => {
+  const c = coll('projected');
+  await c.insertOne({ _id: 1, d: new Double(1), l: Long.fromNumber(2), i: new Int32(3), nested: { d: new Double(4) }, other: 'x' });
+  const doc = await c.findOne({ _id: 1 }, { projection: { d: 1, l: 1, i: 1, nested: 1 }, promoteValues: false, promoteLongs: false });
+  expect(doc!.d).toBeInstanceOf(Double);
+  expect(doc!.l).toBeInstanceOf(Long);
+  expect(doc!.i).toBeInstanceOf(Int32);
+  expect(doc!.nested.d).toBeInstanceOf(Double);
+  expect(doc!.other).toBeUndefined();
+});
+
+test('updates keep numeric types: $set of a double, $inc on a long, an int32 that outgrows int32 becomes a long', async () => {
+  const c = coll('updated');
+  await c.insertOne({ _id: 1, l: Long.fromNumber(10), i: new Int32(2147483647), d: new Double(1.5) });
+  await c.updateOne({ _id: 1 }, { $set: { x: new Double(2) }, $inc: { l: 1, i: 1, d: 0.5 } });
+  const doc = await raw(c, 1);
+  expect(doc!.x).toEqual(new Double(2));
+  expect(doc!.l).toEqual(Long.fromNumber(11));
+  expect(doc!.i).toEqual(Long.fromNumber(2147483648));
+  expect(doc!.d).toEqual(new Double(2));
+});
