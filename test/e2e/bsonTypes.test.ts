@@ -67,3 +67,12 @@ test('updates keep numeric types: $set of a double, $inc on a long, an int32 tha
   expect(doc!.i).toEqual(Long.fromNumber(2147483648));
   expect(doc!.d).toEqual(new Double(2));
 });
+
+test('an unknown query operator is BadValue "unknown operator: $x", as mongod answers', async () => {
+  const err = await coll('regex').find({ name: { $nope: 1 } }).toArray().then(
+    () => undefined,
+    (e: unknown) => e as { code?: number; errmsg?: string },
+  );
+  expect(err?.code).toBe(2);
+  expect(err?.errmsg).toBe('unknown operator: $nope');
+});
