@@ -23,8 +23,11 @@ function optionalObject(ctx: CommandContext, field: string): Document | undefine
 }
 
 /** What a find asks: filter, projection, sort, skip and limit (find_command.idl types). */
-export function findShape(ctx: CommandContext): { filter: Document; projection?: Document; sort?: Document; skip?: number; limit?: number } {
+export function findShape(ctx: CommandContext): { filter: Document; projection?: Document; sort?: Document; skip?: number; limit?: number; collation?: Document } {
+  const collation = optionalObject(ctx, 'collation');
   return {
+    // The "simple" locale is binary comparison, the default.
+    collation: collation !== undefined && typeof collation.locale === 'string' && collation.locale !== 'simple' ? collation : undefined,
     filter: optionalObject(ctx, 'filter') ?? {},
     projection: optionalObject(ctx, 'projection'),
     sort: optionalObject(ctx, 'sort'),

@@ -177,6 +177,8 @@ export function runPipeline(stages: readonly Document[], docs: Iterable<Document
 
 export interface FindSpec {
   filter?: Document;
+  /** A collation for the sort (mingo orders strings with Intl.Collator; matching stays binary). */
+  collation?: Document;
   projection?: Document;
   sort?: Document;
   skip?: number;
@@ -199,6 +201,7 @@ export function runFind(spec: FindSpec, docs: Iterable<Document>): Document[] {
     }
     const filter = toQueryValue(spec.filter ?? {}) as Document;
     let cursor = compileQuery(filter).find<Document>(views);
+    if (spec.collation !== undefined) cursor = cursor.collation(spec.collation as Parameters<typeof cursor.collation>[0]);
     if (spec.sort !== undefined && Object.keys(spec.sort).length > 0) cursor = cursor.sort(toQueryValue(spec.sort) as Record<string, 1 | -1>);
     if (spec.skip !== undefined && spec.skip > 0) cursor = cursor.skip(spec.skip);
     if (spec.limit !== undefined && spec.limit > 0) cursor = cursor.limit(spec.limit);

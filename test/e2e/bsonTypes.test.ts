@@ -76,3 +76,11 @@ test('an unknown query operator is BadValue "unknown operator: $x", as mongod an
   expect(err?.code).toBe(2);
   expect(err?.errmsg).toBe('unknown operator: $nope');
 });
+
+test('a collation orders strings by locale rules in a sort; without one the order is binary', async () => {
+  const c = coll('collated');
+  await c.insertMany([{ _id: 1, s: 'b' }, { _id: 2, s: 'A' }, { _id: 3, s: 'a' }, { _id: 4, s: 'B' }]);
+  expect((await c.find({}, { sort: { s: 1 } }).toArray()).map((d) => d.s)).toEqual(['A', 'B', 'a', 'b']);
+  const collated = await c.find({}, { sort: { s: 1 }, collation: { locale: 'en', strength: 1 } }).toArray();
+  expect(collated.map((d) => d.s.toLowerCase())).toEqual(['a', 'a', 'b', 'b']);
+});
