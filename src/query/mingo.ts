@@ -1,4 +1,4 @@
-import { BSONRegExp, Double, Int32, Long, type Document } from 'bson';
+import { BSONRegExp, Decimal128, Double, Int32, Long, type Document } from 'bson';
 import { Aggregator, Context, update as mingoUpdate } from 'mingo';
 import { Query as QueryBase } from 'mingo/query';
 import { Aggregator as PipelineRunner } from 'mingo/aggregator';
@@ -12,10 +12,12 @@ import * as windowOperators from 'mingo/operators/window';
 import type { Options } from 'mingo/types';
 import { ErrorCodes, MongoError, LocationCodes } from '../errors.js';
 import { retype } from './retype.js';
+import { sortDocuments, sortFields } from './sort.js';
+import type { Cursor } from 'mingo/cursor';
 
 /**
- * The values mingo evaluates: BSON's Int32/Double wrappers, and longs that a double holds
- * exactly, become plain numbers (mingo compares JS numbers, so an int32 1 and a long 1 are equal
+ * The values mingo evaluates: BSON's Int32/Double wrappers, and longs and decimals that a double
+ * holds exactly, become plain numbers (mingo compares JS numbers, so an int32 1 and a long 1 are equal
  * as in mongod); BSON regular expressions become RegExp (mingo matches only those; the flags JS
  * lacks, x and l, are dropped). Other BSON values (ObjectId, UUID, Date ...) pass through: mingo
  * compares them itself.
@@ -27,6 +29,7 @@ export function toQueryValue(value: unknown): unknown {
     return Number.isSafeInteger(n) ? n : value;
   }
   if (value instanceof BSONRegExp) return new RegExp(value.pattern, value.options.replace(/[^ims]/g, ''));
+  if (value instanceof Decimal128) return decimalAsNumber(value);
   if (Array.isArray(value)) return value.map(toQueryValue);
   if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
     const out: Record<string, unknown> = {};
@@ -68,6 +71,18 @@ const QUERY_OPTIONS: Options = (() => {
 
 function compileQuery(filter: Document): QueryBase {
   return new QueryBase(filter, QUERY_OPTIONS);
+}
+
+/**
+ * A decimal as a JS number when a double carries all its digits (at most 15 significant ones), so
+ * mingo compares it with other numbers by value; longer or non-finite decimals stay Decimal128.
+ */
+function decimalAsNumber(value: Decimal128): number | Decimal128 {
+  const text = value.toString();
+  const mantissa = text.replace(/^[-+]/, '').split(/[eE]/)[0]!;
+  const digits = mantissa.replace('.', '').replace(/^0+/, '');
+  const n = Number(text);
+  return digits.length <= 15 && Number.isFinite(n) ? n : value;
 }
 
 /** Maps mingo's errors onto mongod's codes. */
@@ -177,7 +192,7 @@ export function runPipeline(stages: readonly Document[], docs: Iterable<Document
 
 export interface FindSpec {
   filter?: Document;
-  /** A collation for the sort (mingo orders strings with Intl.Collator; matching stays binary). */
+  /** A collation for the sort (strings ordered by Intl.Collator; matching stays binary). */
   collation?: Document;
   projection?: Document;
   sort?: Document;
@@ -200,12 +215,7 @@ export function runFind(spec: FindSpec, docs: Iterable<Document>): Document[] {
       views.push(view);
     }
     const filter = toQueryValue(spec.filter ?? {}) as Document;
-    let cursor = compileQuery(filter).find<Document>(views);
-    if (spec.collation !== undefined) cursor = cursor.collation(spec.collation as Parameters<typeof cursor.collation>[0]);
-    if (spec.sort !== undefined && Object.keys(spec.sort).length > 0) cursor = cursor.sort(toQueryValue(spec.sort) as Record<string, 1 | -1>);
-    if (spec.skip !== undefined && spec.skip > 0) cursor = cursor.skip(spec.skip);
-    if (spec.limit !== undefined && spec.limit > 0) cursor = cursor.limit(spec.limit);
-    const kept = cursor.all();
+    const kept = filterSortLimit(spec, compileQuery(filter).find<Document>(views), originals);
     if (spec.projection === undefined) return kept.map((view) => originals.get(view)!);
     // Every kept view matches the filter, so the projection returns them one for one, in order
     // (the filter stays for positional projections such as {'a.$': 1}).
@@ -214,6 +224,30 @@ export function runFind(spec: FindSpec, docs: Iterable<Document>): Document[] {
   } catch (err) {
     throw translate(err);
   }
+}
+
+/**
+ * The views that match, in sort order, after skip and limit. Sorting is done on the stored
+ * documents in mongod's BSON order (sort.ts): mingo's own order ranks types and compares longs,
+ * decimals and binaries differently. Without a sort, skip and limit stay lazy.
+ */
+function filterSortLimit(spec: FindSpec, cursor: Cursor<Document>, originals: Map<Document, Document>): Document[] {
+  const fields = spec.sort === undefined || Object.keys(spec.sort).length === 0 ? undefined : sortFields(spec.sort);
+  if (spec.sort !== undefined && Object.keys(spec.sort).length > 0 && fields === undefined) {
+    // A sort mongod computes ({$meta: ...}) is mingo's.
+    cursor = cursor.sort(toQueryValue(spec.sort) as Record<string, 1 | -1>);
+  }
+  if (fields === undefined) {
+    if (spec.skip !== undefined && spec.skip > 0) cursor = cursor.skip(spec.skip);
+    if (spec.limit !== undefined && spec.limit > 0) cursor = cursor.limit(spec.limit);
+    return cursor.all();
+  }
+  const matched = cursor.all();
+  const viewOf = new Map(matched.map((view) => [originals.get(view)!, view]));
+  const sorted = sortDocuments([...viewOf.keys()], fields, spec.collation);
+  const start = spec.skip ?? 0;
+  const end = spec.limit !== undefined && spec.limit > 0 ? start + spec.limit : undefined;
+  return sorted.slice(start, end).map((doc) => viewOf.get(doc)!);
 }
 
 /** Whether a document matches a filter (mongod's query language, on the numeric view). */

@@ -1,4 +1,4 @@
-import { Double, Int32, Long, type Document } from 'bson';
+import { Decimal128, Double, Int32, Long, type Document } from 'bson';
 
 /**
  * mingo computes on plain JS numbers (see toQueryValue), which BSON would store as int32 or
@@ -10,6 +10,8 @@ import { Double, Int32, Long, type Document } from 'bson';
 function numberLike(result: number, hint: unknown): unknown {
   const whole = Number.isInteger(result);
   if (hint instanceof Double) return new Double(result);
+  // Decimal arithmetic is exact in mongod; 15 significant digits undo the double's rounding (0.1 + 0.2).
+  if (hint instanceof Decimal128) return Decimal128.fromString(String(Number(result.toPrecision(15))));
   if (hint instanceof Long) return whole && Number.isSafeInteger(result) ? Long.fromNumber(result) : new Double(result);
   if (hint instanceof Int32) {
     if (!whole) return new Double(result);
@@ -21,6 +23,7 @@ function numberLike(result: number, hint: unknown): unknown {
 function hintValue(hint: unknown): number | undefined {
   if (hint instanceof Int32 || hint instanceof Double) return hint.value;
   if (hint instanceof Long) return hint.toNumber();
+  if (hint instanceof Decimal128) return Number(hint.toString());
   return undefined;
 }
 

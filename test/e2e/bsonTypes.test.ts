@@ -1,4 +1,4 @@
-import { BSONRegExp, Double, Int32, Long, MongoClient, type Collection, type Db, type Document } from 'mongodb';
+import { BSONRegExp, Decimal128, Double, Int32, Long, MongoClient, ObjectId, type Collection, type Db, type Document } from 'mongodb';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import type { PocketMongo } from '../../src/index.js';
 import { startServer } from '../helpers/server.js';
@@ -83,4 +83,28 @@ test('a collation orders strings by locale rules in a sort; without one the orde
   expect((await c.find({}, { sort: { s: 1 } }).toArray()).map((d) => d.s)).toEqual(['A', 'B', 'a', 'b']);
   const collated = await c.find({}, { sort: { s: 1 }, collation: { locale: 'en', strength: 1 } }).toArray();
   expect(collated.map((d) => d.s.toLowerCase())).toEqual(['a', 'a', 'b', 'b']);
+});
+
+test('sorts follow mongod BSON order across types; decimals and longs compare as numbers', async () => {
+  const c = coll('sorted');
+  await c.insertMany([
+    { _id: 1, v: 'text' },
+    { _id: 2, v: Decimal128.fromString('10.5') },
+    { _id: 3, v: new ObjectId('000000000000000000000001') },
+    { _id: 4, v: Long.fromNumber(9) },
+    { _id: 5, v: null },
+    { _id: 6, v: new Double(2.5) },
+    { _id: 7, v: [100, 1] },
+  ]);
+  expect((await c.find({}, { sort: { v: 1 } }).toArray()).map((d) => d._id)).toEqual([5, 7, 6, 4, 2, 1, 3]);
+  expect((await c.find({}, { sort: { v: -1 } }).toArray()).map((d) => d._id)).toEqual([3, 1, 7, 2, 4, 6, 5]);
+  expect((await c.find({ v: { $gt: 9 } }).toArray()).map((d) => d._id)).toEqual([2, 7]);
+  expect((await c.find({ v: Decimal128.fromString('9.0') }).toArray()).map((d) => d._id)).toEqual([4]);
+});
+
+test('$inc on a decimal stays a decimal, without binary rounding', async () => {
+  const c = coll('decimals');
+  await c.insertOne({ _id: 1, price: Decimal128.fromString('0.1') });
+  await c.updateOne({ _id: 1 }, { $inc: { price: Decimal128.fromString('0.2') } });
+  expect((await raw(c, 1))!.price).toEqual(Decimal128.fromString('0.3'));
 });
