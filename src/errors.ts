@@ -112,6 +112,7 @@ export const LocationCodes = {
   MergeWhenMatchedWrongType: 51191,
   MergeLetWithoutPipeline: 51199,
   MergeLetRedefinesNew: 51273,
+  CollStatsSpecNotObject: 5447000,
 } as const;
 
 const namesByCode = new Map<number, string>(

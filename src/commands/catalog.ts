@@ -30,9 +30,16 @@ export function dropDatabase(ctx: CommandContext): Document {
   return { dropped: ctx.db };
 }
 
+/** The data size of documents: the sum of their BSON sizes (mongod's dataSize). */
+export function dataSize(documents: Iterable<Document>): number {
+  let bytes = 0;
+  for (const doc of documents) bytes += BSON.calculateObjectSize(doc);
+  return bytes;
+}
+
 function sizeOf(ctx: CommandContext, db: string): number {
   let bytes = 0;
-  for (const c of ctx.server.catalog.collections(db)) for (const doc of c.documents()) bytes += BSON.calculateObjectSize(doc);
+  for (const c of ctx.server.catalog.collections(db)) bytes += dataSize(c.documents());
   return bytes;
 }
 
@@ -199,7 +206,7 @@ export function dbStats(ctx: CommandContext): Document {
   for (const c of collections) {
     objects += c.size;
     indexes += c.indexes.length;
-    for (const doc of c.documents()) bytes += BSON.calculateObjectSize(doc);
+    bytes += dataSize(c.documents());
   }
   return {
     db: ctx.db,
@@ -226,8 +233,7 @@ export function collStats(ctx: CommandContext): Document {
   if (collection === undefined) {
     throw new MongoError(ErrorCodes.NamespaceNotFound, `Collection [${ctx.db}.${name}] not found.`);
   }
-  let bytes = 0;
-  for (const doc of collection.documents()) bytes += BSON.calculateObjectSize(doc);
+  const bytes = dataSize(collection.documents());
   const indexSizes: Document = {};
   for (const index of collection.indexes) indexSizes[index.name] = new Int32(0);
   return {

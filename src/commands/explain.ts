@@ -3,6 +3,7 @@ import { Int32, Long, type Document } from 'bson';
 import type { Requirement } from '../auth/authorize.js';
 import { ErrorCodes, MongoError } from '../errors.js';
 import { wrongType } from '../idlErrors.js';
+import { collectionReader } from '../pipeline/collectionReader.js';
 import { compareDocuments } from '../query/bsonOrder.js';
 import { runFind, runPipeline } from '../query/mingo.js';
 import { parsedQuery, planStages, queryHashes, wrapStages, type QueryShape } from '../query/planStages.js';
@@ -270,9 +271,11 @@ export function explainAggregate(ctx: CommandContext, verbosity: Verbosity): Doc
     { $cursor: cursor, ...(detailed ? { nReturned: Long.fromNumber(explained.results.length), executionTimeMillisEstimate: Long.fromNumber(0) } : {}) },
   ];
   let docs = explained.results;
+  // $lookup, $graphLookup and $unionWith read the database's collections, as aggregate's do.
+  const read = collectionReader(ctx);
   for (const stage of pipeline.slice(first)) {
     // $out and $merge are explained, not run: explain writes nothing.
-    if (detailed && !('$out' in stage) && !('$merge' in stage)) docs = runPipeline([stage], docs);
+    if (detailed && !('$out' in stage) && !('$merge' in stage)) docs = runPipeline([stage], docs, { collection: read });
     stages.push(detailed ? { ...stage, nReturned: Long.fromNumber(docs.length), executionTimeMillisEstimate: Long.fromNumber(0) } : stage);
   }
   return { explainVersion: '1', stages, ...tail };

@@ -515,6 +515,32 @@ describe('common stages', () => {
   });
 });
 
+describe('explain', () => {
+  const pipeline: Document[] = [
+    { $match: { qty: { $gte: 1 } } },
+    { $lookup: { from: 'customers', localField: 'customerId', foreignField: '_id', as: 'customer' } },
+    { $match: { 'customer.0': { $exists: true } } },
+  ];
+  /** An explain reply without the fields that differ between two runs or two forms. */
+  const comparable = ({ command: _command, serverInfo: _serverInfo, ...rest }: Document): Document => rest;
+
+  test('explain: true (the legacy form, no cursor) answers as explain at queryPlanner verbosity', async () => {
+    const legacy = await db.command({ aggregate: 'orders', pipeline, explain: true });
+    const explained = await db.command({ explain: { aggregate: 'orders', pipeline, cursor: {} }, verbosity: 'queryPlanner' });
+    expect(legacy.ok).toBe(1);
+    expect(comparable(legacy)).toEqual(comparable(explained));
+    expect(legacy.stages[0].$cursor.queryPlanner.namespace).toBe('agg.orders');
+    expect(legacy.stages.slice(1)).toEqual(pipeline.slice(1));
+    expect('executionStats' in legacy.stages[0].$cursor).toBe(false);
+  });
+
+  test('the explained $lookup reads the foreign collection', async () => {
+    const explained = await db.command({ explain: { aggregate: 'orders', pipeline, cursor: {} }, verbosity: 'executionStats' });
+    // Orders 10 to 13 have a customer; order 14 (customer 9) has none.
+    expect(explained.stages.map((stage: Document) => Number(stage.nReturned))).toEqual([5, 5, 4]);
+  });
+});
+
 describe('privileges', () => {
   let authServer: PocketMongo;
   const clients: MongoClient[] = [];

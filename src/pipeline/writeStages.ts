@@ -1,0 +1,164 @@
+import { ObjectId, UUID, type Document } from 'bson';
+import { bsonText } from '../bsonText.js';
+import { ErrorCodes, LocationCodes, MongoError } from '../errors.js';
+import { canonicalKey } from '../query/bsonOrder.js';
+import { matches, runPipeline } from '../query/mingo.js';
+import { candidateDocuments, Collection, withIdFirst } from '../storage/catalog.js';
+import { isPlainObject } from '../commands/args.js';
+import type { CommandContext } from '../commands/types.js';
+import { stageName } from './pipelineShape.js';
+import { parseMerge, parseOut, type MergeSpec, type Namespace } from './writeStageSpecs.js';
+
+// Writing: $out and $merge are run by pocketmongo on the pipeline's output, not by mingo.
+
+/**
+ * $out: the output replaces the target's documents at once, keeping its indexes. As mongod, the
+ * documents go first into a temporary collection built with the target's indexes (DuplicateKey
+ * there fails the whole $out, naming the temporary namespace, and leaves the target as it was),
+ * which then takes the target's place. The target is created even when the output is empty.
+ */
+function writeOut(ctx: CommandContext, target: Namespace, docs: readonly Document[]): void {
+  const existing = ctx.server.catalog.get(target.db, target.coll);
+  const temp = new Collection(target.db, `tmp.agg_out.${new UUID().toHexString(true)}`);
+  for (const index of existing?.indexes ?? []) if (index.name !== '_id_') temp.addIndex(index);
+  for (const doc of docs) temp.add(withIdFirst(doc));
+  const collection = ctx.server.catalog.ensure(target.db, target.coll);
+  for (const doc of [...collection.documents()]) collection.remove(doc);
+  for (const doc of temp.documents()) collection.add(doc);
+}
+
+/** The `on` values of a document as a filter; mongod refuses missing, null and array values. */
+function onFilter(doc: Document, on: readonly string[]): Document {
+  const filter: Document = {};
+  for (const field of on) {
+    let value: unknown = doc;
+    for (const part of field.split('.')) value = isPlainObject(value) ? value[part] : undefined;
+    if (value === undefined || value === null || Array.isArray(value)) {
+      throw new MongoError(LocationCodes.MergeOnValueInvalid, "$merge write error: 'on' field cannot be missing, null, undefined or an array");
+    }
+    filter[field] = value;
+  }
+  return filter;
+}
+
+/**
+ * ensureFieldsUniqueOrResolveDocumentKey: `on` other than `_id` needs a unique index on exactly
+ * those fields (not partial), so that at most one document matches.
+ */
+function checkOnIndex(ctx: CommandContext, spec: MergeSpec): void {
+  if (spec.on.length === 1 && spec.on[0] === '_id') return;
+  const wanted = [...spec.on].sort().join('\0');
+  const indexes = ctx.server.catalog.get(spec.target.db, spec.target.coll)?.indexes ?? [];
+  const supported = indexes.some(
+    (index) => index.unique && index.partialFilterExpression === undefined && Object.keys(index.key).sort().join('\0') === wanted,
+  );
+  if (!supported) throw new MongoError(LocationCodes.MergeOnNoUniqueIndex, 'Cannot find index to verify that join fields will be unique');
+}
+
+function sameId(a: unknown, b: unknown): boolean {
+  return canonicalKey(a) === canonicalKey(b);
+}
+
+/** The version of a matched document that $merge writes, per its whenMatched mode. */
+function mergedDocument(spec: MergeSpec, existing: Document, incoming: Document): Document | undefined {
+  const { whenMatched } = spec;
+  if (whenMatched === 'keepExisting') return undefined;
+  if (whenMatched === 'replace') {
+    // A replacement (update with a whole document): the _id may not change.
+    if (incoming._id !== undefined && !sameId(incoming._id, existing._id)) {
+      throw new MongoError(ErrorCodes.ImmutableField, `After applying the update, the (immutable) field '_id' was found to have been altered to _id: ${bsonText(incoming._id)}`);
+    }
+    return withIdFirst({ ...incoming, _id: existing._id });
+  }
+  if (whenMatched === 'merge') {
+    // {$set: incoming}: top-level fields replaced or appended.
+    if (incoming._id !== undefined && !sameId(incoming._id, existing._id)) {
+      throw new MongoError(ErrorCodes.ImmutableField, "Performing an update on the path '_id' would modify the immutable field '_id'");
+    }
+    return { ...existing, ...incoming, _id: existing._id };
+  }
+  return pipelineMerged(spec, whenMatched as readonly Document[], existing, incoming);
+}
+
+/** whenMatched: [pipeline]: an update pipeline on the target document, `$$new` being the incoming one. */
+function pipelineMerged(spec: MergeSpec, pipeline: readonly Document[], existing: Document, incoming: Document): Document {
+  const letSpec = spec.let ?? { new: '$$ROOT' };
+  // The let expressions are evaluated against the incoming document (resolveLetVariablesIfNeeded).
+  const variables = runPipeline([{ $replaceWith: letSpec }], [incoming])[0] ?? {};
+  variables.new = incoming;
+  const next = runPipeline(pipeline, [existing], { variables })[0] ?? {};
+  if (next._id !== undefined && !sameId(next._id, existing._id)) {
+    throw new MongoError(ErrorCodes.ImmutableField, "Performing an update on the path '_id' would modify the immutable field '_id'");
+  }
+  return withIdFirst({ ...next, _id: existing._id });
+}
+
+/** mongod adds context to a DuplicateKey from $merge (DocumentSourceMerge::flush). */
+function mergeDuplicateKey(err: MongoError, spec: MergeSpec): MongoError {
+  const keyPattern = err.extra.keyPattern as Document | undefined;
+  const fromOn = keyPattern !== undefined && spec.on.every((field) => field in keyPattern);
+  const context =
+    spec.whenMatched === 'fail' && fromOn
+      ? "$merge with whenMatched: fail found an existing document with the same values for the 'on' fields"
+      : '$merge failed due to a DuplicateKey error';
+  return new MongoError(err.code, `${context} :: caused by :: ${err.message}`, { ...err.extra });
+}
+
+/** $merge of one output document into the target. */
+function mergeOne(ctx: CommandContext, spec: MergeSpec, doc: Document): void {
+  const { db, coll } = spec.target;
+  // makeBatchObject: an `_id` is generated when `on` includes it and the document has none.
+  const incoming = doc._id === undefined && spec.on.includes('_id') ? { ...doc, _id: new ObjectId() } : doc;
+  if (spec.whenMatched === 'fail') {
+    // fail + insert is a plain insert: a matching document is a DuplicateKey.
+    ctx.server.catalog.ensure(db, coll).add(withIdFirst(incoming));
+    return;
+  }
+  const filter = onFilter(incoming, spec.on);
+  const collection = ctx.server.catalog.get(db, coll);
+  let existing: Document | undefined;
+  for (const candidate of collection === undefined ? [] : candidateDocuments(ctx.server, db, coll, filter) ?? []) {
+    if (matches(filter, candidate)) {
+      existing = candidate;
+      break;
+    }
+  }
+  if (existing === undefined) {
+    if (spec.whenNotMatched === 'insert') ctx.server.catalog.ensure(db, coll).add(withIdFirst(incoming));
+    else if (spec.whenNotMatched === 'fail') {
+      throw new MongoError(
+        ErrorCodes.MergeStageNoMatchingDocument,
+        '$merge could not find a matching document in the target collection for at least one document in the source collection',
+      );
+    }
+    return;
+  }
+  const next = mergedDocument(spec, existing, incoming);
+  if (next !== undefined) collection!.replace(existing, next);
+}
+
+/** $merge: document by document, as mongod's batches apply them (earlier writes stay on an error). */
+function writeMerge(ctx: CommandContext, spec: MergeSpec, docs: readonly Document[]): void {
+  for (const doc of docs) {
+    try {
+      mergeOne(ctx, spec, doc);
+    } catch (err) {
+      throw err instanceof MongoError && err.code === ErrorCodes.DuplicateKey ? mergeDuplicateKey(err, spec) : err;
+    }
+  }
+}
+
+/** The write a pipeline's last stage asks for, if it is $out or $merge. */
+export function writerOf(ctx: CommandContext, last: Document | undefined): ((docs: readonly Document[]) => void) | undefined {
+  const name = stageName(last);
+  if (name === '$out') {
+    const target = parseOut(ctx.db, last![name]);
+    return (docs) => writeOut(ctx, target, docs);
+  }
+  if (name === '$merge') {
+    const spec = parseMerge(ctx.db, last![name]);
+    checkOnIndex(ctx, spec);
+    return (docs) => writeMerge(ctx, spec, docs);
+  }
+  return undefined;
+}
