@@ -83,6 +83,7 @@ export const LocationCodes = {
   AuthenticatedTwiceAsOtherUser: 5626701,
   AuthenticatedTwiceOtherDb: 5626702,
   UpdateResultTooLarge: 17419,
+  ChangeStreamNotReplicaSet: 40573,
   StageNotLast: 40601,
   NotAllowedInFacet: 40600,
   NotAllowedInLookup: 51047,

@@ -112,6 +112,12 @@ function source(ctx: CommandContext, collection: string | undefined, first: Docu
     const docs = [...(collectionDocuments(ctx.server, ctx.db, collection) ?? [])].filter((d) => wanted(uidOf(d)));
     return { docs, rest: 1 };
   }
+  if (stage === '$changeStream') {
+    // document_source_change_stream.cpp: change streams need the oplog of a replica set.
+    throw new MongoError(LocationCodes.ChangeStreamNotReplicaSet, 'The $changeStream stage is only supported on replica sets');
+  }
+  // {aggregate: 1, pipeline: [{$documents: [...]}, ...]}: the stage itself produces the documents (mingo's $documents).
+  if (stage === '$documents' && collection === undefined) return { docs: [], rest: 0 };
   if (stage === '$collStats' && collection !== undefined) {
     return { docs: [collStatsDocument(ctx, collection, parseCollStats(first![stage], ctx.body))], rest: 1 };
   }

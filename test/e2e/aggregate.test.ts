@@ -590,3 +590,22 @@ describe('privileges', () => {
     expect(await writer.collection('c').countDocuments()).toBe(1);
   });
 });
+
+describe('source stages of a database-level aggregate', () => {
+  test('$documents produces its documents for the stages after it', async () => {
+    const rows = await client.db('agg').aggregate([{ $documents: [{ x: 1 }, { x: 2 }, { x: 3 }] }, { $match: { x: { $gte: 2 } } }]).toArray();
+    expect(rows).toEqual([{ x: 2 }, { x: 3 }]);
+  });
+
+  test('$changeStream (collection.watch) is refused as on a standalone mongod: 40573', async () => {
+    const err = await client
+      .db('agg')
+      .command({ aggregate: 'c', pipeline: [{ $changeStream: {} }], cursor: {} })
+      .then(
+        () => undefined,
+        (e: unknown) => e as { code?: number; errmsg?: string },
+      );
+    expect(err?.code).toBe(40573);
+    expect(err?.errmsg).toBe('The $changeStream stage is only supported on replica sets');
+  });
+});
