@@ -11,6 +11,7 @@ import { missingField, wrongType } from '../idlErrors.js';
 import { bsonText } from '../bsonText.js';
 import { collectionArgument, isPlainObject, numberValue, trueValue } from './args.js';
 import { nonNegativeInt } from './cursorArgs.js';
+import { resolveHint } from './hint.js';
 import type { CommandContext } from './types.js';
 
 function optionalObject(ctx: CommandContext, field: string): Document | undefined {
@@ -41,7 +42,8 @@ export function find(ctx: CommandContext): Document {
   const collection = collectionArgument(ctx);
   const shape = findShape(ctx);
   const batchSize = nonNegativeInt(ctx.body.batchSize, 'batchSize', 'find') ?? DEFAULT_FIRST_BATCH_SIZE;
-  const source = candidateDocuments(ctx.server, ctx.db, collection, shape.filter) ?? [];
+  const hint = resolveHint(ctx, collection, ctx.body.hint, shape);
+  const source = candidateDocuments(ctx.server, ctx.db, collection, shape.filter, hint) ?? [];
   const docs = runFind(shape, source);
   if (shape.sort !== undefined && Object.keys(shape.sort).length > 0) ctx.server.counters.sortedInMemory();
   const cursor = ctx.server.cursors.open(`${ctx.db}.${collection}`, docs[Symbol.iterator](), {
@@ -116,8 +118,9 @@ export function deleteCommand(ctx: CommandContext): Document {
       if (limit !== 0 && limit !== 1) {
         throw new MongoError(ErrorCodes.FailedToParse, `The limit field in delete objects must be 0 or 1. Got ${limit}`);
       }
+      const hint = resolveHint(ctx, name, statement.hint, { filter: statement.q });
       if (collection === undefined) continue;
-      const matches = runFind({ filter: statement.q, limit: limit === 1 ? 1 : undefined }, collection.candidates(statement.q));
+      const matches = runFind({ filter: statement.q, limit: limit === 1 ? 1 : undefined }, collection.plan(statement.q, hint).documents);
       for (const doc of matches) if (collection.remove(doc)) n += 1;
     } catch (err) {
       if (!(err instanceof MongoError)) throw err;
@@ -208,7 +211,8 @@ export function update(ctx: CommandContext): Document {
       }
       const arrayFilters = Array.isArray(statement.arrayFilters) ? (statement.arrayFilters as Document[]) : undefined;
       const collection = ctx.server.catalog.get(ctx.db, name);
-      const targets = collection === undefined ? [] : runFind({ filter: q, limit: multi ? undefined : 1 }, collection.candidates(q));
+      const hint = resolveHint(ctx, name, statement.hint, { filter: q });
+      const targets = collection === undefined ? [] : runFind({ filter: q, limit: multi ? undefined : 1 }, collection.plan(q, hint).documents);
       if (targets.length === 0) {
         if (!trueValue(statement.upsert)) continue;
         const doc = updated(upsertSeed(q), u as Document | Document[], arrayFilters, q, true);
@@ -248,7 +252,7 @@ export function count(ctx: CommandContext): Document {
   const query = isPlainObject(ctx.body.query) ? ctx.body.query : {};
   const skip = nonNegativeInt(ctx.body.skip, 'skip', 'count') ?? 0;
   const limit = Math.abs(numberValue(ctx.body.limit) ?? 0);
-  const source = candidateDocuments(ctx.server, ctx.db, name, query) ?? [];
+  const source = candidateDocuments(ctx.server, ctx.db, name, query, resolveHint(ctx, name, ctx.body.hint, { filter: query })) ?? [];
   let n = Math.max(0, runFind({ filter: query }, source).length - skip);
   if (limit > 0) n = Math.min(n, limit);
   return { n: new Int32(n) };
@@ -261,7 +265,8 @@ export function distinct(ctx: CommandContext): Document {
   if (typeof key !== 'string') throw key === undefined ? missingField('distinct.key') : wrongType('distinct.key', key, 'string');
   const query = isPlainObject(ctx.body.query) ? ctx.body.query : {};
   const seen = new Map<string, unknown>();
-  for (const doc of runFind({ filter: query }, candidateDocuments(ctx.server, ctx.db, name, query) ?? [])) {
+  const hint = resolveHint(ctx, name, ctx.body.hint, { filter: query });
+  for (const doc of runFind({ filter: query }, candidateDocuments(ctx.server, ctx.db, name, query, hint) ?? [])) {
     let values: unknown[] = [doc];
     for (const part of key.split('.')) {
       values = values.flatMap((v) => (Array.isArray(v) ? v : [v])).flatMap((v) => (isPlainObject(v) && part in v ? [v[part]] : []));
@@ -288,7 +293,12 @@ export function findAndModify(ctx: CommandContext): Document {
   const filter = isPlainObject(query) ? query : {};
   const collection = ctx.server.catalog.get(ctx.db, name);
   const [target] =
-    collection === undefined ? [] : runFind({ filter, sort: isPlainObject(sort) ? sort : undefined, limit: 1 }, collection.candidates(filter));
+    collection === undefined
+      ? []
+      : runFind(
+          { filter, sort: isPlainObject(sort) ? sort : undefined, limit: 1 },
+          collection.plan(filter, resolveHint(ctx, name, ctx.body.hint, { filter, sort: isPlainObject(sort) ? sort : undefined })).documents,
+        );
   const project = (doc: Document | undefined): Document | null =>
     doc === undefined ? null : isPlainObject(fields) ? (runFind({ projection: fields }, [doc])[0] ?? null) : doc;
   if (remove) {

@@ -7,7 +7,8 @@ import { collectionReader } from '../pipeline/collectionReader.js';
 import { compareDocuments } from '../query/bsonOrder.js';
 import { runFind, runPipeline } from '../query/mingo.js';
 import { parsedQuery, planStages, queryHashes, wrapStages, type QueryShape } from '../query/planStages.js';
-import { collectionDocuments, type QueryPlan } from '../storage/catalog.js';
+import { collectionDocuments, type Hint, type QueryPlan } from '../storage/catalog.js';
+import { resolveHint } from './hint.js';
 import { SERVER_VERSION } from '../version.js';
 import { collectionArgument, isPlainObject, numberValue, trueValue } from './args.js';
 import { findShape, updated } from './crud.js';
@@ -100,12 +101,15 @@ function serverParameters(): Document {
 }
 
 /** How the query over a namespace runs: its plan (undefined when the collection does not exist) and the documents it examines. */
-function planFor(ctx: CommandContext, collection: string, filter: Document): { plan: QueryPlan | undefined; indexNames: string[] } {
+function planFor(ctx: CommandContext, collection: string, filter: Document, hint: Hint | undefined): { plan: QueryPlan | undefined; indexNames: string[] } {
   const stored = ctx.server.catalog.get(ctx.db, collection);
-  if (stored !== undefined) return { plan: stored.plan(filter), indexNames: stored.indexes.map((i) => i.name) };
+  if (stored !== undefined) return { plan: stored.plan(filter, hint), indexNames: stored.indexes.map((i) => i.name) };
   const docs = collectionDocuments(ctx.server, ctx.db, collection);
   return { plan: docs === undefined ? undefined : { kind: 'scan', documents: docs, keysExamined: 0 }, indexNames: ['_id_'] };
 }
+
+/** A command's own stage (UPDATE, DELETE, COUNT) over the query's stages, given the documents the query returns. */
+type StageWrapper = (stages: ReturnType<typeof planStages>, results: Document[]) => ReturnType<typeof planStages>;
 
 interface Explained {
   readonly queryPlanner: Document;
@@ -122,9 +126,10 @@ function explainQuery(
   ctx: CommandContext,
   collection: string,
   shape: QueryShape,
-  wrap?: (stages: ReturnType<typeof planStages>, results: Document[]) => ReturnType<typeof planStages>,
+  wrap?: StageWrapper,
+  hintArgument?: unknown,
 ): Explained {
-  const { plan, indexNames } = planFor(ctx, collection, shape.filter);
+  const { plan, indexNames } = planFor(ctx, collection, shape.filter, resolveHint(ctx, collection, hintArgument, shape));
   const candidates = plan === undefined ? [] : [...plan.documents];
   const matched = runFind({ filter: shape.filter }, candidates);
   const results = runFind({ sort: shape.sort, skip: shape.skip, limit: shape.limit, projection: shape.projection }, matched);
@@ -167,7 +172,7 @@ function queryReply(ctx: CommandContext, inner: CommandContext, verbosity: Verbo
 
 export function explainFind(ctx: CommandContext, verbosity: Verbosity): Document {
   const collection = collectionArgument(ctx);
-  return queryReply(ctx, ctx, verbosity, explainQuery(ctx, collection, findShape(ctx)));
+  return queryReply(ctx, ctx, verbosity, explainQuery(ctx, collection, findShape(ctx), undefined, ctx.body.hint));
 }
 
 export function explainCount(ctx: CommandContext, verbosity: Verbosity): Document {
@@ -183,14 +188,14 @@ export function explainCount(ctx: CommandContext, verbosity: Verbosity): Documen
       return { winningPlan: { stage: 'RECORD_STORE_FAST_COUNT' }, executionStages: { stage: 'RECORD_STORE_FAST_COUNT', ...stats }, nReturned: 0 };
     }
     return wrapStages(stages, 'COUNT', stats, 0);
-  });
+  }, ctx.body.hint);
   return queryReply(ctx, ctx, verbosity, explained);
 }
 
 export function explainDistinct(ctx: CommandContext, verbosity: Verbosity): Document {
   const collection = collectionArgument(ctx);
   const filter = isPlainObject(ctx.body.query) ? ctx.body.query : {};
-  return queryReply(ctx, ctx, verbosity, explainQuery(ctx, collection, { filter }));
+  return queryReply(ctx, ctx, verbosity, explainQuery(ctx, collection, { filter }, undefined, ctx.body.hint));
 }
 
 /** Explained writes are batches of one statement (write_ops_exec: "explained write batches must be of size 1"). */
@@ -207,9 +212,8 @@ export function explainDelete(ctx: CommandContext, verbosity: Verbosity): Docume
   const statement = singleStatement(ctx, 'deletes');
   const filter = isPlainObject(statement.q) ? statement.q : {};
   const limit = numberValue(statement.limit) === 1 ? 1 : 0;
-  const explained = explainQuery(ctx, collection, { filter, limit }, (stages, results) =>
-    wrapStages(stages, 'DELETE', { nWouldDelete: new Int32(results.length) }, 0),
-  );
+  const wrap: StageWrapper = (stages, results) => wrapStages(stages, 'DELETE', { nWouldDelete: new Int32(results.length) }, 0);
+  const explained = explainQuery(ctx, collection, { filter, limit }, wrap, statement.hint);
   return queryReply(ctx, ctx, verbosity, explained);
 }
 
@@ -230,9 +234,9 @@ export function explainUpdate(ctx: CommandContext, verbosity: Verbosity): Docume
   const collection = collectionArgument(ctx);
   const statement = singleStatement(ctx, 'updates');
   const filter = isPlainObject(statement.q) ? statement.q : {};
-  const explained = explainQuery(ctx, collection, { filter, limit: trueValue(statement.multi) ? 0 : 1 }, (stages, results) =>
-    wrapStages(stages, 'UPDATE', updateStats(results, filter, statement.u, statement.arrayFilters, trueValue(statement.upsert)), 0),
-  );
+  const wrap: StageWrapper = (stages, results) =>
+    wrapStages(stages, 'UPDATE', updateStats(results, filter, statement.u, statement.arrayFilters, trueValue(statement.upsert)), 0);
+  const explained = explainQuery(ctx, collection, { filter, limit: trueValue(statement.multi) ? 0 : 1 }, wrap, statement.hint);
   return queryReply(ctx, ctx, verbosity, explained);
 }
 
@@ -241,11 +245,11 @@ export function explainFindAndModify(ctx: CommandContext, verbosity: Verbosity):
   const filter = isPlainObject(ctx.body.query) ? ctx.body.query : {};
   const sort = isPlainObject(ctx.body.sort) ? ctx.body.sort : undefined;
   const remove = trueValue(ctx.body.remove);
-  const explained = explainQuery(ctx, collection, { filter, sort, limit: 1 }, (stages, results) =>
+  const wrap: StageWrapper = (stages, results) =>
     remove
       ? wrapStages(stages, 'DELETE', { nWouldDelete: new Int32(results.length) }, 0)
-      : wrapStages(stages, 'UPDATE', updateStats(results, filter, ctx.body.update, ctx.body.arrayFilters, trueValue(ctx.body.upsert)), 0),
-  );
+      : wrapStages(stages, 'UPDATE', updateStats(results, filter, ctx.body.update, ctx.body.arrayFilters, trueValue(ctx.body.upsert)), 0);
+  const explained = explainQuery(ctx, collection, { filter, sort, limit: 1 }, wrap, ctx.body.hint);
   return queryReply(ctx, ctx, verbosity, explained);
 }
 

@@ -2,7 +2,7 @@ import { Int32, ObjectId, UUID, type Document } from 'bson';
 import { bsonText } from '../bsonText.js';
 import { ErrorCodes, MongoError } from '../errors.js';
 import { matches } from '../query/mingo.js';
-import { canonicalKey } from '../query/bsonOrder.js';
+import { canonicalKey, compareDocuments, compareValues } from '../query/bsonOrder.js';
 import { isPlainValue, OrderedIndex } from './orderedIndex.js';
 import { fieldPredicates } from './queryPlan.js';
 import type { ServerContext } from '../serverContext.js';
@@ -76,6 +76,9 @@ class UniqueIndex {
   }
 }
 
+/** A hint, resolved: an index, or {$natural} (a collection scan). */
+export type Hint = IndexSpec | 'natural';
+
 /** How a query finds its documents (explain shows it): by `_id`, through an index, or by a scan. */
 export type QueryPlan =
   | { readonly kind: 'id'; readonly documents: readonly Document[]; readonly keysExamined: number }
@@ -128,7 +131,8 @@ export class Collection {
    * constrains (equalities before ranges, then the oldest index, where mongod would race plans),
    * else every document.
    */
-  plan(filter: Document): QueryPlan {
+  plan(filter: Document, hint?: Hint): QueryPlan {
+    if (hint !== undefined) return this.hintedPlan(filter, hint);
     if ('_id' in filter && isPlainValue(filter._id)) {
       const doc = this.findById(filter._id);
       return { kind: 'id', documents: doc === undefined ? [] : [doc], keysExamined: doc === undefined ? 0 : 1 };
@@ -144,6 +148,34 @@ export class Collection {
     if (best === undefined) return { kind: 'scan', documents: this.byId.values(), keysExamined: 0 };
     const { documents, keysExamined } = best.index.lookup(predicates.get(best.index.field)!);
     return { kind: 'index', index: best.spec, multikey: best.index.multikey, documents, keysExamined };
+  }
+
+  /**
+   * The index a hint names (by name or key pattern), `natural` for {$natural: ±1}, or undefined
+   * when no index matches (the caller answers mongod's BadValue).
+   */
+  hintedIndex(hint: string | Document): IndexSpec | 'natural' | undefined {
+    if (typeof hint !== 'string' && '$natural' in hint) return 'natural';
+    return this.indexes.find((spec) => (typeof hint === 'string' ? spec.name === hint : compareDocuments(spec.key, hint) === 0));
+  }
+
+  /**
+   * The plan a hint forces, as mongod's planner builds it: {$natural} scans; an index is used
+   * whether or not the filter constrains it (then every key, in index order: a sparse index
+   * returns only the documents it holds, as in mongod); partial indexes fall back to a scan.
+   */
+  private hintedPlan(filter: Document, hint: Hint): QueryPlan {
+    if (hint === 'natural') return { kind: 'scan', documents: this.byId.values(), keysExamined: 0 };
+    if (hint.name === ID_INDEX.name) {
+      if ('_id' in filter && isPlainValue(filter._id)) return this.plan(filter);
+      const documents = [...this.byId.values()].sort((a, b) => compareValues(a._id, b._id));
+      return { kind: 'index', index: ID_INDEX, multikey: false, documents, keysExamined: documents.length };
+    }
+    const ordered = this.ordered.find((o) => o.spec.name === hint.name);
+    if (ordered === undefined || !ordered.index.usable) return { kind: 'scan', documents: this.byId.values(), keysExamined: 0 };
+    const predicate = fieldPredicates(filter).get(ordered.index.field);
+    const { documents, keysExamined } = predicate === undefined ? ordered.index.all() : ordered.index.lookup(predicate);
+    return { kind: 'index', index: hint, multikey: ordered.index.multikey, documents, keysExamined };
   }
 
   /** The documents a filter can possibly match (see plan). */
@@ -297,10 +329,10 @@ export function collectionDocuments(server: ServerContext, db: string, collectio
  * The documents of a namespace that a filter can match (through an index where one applies),
  * counted in serverStatus metrics.queryExecutor as mongod counts what its plans examine.
  */
-export function candidateDocuments(server: ServerContext, db: string, collection: string, filter: Document): Iterable<Document> | undefined {
+export function candidateDocuments(server: ServerContext, db: string, collection: string, filter: Document, hint?: Hint): Iterable<Document> | undefined {
   const stored = server.catalog.get(db, collection);
   if (stored === undefined) return collectionDocuments(server, db, collection);
-  const plan = stored.plan(filter);
+  const plan = stored.plan(filter, hint);
   const scan = plan.kind === 'scan';
   server.counters.queryExamined(plan.keysExamined, scan ? stored.size : plan.documents.length, scan);
   return plan.documents;

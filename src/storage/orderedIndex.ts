@@ -147,6 +147,17 @@ export class OrderedIndex {
     for (const [key, doc] of entries) this.tree.set(key, doc);
   }
 
+  /** Every document the index holds, in index order (a hinted index with no condition on its field). */
+  all(): IndexLookup {
+    const found = new Set<Document>();
+    let keysExamined = 0;
+    this.tree.forEachPair((_k, doc) => {
+      keysExamined += 1;
+      found.add(doc);
+    });
+    return { documents: [...found], keysExamined };
+  }
+
   /** The documents whose field may satisfy the predicate (a superset: the filter still runs on them), in index order. */
   lookup(predicate: FieldPredicate): IndexLookup {
     const found = new Set<Document>();

@@ -183,3 +183,41 @@ describe('the explain command', () => {
     expect(await db.collection<NumberedDoc>('c').countDocuments()).toBe(2000);
   });
 });
+
+describe('hint', () => {
+  test('an index named or keyed by the hint is used, with or without a condition on its field; $natural scans', async () => {
+    const byName = await db.collection<NumberedDoc>('c').find({ a: 3, b: { $lt: 600 } }).hint('a_1').explain('executionStats');
+    expect(leaf(byName.queryPlanner.winningPlan)).toMatchObject({ stage: 'IXSCAN', indexName: 'a_1' });
+    const unconstrained = await db.collection<NumberedDoc>('c').find({ b: 1999 }).hint({ a: 1 }).explain('executionStats');
+    expect(leaf(unconstrained.queryPlanner.winningPlan).indexName).toBe('a_1');
+    expect(unconstrained.executionStats).toMatchObject({ nReturned: 1, totalKeysExamined: 2000 });
+    const natural = await db.collection<NumberedDoc>('c').find({ a: 3 }).hint({ $natural: 1 }).explain('queryPlanner');
+    expect(natural.queryPlanner.winningPlan.stage).toBe('COLLSCAN');
+    expect(await db.collection<NumberedDoc>('c').countDocuments({ a: 3 }, { hint: 'a_1' })).toBe(4);
+  });
+
+  test('a hinted sparse index returns only the documents it holds, as mongod does', async () => {
+    const c = db.collection<NumberedDoc>('sparse');
+    await c.insertMany([{ _id: 1, s: 1 }, { _id: 2 }, { _id: 3, s: 3 }]);
+    await c.createIndex({ s: 1 }, { sparse: true });
+    expect((await c.find({}).hint('s_1').toArray()).map((d) => d._id)).toEqual([1, 3]);
+    expect((await c.find({}).toArray()).map((d) => d._id)).toEqual([1, 2, 3]);
+  });
+
+  test("a hint naming no index is mongod's BadValue, in find and as a write error in delete", async () => {
+    const err = await db.collection<NumberedDoc>('c').find({ a: 1 }).hint('nope').toArray().then(
+      () => undefined,
+      (e: unknown) => e as MongoServerError,
+    );
+    expect(err).toBeInstanceOf(MongoServerError);
+    expect(err!.code).toBe(2);
+    expect(err!.errmsg).toBe(
+      'error processing query: ns=indexes.c: a $eq 1\nSort: {}\nProj: {}\n planner returned error :: caused by :: hint provided does not correspond to an existing index',
+    );
+    const reply = await db.command({ delete: 'c', deletes: [{ q: { a: 1, b: 2 }, limit: 1, hint: { zz: 1 } }] });
+    expect(reply.n).toBe(0);
+    expect(reply.writeErrors[0]).toMatchObject({ index: 0, code: 2 });
+    expect(reply.writeErrors[0].errmsg).toMatch(/^error processing query: ns=indexes\.c: \$and\n {4}a \$eq 1\n {4}b \$eq 2\nSort: \{\}\nProj: \{\}\n planner returned error :: caused by :: hint provided does not correspond to an existing index$/);
+    expect(await db.collection('c').countDocuments()).toBe(2000);
+  });
+});
