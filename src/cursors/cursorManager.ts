@@ -43,12 +43,14 @@ export class ServerCursor {
   private lookahead: Document | undefined;
   private exhausted = false;
 
+  /** Its id, given only when it outlives its first batch (id 0 otherwise, as mongod answers). */
+  id: Long = Long.ZERO;
+  /** The session that opened it, if any (getMore must come from the same one); kept with the cursor. */
+  lsid: LogicalSessionId | undefined;
+
   constructor(
-    readonly id: Long,
     /** "db.collection" (or "db.$cmd.aggregate"). */
     readonly ns: string,
-    /** The session that opened it, if any (getMore must come from the same one). */
-    readonly lsid: LogicalSessionId | undefined,
     readonly noTimeout: boolean,
     private readonly source: Iterator<Document>,
     now: number,
@@ -143,20 +145,21 @@ export class CursorManager implements SessionResources {
     source: Iterator<Document>,
     options: { lsid: LogicalSessionId | undefined; batchSize: number; singleBatch?: boolean; noTimeout?: boolean; owner?: string },
   ): Document {
-    const lsid = options.lsid === undefined ? undefined : ownedLsid(options.lsid);
-    const cursor = new ServerCursor(this.newId(), ns, lsid, options.noTimeout ?? false, source, this.clock.now(), options.owner);
+    const cursor = new ServerCursor(ns, options.noTimeout ?? false, source, this.clock.now(), options.owner);
     const firstBatch = cursor.nextBatch(options.batchSize);
     cursor.batches = 1;
     // listCollections and listIndexes do not count their first batch as returned documents
     // (mongod sets the operation's nreturned only in find, aggregate and getMore).
     if (!CATALOG_CURSOR.test(ns)) this.onReturned(firstBatch.length);
-    let id = Long.ZERO;
     if (!options.singleBatch && !cursor.isExhausted) {
+      // Only a cursor that stays open needs an id and its own copy of the lsid (a parsed lsid is
+      // a view into the request's buffer).
+      cursor.id = this.newId();
+      cursor.lsid = options.lsid === undefined ? undefined : ownedLsid(options.lsid);
       this.cursors.set(cursor.id.toString(), cursor);
       this.totalOpened += 1;
-      id = cursor.id;
     }
-    return { firstBatch, id, ns };
+    return { firstBatch, id: cursor.id, ns };
   }
 
   get(id: Long): ServerCursor | undefined {
