@@ -107,6 +107,25 @@ function boundsText(predicate: FieldPredicate | undefined, multikey: boolean): s
   return [`${low}, ${up}`];
 }
 
+/** Operators whose condition index bounds answer exactly on a field that holds no arrays. */
+const EXACT_BOUNDS = new Set(['$eq', '$in', '$gt', '$gte', '$lt', '$lte']);
+
+/**
+ * What FETCH still has to check after the index scan: the normalized filter less the conditions
+ * the bounds on the index's first field already answer (none are answered on a multikey field,
+ * where bounds are loosened). Undefined when nothing is left.
+ */
+function residualFilter(filter: Document, field: string, multikey: boolean): Document | undefined {
+  const clauses = Array.isArray(filter.$and) ? (filter.$and as Document[]) : Object.keys(filter).length === 0 ? [] : [filter];
+  const left = clauses.filter((clause) => {
+    if (multikey) return true;
+    const condition = clause[field] as Document | undefined;
+    return condition === undefined || Object.keys(clause).length !== 1 || !Object.keys(condition).every((op) => EXACT_BOUNDS.has(op));
+  });
+  if (left.length === 0) return undefined;
+  return left.length === 1 ? left[0] : { $and: left };
+}
+
 /** A stage with execution counters, and the number of documents it passes up. */
 interface Stage {
   readonly planner: Document;
@@ -171,7 +190,8 @@ function leafStage(plan: QueryPlan, shape: QueryShape, counts: QueryCounts): Sta
     dupsTested: new Int32(multikey ? plan.keysExamined : 0),
     dupsDropped: new Int32(multikey ? plan.keysExamined - counts.docsExamined : 0),
   };
-  const fetchFilter = hasFilter ? { filter } : {};
+  const residual = residualFilter(filter, fields[0]!, multikey);
+  const fetchFilter = residual === undefined ? {} : { filter: residual };
   return {
     planner: { stage: 'FETCH', ...fetchFilter, inputStage: ixscan },
     stats: {
