@@ -12,7 +12,7 @@ import * as windowOperators from 'mingo/operators/window';
 import type { Options } from 'mingo/types';
 import { ErrorCodes, MongoError, LocationCodes } from '../errors.js';
 import { retype } from './retype.js';
-import { sortDocuments, sortFields } from './sort.js';
+import { naturalDirection, sortDocuments, sortFields } from './sort.js';
 import type { Cursor } from 'mingo/cursor';
 
 /**
@@ -232,8 +232,13 @@ export function runFind(spec: FindSpec, docs: Iterable<Document>): Document[] {
  * decimals and binaries differently. Without a sort, skip and limit stay lazy.
  */
 function filterSortLimit(spec: FindSpec, cursor: Cursor<Document>, originals: Map<Document, Document>): Document[] {
-  const fields = spec.sort === undefined || Object.keys(spec.sort).length === 0 ? undefined : sortFields(spec.sort);
-  if (spec.sort !== undefined && Object.keys(spec.sort).length > 0 && fields === undefined) {
+  const natural = spec.sort === undefined ? undefined : naturalDirection(spec.sort);
+  const fields = spec.sort === undefined || natural !== undefined || Object.keys(spec.sort).length === 0 ? undefined : sortFields(spec.sort);
+  const start = spec.skip ?? 0;
+  const end = spec.limit !== undefined && spec.limit > 0 ? start + spec.limit : undefined;
+  // {$natural: -1}: the stored order, reversed.
+  if (natural === -1) return cursor.all().reverse().slice(start, end);
+  if (spec.sort !== undefined && natural === undefined && Object.keys(spec.sort).length > 0 && fields === undefined) {
     // A sort mongod computes ({$meta: ...}) is mingo's.
     cursor = cursor.sort(toQueryValue(spec.sort) as Record<string, 1 | -1>);
   }
@@ -245,8 +250,6 @@ function filterSortLimit(spec: FindSpec, cursor: Cursor<Document>, originals: Ma
   const matched = cursor.all();
   const viewOf = new Map(matched.map((view) => [originals.get(view)!, view]));
   const sorted = sortDocuments([...viewOf.keys()], fields, spec.collation);
-  const start = spec.skip ?? 0;
-  const end = spec.limit !== undefined && spec.limit > 0 ? start + spec.limit : undefined;
   return sorted.slice(start, end).map((doc) => viewOf.get(doc)!);
 }
 

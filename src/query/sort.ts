@@ -7,6 +7,13 @@ interface SortField {
   readonly descending: boolean;
 }
 
+/** {$natural: -1}: the documents in reverse natural order (1: as they are). */
+export function naturalDirection(spec: Document): 1 | -1 | undefined {
+  const keys = Object.keys(spec);
+  if (keys.length !== 1 || keys[0] !== '$natural') return undefined;
+  return Number((spec.$natural as { valueOf?: () => unknown })?.valueOf?.() ?? spec.$natural) < 0 ? -1 : 1;
+}
+
 /** The values a document holds at a path, descending through arrays (array elements count one by one). */
 function valuesAt(value: unknown, parts: readonly string[], from: number, out: unknown[]): void {
   if (Array.isArray(value)) {

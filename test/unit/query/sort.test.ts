@@ -1,6 +1,7 @@
 import { Binary, Decimal128, Double, Int32, Long, MaxKey, MinKey, ObjectId } from 'bson';
 import { expect, test } from 'vitest';
-import { sortDocuments, sortFields } from '../../../src/query/sort.js';
+import { runFind } from '../../../src/query/mingo.js';
+import { naturalDirection, sortDocuments, sortFields } from '../../../src/query/sort.js';
 
 const by = (spec: Record<string, number>) => sortFields(spec)!;
 
@@ -49,4 +50,11 @@ test('a collation orders strings by locale; a non-direction sort value is not ou
   expect(sortDocuments(docs, by({ s: 1 })).map((d) => d.s)).toEqual(['B', 'a', 'b']);
   expect(sortDocuments(docs, by({ s: 1 }), { locale: 'en' }).map((d) => d.s)).toEqual(['a', 'b', 'B']);
   expect(sortFields({ score: { $meta: 'textScore' } } as never)).toBeUndefined();
+});
+
+test('{$natural: -1} reverses the stored order; {$natural: 1} keeps it', () => {
+  const docs = [{ _id: 1 }, { _id: 3 }, { _id: 2 }];
+  expect(runFind({ sort: { $natural: -1 } }, docs).map((d) => d._id)).toEqual([2, 3, 1]);
+  expect(runFind({ sort: { $natural: 1 }, skip: 1 }, docs).map((d) => d._id)).toEqual([3, 2]);
+  expect(naturalDirection({ a: 1 })).toBeUndefined();
 });
