@@ -161,6 +161,13 @@ export function runPipeline(stages: readonly Document[], docs: Iterable<Document
       return Lazy(pool.slice(0, n));
     });
   // mongod's $project puts _id first (inclusion projections start with it); mingo appends it.
+  // mongod's $sort orders by BSON type rank and exact numeric value (sort.ts); mingo ranks types
+  // its own way. Computed sorts ({$meta: ...}) stay mingo's.
+  const sort: typeof pipelineOperators.$sort = (coll, expr, opts) => {
+    const fields = sortFields(expr as Document);
+    if (fields === undefined) return pipelineOperators.$sort(coll, expr, opts);
+    return coll.transform((xs: unknown[]) => Lazy(sortDocuments(xs as Document[], fields)));
+  };
   const project: typeof pipelineOperators.$project = (coll, expr, opts) =>
     pipelineOperators.$project(coll, expr, opts).map((doc: Document) => {
       if (!('_id' in doc) || Object.keys(doc)[0] === '_id') return doc;
@@ -173,7 +180,7 @@ export function runPipeline(stages: readonly Document[], docs: Iterable<Document
     const context = Context.init({
       accumulator: accumulatorOperators,
       expression: expressionOperators,
-      pipeline: { ...pipelineOperators, $lookup: lookup, $sample: sample, $project: project },
+      pipeline: { ...pipelineOperators, $lookup: lookup, $sample: sample, $project: project, $sort: sort },
       projection: projectionOperators,
       query: queryOperators,
       window: windowOperators,

@@ -1,6 +1,6 @@
 import { Binary, Decimal128, Double, Int32, Long, MaxKey, MinKey, ObjectId } from 'bson';
 import { expect, test } from 'vitest';
-import { runFind } from '../../../src/query/mingo.js';
+import { runFind, runPipeline } from '../../../src/query/mingo.js';
 import { naturalDirection, sortDocuments, sortFields } from '../../../src/query/sort.js';
 
 const by = (spec: Record<string, number>) => sortFields(spec)!;
@@ -57,4 +57,10 @@ test('{$natural: -1} reverses the stored order; {$natural: 1} keeps it', () => {
   expect(runFind({ sort: { $natural: -1 } }, docs).map((d) => d._id)).toEqual([2, 3, 1]);
   expect(runFind({ sort: { $natural: 1 }, skip: 1 }, docs).map((d) => d._id)).toEqual([3, 2]);
   expect(naturalDirection({ a: 1 })).toBeUndefined();
+});
+
+test('aggregate $sort follows the same BSON order', () => {
+  const docs = [{ _id: 1, v: 'x' }, { _id: 2, v: Long.fromString('9007199254740993') }, { _id: 3, v: 5 }, { _id: 4, v: new ObjectId() }, { _id: 5, v: new Decimal128('1.00000000000000000001') }];
+  expect(runPipeline([{ $sort: { v: 1 } }], docs).map((d) => d._id)).toEqual([5, 3, 2, 1, 4]);
+  expect(runPipeline([{ $sort: { v: -1 } }, { $limit: 2 }], docs).map((d) => d._id)).toEqual([4, 1]);
 });
