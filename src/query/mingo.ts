@@ -118,9 +118,12 @@ export interface PipelineOptions {
 export function runPipeline(stages: readonly Document[], docs: Iterable<Document>, options: PipelineOptions = {}): Document[] {
   if (stages.length === 0) return [...docs];
   const originals = new Map<Document, Document>();
+  // Input documents by `_id` (the view's value: the same primitive or object all through the run).
+  const byId = new Map<unknown, Document>();
   const view = (doc: Document): Document => {
     const v = toQueryValue(doc) as Document;
     originals.set(v, doc);
+    if ('_id' in v) byId.set(v._id, doc);
     return v;
   };
   // Each foreign collection is read and converted once per run, however many stages or input
@@ -191,7 +194,9 @@ export function runPipeline(stages: readonly Document[], docs: Iterable<Document
       variables: options.variables === undefined ? undefined : (toQueryValue(options.variables) as Document),
     });
     const results = aggregator.run([...docs].map(view)) as Document[];
-    return results.map((doc) => originals.get(doc) ?? doc);
+    // Reshaped documents that kept their `_id` ($project, $addFields ...) get back the numeric
+    // types of the values they carried over unchanged.
+    return results.map((doc) => originals.get(doc) ?? (byId.has(doc._id) ? (retype(doc, byId.get(doc._id), true) as Document) : doc));
   } catch (err) {
     throw translate(err);
   }
