@@ -4,32 +4,26 @@
  * mongod 7.0's errors (document_source_lookup.cpp, document_source_out.cpp,
  * document_source_merge.cpp, pipeline.cpp), their privileges, and the common stages.
  */
-import { Double, Long, MongoClient, MongoServerError, ObjectId, type Db, type Document } from 'mongodb';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { PocketMongo } from '../../src/index.js';
-import { startServer } from '../helpers/server.js';
+import { Double, Long, ObjectId, type Db, type Document } from 'mongodb';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { expectServerError, serverError, useDriver } from '../helpers/driver.js';
 
-let server: PocketMongo;
-let client: MongoClient;
-let db: Db;
+const t = useDriver('agg');
 
 beforeAll(async () => {
-  server = await startServer();
-  client = new MongoClient(server.uri);
-  db = client.db('agg');
-  await db.collection('customers').insertMany([
+  await t.db.collection('customers').insertMany([
     { _id: 1, name: 'Ada', country: 'UK' },
     { _id: 2, name: 'Linus', country: 'FI' },
     { _id: 3, name: 'Grace', country: 'US' },
   ] as Document[]);
-  await db.collection('orders').insertMany([
+  await t.db.collection('orders').insertMany([
     { _id: 10, customerId: 1, item: 'pen', qty: 2, amount: 5 },
     { _id: 11, customerId: 1, item: 'ink', qty: 1, amount: 20 },
     { _id: 12, customerId: 2, item: 'pen', qty: 10, amount: 25 },
     { _id: 13, customerId: 3, item: 'pad', qty: 4, amount: 12 },
     { _id: 14, customerId: 9, item: 'pen', qty: 1, amount: 3 },
   ] as Document[]);
-  await db.collection('inventory').insertMany([
+  await t.db.collection('inventory').insertMany([
     { _id: 1, sku: 'pen', warehouse: 'A', instock: 5 },
     { _id: 2, sku: 'pen', warehouse: 'B', instock: 50 },
     { _id: 3, sku: 'ink', warehouse: 'A', instock: 1 },
@@ -37,43 +31,27 @@ beforeAll(async () => {
   ] as Document[]);
 });
 
-afterAll(async () => {
-  await client.close();
-  await server.stop();
-});
-
-/** The server error a promise rejects with. */
-async function serverError(p: Promise<unknown>): Promise<MongoServerError> {
-  const err = await p.then(
-    (value: unknown) => new Error(`expected an error, got ${JSON.stringify(value)}`),
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(MongoServerError);
-  return err as MongoServerError;
-}
-
 async function expectError(pipeline: Document[], code: number, errmsg: string, coll = 'orders'): Promise<void> {
-  const err = await serverError(db.collection(coll).aggregate(pipeline).toArray());
-  expect({ code: err.code, errmsg: err.errmsg }).toEqual({ code, errmsg });
+  await expectServerError(t.db.collection(coll).aggregate(pipeline).toArray(), code, undefined, errmsg);
 }
 
 /** Runs a pipeline with the raw command, to see the reply itself. */
 function runAggregate(coll: string, pipeline: Document[]): Promise<Document> {
-  return db.command({ aggregate: coll, pipeline, cursor: {} });
+  return t.db.command({ aggregate: coll, pipeline, cursor: {} });
 }
 
 async function seed(name: string, docs: Document[]): Promise<void> {
-  await db.collection(name).drop().catch(() => undefined);
-  if (docs.length > 0) await db.collection(name).insertMany(docs);
+  await t.db.collection(name).drop().catch(() => undefined);
+  if (docs.length > 0) await t.db.collection(name).insertMany(docs);
 }
 
 async function contents(name: string): Promise<Document[]> {
-  return db.collection(name).find().sort({ _id: 1 }).toArray();
+  return t.db.collection(name).find().sort({ _id: 1 }).toArray();
 }
 
 describe('$lookup', () => {
   test('with $group: revenue per country of the customers who ordered', async () => {
-    const result = await db
+    const result = await t.db
       .collection('orders')
       .aggregate([
         { $lookup: { from: 'customers', localField: 'customerId', foreignField: '_id', as: 'customer' } },
@@ -90,7 +68,7 @@ describe('$lookup', () => {
   });
 
   test('an order without a customer joins an empty array; a missing collection is an empty one', async () => {
-    const [order] = await db
+    const [order] = await t.db
       .collection('orders')
       .aggregate([
         { $match: { _id: 14 } },
@@ -102,7 +80,7 @@ describe('$lookup', () => {
   });
 
   test('let/pipeline: the warehouses that have enough stock for each order line', async () => {
-    const result = await db
+    const result = await t.db
       .collection('orders')
       .aggregate([
         { $match: { _id: { $in: [10, 12, 13] } } },
@@ -129,7 +107,7 @@ describe('$lookup', () => {
   });
 
   test('localField/foreignField with a pipeline runs the pipeline over the matching documents only', async () => {
-    const result = await db
+    const result = await t.db
       .collection('orders')
       .aggregate([
         { $match: { _id: { $in: [11, 13] } } },
@@ -148,7 +126,7 @@ describe('$lookup', () => {
     const authorId = new ObjectId();
     await seed('authors', [{ _id: authorId, name: 'Knuth', born: new Date('1938-01-10T00:00:00Z') }]);
     await seed('books', [{ _id: 1, author: new ObjectId(authorId.toHexString()), title: 'TAOCP' }]);
-    const [book] = await db
+    const [book] = await t.db
       .collection('books')
       .aggregate([{ $lookup: { from: 'authors', localField: 'author', foreignField: '_id', as: 'by' } }])
       .toArray();
@@ -181,7 +159,7 @@ describe('$graphLookup', () => {
   });
 
   test('walks the reporting chain, with depths and a maximum depth', async () => {
-    const [dev] = await db
+    const [dev] = await t.db
       .collection('employees')
       .aggregate([
         { $match: { name: 'Dev' } },
@@ -194,7 +172,7 @@ describe('$graphLookup', () => {
       ['Ron', 1],
       ['Andrew', 2],
     ]);
-    const [limited] = await db
+    const [limited] = await t.db
       .collection('employees')
       .aggregate([
         { $match: { name: 'Dev' } },
@@ -205,7 +183,7 @@ describe('$graphLookup', () => {
   });
 
   test('restrictSearchWithMatch, and a missing collection is an empty one', async () => {
-    const [eliot] = await db
+    const [eliot] = await t.db
       .collection('employees')
       .aggregate([
         { $match: { name: 'Eliot' } },
@@ -243,7 +221,7 @@ describe('$graphLookup', () => {
 
 describe('$unionWith', () => {
   test('a collection name, or {coll, pipeline}; a missing collection adds nothing', async () => {
-    const names = await db
+    const names = await t.db
       .collection('customers')
       .aggregate([
         { $project: { _id: 0, name: 1 } },
@@ -253,7 +231,7 @@ describe('$unionWith', () => {
       ])
       .toArray();
     expect(names.map((d) => d.name)).toEqual(['Ada', 'Asya', 'Eliot', 'Grace', 'Linus']);
-    const count = await db.collection('customers').aggregate([{ $unionWith: 'orders' }, { $count: 'n' }]).toArray();
+    const count = await t.db.collection('customers').aggregate([{ $unionWith: 'orders' }, { $count: 'n' }]).toArray();
     expect(count).toEqual([{ n: 8 }]);
   });
 
@@ -284,12 +262,12 @@ describe('$out', () => {
 
   test('generates _id when the output has none, puts it first, and keeps the BSON types of passed-on documents', async () => {
     await seed('typed', [{ _id: 1, long: Long.fromNumber(7), double: new Double(2) }]);
-    await db.collection('typed').aggregate([{ $match: {} }, { $out: 'typedCopy' }]).toArray();
-    const [copy] = await db.collection('typedCopy').find({}, { promoteLongs: false, promoteValues: false }).toArray();
+    await t.db.collection('typed').aggregate([{ $match: {} }, { $out: 'typedCopy' }]).toArray();
+    const [copy] = await t.db.collection('typedCopy').find({}, { promoteLongs: false, promoteValues: false }).toArray();
     expect(copy!.long).toBeInstanceOf(Long);
     expect(copy!.double).toBeInstanceOf(Double);
-    await db.collection('customers').aggregate([{ $project: { _id: 0, name: 1 } }, { $out: 'names' }]).toArray();
-    const names = await db.collection('names').find().toArray();
+    await t.db.collection('customers').aggregate([{ $project: { _id: 0, name: 1 } }, { $out: 'names' }]).toArray();
+    const names = await t.db.collection('names').find().toArray();
     expect(names).toHaveLength(3);
     for (const doc of names) {
       expect(doc._id).toBeInstanceOf(ObjectId);
@@ -298,23 +276,23 @@ describe('$out', () => {
   });
 
   test('{db, coll} writes to another database; an empty output still creates the target', async () => {
-    await db.collection('customers').aggregate([{ $match: { country: 'UK' } }, { $out: { db: 'aggOther', coll: 'uk' } }]).toArray();
-    expect(await client.db('aggOther').collection('uk').find().toArray()).toEqual([{ _id: 1, name: 'Ada', country: 'UK' }]);
-    await db.collection('customers').aggregate([{ $match: { country: 'XX' } }, { $out: 'emptyOut' }]).toArray();
-    const names = (await db.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name);
+    await t.db.collection('customers').aggregate([{ $match: { country: 'UK' } }, { $out: { db: 'aggOther', coll: 'uk' } }]).toArray();
+    expect(await t.client.db('aggOther').collection('uk').find().toArray()).toEqual([{ _id: 1, name: 'Ada', country: 'UK' }]);
+    await t.db.collection('customers').aggregate([{ $match: { country: 'XX' } }, { $out: 'emptyOut' }]).toArray();
+    const names = (await t.db.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name);
     expect(names).toContain('emptyOut');
   });
 
   test('keeps the target indexes; a duplicate key fails the whole $out and leaves the target unchanged', async () => {
     await seed('uniq', [{ _id: 1, sku: 'old' }]);
-    await db.collection('uniq').createIndex({ sku: 1 }, { unique: true, name: 'sku_1' });
-    await db.collection('inventory').aggregate([{ $match: { warehouse: 'A' } }, { $out: 'uniq' }]).toArray();
+    await t.db.collection('uniq').createIndex({ sku: 1 }, { unique: true, name: 'sku_1' });
+    await t.db.collection('inventory').aggregate([{ $match: { warehouse: 'A' } }, { $out: 'uniq' }]).toArray();
     expect(await contents('uniq')).toEqual([
       { _id: 1, sku: 'pen', warehouse: 'A', instock: 5 },
       { _id: 3, sku: 'ink', warehouse: 'A', instock: 1 },
     ]);
-    expect((await db.collection('uniq').listIndexes().toArray()).map((i) => i.name)).toEqual(['_id_', 'sku_1']);
-    const err = await serverError(db.collection('inventory').aggregate([{ $out: 'uniq' }]).toArray());
+    expect((await t.db.collection('uniq').listIndexes().toArray()).map((i) => i.name)).toEqual(['_id_', 'sku_1']);
+    const err = await serverError(t.db.collection('inventory').aggregate([{ $out: 'uniq' }]).toArray());
     expect(err.code).toBe(11000);
     expect(err.codeName).toBe('DuplicateKey');
     expect(err.errmsg).toMatch(/^E11000 duplicate key error collection: agg\.tmp\.agg_out\.[0-9a-f-]{36} index: sku_1 dup key: \{ sku: "pen" \}$/);
@@ -354,7 +332,7 @@ describe('$merge', () => {
   test('default (whenMatched: merge, whenNotMatched: insert), also as a plain string', async () => {
     expect(await mergeInto({})).toEqual([{ _id: 1, a: 10, b: 1, c: 1 }, { _id: 2, a: 2 }, { _id: 3, a: 3 }]);
     await seed('mergeTarget', [{ _id: 1, b: 1 }]);
-    await db.collection('mergeSource').aggregate([{ $merge: 'mergeTarget' }]).toArray();
+    await t.db.collection('mergeSource').aggregate([{ $merge: 'mergeTarget' }]).toArray();
     expect(await contents('mergeTarget')).toEqual([{ _id: 1, b: 1, a: 10, c: 1 }, { _id: 3, a: 3 }]);
   });
 
@@ -369,7 +347,7 @@ describe('$merge', () => {
   test('whenMatched: fail is an insert: a match is a DuplicateKey, with the documents before it written', async () => {
     await seed('mergeTarget', [{ _id: 3, a: 0 }]);
     const err = await serverError(
-      db.collection('mergeSource').aggregate([{ $sort: { _id: 1 } }, { $merge: { into: 'mergeTarget', whenMatched: 'fail' } }]).toArray(),
+      t.db.collection('mergeSource').aggregate([{ $sort: { _id: 1 } }, { $merge: { into: 'mergeTarget', whenMatched: 'fail' } }]).toArray(),
     );
     expect(err.code).toBe(11000);
     expect(err.errmsg).toBe(
@@ -409,20 +387,20 @@ describe('$merge', () => {
       'Cannot find index to verify that join fields will be unique',
       'inventory',
     );
-    await db.collection('bySku').createIndex({ sku: 1 }, { unique: true });
-    await db
+    await t.db.collection('bySku').createIndex({ sku: 1 }, { unique: true });
+    await t.db
       .collection('inventory')
       .aggregate([{ $group: { _id: '$sku', total: { $sum: '$instock' } } }, { $project: { _id: 0, sku: '$_id', total: 1 } }, { $merge: { into: 'bySku', on: 'sku' } }])
       .toArray();
-    const docs = await db.collection('bySku').find().sort({ sku: 1 }).toArray();
+    const docs = await t.db.collection('bySku').find().sort({ sku: 1 }).toArray();
     expect(docs.map(({ _id, ...rest }) => rest)).toEqual([
       { total: 1, sku: 'ink' },
       { total: 0, sku: 'pad' },
       { sku: 'pen', seen: 1, total: 55 },
     ]);
     expect(docs.every((d) => (d._id as unknown) === 100 || d._id instanceof ObjectId)).toBe(true);
-    await db.collection('customers').aggregate([{ $merge: { into: { db: 'aggOther', coll: 'fresh' } } }]).toArray();
-    expect(await client.db('aggOther').collection('fresh').countDocuments()).toBe(3);
+    await t.db.collection('customers').aggregate([{ $merge: { into: { db: 'aggOther', coll: 'fresh' } } }]).toArray();
+    expect(await t.client.db('aggOther').collection('fresh').countDocuments()).toBe(3);
   });
 
   test("mongod's errors for a bad spec", async () => {
@@ -440,7 +418,7 @@ describe('$merge', () => {
 });
 
 describe('common stages', () => {
-  const orders = () => db.collection('orders');
+  const orders = () => t.db.collection('orders');
 
   test('$match, $project, $sort, $skip, $limit', async () => {
     const result = await orders()
@@ -481,9 +459,9 @@ describe('common stages', () => {
       { _id: 1, items: [{ sku: 'a', n: 1 }, { sku: 'b', n: 2 }] },
       { _id: 2, items: [] },
     ]);
-    const items = await db.collection('baskets').aggregate([{ $unwind: '$items' }, { $replaceRoot: { newRoot: '$items' } }]).toArray();
+    const items = await t.db.collection('baskets').aggregate([{ $unwind: '$items' }, { $replaceRoot: { newRoot: '$items' } }]).toArray();
     expect(items).toEqual([{ sku: 'a', n: 1 }, { sku: 'b', n: 2 }]);
-    const kept = await db.collection('baskets').aggregate([{ $unwind: { path: '$items', preserveNullAndEmptyArrays: true } }, { $count: 'n' }]).toArray();
+    const kept = await t.db.collection('baskets').aggregate([{ $unwind: { path: '$items', preserveNullAndEmptyArrays: true } }, { $count: 'n' }]).toArray();
     expect(kept).toEqual([{ n: 3 }]);
   });
 
@@ -525,8 +503,8 @@ describe('explain', () => {
   const comparable = ({ command: _command, serverInfo: _serverInfo, ...rest }: Document): Document => rest;
 
   test('explain: true (the legacy form, no cursor) answers as explain at queryPlanner verbosity', async () => {
-    const legacy = await db.command({ aggregate: 'orders', pipeline, explain: true });
-    const explained = await db.command({ explain: { aggregate: 'orders', pipeline, cursor: {} }, verbosity: 'queryPlanner' });
+    const legacy = await t.db.command({ aggregate: 'orders', pipeline, explain: true });
+    const explained = await t.db.command({ explain: { aggregate: 'orders', pipeline, cursor: {} }, verbosity: 'queryPlanner' });
     expect(legacy.ok).toBe(1);
     expect(comparable(legacy)).toEqual(comparable(explained));
     expect(legacy.stages[0].$cursor.queryPlanner.namespace).toBe('agg.orders');
@@ -535,41 +513,31 @@ describe('explain', () => {
   });
 
   test('the explained $lookup reads the foreign collection', async () => {
-    const explained = await db.command({ explain: { aggregate: 'orders', pipeline, cursor: {} }, verbosity: 'executionStats' });
+    const explained = await t.db.command({ explain: { aggregate: 'orders', pipeline, cursor: {} }, verbosity: 'executionStats' });
     // Orders 10 to 13 have a customer; order 14 (customer 9) has none.
     expect(explained.stages.map((stage: Document) => Number(stage.nReturned))).toEqual([5, 5, 4]);
   });
 });
 
 describe('privileges', () => {
-  let authServer: PocketMongo;
-  const clients: MongoClient[] = [];
+  const auth = useDriver('shop', {
+    auth: true,
+    setParameter: { scramIterationCount: '5000', scramSHA256IterationCount: '5000' },
+    users: [
+      { user: 'admin', pwd: 'pw', db: 'shop', roles: [{ role: 'root', db: 'admin' }] },
+      { user: 'reader', pwd: 'pw', db: 'shop', roles: ['read'] },
+      { user: 'writer', pwd: 'pw', db: 'shop', roles: ['readWrite'] },
+    ],
+  });
 
   async function login(user: string): Promise<Db> {
-    const c = new MongoClient(`mongodb://${user}:pw@127.0.0.1:${authServer.port}/shop?authSource=shop`);
-    clients.push(c);
-    await c.connect();
-    return c.db('shop');
+    return (await auth.login(user, 'pw', 'shop')).db('shop');
   }
 
   beforeAll(async () => {
-    authServer = await startServer({
-      auth: true,
-      setParameter: { scramIterationCount: '5000', scramSHA256IterationCount: '5000' },
-      users: [
-        { user: 'admin', pwd: 'pw', db: 'shop', roles: [{ role: 'root', db: 'admin' }] },
-        { user: 'reader', pwd: 'pw', db: 'shop', roles: ['read'] },
-        { user: 'writer', pwd: 'pw', db: 'shop', roles: ['readWrite'] },
-      ],
-    });
     const admin = await login('admin');
     await admin.collection('a').insertOne({ _id: 1, k: 1 } as Document);
     await admin.collection('b').insertOne({ _id: 1, k: 1 } as Document);
-  });
-
-  afterAll(async () => {
-    for (const c of clients) await c.close();
-    await authServer.stop();
   });
 
   test('read may $lookup and $unionWith, but neither $out nor $merge; readWrite may', async () => {
@@ -593,19 +561,16 @@ describe('privileges', () => {
 
 describe('source stages of a database-level aggregate', () => {
   test('$documents produces its documents for the stages after it', async () => {
-    const rows = await client.db('agg').aggregate([{ $documents: [{ x: 1 }, { x: 2 }, { x: 3 }] }, { $match: { x: { $gte: 2 } } }]).toArray();
+    const rows = await t.client.db('agg').aggregate([{ $documents: [{ x: 1 }, { x: 2 }, { x: 3 }] }, { $match: { x: { $gte: 2 } } }]).toArray();
     expect(rows).toEqual([{ x: 2 }, { x: 3 }]);
   });
 
   test('$changeStream (collection.watch) is refused as on a standalone mongod: 40573', async () => {
-    const err = await client
-      .db('agg')
-      .command({ aggregate: 'c', pipeline: [{ $changeStream: {} }], cursor: {} })
-      .then(
-        () => undefined,
-        (e: unknown) => e as { code?: number; errmsg?: string },
-      );
-    expect(err?.code).toBe(40573);
-    expect(err?.errmsg).toBe('The $changeStream stage is only supported on replica sets');
+    await expectServerError(
+      t.client.db('agg').command({ aggregate: 'c', pipeline: [{ $changeStream: {} }], cursor: {} }),
+      40573,
+      undefined,
+      'The $changeStream stage is only supported on replica sets',
+    );
   });
 });

@@ -1,28 +1,11 @@
-import { BSONRegExp, Decimal128, Double, Int32, Long, MongoClient, ObjectId, type Collection, type Db, type Document } from 'mongodb';
-import { afterAll, beforeAll, expect, test } from 'vitest';
-import type { PocketMongo } from '../../src/index.js';
-import { startServer } from '../helpers/server.js';
+import { BSONRegExp, Decimal128, Double, Int32, Long, ObjectId, type Collection, type Document } from 'mongodb';
+import { expect, test } from 'vitest';
+import { useDriver, type NumberedDoc } from '../helpers/driver.js';
 
-/** Documents with numeric `_id`s (the driver types `_id` as ObjectId by default). */
-type NumberedDoc = Document & { _id: number };
-
-let server: PocketMongo;
-let client: MongoClient;
-let db: Db;
-
-beforeAll(async () => {
-  server = await startServer();
-  client = new MongoClient(server.uri);
-  db = client.db('types');
-});
-
-afterAll(async () => {
-  await client.close();
-  await server.stop();
-});
+const t = useDriver('types');
 
 function coll(name: string): Collection<NumberedDoc> {
-  return db.collection<NumberedDoc>(name);
+  return t.db.collection<NumberedDoc>(name);
 }
 
 /** The stored document with its BSON number types visible (the driver would turn them into JS numbers). */

@@ -3,40 +3,21 @@
  * list_collections.cpp, AuthorizationSessionImpl::isAuthorizedForAnyActionOnAnyResourceInDB and
  * checkAuthorizedToListCollections in mongod 7.0), plus nameOnly and filter, through the driver.
  */
-import { Long, MongoClient, MongoServerError } from 'mongodb';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { PocketMongo } from '../../src/index.js';
-import { startServer } from '../helpers/server.js';
+import { Long, type MongoClient } from 'mongodb';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { expectErrorReply, useDriver } from '../helpers/driver.js';
 
 const FAST_SCRAM = { scramIterationCount: '5000', scramSHA256IterationCount: '5000' } as const;
 
-let server: PocketMongo;
-const clients: MongoClient[] = [];
+const t = useDriver('admin', { auth: true, users: [{ user: 'admin', pwd: 'secret' }], setParameter: { ...FAST_SCRAM } });
 
-function uriFor(user: string, pwd: string, db: string): string {
-  return `mongodb://${user}:${pwd}@127.0.0.1:${server.port}/${db}?authSource=${db}`;
-}
-
-async function login(user: string, pwd: string, db = 'admin'): Promise<MongoClient> {
-  const c = new MongoClient(uriFor(user, pwd, db), { serverSelectionTimeoutMS: 5_000 });
-  clients.push(c);
-  await c.connect();
-  return c;
-}
-
-async function expectServerError(p: Promise<unknown>, code: number, codeName: string, errmsg: string): Promise<void> {
-  const err = await p.then(
-    (value: unknown) => new Error(`expected error ${code}, got ${JSON.stringify(value)}`),
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(MongoServerError);
-  expect((err as MongoServerError).errorResponse).toEqual({ ok: 0, errmsg, code, codeName });
+function login(user: string, pwd: string, db = 'admin'): Promise<MongoClient> {
+  return t.login(user, pwd, db, { serverSelectionTimeoutMS: 5_000 });
 }
 
 let root: MongoClient;
 
 beforeAll(async () => {
-  server = await startServer({ auth: true, users: [{ user: 'admin', pwd: 'secret' }], setParameter: { ...FAST_SCRAM } });
   root = await login('admin', 'secret');
   await root.db('alpha').collection('a1').insertOne({ x: 1 });
   await root.db('alpha').collection('a2').insertOne({ x: 'a longer document than the other one' });
@@ -49,11 +30,6 @@ beforeAll(async () => {
   await root.db('beta').command({ createUser: 'ua', pwd: 'ua-pw', roles: ['userAdmin'] });
   await root.db('beta').command({ createUser: 'breader', pwd: 'breader-pw', roles: ['read'] });
   await root.db('admin').command({ createUser: 'rany', pwd: 'rany-pw', roles: ['readAnyDatabase'] });
-});
-
-afterAll(async () => {
-  for (const c of clients) await c.close();
-  await server.stop();
 });
 
 const names = (dbs: Array<{ name: string }>) => dbs.map((d) => d.name);
@@ -96,14 +72,14 @@ describe('listDatabases', () => {
     expect(dbs.totalSize).toBe(dbs.databases[0]!.sizeOnDisk);
     expect(names((await reader.db('admin').admin().listDatabases({ authorizedDatabases: true })).databases)).toEqual(['alpha']);
     expect(await reader.db('admin').command({ listDatabases: 1, nameOnly: true, filter: { name: 'beta' } })).toEqual({ databases: [], ok: 1 });
-    await expectServerError(
+    await expectErrorReply(
       reader.db('admin').command({ listDatabases: 1, authorizedDatabases: false }),
       13,
       'Unauthorized',
       'Insufficient permissions to list all databases',
     );
     // Still admin-only.
-    await expectServerError(reader.db('alpha').command({ listDatabases: 1 }), 13, 'Unauthorized', 'listDatabases may only be run against the admin database.');
+    await expectErrorReply(reader.db('alpha').command({ listDatabases: 1 }), 13, 'Unauthorized', 'listDatabases may only be run against the admin database.');
 
     const ua = await login('ua', 'ua-pw', 'beta');
     expect(names((await ua.db('admin').admin().listDatabases({ nameOnly: true })).databases)).toEqual(['beta']);
@@ -135,7 +111,7 @@ describe('listCollections', () => {
     expect((await beta.listCollections({ options: {} }, { nameOnly: false }).toArray()).length).toBe(3);
     // A nameOnly entry has no options: filtering on them matches nothing.
     expect(await beta.listCollections({ options: {} }, { nameOnly: true }).toArray()).toEqual([]);
-    await expectServerError(
+    await expectErrorReply(
       beta.command({ listCollections: 1, filter: 'b1' }),
       14,
       'TypeMismatch',
@@ -151,14 +127,14 @@ describe('listCollections', () => {
   test('without listCollections on the db: refused, unless authorizedCollections and nameOnly', async () => {
     const ua = await login('ua', 'ua-pw', 'beta');
     const beta = ua.db('beta');
-    await expectServerError(beta.command({ listCollections: 1 }), 13, 'Unauthorized', 'Not authorized to list collections on db: beta');
-    await expectServerError(
+    await expectErrorReply(beta.command({ listCollections: 1 }), 13, 'Unauthorized', 'Not authorized to list collections on db: beta');
+    await expectErrorReply(
       beta.command({ listCollections: 1, authorizedCollections: true }),
       13,
       'Unauthorized',
       'Not authorized to list collections on db: beta',
     );
-    await expectServerError(beta.command({ listCollections: 1, nameOnly: true }), 13, 'Unauthorized', 'Not authorized to list collections on db: beta');
+    await expectErrorReply(beta.command({ listCollections: 1, nameOnly: true }), 13, 'Unauthorized', 'Not authorized to list collections on db: beta');
     // userAdmin's database privilege reaches b1 and b2, never the system collection.
     const listed = await beta.listCollections({}, { nameOnly: true, authorizedCollections: true }).toArray();
     expect(listed).toEqual([
@@ -167,7 +143,7 @@ describe('listCollections', () => {
     ]);
     expect(await beta.listCollections({ name: 'b2' }, { nameOnly: true, authorizedCollections: true }).toArray()).toEqual([{ name: 'b2', type: 'collection' }]);
     // No privilege at all in another database: refused even with authorizedCollections.
-    await expectServerError(
+    await expectErrorReply(
       ua.db('alpha').command({ listCollections: 1, nameOnly: true, authorizedCollections: true }),
       13,
       'Unauthorized',
@@ -183,7 +159,7 @@ describe('listCollections', () => {
     // read also grants actions on beta.system.js: it stays listed.
     expect((await beta.listCollections({}, { authorizedCollections: true }).toArray()).map((c) => c.name)).toEqual(['b1', 'b2', 'system.js']);
     const reader = await login('reader', 'reader-pw', 'alpha');
-    await expectServerError(reader.db('beta').command({ listCollections: 1 }), 13, 'Unauthorized', 'Not authorized to list collections on db: beta');
+    await expectErrorReply(reader.db('beta').command({ listCollections: 1 }), 13, 'Unauthorized', 'Not authorized to list collections on db: beta');
     expect((await reader.db('alpha').listCollections({}, { nameOnly: true, authorizedCollections: true }).toArray()).map((c) => c.name)).toEqual(['a1', 'a2']);
   });
 });

@@ -4,14 +4,11 @@
  * order, int32-when-it-fits numbers, the scale, the errors, and the collStats privilege.
  */
 import { hostname } from 'node:os';
-import { BSON, Int32, Long, MongoClient, MongoServerError, type Db, type Document } from 'mongodb';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { PocketMongo } from '../../src/index.js';
-import { startServer } from '../helpers/server.js';
+import { BSON, Int32, Long, MongoClient, type Db, type Document } from 'mongodb';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { expectServerError, serverError, useDriver } from '../helpers/driver.js';
 
-let server: PocketMongo;
-let client: MongoClient;
-let db: Db;
+const t = useDriver('stats');
 
 const DOCS: Document[] = [
   { _id: 1, a: 1, tags: ['x', 'y'], name: 'one' },
@@ -20,22 +17,14 @@ const DOCS: Document[] = [
 ];
 
 beforeAll(async () => {
-  server = await startServer();
-  client = new MongoClient(server.uri);
-  db = client.db('stats');
-  await db.collection('c').insertMany(DOCS.map((d) => ({ ...d })));
-  await db.collection('c').createIndex({ a: 1 }, { sparse: true });
-  await db.collection('c').createIndex({ tags: 1 });
-});
-
-afterAll(async () => {
-  await client.close();
-  await server.stop();
+  await t.db.collection('c').insertMany(DOCS.map((d) => ({ ...d })));
+  await t.db.collection('c').createIndex({ a: 1 }, { sparse: true });
+  await t.db.collection('c').createIndex({ tags: 1 });
 });
 
 /** The one $collStats document, numbers as their BSON types (Int32, Long). */
 async function collStats(spec: Document, coll = 'c', more: Document[] = []): Promise<Document> {
-  const docs = await db
+  const docs = await t.db
     .collection(coll)
     .aggregate([{ $collStats: spec }, ...more], { promoteValues: false, promoteLongs: false })
     .toArray();
@@ -43,18 +32,8 @@ async function collStats(spec: Document, coll = 'c', more: Document[] = []): Pro
   return docs[0]!;
 }
 
-async function serverError(p: Promise<unknown>): Promise<MongoServerError> {
-  const err = await p.then(
-    (value: unknown) => new Error(`expected an error, got ${JSON.stringify(value)}`),
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(MongoServerError);
-  return err as MongoServerError;
-}
-
 async function expectError(pipeline: Document[], code: number, errmsg: string, coll = 'c'): Promise<void> {
-  const err = await serverError(db.collection(coll).aggregate(pipeline).toArray());
-  expect({ code: err.code, errmsg: err.errmsg }).toEqual({ code, errmsg });
+  await expectServerError(t.db.collection(coll).aggregate(pipeline).toArray(), code, undefined, errmsg);
 }
 
 test('{} answers ns, host ("hostname:port") and localTime only', async () => {
@@ -62,7 +41,7 @@ test('{} answers ns, host ("hostname:port") and localTime only', async () => {
   const doc = await collStats({});
   expect(Object.keys(doc)).toEqual(['ns', 'host', 'localTime']);
   expect(doc.ns).toBe('stats.c');
-  expect(doc.host).toBe(`${hostname()}:${server.port}`);
+  expect(doc.host).toBe(`${hostname()}:${t.server.port}`);
   expect(doc.localTime).toBeInstanceOf(Date);
   expect((doc.localTime as Date).getTime()).toBeGreaterThanOrEqual(before - 1000);
 });
@@ -141,7 +120,7 @@ describe('storageStats', () => {
   });
 
   test('an empty collection has no avgObjSize', async () => {
-    await db.createCollection('empty');
+    await t.db.createCollection('empty');
     const stats = (await collStats({ storageStats: {} }, 'empty')).storageStats as Document;
     expect(stats.count).toEqual(new Int32(0));
     expect('avgObjSize' in stats).toBe(false);
@@ -151,7 +130,7 @@ describe('storageStats', () => {
 });
 
 test('the stages after $collStats run on its document', async () => {
-  const docs = await db
+  const docs = await t.db
     .collection('c')
     .aggregate([{ $collStats: { count: {} } }, { $project: { _id: 0, n: '$count' } }])
     .toArray();
@@ -197,7 +176,7 @@ describe('errors', () => {
         'missing',
       );
     }
-    const err = await serverError(client.db('nodb').collection('x').aggregate([{ $collStats: { storageStats: {} } }]).toArray());
+    const err = await serverError(t.client.db('nodb').collection('x').aggregate([{ $collStats: { storageStats: {} } }]).toArray());
     expect(err.codeName).toBe('NamespaceNotFound');
   });
 
@@ -208,7 +187,7 @@ describe('errors', () => {
   });
 
   test('API version 1 strict allows only count', async () => {
-    const strict = new MongoClient(server.uri, { serverApi: { version: '1', strict: true } });
+    const strict = new MongoClient(t.server.uri, { serverApi: { version: '1', strict: true } });
     try {
       const c = strict.db('stats').collection('c');
       expect(await c.aggregate([{ $collStats: { count: {} } }]).toArray()).toEqual([expect.objectContaining({ count: 3 })]);
@@ -226,33 +205,23 @@ describe('errors', () => {
 });
 
 describe('privileges', () => {
-  let authServer: PocketMongo;
-  const clients: MongoClient[] = [];
+  const auth = useDriver('shop', {
+    auth: true,
+    setParameter: { scramIterationCount: '5000', scramSHA256IterationCount: '5000' },
+    users: [
+      { user: 'admin', pwd: 'pw', db: 'admin', roles: [{ role: 'root', db: 'admin' }] },
+      { user: 'monitor', pwd: 'pw', db: 'admin', roles: [{ role: 'clusterMonitor', db: 'admin' }] },
+      { user: 'elsewhere', pwd: 'pw', db: 'admin', roles: [{ role: 'read', db: 'other' }] },
+    ],
+  });
 
   async function login(user: string, source: string): Promise<Db> {
-    const c = new MongoClient(`mongodb://${user}:pw@127.0.0.1:${authServer.port}/shop?authSource=${source}`);
-    clients.push(c);
-    await c.connect();
-    return c.db('shop');
+    return (await auth.login(user, 'pw', source)).db('shop');
   }
 
   beforeAll(async () => {
-    authServer = await startServer({
-      auth: true,
-      setParameter: { scramIterationCount: '5000', scramSHA256IterationCount: '5000' },
-      users: [
-        { user: 'admin', pwd: 'pw', db: 'admin', roles: [{ role: 'root', db: 'admin' }] },
-        { user: 'monitor', pwd: 'pw', db: 'admin', roles: [{ role: 'clusterMonitor', db: 'admin' }] },
-        { user: 'elsewhere', pwd: 'pw', db: 'admin', roles: [{ role: 'read', db: 'other' }] },
-      ],
-    });
     const admin = await login('admin', 'admin');
     await admin.collection('a').insertOne({ _id: 1 } as Document);
-  });
-
-  afterAll(async () => {
-    for (const c of clients) await c.close();
-    await authServer.stop();
   });
 
   test('$collStats needs collStats on the namespace, not find', async () => {

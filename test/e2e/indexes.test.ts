@@ -1,47 +1,22 @@
-import { MongoClient, MongoServerError, type Db, type Document } from 'mongodb';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { PocketMongo } from '../../src/index.js';
-import { startServer } from '../helpers/server.js';
+import { type Document } from 'mongodb';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { expectServerError, useDriver, type NumberedDoc } from '../helpers/driver.js';
 
-/** Documents with numeric `_id`s (the driver types `_id` as ObjectId by default). */
-type NumberedDoc = Document & { _id: number };
-
-let server: PocketMongo;
-let client: MongoClient;
-let db: Db;
+const t = useDriver('indexes');
 
 beforeAll(async () => {
-  server = await startServer();
-  client = new MongoClient(server.uri);
-  db = client.db('indexes');
   const docs = Array.from({ length: 2000 }, (_, i) => ({ _id: i, a: i % 500, b: i, tags: [`t${i % 7}`, `u${i % 3}`], s: `s${i}` }));
-  await db.collection<NumberedDoc>('c').insertMany(docs);
-  await db.collection<NumberedDoc>('c').createIndexes([{ key: { a: 1 } }, { key: { tags: 1 } }, { key: { s: 1, b: -1 } }]);
-});
-
-afterAll(async () => {
-  await client.close();
-  await server.stop();
+  await t.db.collection<NumberedDoc>('c').insertMany(docs);
+  await t.db.collection<NumberedDoc>('c').createIndexes([{ key: { a: 1 } }, { key: { tags: 1 } }, { key: { s: 1, b: -1 } }]);
 });
 
 async function explainFind(filter: Document, options: Document = {}): Promise<Document> {
-  return db.collection<NumberedDoc>('c').find(filter, options).explain('executionStats');
+  return t.db.collection<NumberedDoc>('c').find(filter, options).explain('executionStats');
 }
 
 /** The leaf stage of a winning plan (IXSCAN, COLLSCAN, IDHACK). */
 function leaf(stage: Document): Document {
   return stage.inputStage === undefined ? stage : leaf(stage.inputStage);
-}
-
-async function expectServerError(promise: Promise<unknown>, code: number, codeName: string, errmsg?: string): Promise<void> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(MongoServerError);
-  expect((err as MongoServerError).code).toBe(code);
-  expect((err as MongoServerError).codeName).toBe(codeName);
-  if (errmsg !== undefined) expect((err as MongoServerError).message).toBe(errmsg);
 }
 
 describe('lookups through secondary indexes', () => {
@@ -51,14 +26,14 @@ describe('lookups through secondary indexes', () => {
     expect(queryPlanner.winningPlan.stage).toBe('FETCH');
     expect(leaf(queryPlanner.winningPlan)).toMatchObject({ stage: 'IXSCAN', indexName: 'a_1', keyPattern: { a: 1 }, indexBounds: { a: ['[7, 7]'] }, isMultiKey: false });
     expect(executionStats).toMatchObject({ nReturned: 4, totalKeysExamined: 4, totalDocsExamined: 4 });
-    expect((await db.collection<NumberedDoc>('c').find({ a: 7 }).toArray()).map((d) => d._id)).toEqual([7, 507, 1007, 1507]);
+    expect((await t.db.collection<NumberedDoc>('c').find({ a: 7 }).toArray()).map((d) => d._id)).toEqual([7, 507, 1007, 1507]);
   });
 
   test('a range on an indexed field scans its bounds only, in index order', async () => {
     const explained = await explainFind({ a: { $gte: 10, $lt: 12 } });
     expect(leaf(explained.queryPlanner.winningPlan).indexBounds).toEqual({ a: ['[10, 12)'] });
     expect(explained.executionStats).toMatchObject({ nReturned: 8, totalKeysExamined: 8, totalDocsExamined: 8 });
-    const found = await db.collection<NumberedDoc>('c').find({ a: { $gt: 498 } }).toArray();
+    const found = await t.db.collection<NumberedDoc>('c').find({ a: { $gt: 498 } }).toArray();
     expect(found.map((d) => d._id)).toEqual([499, 999, 1499, 1999]);
     const open = await explainFind({ a: { $gt: 498 } });
     expect(leaf(open.queryPlanner.winningPlan).indexBounds).toEqual({ a: ['(498, inf.0]'] });
@@ -67,8 +42,8 @@ describe('lookups through secondary indexes', () => {
   test('a multikey index finds documents through any element, each once', async () => {
     const explained = await explainFind({ tags: 't3', b: { $lt: 100 } });
     expect(leaf(explained.queryPlanner.winningPlan)).toMatchObject({ indexName: 'tags_1', isMultiKey: true, multiKeyPaths: { tags: ['tags'] } });
-    const viaIndex = await db.collection<NumberedDoc>('c').find({ tags: { $in: ['t3', 'u1'] } }).toArray();
-    const viaScan = await db.collection<NumberedDoc>('c').find({ $expr: { $gt: [{ $size: { $setIntersection: ['$tags', ['t3', 'u1']] } }, 0] } }).toArray();
+    const viaIndex = await t.db.collection<NumberedDoc>('c').find({ tags: { $in: ['t3', 'u1'] } }).toArray();
+    const viaScan = await t.db.collection<NumberedDoc>('c').find({ $expr: { $gt: [{ $size: { $setIntersection: ['$tags', ['t3', 'u1']] } }, 0] } }).toArray();
     expect(viaIndex.map((d) => d._id).sort((x, y) => x - y)).toEqual(viaScan.map((d) => d._id).sort((x, y) => x - y));
     expect(new Set(viaIndex.map((d) => d._id)).size).toBe(viaIndex.length);
   });
@@ -91,14 +66,14 @@ describe('lookups through secondary indexes', () => {
     const plan = stacked.queryPlanner.winningPlan;
     expect([plan.stage, plan.inputStage.stage, plan.inputStage.inputStage.stage, plan.inputStage.inputStage.inputStage.stage]).toEqual(['PROJECTION_SIMPLE', 'LIMIT', 'SKIP', 'SORT']);
     expect(stacked.executionStats.nReturned).toBe(2);
-    expect(await db.collection<NumberedDoc>('c').find({ a: { $lt: 3 } }, { sort: { b: -1 }, skip: 1, limit: 2, projection: { b: 1 } }).toArray()).toEqual([
+    expect(await t.db.collection<NumberedDoc>('c').find({ a: { $lt: 3 } }, { sort: { b: -1 }, skip: 1, limit: 2, projection: { b: 1 } }).toArray()).toEqual([
       { _id: 1501, b: 1501 },
       { _id: 1500, b: 1500 },
     ]);
   });
 
   test('updates and deletes keep indexes in step with the documents', async () => {
-    const c = db.collection<NumberedDoc>('moving');
+    const c = t.db.collection<NumberedDoc>('moving');
     await c.createIndex({ k: 1 });
     await c.insertMany([{ _id: 1, k: 1 }, { _id: 2, k: 2 }, { _id: 3, k: [1, 3] }]);
     await c.updateOne({ _id: 1 }, { $set: { k: 9 } });
@@ -112,7 +87,7 @@ describe('lookups through secondary indexes', () => {
 
 describe('the explain command', () => {
   test('reply shape: explainVersion, queryPlanner, executionStats, command, serverInfo, serverParameters', async () => {
-    const reply = await db.command({ explain: { find: 'c', filter: { a: 1 } }, verbosity: 'allPlansExecution' });
+    const reply = await t.db.command({ explain: { find: 'c', filter: { a: 1 } }, verbosity: 'allPlansExecution' });
     expect(Object.keys(reply)).toEqual(['explainVersion', 'queryPlanner', 'executionStats', 'command', 'serverInfo', 'serverParameters', 'ok']);
     expect(Object.keys(reply.queryPlanner)).toEqual([
       'namespace',
@@ -131,73 +106,73 @@ describe('the explain command', () => {
     expect(reply.executionStats.allPlansExecution).toEqual([]);
     expect(reply.command).toEqual({ find: 'c', filter: { a: 1 }, $db: 'indexes' });
     expect(reply.serverInfo.version).toBe('7.0.14');
-    const planner = await db.command({ explain: { find: 'c' }, verbosity: 'queryPlanner' });
+    const planner = await t.db.command({ explain: { find: 'c' }, verbosity: 'queryPlanner' });
     expect(planner.executionStats).toBeUndefined();
   });
 
   test('a missing collection is EOF, without queryHash', async () => {
-    const reply = await db.command({ explain: { find: 'nothing', filter: { a: 1 } }, verbosity: 'queryPlanner' });
+    const reply = await t.db.command({ explain: { find: 'nothing', filter: { a: 1 } }, verbosity: 'queryPlanner' });
     expect(reply.queryPlanner.winningPlan).toEqual({ stage: 'EOF' });
     expect(reply.queryPlanner.queryHash).toBeUndefined();
   });
 
   test('explained writes write nothing and say what they would do', async () => {
-    const del = await db.command({ explain: { delete: 'c', deletes: [{ q: { a: 1 }, limit: 0 }] }, verbosity: 'executionStats' });
+    const del = await t.db.command({ explain: { delete: 'c', deletes: [{ q: { a: 1 }, limit: 0 }] }, verbosity: 'executionStats' });
     expect(del.queryPlanner.winningPlan.stage).toBe('DELETE');
     expect(del.executionStats.executionStages.nWouldDelete).toBe(4);
-    const upd = await db.command({ explain: { update: 'c', updates: [{ q: { a: 2 }, u: { $set: { x: 1 } }, multi: true }] }, verbosity: 'executionStats' });
+    const upd = await t.db.command({ explain: { update: 'c', updates: [{ q: { a: 2 }, u: { $set: { x: 1 } }, multi: true }] }, verbosity: 'executionStats' });
     expect(upd.executionStats.executionStages).toMatchObject({ stage: 'UPDATE', nMatched: 4, nWouldModify: 4, nWouldUpsert: 0 });
-    expect(await db.collection<NumberedDoc>('c').countDocuments({ a: { $in: [1, 2] } })).toBe(8);
-    expect(await db.collection<NumberedDoc>('c').countDocuments({ x: 1 })).toBe(0);
-    const fam = await db.command({ explain: { findAndModify: 'c', query: { a: 3 }, remove: true }, verbosity: 'executionStats' });
+    expect(await t.db.collection<NumberedDoc>('c').countDocuments({ a: { $in: [1, 2] } })).toBe(8);
+    expect(await t.db.collection<NumberedDoc>('c').countDocuments({ x: 1 })).toBe(0);
+    const fam = await t.db.command({ explain: { findAndModify: 'c', query: { a: 3 }, remove: true }, verbosity: 'executionStats' });
     expect(fam.executionStats.executionStages.nWouldDelete).toBe(1);
-    expect(await db.collection<NumberedDoc>('c').countDocuments({ a: 3 })).toBe(4);
+    expect(await t.db.collection<NumberedDoc>('c').countDocuments({ a: 3 })).toBe(4);
   });
 
   test('count and distinct explain; aggregate explain puts the leading $match under $cursor', async () => {
-    const count = await db.command({ explain: { count: 'c', query: { a: 4 } }, verbosity: 'executionStats' });
+    const count = await t.db.command({ explain: { count: 'c', query: { a: 4 } }, verbosity: 'executionStats' });
     expect(count.executionStats.executionStages).toMatchObject({ stage: 'COUNT', nCounted: 4 });
-    const fast = await db.command({ explain: { count: 'c' }, verbosity: 'queryPlanner' });
+    const fast = await t.db.command({ explain: { count: 'c' }, verbosity: 'queryPlanner' });
     expect(fast.queryPlanner.winningPlan).toEqual({ stage: 'RECORD_STORE_FAST_COUNT' });
-    const distinct = await db.command({ explain: { distinct: 'c', key: 'b', query: { a: 5 } }, verbosity: 'queryPlanner' });
+    const distinct = await t.db.command({ explain: { distinct: 'c', key: 'b', query: { a: 5 } }, verbosity: 'queryPlanner' });
     expect(leaf(distinct.queryPlanner.winningPlan).indexName).toBe('a_1');
-    const agg = await db.collection<NumberedDoc>('c').aggregate([{ $match: { a: 6 } }, { $group: { _id: null, n: { $sum: 1 } } }]).explain('executionStats');
+    const agg = await t.db.collection<NumberedDoc>('c').aggregate([{ $match: { a: 6 } }, { $group: { _id: null, n: { $sum: 1 } } }]).explain('executionStats');
     expect(agg.stages[0].$cursor.queryPlanner.winningPlan.stage).toBe('FETCH');
     expect(agg.stages[0].nReturned).toBe(4);
     expect(agg.stages[1]).toMatchObject({ $group: { _id: null, n: { $sum: 1 } }, nReturned: 1 });
   });
 
   test("mongod's errors: verbosity, unknown and unexplainable commands, batches of more than one", async () => {
-    await expectServerError(db.command({ explain: { find: 'c' }, verbosity: 'nope' }), 2, 'BadValue', "Enumeration value 'nope' for field 'explain.verbosity' is not a valid value.");
-    await expectServerError(db.command({ explain: { find: 'c' }, verbosity: 5 }), 14, 'TypeMismatch', "BSON field 'explain.verbosity' is the wrong type 'int', expected type 'string'");
-    await expectServerError(db.command({ explain: 5 }), 14, 'TypeMismatch', "BSON field 'explain.explain' is the wrong type 'int', expected type 'object'");
-    await expectServerError(db.command({ explain: { query: 'c' } }), 59, 'CommandNotFound', 'Explain failed due to unknown command: query');
-    await expectServerError(db.command({ explain: { insert: 'c', documents: [{}] } }), 20, 'IllegalOperation', 'Cannot explain cmd: insert');
-    await expectServerError(db.command({ explain: { explain: { find: 'c' } } }), 20, 'IllegalOperation', 'Explain cannot explain itself.');
+    await expectServerError(t.db.command({ explain: { find: 'c' }, verbosity: 'nope' }), 2, 'BadValue', "Enumeration value 'nope' for field 'explain.verbosity' is not a valid value.");
+    await expectServerError(t.db.command({ explain: { find: 'c' }, verbosity: 5 }), 14, 'TypeMismatch', "BSON field 'explain.verbosity' is the wrong type 'int', expected type 'string'");
+    await expectServerError(t.db.command({ explain: 5 }), 14, 'TypeMismatch', "BSON field 'explain.explain' is the wrong type 'int', expected type 'object'");
+    await expectServerError(t.db.command({ explain: { query: 'c' } }), 59, 'CommandNotFound', 'Explain failed due to unknown command: query');
+    await expectServerError(t.db.command({ explain: { insert: 'c', documents: [{}] } }), 20, 'IllegalOperation', 'Cannot explain cmd: insert');
+    await expectServerError(t.db.command({ explain: { explain: { find: 'c' } } }), 20, 'IllegalOperation', 'Explain cannot explain itself.');
     await expectServerError(
-      db.command({ explain: { delete: 'c', deletes: [{ q: {}, limit: 0 }, { q: {}, limit: 0 }] } }),
+      t.db.command({ explain: { delete: 'c', deletes: [{ q: {}, limit: 0 }, { q: {}, limit: 0 }] } }),
       16,
       'InvalidLength',
       'explained write batches must be of size 1',
     );
-    expect(await db.collection<NumberedDoc>('c').countDocuments()).toBe(2000);
+    expect(await t.db.collection<NumberedDoc>('c').countDocuments()).toBe(2000);
   });
 });
 
 describe('hint', () => {
   test('an index named or keyed by the hint is used, with or without a condition on its field; $natural scans', async () => {
-    const byName = await db.collection<NumberedDoc>('c').find({ a: 3, b: { $lt: 600 } }).hint('a_1').explain('executionStats');
+    const byName = await t.db.collection<NumberedDoc>('c').find({ a: 3, b: { $lt: 600 } }).hint('a_1').explain('executionStats');
     expect(leaf(byName.queryPlanner.winningPlan)).toMatchObject({ stage: 'IXSCAN', indexName: 'a_1' });
-    const unconstrained = await db.collection<NumberedDoc>('c').find({ b: 1999 }).hint({ a: 1 }).explain('executionStats');
+    const unconstrained = await t.db.collection<NumberedDoc>('c').find({ b: 1999 }).hint({ a: 1 }).explain('executionStats');
     expect(leaf(unconstrained.queryPlanner.winningPlan).indexName).toBe('a_1');
     expect(unconstrained.executionStats).toMatchObject({ nReturned: 1, totalKeysExamined: 2000 });
-    const natural = await db.collection<NumberedDoc>('c').find({ a: 3 }).hint({ $natural: 1 }).explain('queryPlanner');
+    const natural = await t.db.collection<NumberedDoc>('c').find({ a: 3 }).hint({ $natural: 1 }).explain('queryPlanner');
     expect(natural.queryPlanner.winningPlan.stage).toBe('COLLSCAN');
-    expect(await db.collection<NumberedDoc>('c').countDocuments({ a: 3 }, { hint: 'a_1' })).toBe(4);
+    expect(await t.db.collection<NumberedDoc>('c').countDocuments({ a: 3 }, { hint: 'a_1' })).toBe(4);
   });
 
   test('a hinted sparse index returns only the documents it holds, as mongod does', async () => {
-    const c = db.collection<NumberedDoc>('sparse');
+    const c = t.db.collection<NumberedDoc>('sparse');
     await c.insertMany([{ _id: 1, s: 1 }, { _id: 2 }, { _id: 3, s: 3 }]);
     await c.createIndex({ s: 1 }, { sparse: true });
     expect((await c.find({}).hint('s_1').toArray()).map((d) => d._id)).toEqual([1, 3]);
@@ -205,19 +180,16 @@ describe('hint', () => {
   });
 
   test("a hint naming no index is mongod's BadValue, in find and as a write error in delete", async () => {
-    const err = await db.collection<NumberedDoc>('c').find({ a: 1 }).hint('nope').toArray().then(
-      () => undefined,
-      (e: unknown) => e as MongoServerError,
-    );
-    expect(err).toBeInstanceOf(MongoServerError);
-    expect(err!.code).toBe(2);
-    expect(err!.errmsg).toBe(
+    await expectServerError(
+      t.db.collection<NumberedDoc>('c').find({ a: 1 }).hint('nope').toArray(),
+      2,
+      undefined,
       'error processing query: ns=indexes.c: a $eq 1\nSort: {}\nProj: {}\n planner returned error :: caused by :: hint provided does not correspond to an existing index',
     );
-    const reply = await db.command({ delete: 'c', deletes: [{ q: { a: 1, b: 2 }, limit: 1, hint: { zz: 1 } }] });
+    const reply = await t.db.command({ delete: 'c', deletes: [{ q: { a: 1, b: 2 }, limit: 1, hint: { zz: 1 } }] });
     expect(reply.n).toBe(0);
     expect(reply.writeErrors[0]).toMatchObject({ index: 0, code: 2 });
     expect(reply.writeErrors[0].errmsg).toMatch(/^error processing query: ns=indexes\.c: \$and\n {4}a \$eq 1\n {4}b \$eq 2\nSort: \{\}\nProj: \{\}\n planner returned error :: caused by :: hint provided does not correspond to an existing index$/);
-    expect(await db.collection('c').countDocuments()).toBe(2000);
+    expect(await t.db.collection('c').countDocuments()).toBe(2000);
   });
 });

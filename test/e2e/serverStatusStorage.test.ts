@@ -4,31 +4,17 @@
  * metrics.queryExecutor, with mongod's BSON types (every metric a Counter64, i.e. a long) and its
  * metric-tree order (a node's own counters first, then its subtrees, each in name order).
  */
-import { Long, MongoClient, Timestamp, type Db, type Document } from 'mongodb';
-import { afterEach, describe, expect, test } from 'vitest';
-import { VirtualClock, type PocketMongo } from '../../src/index.js';
-import { startServer } from '../helpers/server.js';
+import { Long, Timestamp, type Db, type Document } from 'mongodb';
+import { describe, expect, test } from 'vitest';
+import { VirtualClock } from '../../src/index.js';
+import { openDriver, type Driver } from '../helpers/driver.js';
 
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  for (const fn of cleanups.splice(0).reverse()) await fn();
-});
+type Env = Driver & { clock: VirtualClock };
 
-interface Env {
-  clock: VirtualClock;
-  server: PocketMongo;
-  client: MongoClient;
-  db: Db;
-  admin: Db;
-}
-
+/** A server of the test's own on a virtual clock, stopped when the test finishes. */
 async function setup(): Promise<Env> {
   const clock = new VirtualClock();
-  const server = await startServer({ clock });
-  cleanups.push(() => server.stop());
-  const client = new MongoClient(server.uri);
-  cleanups.push(() => client.close());
-  return { clock, server, client, db: client.db('status'), admin: client.db('admin') };
+  return { clock, ...(await openDriver('status', { clock })) };
 }
 
 /** serverStatus with longs kept as Long (so their BSON type can be checked). */

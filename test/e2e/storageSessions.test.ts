@@ -5,52 +5,25 @@
  * cursor, and the idle-cursor timeout on a virtual clock (noCursorTimeout exempt).
  */
 import { createHash } from 'node:crypto';
-import { Long, MongoClient, MongoServerError, type ClientSession, type Db } from 'mongodb';
-import { afterEach, describe, expect, test } from 'vitest';
-import { VirtualClock, type PocketMongo } from '../../src/index.js';
-import { startServer } from '../helpers/server.js';
+import { Long, type ClientSession, type Db, type MongoClient } from 'mongodb';
+import { describe, expect, onTestFinished, test } from 'vitest';
+import { VirtualClock } from '../../src/index.js';
+import { expectErrorReply, openDriver, type Driver } from '../helpers/driver.js';
 
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  for (const fn of cleanups.splice(0).reverse()) await fn();
-});
+type Env = Driver & { clock: VirtualClock };
 
-interface Env {
-  clock: VirtualClock;
-  server: PocketMongo;
-  client: MongoClient;
-  db: Db;
-  admin: Db;
-}
-
+/** A server of the test's own on a virtual clock, with shop.items 1..7; stopped when the test finishes. */
 async function setup(): Promise<Env> {
   const clock = new VirtualClock();
-  const server = await startServer({ clock, setParameter: { enableTestCommands: '1' } });
-  cleanups.push(() => server.stop());
-  const client = new MongoClient(server.uri);
-  cleanups.push(() => client.close());
-  const db = client.db('shop');
-  await db.collection<{ _id: number; name: string }>('items').insertMany([1, 2, 3, 4, 5, 6, 7].map((i) => ({ _id: i, name: `item${i}` })));
-  return { clock, server, client, db, admin: client.db('admin') };
+  const env = { clock, ...(await openDriver('shop', { clock, setParameter: { enableTestCommands: '1' } })) };
+  await env.db.collection<{ _id: number; name: string }>('items').insertMany([1, 2, 3, 4, 5, 6, 7].map((i) => ({ _id: i, name: `item${i}` })));
+  return env;
 }
 
 function session(client: MongoClient): ClientSession {
   const s = client.startSession();
-  cleanups.push(() => s.endSession());
+  onTestFinished(() => s.endSession());
   return s;
-}
-
-async function expectServerError(p: Promise<unknown>, code: number, codeName: string, errmsg: string | RegExp): Promise<void> {
-  const err = await p.then(
-    (value: unknown) => new Error(`expected error ${code}, got ${JSON.stringify(value)}`),
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(MongoServerError);
-  const reply = (err as MongoServerError).errorResponse;
-  expect(Object.keys(reply)).toEqual(['ok', 'errmsg', 'code', 'codeName']);
-  expect(reply).toMatchObject({ ok: 0, code, codeName });
-  if (typeof errmsg === 'string') expect(reply.errmsg).toBe(errmsg);
-  else expect(reply.errmsg).toMatch(errmsg);
 }
 
 /** The uid of every session without auth: SHA-256 of the empty string. */
@@ -97,7 +70,7 @@ describe('session-owned cursors on a user collection', () => {
     batches.push(reply.cursor.nextBatch.map((d: { _id: number }) => d._id));
     expect(batches).toEqual([[3, 4], [5, 6], [7]]);
     expect(Long.fromValue(reply.cursor.id).isZero()).toBe(true);
-    await expectServerError(getMore(db, id, s), 43, 'CursorNotFound', `cursor id ${id.toString()} not found`);
+    await expectErrorReply(getMore(db, id, s), 43, 'CursorNotFound', `cursor id ${id.toString()} not found`);
   });
 
   test('getMore from another session is refused (50738) and the cursor lives on', async () => {
@@ -105,7 +78,7 @@ describe('session-owned cursors on a user collection', () => {
     const mine = session(client);
     const other = session(client);
     const id = await openCursor(db, mine);
-    await expectServerError(
+    await expectErrorReply(
       getMore(db, id, other),
       50738,
       'Location50738',
@@ -123,7 +96,7 @@ describe('session-owned cursors on a user collection', () => {
     const id = await openCursor(db, s);
     const otherId = await openCursor(db, other);
     expect(await admin.command({ killSessions: [{ id: s.id!.id }] })).toEqual({ ok: 1 });
-    await expectServerError(getMore(db, id, s), 43, 'CursorNotFound', `cursor id ${id.toString()} not found`);
+    await expectErrorReply(getMore(db, id, s), 43, 'CursorNotFound', `cursor id ${id.toString()} not found`);
     // Another session's cursor is untouched, and the killed session itself stays usable.
     expect((await getMore(db, otherId, other)).cursor.nextBatch).toHaveLength(2);
     expect(await db.collection('items').countDocuments({}, { session: s })).toBe(7);
@@ -141,7 +114,7 @@ describe('session-owned cursors on a user collection', () => {
     expect((await cursor.next())?._id).toBe(2);
     expect((await cursor.next())?._id).toBe(3);
     expect(await admin.command({ refreshLogicalSessionCacheNow: 1 })).toEqual({ ok: 1 });
-    await expectServerError(cursor.toArray(), 43, 'CursorNotFound', `cursor id ${id.toString()} not found`);
+    await expectErrorReply(cursor.toArray(), 43, 'CursorNotFound', `cursor id ${id.toString()} not found`);
   });
 
   test('an idle cursor times out after cursorTimeoutMillis (virtual clock) unless noCursorTimeout', async () => {
@@ -161,11 +134,11 @@ describe('session-owned cursors on a user collection', () => {
     // 3 minutes in: the idle one has been idle 3 minutes (> 2), swept at the 3-minute sweep; the
     // used one only 90 s.
     clock.advance(90_000);
-    await expectServerError(getMore(db, idle, s), 43, 'CursorNotFound', `cursor id ${idle.toString()} not found`);
+    await expectErrorReply(getMore(db, idle, s), 43, 'CursorNotFound', `cursor id ${idle.toString()} not found`);
     expect((await getMore(db, used, s)).cursor.nextBatch).toHaveLength(2);
     // Long after, the noCursorTimeout cursor is still there; the other idle one is gone.
     clock.advance(10 * 60_000);
-    await expectServerError(getMore(db, used, s), 43, 'CursorNotFound', `cursor id ${used.toString()} not found`);
+    await expectErrorReply(getMore(db, used, s), 43, 'CursorNotFound', `cursor id ${used.toString()} not found`);
     expect((await getMore(db, kept, s, 10)).cursor.nextBatch.map((d: { _id: number }) => d._id)).toEqual([3, 4, 5, 6, 7]);
     const metrics = (await admin.command({ serverStatus: 1 })).metrics.cursor;
     expect(metrics.timedOut).toBe(2);

@@ -1,49 +1,22 @@
-import { BSONRegExp, MongoBulkWriteError, MongoClient, MongoServerError, type Collection, type Db, type Document } from 'mongodb';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { PocketMongo } from '../../src/index.js';
+import { BSONRegExp, MongoBulkWriteError, type Collection, type Document } from 'mongodb';
+import { describe, expect, test } from 'vitest';
+import { expectServerError, rejection, useDriver, type NumberedDoc } from '../helpers/driver.js';
 import { rawCmd, RawClient } from '../helpers/rawClient.js';
-import { startServer } from '../helpers/server.js';
 
-/** Documents with numeric `_id`s (the driver types `_id` as ObjectId by default). */
-type NumberedDoc = Document & { _id: number };
-
-let server: PocketMongo;
-let client: MongoClient;
-let db: Db;
-
-beforeAll(async () => {
-  server = await startServer();
-  client = new MongoClient(server.uri);
-  db = client.db('rules');
-});
-
-afterAll(async () => {
-  await client.close();
-  await server.stop();
-});
+const t = useDriver('rules');
 
 function coll(name: string): Collection<NumberedDoc> {
-  return db.collection<NumberedDoc>(name);
-}
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
+  return t.db.collection<NumberedDoc>(name);
 }
 
 describe("mongod's rules for stored documents", () => {
   test('an array, regex or undefined _id is InvalidIdField (53) as a write error', async () => {
-    const c = db.collection('ids');
+    const c = t.db.collection('ids');
     for (const [id, type] of [
       [[1], 'array'],
       [new BSONRegExp('a'), 'regex'],
     ] as const) {
-      const err = await rejection(c.insertOne({ _id: id as never }));
-      expect(err).toBeInstanceOf(MongoServerError);
-      expect((err as MongoServerError).code).toBe(53);
-      expect((err as MongoServerError).errmsg).toBe(`The '_id' value cannot be of type ${type}`);
+      await expectServerError(c.insertOne({ _id: id as never }), 53, undefined, `The '_id' value cannot be of type ${type}`);
     }
     expect(await c.countDocuments()).toBe(0);
   });
@@ -67,15 +40,12 @@ describe("mongod's rules for stored documents", () => {
       return doc;
     };
     await coll('deep').insertOne({ _id: 1, d: nest(180) });
-    const err = await rejection(coll('deep').insertOne({ _id: 2, d: nest(181) }));
-    expect(err).toBeInstanceOf(MongoServerError);
-    expect((err as MongoServerError).code).toBe(15);
-    expect((err as MongoServerError).errmsg).toBe('cannot insert document because it exceeds 180 levels of nesting');
+    await expectServerError(coll('deep').insertOne({ _id: 2, d: nest(181) }), 15, undefined, 'cannot insert document because it exceeds 180 levels of nesting');
     expect(await coll('deep').countDocuments()).toBe(1);
   });
 
   test('a document over 16 MB is refused with its size; the connection carries on', async () => {
-    const raw = await RawClient.connect(server.port);
+    const raw = await RawClient.connect(t.server.port);
     try {
       // 4 (length) + 9 (_id: int32) + 16777224 (s: 16 MiB string) + 1 (end) = 16777238 bytes.
       const big = { _id: 1, s: 'x'.repeat(16 * 1024 * 1024) };
@@ -92,10 +62,7 @@ describe("mongod's rules for stored documents", () => {
   test('an update whose result passes 16 MB fails with 17419 and leaves the document as it was', async () => {
     const half = 'y'.repeat(9 * 1024 * 1024);
     await coll('grow').insertOne({ _id: 1, a: half });
-    const err = await rejection(coll('grow').updateOne({ _id: 1 }, { $set: { b: half } }));
-    expect(err).toBeInstanceOf(MongoServerError);
-    expect((err as MongoServerError).code).toBe(17419);
-    expect((err as MongoServerError).errmsg).toBe('Resulting document after update is larger than 16777216');
+    await expectServerError(coll('grow').updateOne({ _id: 1 }, { $set: { b: half } }), 17419, undefined, 'Resulting document after update is larger than 16777216');
     expect(Object.keys((await coll('grow').findOne({ _id: 1 }))!)).toEqual(['_id', 'a']);
   });
 });
@@ -125,10 +92,7 @@ describe('the positional $ update operator', () => {
       [{ $set: { '$.a': 5 } }, "Cannot have positional (i.e. '$') element in the first position in path '$.a'"],
     ];
     for (const [update, errmsg] of cases) {
-      const err = await rejection(c.updateOne({ _id: 1 }, update));
-      expect(err).toBeInstanceOf(MongoServerError);
-      expect((err as MongoServerError).code).toBe(2);
-      expect((err as MongoServerError).errmsg).toBe(errmsg);
+      await expectServerError(c.updateOne({ _id: 1 }, update), 2, undefined, errmsg);
     }
     expect(await c.findOne({ _id: 1 })).toEqual({ _id: 1, a: [1, 2] });
   });
