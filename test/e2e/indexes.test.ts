@@ -23,8 +23,12 @@ describe('lookups through secondary indexes', () => {
   test('an equality on an indexed field examines only the matching keys, whatever the collection size', async () => {
     const explained = await explainFind({ a: 7 });
     const { executionStats, queryPlanner } = explained;
+    // The bounds answer {a: 7} exactly: FETCH has nothing left to filter.
     expect(queryPlanner.winningPlan.stage).toBe('FETCH');
+    expect(queryPlanner.winningPlan.filter).toBeUndefined();
     expect(leaf(queryPlanner.winningPlan)).toMatchObject({ stage: 'IXSCAN', indexName: 'a_1', keyPattern: { a: 1 }, indexBounds: { a: ['[7, 7]'] }, isMultiKey: false });
+    const residual = await explainFind({ a: 7, b: { $gt: 600 } });
+    expect(residual.queryPlanner.winningPlan.filter).toEqual({ b: { $gt: 600 } });
     expect(executionStats).toMatchObject({ nReturned: 4, totalKeysExamined: 4, totalDocsExamined: 4 });
     expect((await t.db.collection<NumberedDoc>('c').find({ a: 7 }).toArray()).map((d) => d._id)).toEqual([7, 507, 1007, 1507]);
   });
