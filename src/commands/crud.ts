@@ -83,7 +83,7 @@ export function insert(ctx: CommandContext): Document {
     const raw = documents[i];
     try {
       if (!isPlainObject(raw)) throw wrongType(`insert.documents.${i}`, raw, 'object');
-      checkInsertable(raw);
+      checkInsertable(raw, ctx.request.messageLength);
       const doc = withIdFirst(raw);
       collection.add(doc);
       n += 1;

@@ -38,10 +38,11 @@ function checkIdType(doc: Document): void {
 
 /**
  * mongod's checks on a document about to be inserted (insert.cpp fixDocumentForInsert), in its
- * order: size, nesting depth, `_id` type. `$`-prefixed and dotted field names are allowed since 5.0.
+ * order: size, nesting depth, `_id` type. `messageLength` is the size of the request it came in. `$`-prefixed and dotted field names are allowed since 5.0.
  */
-export function checkInsertable(doc: Document): void {
-  const size = BSON.calculateObjectSize(doc);
+export function checkInsertable(doc: Document, messageLength: number): void {
+  // A document is never larger than the message that carried it: only big messages need measuring.
+  const size = messageLength <= MAX_USER_DOCUMENT_SIZE ? 0 : BSON.calculateObjectSize(doc);
   if (size > MAX_USER_DOCUMENT_SIZE) {
     throw new MongoError(ErrorCodes.BadValue, `object to insert too large. size in bytes: ${size}, max size: ${MAX_USER_DOCUMENT_SIZE}`);
   }

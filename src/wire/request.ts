@@ -27,6 +27,8 @@ export interface WireRequest extends ReplyTarget {
   exhaustAllowed: boolean;
   /** Size of the message on the wire. */
   byteLength: number;
+  /** Size of the message once decompressed: no document in it can be larger. */
+  messageLength: number;
 }
 
 export type DecodeResult =
@@ -94,6 +96,7 @@ export function decodeRequest(frame: Buffer): DecodeResult {
           db: typeof db === 'string' ? db : undefined,
           exhaustAllowed: msg.exhaustAllowed,
           byteLength: frame.length,
+          messageLength: message.length,
         },
       };
     }
@@ -113,6 +116,7 @@ export function decodeRequest(frame: Buffer): DecodeResult {
           db: query.db,
           exhaustAllowed: false,
           byteLength: frame.length,
+          messageLength: message.length,
         },
       };
     }

@@ -38,6 +38,7 @@ describe('decodeRequest', () => {
       db: 'admin',
       exhaustAllowed: true,
       byteLength: frame.length,
+      messageLength: frame.length,
     });
   });
 
@@ -64,12 +65,15 @@ describe('decodeRequest', () => {
       db: 'admin',
       exhaustAllowed: false,
       byteLength: frame.length,
+      messageLength: frame.length,
     });
   });
 
   test.each([0, 1, 2])('OP_COMPRESSED (compressor %d) of OP_MSG and OP_QUERY', (id) => {
-    const msgFrame = opCompressed(opMsg({ flags: FLAG.moreToCome, requestId: 4, sections: [{ kind: 0, doc: ping }] }), id);
-    expect(ok(msgFrame)).toMatchObject({ protocol: 'OP_MSG', compressorId: id, requestId: 4, moreToCome: true, body: ping, byteLength: msgFrame.length });
+    const inner = opMsg({ flags: FLAG.moreToCome, requestId: 4, sections: [{ kind: 0, doc: ping }] });
+    const msgFrame = opCompressed(inner, id);
+    // byteLength is what came over the wire; messageLength the message once decompressed.
+    expect(ok(msgFrame)).toMatchObject({ protocol: 'OP_MSG', compressorId: id, requestId: 4, moreToCome: true, body: ping, byteLength: msgFrame.length, messageLength: inner.length });
     const queryFrame = opCompressed(opQuery({ ns: 'test.$cmd', query: { hello: 1 }, requestId: 6 }), id);
     expect(ok(queryFrame)).toMatchObject({ protocol: 'OP_QUERY', compressorId: id, requestId: 6, db: 'test', commandName: 'hello' });
   });
