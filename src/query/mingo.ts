@@ -23,20 +23,30 @@ import type { Cursor } from 'mingo/cursor';
  * compares them itself.
  */
 export function toQueryValue(value: unknown): unknown {
-  if (value instanceof Int32 || value instanceof Double) return value.value;
-  if (value instanceof Long) {
-    const n = value.toNumber();
-    return Number.isSafeInteger(n) ? n : value;
-  }
-  if (value instanceof BSONRegExp) return new RegExp(value.pattern, value.options.replace(/[^ims]/g, ''));
-  if (value instanceof Decimal128) return decimalAsNumber(value);
+  // Hot: every document of a query passes here. Primitives first, then one look at the bson tag.
+  if (typeof value !== 'object' || value === null) return value;
   if (Array.isArray(value)) return value.map(toQueryValue);
-  if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = toQueryValue(v);
-    return out;
+  switch ((value as { _bsontype?: string })._bsontype) {
+    case undefined:
+      break;
+    case 'Int32':
+    case 'Double':
+      return (value as Int32 | Double).value;
+    case 'Long': {
+      const n = (value as Long).toNumber();
+      return Number.isSafeInteger(n) ? n : value;
+    }
+    case 'BSONRegExp':
+      return new RegExp((value as BSONRegExp).pattern, (value as BSONRegExp).options.replace(/[^ims]/g, ''));
+    case 'Decimal128':
+      return decimalAsNumber(value as Decimal128);
+    default:
+      return value;
   }
-  return value;
+  if (Object.getPrototypeOf(value) !== Object.prototype) return value;
+  const out: Record<string, unknown> = {};
+  for (const k in value) out[k] = toQueryValue((value as Record<string, unknown>)[k]);
+  return out;
 }
 
 /** Every operator mingo has, in one context built once. */
@@ -220,14 +230,16 @@ export interface FindSpec {
 export function runFind(spec: FindSpec, docs: Iterable<Document>): Document[] {
   try {
     const originals = new Map<Document, Document>();
-    const views: Document[] = [];
-    for (const doc of docs) {
-      const view = toQueryValue(doc) as Document;
-      originals.set(view, doc);
-      views.push(view);
+    // Views are made as the cursor pulls documents: a limit without a sort stops the scan early.
+    function* views(): Generator<Document> {
+      for (const doc of docs) {
+        const view = toQueryValue(doc) as Document;
+        originals.set(view, doc);
+        yield view;
+      }
     }
     const filter = toQueryValue(spec.filter ?? {}) as Document;
-    const kept = filterSortLimit(spec, compileQuery(filter).find<Document>(views), originals);
+    const kept = filterSortLimit(spec, compileQuery(filter).find<Document>(views()), originals);
     if (spec.projection === undefined) return kept.map((view) => originals.get(view)!);
     // Every kept view matches the filter, so the projection returns them one for one, in order
     // (the filter stays for positional projections such as {'a.$': 1}).
@@ -255,9 +267,17 @@ function filterSortLimit(spec: FindSpec, cursor: Cursor<Document>, originals: Ma
     cursor = cursor.sort(toQueryValue(spec.sort) as Record<string, 1 | -1>);
   }
   if (fields === undefined) {
-    if (spec.skip !== undefined && spec.skip > 0) cursor = cursor.skip(spec.skip);
-    if (spec.limit !== undefined && spec.limit > 0) cursor = cursor.limit(spec.limit);
-    return cursor.all();
+    // Pulled one by one: mingo's all() drains the whole source even past a limit.
+    const kept: Document[] = [];
+    const limit = end === undefined ? Infinity : end - start;
+    let skipped = 0;
+    while (kept.length < limit) {
+      const view = cursor.next();
+      if (view === undefined) break;
+      if (skipped < start) skipped += 1;
+      else kept.push(view);
+    }
+    return kept;
   }
   const matched = cursor.all();
   const viewOf = new Map(matched.map((view) => [originals.get(view)!, view]));

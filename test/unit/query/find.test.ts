@@ -1,0 +1,32 @@
+import type { Document } from 'bson';
+import { expect, test } from 'vitest';
+import { runFind } from '../../../src/query/mingo.js';
+
+/** A source that counts how many documents were read from it. */
+function counted(n: number): { docs: Iterable<Document>; read: () => number } {
+  let read = 0;
+  const docs = {
+    *[Symbol.iterator]() {
+      for (let i = 0; i < n; i++) {
+        read += 1;
+        yield { _id: i };
+      }
+    },
+  };
+  return { docs, read: () => read };
+}
+
+test('without a sort, skip and limit stop reading the source once satisfied', () => {
+  const source = counted(1000);
+  expect(runFind({ filter: {}, skip: 2, limit: 3 }, source.docs).map((d) => d._id)).toEqual([2, 3, 4]);
+  expect(source.read()).toBe(5);
+  const first = counted(1000);
+  expect(runFind({ filter: { _id: { $gte: 5 } }, limit: 1 }, first.docs).map((d) => d._id)).toEqual([5]);
+  expect(first.read()).toBe(6);
+});
+
+test('skip alone, and no limit, read everything', () => {
+  const source = counted(10);
+  expect(runFind({ filter: {}, skip: 8 }, source.docs).map((d) => d._id)).toEqual([8, 9]);
+  expect(runFind({ filter: { _id: { $lt: 3 } } }, counted(10).docs).map((d) => d._id)).toEqual([0, 1, 2]);
+});
