@@ -5,7 +5,7 @@ import { ErrorCodes, MongoError } from '../errors.js';
 import { applyUpdate, runFind } from '../query/mingo.js';
 import { resolvePositional } from '../query/positional.js';
 import { canonicalKey, compareDocuments, compareValues, valuesEqual } from '../query/bsonOrder.js';
-import { candidateDocuments, withIdFirst } from '../storage/catalog.js';
+import { candidateDocuments, queryDocuments, withIdFirst } from '../storage/catalog.js';
 import { checkInsertable, checkUpdated } from '../storage/documentRules.js';
 import { missingField, wrongType } from '../idlErrors.js';
 import { bsonText } from '../bsonText.js';
@@ -43,9 +43,10 @@ export function find(ctx: CommandContext): Document {
   const shape = findShape(ctx);
   const batchSize = nonNegativeInt(ctx.body.batchSize, 'batchSize', 'find') ?? DEFAULT_FIRST_BATCH_SIZE;
   const hint = resolveHint(ctx, collection, ctx.body.hint, shape);
-  const source = candidateDocuments(ctx.server, ctx.db, collection, shape.filter, hint) ?? [];
-  const docs = runFind(shape, source);
-  if (shape.sort !== undefined && Object.keys(shape.sort).length > 0) ctx.server.counters.sortedInMemory();
+  // Under a collation strings sort by locale, which no (binary) index order gives.
+  const source = queryDocuments(ctx.server, ctx.db, collection, shape.filter, hint, shape.collation === undefined ? shape.sort : undefined);
+  const docs = source === undefined ? [] : runFind(source.sorted ? { ...shape, sort: undefined } : shape, source.documents);
+  if (source !== undefined && !source.sorted && shape.sort !== undefined && Object.keys(shape.sort).length > 0) ctx.server.counters.sortedInMemory();
   const cursor = ctx.server.cursors.open(`${ctx.db}.${collection}`, docs[Symbol.iterator](), {
     lsid: ctx.lsid,
     owner: userName(ctx.connection),

@@ -101,9 +101,10 @@ function serverParameters(): Document {
 }
 
 /** How the query over a namespace runs: its plan (undefined when the collection does not exist) and the documents it examines. */
-function planFor(ctx: CommandContext, collection: string, filter: Document, hint: Hint | undefined): { plan: QueryPlan | undefined; indexNames: string[] } {
+function planFor(ctx: CommandContext, collection: string, shape: QueryShape, hint: Hint | undefined): { plan: QueryPlan | undefined; indexNames: string[] } {
   const stored = ctx.server.catalog.get(ctx.db, collection);
-  if (stored !== undefined) return { plan: stored.plan(filter, hint), indexNames: stored.indexes.map((i) => i.name) };
+  const sort = shape.collation === undefined ? shape.sort : undefined;
+  if (stored !== undefined) return { plan: stored.plan(shape.filter, hint, sort), indexNames: stored.indexes.map((i) => i.name) };
   const docs = collectionDocuments(ctx.server, ctx.db, collection);
   return { plan: docs === undefined ? undefined : { kind: 'scan', documents: docs, keysExamined: 0 }, indexNames: ['_id_'] };
 }
@@ -129,12 +130,23 @@ function explainQuery(
   wrap?: StageWrapper,
   hintArgument?: unknown,
 ): Explained {
-  const { plan, indexNames } = planFor(ctx, collection, shape.filter, resolveHint(ctx, collection, hintArgument, shape));
-  const candidates = plan === undefined ? [] : [...plan.documents];
-  const matched = runFind({ filter: shape.filter }, candidates);
-  const results = runFind({ sort: shape.sort, skip: shape.skip, limit: shape.limit, projection: shape.projection }, matched);
-  const runnable = plan === undefined ? undefined : { ...plan, documents: candidates };
-  let stages = planStages(runnable, shape, { docsExamined: candidates.length, matched: matched.length });
+  const { plan, indexNames } = planFor(ctx, collection, shape, resolveHint(ctx, collection, hintArgument, shape));
+  // An index walk for a sort is read only as far as skip + limit need (as the query runs it);
+  // other plans' documents are read whole.
+  const walk = plan?.kind === 'ordered';
+  const needed = walk && shape.limit !== undefined && shape.limit > 0 ? (shape.skip ?? 0) + shape.limit : undefined;
+  let docsExamined = 0;
+  const examined = {
+    *[Symbol.iterator]() {
+      for (const doc of plan?.documents ?? []) {
+        docsExamined += 1;
+        yield doc;
+      }
+    },
+  };
+  const matched = runFind({ filter: shape.filter, limit: needed }, examined);
+  const results = runFind({ sort: walk ? undefined : shape.sort, skip: shape.skip, limit: shape.limit, projection: shape.projection }, matched);
+  let stages = planStages(plan, shape, { docsExamined, matched: matched.length });
   if (wrap !== undefined) stages = wrap(stages, results);
   const queryPlanner: Document = {
     namespace: `${ctx.db}.${collection}`,
@@ -151,8 +163,8 @@ function explainQuery(
     executionSuccess: true,
     nReturned: new Int32(stages.nReturned),
     executionTimeMillis: new Int32(0),
-    totalKeysExamined: new Int32(plan?.keysExamined ?? 0),
-    totalDocsExamined: new Int32(candidates.length),
+    totalKeysExamined: new Int32(plan === undefined ? 0 : plan.kind === 'ordered' ? docsExamined : plan.keysExamined),
+    totalDocsExamined: new Int32(docsExamined),
     executionStages: stages.executionStages,
   };
   return { queryPlanner, executionStats, results };

@@ -19,6 +19,8 @@ export interface QueryShape {
   readonly skip?: number;
   readonly limit?: number;
   readonly projection?: Document;
+  /** A collation orders strings its own way: then no index gives the sort. */
+  readonly collation?: Document;
 }
 
 /** What running the query saw: documents examined, matched, and returned after skip and limit. */
@@ -164,6 +166,9 @@ function leafStage(plan: QueryPlan, shape: QueryShape, counts: QueryCounts): Sta
   }
   const index = plan.kind === 'id' ? ID_INDEX : plan.index;
   const multikey = plan.kind === 'index' && plan.multikey;
+  // An index walk for a sort reads every key it passes over: one per document examined.
+  const keysExamined = plan.kind === 'ordered' ? counts.docsExamined : plan.keysExamined;
+  const direction = plan.kind === 'ordered' && plan.direction === -1 ? 'backward' : 'forward';
   const predicates = fieldPredicates(shape.filter);
   const fields = Object.keys(index.key);
   const ixscan: Document = {
@@ -176,21 +181,24 @@ function leafStage(plan: QueryPlan, shape: QueryShape, counts: QueryCounts): Sta
     isSparse: index.sparse,
     isPartial: index.partialFilterExpression !== undefined,
     indexVersion: new Int32(2),
-    direction: 'forward',
-    indexBounds: Object.fromEntries(fields.map((f, i) => [f, i === 0 ? boundsText(predicates.get(f), multikey) : ['[MinKey, MaxKey]']])),
+    direction,
+    indexBounds: Object.fromEntries(
+      fields.map((f, i) => [f, i === 0 && plan.kind !== 'ordered' ? boundsText(predicates.get(f), multikey) : [direction === 'backward' ? '[MaxKey, MinKey]' : '[MinKey, MaxKey]']]),
+    ),
   };
   const { stage, ...ixRest } = ixscan;
-  const works = plan.keysExamined + 1;
+  const works = keysExamined + 1;
   const ixStats = {
     stage,
     ...counters(counts.docsExamined, works),
     ...ixRest,
-    keysExamined: new Int32(plan.keysExamined),
+    keysExamined: new Int32(keysExamined),
     seeks: new Int32(1),
-    dupsTested: new Int32(multikey ? plan.keysExamined : 0),
-    dupsDropped: new Int32(multikey ? plan.keysExamined - counts.docsExamined : 0),
+    dupsTested: new Int32(multikey ? keysExamined : 0),
+    dupsDropped: new Int32(multikey ? keysExamined - counts.docsExamined : 0),
   };
-  const residual = residualFilter(filter, fields[0]!, multikey);
+  // A walk for a sort has no bounds: every condition is left to FETCH.
+  const residual = plan.kind === 'ordered' ? (hasFilter ? filter : undefined) : residualFilter(filter, fields[0]!, multikey);
   const fetchFilter = residual === undefined ? {} : { filter: residual };
   return {
     planner: { stage: 'FETCH', ...fetchFilter, inputStage: ixscan },
@@ -225,12 +233,14 @@ export function planStages(plan: QueryPlan | undefined, shape: QueryShape, count
   let stage = leafStage(plan, shape, counts);
   const skip = shape.skip ?? 0;
   const limit = shape.limit ?? 0;
-  if (shape.sort !== undefined && Object.keys(shape.sort).length > 0) {
+  const sortsInMemory = shape.sort !== undefined && Object.keys(shape.sort).length > 0 && plan.kind !== 'ordered';
+  if (sortsInMemory) {
     const kept = limit > 0 ? Math.min(stage.nReturned, skip + limit) : stage.nReturned;
     stage = over(stage, 'SORT', { sortPattern: shape.sort, memLimit: new Int32(MEM_LIMIT), ...(limit > 0 ? { limitAmount: new Int32(skip + limit) } : {}), type: 'simple' }, kept);
   }
   if (skip > 0) stage = over(stage, 'SKIP', { skipAmount: new Int32(skip) }, Math.max(0, stage.nReturned - skip));
-  if (limit > 0) stage = over(stage, 'LIMIT', { limitAmount: new Int32(limit) }, Math.min(stage.nReturned, limit));
+  // A limit under an in-memory sort is the SORT stage's limitAmount, not a stage of its own.
+  if (limit > 0 && !sortsInMemory) stage = over(stage, 'LIMIT', { limitAmount: new Int32(limit) }, Math.min(stage.nReturned, limit));
   if (shape.projection !== undefined && Object.keys(shape.projection).length > 0) {
     // Inclusions and exclusions of top-level fields are PROJECTION_SIMPLE; anything else (paths, expressions) DEFAULT.
     const simple = Object.entries(shape.projection).every(

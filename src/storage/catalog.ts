@@ -5,6 +5,7 @@ import { matches } from '../query/mingo.js';
 import { canonicalKey, compareDocuments, compareValues } from '../query/bsonOrder.js';
 import { isPlainValue, OrderedIndex } from './orderedIndex.js';
 import { fieldPredicates } from './queryPlan.js';
+import { sortFields } from '../query/sort.js';
 import type { ServerContext } from '../serverContext.js';
 
 /** An index as listIndexes shows it. */
@@ -83,7 +84,9 @@ export type Hint = IndexSpec | 'natural';
 export type QueryPlan =
   | { readonly kind: 'id'; readonly documents: readonly Document[]; readonly keysExamined: number }
   | { readonly kind: 'scan'; readonly documents: Iterable<Document>; readonly keysExamined: number }
-  | { readonly kind: 'index'; readonly index: IndexSpec; readonly multikey: boolean; readonly documents: readonly Document[]; readonly keysExamined: number };
+  | { readonly kind: 'index'; readonly index: IndexSpec; readonly multikey: boolean; readonly documents: readonly Document[]; readonly keysExamined: number }
+  /** A walk of a whole index that gives the query's sort order: read lazily, so a limit ends it. */
+  | { readonly kind: 'ordered'; readonly index: IndexSpec; readonly direction: 1 | -1; readonly documents: Iterable<Document> };
 
 export const ID_INDEX: IndexSpec = { name: '_id_', key: { _id: new Int32(1) }, unique: true, sparse: false };
 
@@ -129,9 +132,10 @@ export class Collection {
    * still applied to them): the `_id_` index when `_id` is pinned to one plain value (at most one
    * document; `_id` is never an array), else a secondary index whose first field the filter
    * constrains (equalities before ranges, then the oldest index, where mongod would race plans),
-   * else every document.
+   * else a walk of an index that gives the `sort` (binary order: callers pass no sort under a
+   * collation), else every document.
    */
-  plan(filter: Document, hint?: Hint): QueryPlan {
+  plan(filter: Document, hint?: Hint, sort?: Document): QueryPlan {
     if (hint !== undefined) return this.hintedPlan(filter, hint);
     if ('_id' in filter && isPlainValue(filter._id)) {
       const doc = this.findById(filter._id);
@@ -145,9 +149,24 @@ export class Collection {
       const rank = predicate.kind === 'in' ? 0 : 1;
       if (best === undefined || rank < best.rank) best = { spec, index, rank };
     }
-    if (best === undefined) return { kind: 'scan', documents: this.byId.values(), keysExamined: 0 };
+    if (best === undefined) return this.orderedPlan(sort) ?? { kind: 'scan', documents: this.byId.values(), keysExamined: 0 };
     const { documents, keysExamined } = best.index.lookup(predicates.get(best.index.field)!);
     return { kind: 'index', index: best.spec, multikey: best.index.multikey, documents, keysExamined };
+  }
+
+  /**
+   * A walk of the index on a one-field sort's field, when its order is the sort's: the index
+   * holds every document (not sparse or partial) and no arrays (not multikey), so its key order
+   * is mongod's sort order, null and missing first.
+   */
+  private orderedPlan(sort: Document | undefined): QueryPlan | undefined {
+    const fields = sort === undefined ? undefined : sortFields(sort);
+    if (fields === undefined || fields.length !== 1) return undefined;
+    const path = fields[0]!.parts.join('.');
+    const found = this.ordered.find(({ spec, index }) => index.field === path && index.usable && !index.multikey && !spec.sparse);
+    if (found === undefined) return undefined;
+    const descending = fields[0]!.descending;
+    return { kind: 'ordered', index: found.spec, direction: descending ? -1 : 1, documents: { [Symbol.iterator]: () => found.index.inOrder(descending) } };
   }
 
   /**
@@ -326,16 +345,41 @@ export function collectionDocuments(server: ServerContext, db: string, collectio
 }
 
 /**
- * The documents of a namespace that a filter can match (through an index where one applies),
- * counted in serverStatus metrics.queryExecutor as mongod counts what its plans examine.
+ * The documents of a namespace that a query can match, through an index where one applies, and
+ * whether they already come in the `sort` order (an index walk). What the plan examines is
+ * counted in serverStatus metrics.queryExecutor, as mongod counts it.
  */
-export function candidateDocuments(server: ServerContext, db: string, collection: string, filter: Document, hint?: Hint): Iterable<Document> | undefined {
+export function queryDocuments(
+  server: ServerContext,
+  db: string,
+  collection: string,
+  filter: Document,
+  hint?: Hint,
+  sort?: Document,
+): { documents: Iterable<Document>; sorted: boolean } | undefined {
   const stored = server.catalog.get(db, collection);
-  if (stored === undefined) return collectionDocuments(server, db, collection);
-  const plan = stored.plan(filter, hint);
+  if (stored === undefined) {
+    const documents = collectionDocuments(server, db, collection);
+    return documents === undefined ? undefined : { documents, sorted: false };
+  }
+  const plan = stored.plan(filter, hint, sort);
+  if (plan.kind === 'ordered') return { documents: countedAsRead(server, plan.documents), sorted: true };
   const scan = plan.kind === 'scan';
   server.counters.queryExamined(plan.keysExamined, scan ? stored.size : plan.documents.length, scan);
-  return plan.documents;
+  return { documents: plan.documents, sorted: false };
+}
+
+/** An index walk's documents, each counted as one key and one document examined when read. */
+function* countedAsRead(server: ServerContext, documents: Iterable<Document>): Generator<Document> {
+  for (const doc of documents) {
+    server.counters.queryExamined(1, 1, false);
+    yield doc;
+  }
+}
+
+/** The documents of a namespace that a filter can match (see queryDocuments). */
+export function candidateDocuments(server: ServerContext, db: string, collection: string, filter: Document, hint?: Hint): Iterable<Document> | undefined {
+  return queryDocuments(server, db, collection, filter, hint)?.documents;
 }
 
 /** A new document's `_id` first, generated when missing (mongod puts `_id` first on insert). */

@@ -147,6 +147,11 @@ export class OrderedIndex {
     for (const [key, doc] of entries) this.tree.set(key, doc);
   }
 
+  /** Every document, read lazily in index order (or its reverse): a sort the index gives, cut short by a limit. */
+  *inOrder(descending: boolean): Generator<Document> {
+    for (const [, doc] of descending ? this.tree.entriesReversed() : this.tree.entries()) yield doc;
+  }
+
   /** Every document the index holds, in index order (a hinted index with no condition on its field). */
   all(): IndexLookup {
     const found = new Set<Document>();

@@ -68,7 +68,8 @@ describe('lookups through secondary indexes', () => {
     expect((await explainFind({ _id: 5 })).queryPlanner.winningPlan).toEqual({ stage: 'IDHACK' });
     const stacked = await explainFind({ a: { $lt: 3 } }, { sort: { b: -1 }, skip: 1, limit: 2, projection: { b: 1 } });
     const plan = stacked.queryPlanner.winningPlan;
-    expect([plan.stage, plan.inputStage.stage, plan.inputStage.inputStage.stage, plan.inputStage.inputStage.inputStage.stage]).toEqual(['PROJECTION_SIMPLE', 'LIMIT', 'SKIP', 'SORT']);
+    expect([plan.stage, plan.inputStage.stage, plan.inputStage.inputStage.stage]).toEqual(['PROJECTION_SIMPLE', 'SKIP', 'SORT']);
+    expect(plan.inputStage.inputStage.limitAmount).toBe(3);
     expect(stacked.executionStats.nReturned).toBe(2);
     expect(await t.db.collection<NumberedDoc>('c').find({ a: { $lt: 3 } }, { sort: { b: -1 }, skip: 1, limit: 2, projection: { b: 1 } }).toArray()).toEqual([
       { _id: 1501, b: 1501 },
@@ -195,5 +196,25 @@ describe('hint', () => {
     expect(reply.writeErrors[0]).toMatchObject({ index: 0, code: 2 });
     expect(reply.writeErrors[0].errmsg).toMatch(/^error processing query: ns=indexes\.c: \$and\n {4}a \$eq 1\n {4}b \$eq 2\nSort: \{\}\nProj: \{\}\n planner returned error :: caused by :: hint provided does not correspond to an existing index$/);
     expect(await t.db.collection('c').countDocuments()).toBe(2000);
+  });
+});
+
+describe('sorts an index gives', () => {
+  test('a sort on an indexed field walks the index (backward for descending) and stops at the limit', async () => {
+    const c = t.db.collection<NumberedDoc>('c');
+    const found = await c.find({}).sort({ a: -1 }).limit(3).toArray();
+    expect(found.map((d) => d.a)).toEqual([499, 499, 499]);
+    const explained = await c.find({ b: { $gte: 0 } }).sort({ a: -1 }).limit(3).explain('executionStats');
+    const plan = explained.queryPlanner.winningPlan;
+    expect([plan.stage, plan.inputStage.stage, plan.inputStage.inputStage.stage]).toEqual(['LIMIT', 'FETCH', 'IXSCAN']);
+    expect(plan.inputStage.inputStage).toMatchObject({ indexName: 'a_1', direction: 'backward', indexBounds: { a: ['[MaxKey, MinKey]'] } });
+    expect(explained.executionStats).toMatchObject({ nReturned: 3, totalKeysExamined: 3, totalDocsExamined: 3 });
+  });
+
+  test('a multikey index, or a collation, leaves the sort in memory', async () => {
+    const multikey = await t.db.collection<NumberedDoc>('c').find({}).sort({ tags: 1 }).limit(2).explain('queryPlanner');
+    expect(multikey.queryPlanner.winningPlan.stage).toBe('SORT');
+    const collated = await t.db.command({ explain: { find: 'c', sort: { a: 1 }, limit: 1, collation: { locale: 'en' } }, verbosity: 'queryPlanner' });
+    expect(collated.queryPlanner.winningPlan.stage).toBe('SORT');
   });
 });
