@@ -47,6 +47,7 @@ export const ErrorCodes = {
   Overflow: 15,
   InvalidIdField: 53,
   BSONObjectTooLarge: 10334,
+  ConversionFailure: 241,
 } as const;
 
 export type ErrorCodeName = keyof typeof ErrorCodes;
@@ -114,6 +115,8 @@ export const LocationCodes = {
   MergeLetWithoutPipeline: 51199,
   MergeLetRedefinesNew: 51273,
   CollStatsSpecNotObject: 5447000,
+  InvalidRegex: 51091,
+  MatchNotObject: 15959,
 } as const;
 
 const namesByCode = new Map<number, string>(

@@ -133,17 +133,12 @@ function source(ctx: CommandContext, collection: string | undefined, first: Docu
   return { docs: collectionDocuments(ctx.server, ctx.db, collection) ?? [], rest: 0 };
 }
 
-/** aggregate: the source stages, then mingo for the rest of the pipeline; results through a cursor. */
-export function aggregate(ctx: CommandContext): Document {
-  const target = ctx.body.aggregate;
-  let collection: string | undefined;
-  if (typeof target === 'string') collection = target;
-  else if (numberValue(target) !== 1) {
-    throw new MongoError(
-      ErrorCodes.InvalidNamespace,
-      `Invalid {aggregate: ...} value: must be a collection name or 1, found ${typeName(target)}`,
-    );
-  }
+/**
+ * The `pipeline` argument of an aggregate, checked as mongod parses it before running anything
+ * (aggregate and explain alike): an array of one-field stage documents, each stage where it may
+ * stand, and the specs mongod's stage parsers check.
+ */
+export function checkPipelineArgument(ctx: CommandContext): Document[] {
   const pipeline = ctx.body.pipeline;
   if (pipeline === undefined || pipeline === null) {
     throw missingField('aggregate.pipeline');
@@ -164,6 +159,21 @@ export function aggregate(ctx: CommandContext): Document {
     }
   });
   checkStages(ctx.db, pipeline);
+  return pipeline as Document[];
+}
+
+/** aggregate: the source stages, then mingo for the rest of the pipeline; results through a cursor. */
+export function aggregate(ctx: CommandContext): Document {
+  const target = ctx.body.aggregate;
+  let collection: string | undefined;
+  if (typeof target === 'string') collection = target;
+  else if (numberValue(target) !== 1) {
+    throw new MongoError(
+      ErrorCodes.InvalidNamespace,
+      `Invalid {aggregate: ...} value: must be a collection name or 1, found ${typeName(target)}`,
+    );
+  }
+  const pipeline = checkPipelineArgument(ctx);
   const explain = trueValue(ctx.body.explain);
   const cursorSpec = ctx.body.cursor;
   if (!explain && !isPlainObject(cursorSpec)) {

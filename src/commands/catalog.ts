@@ -177,8 +177,9 @@ export function listCollections(ctx: CommandContext): Document {
 export function renameCollection(ctx: CommandContext): Document {
   const from = ctx.body.renameCollection;
   const to = ctx.body.to;
-  if (typeof from !== 'string') throw new MongoError(ErrorCodes.InvalidNamespace, `Invalid source namespace: ${String(from)}`);
-  if (typeof to !== 'string') throw new MongoError(ErrorCodes.InvalidNamespace, `Invalid target namespace: ${String(to)}`);
+  // rename_collection.idl: both are `namespacestring`, strings on the wire.
+  if (typeof from !== 'string') throw wrongType('renameCollection.renameCollection', from, 'string');
+  if (typeof to !== 'string') throw wrongType('renameCollection.to', to, 'string');
   const split = (ns: string) => {
     const dot = ns.indexOf('.');
     if (dot <= 0 || dot === ns.length - 1) throw new MongoError(ErrorCodes.InvalidNamespace, `Invalid namespace specified '${ns}'`);

@@ -9,6 +9,7 @@ import { candidateDocuments, queryDocuments, withIdFirst } from '../storage/cata
 import { checkInsertable, checkUpdated } from '../storage/documentRules.js';
 import { missingField, wrongType } from '../idlErrors.js';
 import { bsonText } from '../bsonText.js';
+import { checkSubPipeline } from '../pipeline/pipelineShape.js';
 import { collectionArgument, isPlainObject, numberValue, trueValue } from './args.js';
 import { nonNegativeInt } from './cursorArgs.js';
 import { resolveHint } from './hint.js';
@@ -55,6 +56,23 @@ export function find(ctx: CommandContext): Document {
     noTimeout: trueValue(ctx.body.noCursorTimeout),
   });
   return { cursor };
+}
+
+/** An `arrayFilters` argument (write_ops.idl: array<object>), at `path`; undefined when absent. */
+function arrayFiltersArgument(value: unknown, path: string): Document[] | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (!Array.isArray(value)) throw wrongType(path, value, 'array');
+  value.forEach((filter, i) => {
+    if (!isPlainObject(filter)) throw wrongType(`${path}.${i}`, filter, 'object');
+  });
+  return value as Document[];
+}
+
+/** An update argument: an operator or replacement document, or a pipeline (UpdateModification::parseFromBSON). */
+function updateArgument(value: unknown): Document | Document[] {
+  if (Array.isArray(value)) return checkSubPipeline(value) as Document[];
+  if (!isPlainObject(value)) throw new MongoError(ErrorCodes.FailedToParse, 'Update argument must be either an object or an array');
+  return value;
 }
 
 /** One entry of a write reply's `writeErrors`. */
@@ -206,11 +224,12 @@ export function update(ctx: CommandContext): Document {
       const { q, u } = statement;
       if (!isPlainObject(q)) throw q === undefined ? missingField('update.updates.q') : wrongType('update.updates.q', q, 'object');
       if (!isPlainObject(u) && !Array.isArray(u)) throw u === undefined ? missingField('update.updates.u') : wrongType('update.updates.u', u, 'object');
+      if (Array.isArray(u)) checkSubPipeline(u);
       const multi = trueValue(statement.multi);
       if (multi && isPlainObject(u) && !isOperatorUpdate(u)) {
         throw new MongoError(ErrorCodes.InvalidOptions, 'multi update is not supported for replacement-style update');
       }
-      const arrayFilters = Array.isArray(statement.arrayFilters) ? (statement.arrayFilters as Document[]) : undefined;
+      const arrayFilters = arrayFiltersArgument(statement.arrayFilters, 'update.updates.arrayFilters');
       const collection = ctx.server.catalog.get(ctx.db, name);
       const hint = resolveHint(ctx, name, statement.hint, { filter: q });
       const targets = collection === undefined ? [] : runFind({ filter: q, limit: multi ? undefined : 1 }, collection.plan(q, hint).documents);
@@ -270,7 +289,7 @@ export function distinct(ctx: CommandContext): Document {
   for (const doc of runFind({ filter: query }, candidateDocuments(ctx.server, ctx.db, name, query, hint) ?? [])) {
     let values: unknown[] = [doc];
     for (const part of key.split('.')) {
-      values = values.flatMap((v) => (Array.isArray(v) ? v : [v])).flatMap((v) => (isPlainObject(v) && part in v ? [v[part]] : []));
+      values = values.flatMap((v) => (Array.isArray(v) ? v : [v])).flatMap((v) => (isPlainObject(v) && Object.hasOwn(v, part) ? [v[part]] : []));
     }
     for (const v of values.flatMap((v) => (Array.isArray(v) ? v : [v]))) seen.set(canonicalKey(v), v);
   }
@@ -285,12 +304,12 @@ export function findAndModify(ctx: CommandContext): Document {
   const name = collectionArgument(ctx);
   const { query, sort, fields } = ctx.body;
   const remove = trueValue(ctx.body.remove);
-  const u = ctx.body.update as Document | Document[] | undefined;
+  const u = ctx.body.update === undefined ? undefined : updateArgument(ctx.body.update);
   if (remove && u !== undefined) throw new MongoError(ErrorCodes.FailedToParse, 'Cannot specify both an update and remove=true');
   if (!remove && u === undefined) throw new MongoError(ErrorCodes.FailedToParse, 'Either an update or remove=true must be specified');
   const upsert = trueValue(ctx.body.upsert);
   if (remove && upsert) throw new MongoError(ErrorCodes.FailedToParse, 'Cannot specify both upsert=true and remove=true');
-  const arrayFilters = Array.isArray(ctx.body.arrayFilters) ? (ctx.body.arrayFilters as Document[]) : undefined;
+  const arrayFilters = arrayFiltersArgument(ctx.body.arrayFilters, 'findAndModify.arrayFilters');
   const filter = isPlainObject(query) ? query : {};
   const collection = ctx.server.catalog.get(ctx.db, name);
   const [target] =

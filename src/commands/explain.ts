@@ -8,6 +8,7 @@ import { compareDocuments } from '../query/bsonOrder.js';
 import { runFind, runPipeline } from '../query/mingo.js';
 import { parsedQuery, planStages, queryHashes, wrapStages, type QueryShape } from '../query/planStages.js';
 import { collectionDocuments, type Hint, type QueryPlan } from '../storage/catalog.js';
+import { checkPipelineArgument } from './aggregate.js';
 import { resolveHint } from './hint.js';
 import { SERVER_VERSION } from '../version.js';
 import { collectionArgument, isPlainObject, numberValue, trueValue } from './args.js';
@@ -270,7 +271,7 @@ export function explainFindAndModify(ctx: CommandContext, verbosity: Verbosity):
  * as written, each with the documents it passed on at executionStats (explain.cpp explainPipeline).
  */
 export function explainAggregate(ctx: CommandContext, verbosity: Verbosity): Document {
-  const pipeline = Array.isArray(ctx.body.pipeline) ? (ctx.body.pipeline as Document[]) : [];
+  const pipeline = checkPipelineArgument(ctx);
   const tail = { serverInfo: serverInfo(ctx), serverParameters: serverParameters(), command: { ...ctx.body, $db: ctx.db } };
   // {aggregate: 1} pipelines start with a stage that makes its own documents: no query to plan.
   if (typeof ctx.body.aggregate !== 'string') return { explainVersion: '1', stages: pipeline, ...tail };

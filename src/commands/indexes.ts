@@ -104,7 +104,10 @@ export function dropIndexes(ctx: CommandContext): Document {
       : typeof target === 'string'
         ? [target]
         : Array.isArray(target)
-          ? target.map(String)
+          ? target.map((name, i) => {
+              if (typeof name !== 'string') throw wrongType(`dropIndexes.index.${i}`, name, 'string');
+              return name;
+            })
           : isPlainObject(target)
             ? collection.indexes.filter((s) => JSON.stringify(s.key) === JSON.stringify(target)).map((s) => s.name)
             : [];

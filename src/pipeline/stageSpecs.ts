@@ -4,6 +4,7 @@ import { ErrorCodes, LocationCodes, MongoError } from '../errors.js';
 import { unknownField, wrongType } from '../idlErrors.js';
 import { isPlainObject, numberValue, typeName } from '../commands/args.js';
 import { checkSubPipeline, stageName, startsWithDocuments, subPipelines, type SubPipeline } from './pipelineShape.js';
+import { checkStageShape } from './stageShapes.js';
 import { parseMerge, parseOut, WRITE_STAGES } from './writeStageSpecs.js';
 
 // Stages that read other collections ($lookup, $graphLookup, $unionWith): their specs are checked
@@ -135,6 +136,7 @@ export function checkStages(db: string, stages: readonly unknown[], within?: Sub
     else if (name === '$unionWith') checkUnionWith(spec);
     else if (name === '$out') parseOut(db, spec);
     else if (name === '$merge') parseMerge(db, spec);
+    else checkStageShape(name, spec);
     for (const sub of subPipelines(name, spec)) checkStages(db, sub.stages, sub.within);
   }
   if (within !== undefined) return;

@@ -11,6 +11,9 @@ import * as queryOperators from 'mingo/operators/query';
 import * as windowOperators from 'mingo/operators/window';
 import type { Options } from 'mingo/types';
 import { ErrorCodes, MongoError, LocationCodes } from '../errors.js';
+import { bsonText } from '../bsonText.js';
+import { typeName } from '../commands/args.js';
+import { checkFilter } from './filterCheck.js';
 import { retype } from './retype.js';
 import { naturalDirection, sortDocuments, sortFields } from './sort.js';
 import type { Cursor } from 'mingo/cursor';
@@ -37,7 +40,12 @@ export function toQueryValue(value: unknown): unknown {
       return Number.isSafeInteger(n) ? n : value;
     }
     case 'BSONRegExp':
-      return new RegExp((value as BSONRegExp).pattern, (value as BSONRegExp).options.replace(/[^ims]/g, ''));
+      try {
+        return new RegExp((value as BSONRegExp).pattern, (value as BSONRegExp).options.replace(/[^ims]/g, ''));
+      } catch {
+        // A stored pattern JavaScript cannot compile stays a value (filters are checked first: checkFilter).
+        return value;
+      }
     case 'Decimal128':
       return decimalAsNumber(value as Decimal128);
     default:
@@ -45,7 +53,12 @@ export function toQueryValue(value: unknown): unknown {
   }
   if (Object.getPrototypeOf(value) !== Object.prototype) return value;
   const out: Record<string, unknown> = {};
-  for (const k in value) out[k] = toQueryValue((value as Record<string, unknown>)[k]);
+  for (const k in value) {
+    const v = toQueryValue((value as Record<string, unknown>)[k]);
+    // A `__proto__` field stays a field (an assignment would replace the view's prototype).
+    if (k === '__proto__') Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+    else out[k] = v;
+  }
   return out;
 }
 
@@ -106,6 +119,17 @@ function translate(err: unknown): MongoError {
   }
   const operator = /(?:unregistered|unknown) (?:query|expression|projection|accumulator) operator (\$\w+)/i.exec(message);
   if (operator) return new MongoError(ErrorCodes.BadValue, `unknown operator: ${operator[1]}`);
+  // $convert/$toDate ... (ExpressionConvert: ConversionFailure 241); mingo's text names no type.
+  const conversion = /^cannot convert '.*' to (\w+)$/s.exec(message);
+  if (conversion) return new MongoError(ErrorCodes.ConversionFailure, `Unsupported conversion to ${conversion[1]} in $convert with no onError value`);
+  // A JavaScript error from inside mingo: an operator took an argument of a type or shape it
+  // cannot handle, which mongod's parsers would have refused. Never answer with its JavaScript text.
+  if (err instanceof RangeError && /call stack/.test(message)) {
+    return new MongoError(ErrorCodes.Overflow, 'the expression or document is nested too deeply to evaluate');
+  }
+  if (err instanceof TypeError || err instanceof RangeError || err instanceof SyntaxError || err instanceof ReferenceError) {
+    return new MongoError(ErrorCodes.BadValue, 'an operator argument is of a type or shape the operator does not take');
+  }
   return new MongoError(ErrorCodes.BadValue, message);
 }
 
@@ -181,6 +205,14 @@ export function runPipeline(stages: readonly Document[], docs: Iterable<Document
     if (fields === undefined) return pipelineOperators.$sort(coll, expr, opts);
     return coll.transform((xs: unknown[]) => Lazy(sortDocuments(xs as Document[], fields)));
   };
+  // mongod parses a $match filter before running anything; mingo fails on malformed arguments.
+  const match: typeof pipelineOperators.$match = (coll, expr, opts) => {
+    if (expr === null || typeof expr !== 'object' || Array.isArray(expr) || expr instanceof RegExp) {
+      throw new MongoError(LocationCodes.MatchNotObject, 'the match filter must be an expression in an object');
+    }
+    checkFilter(expr as Document);
+    return pipelineOperators.$match(coll, expr, opts);
+  };
   const project: typeof pipelineOperators.$project = (coll, expr, opts) =>
     pipelineOperators.$project(coll, expr, opts).map((doc: Document) => {
       if (!('_id' in doc) || Object.keys(doc)[0] === '_id') return doc;
@@ -193,7 +225,7 @@ export function runPipeline(stages: readonly Document[], docs: Iterable<Document
     const context = Context.init({
       accumulator: accumulatorOperators,
       expression: expressionOperators,
-      pipeline: { ...pipelineOperators, $lookup: lookup, $sample: sample, $project: project, $sort: sort },
+      pipeline: { ...pipelineOperators, $lookup: lookup, $match: match, $sample: sample, $project: project, $sort: sort },
       projection: projectionOperators,
       query: queryOperators,
       window: windowOperators,
@@ -229,6 +261,7 @@ export interface FindSpec {
  */
 export function runFind(spec: FindSpec, docs: Iterable<Document>): Document[] {
   try {
+    if (spec.filter !== undefined) checkFilter(spec.filter);
     const originals = new Map<Document, Document>();
     // Views are made as the cursor pulls documents: a limit without a sort stops the scan early.
     function* views(): Generator<Document> {
@@ -288,9 +321,23 @@ function filterSortLimit(spec: FindSpec, cursor: Cursor<Document>, originals: Ma
 /** Whether a document matches a filter (mongod's query language, on the numeric view). */
 export function matches(filter: Document, doc: Document): boolean {
   try {
+    checkFilter(filter);
     return compileQuery(toQueryValue(filter) as Document).test(toQueryValue(doc) as Document);
   } catch (err) {
     throw translate(err);
+  }
+}
+
+/** Each update operator's operand is a document of fields (UpdateObjectNode::parseAndMerge's first check). */
+function checkModifiers(update: Document): void {
+  for (const [op, operand] of Object.entries(update)) {
+    if (!op.startsWith('$')) continue;
+    if (operand === null || typeof operand !== 'object' || Array.isArray(operand) || Object.getPrototypeOf(operand) !== Object.prototype) {
+      throw new MongoError(
+        ErrorCodes.FailedToParse,
+        `Modifiers operate on fields but we found type ${typeName(operand)} instead. For example: {$mod: {<field>: ...}} not {${op}: ${bsonText(operand)}}`,
+      );
+    }
   }
 }
 
@@ -326,6 +373,7 @@ export function applyUpdate(doc: Document, update: Document | readonly Document[
       touched = new Set(Object.keys(result).filter((k) => !(k in doc) || result[k] !== view[k]));
       for (const k of Object.keys(doc)) if (!(k in result)) touched.add(k);
     } else {
+      checkModifiers(update as Document);
       const paths = mingoUpdate(view, toQueryValue(update) as Document, arrayFilters?.map((f) => toQueryValue(f) as Document), undefined, {
         cloneMode: 'deep',
       });
@@ -333,7 +381,11 @@ export function applyUpdate(doc: Document, update: Document | readonly Document[
       touched = new Set(paths.map((p) => p.split('.')[0]!));
     }
     const out: Document = {};
-    for (const [k, v] of Object.entries(result)) out[k] = touched.has(k) ? retype(v, numericHint(k, doc, update), false) : doc[k];
+    for (const [k, v] of Object.entries(result)) {
+      const value = touched.has(k) ? retype(v, numericHint(k, doc, update), false) : doc[k];
+      if (k === '__proto__') Object.defineProperty(out, k, { value, enumerable: true, writable: true, configurable: true });
+      else out[k] = value;
+    }
     return out;
   } catch (err) {
     throw translate(err);

@@ -13,7 +13,7 @@ function withValueAt(doc: Document, parts: readonly string[], value: unknown): D
 function valueAt(doc: Document, parts: readonly string[]): unknown {
   let value: unknown = doc;
   for (const part of parts) {
-    if (value === null || typeof value !== 'object') return undefined;
+    if (value === null || typeof value !== 'object' || !Object.hasOwn(value, part)) return undefined;
     value = (value as Document)[part];
   }
   return value;

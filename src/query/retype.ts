@@ -48,7 +48,11 @@ export function retype(result: unknown, hint: unknown, sameValueOnly: boolean): 
   }
   if (isPlainObject(result) && isPlainObject(hint)) {
     const out: Document = {};
-    for (const [k, v] of Object.entries(result)) out[k] = retype(v, hint[k], sameValueOnly);
+    for (const [k, v] of Object.entries(result)) {
+      const value = retype(v, Object.hasOwn(hint, k) ? hint[k] : undefined, sameValueOnly);
+      if (k === '__proto__') Object.defineProperty(out, k, { value, enumerable: true, writable: true, configurable: true });
+      else out[k] = value;
+    }
     return out;
   }
   return result;

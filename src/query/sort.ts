@@ -1,4 +1,6 @@
 import type { Document } from 'bson';
+import { bsonText } from '../bsonText.js';
+import { ErrorCodes, MongoError } from '../errors.js';
 import { compareValues } from './bsonOrder.js';
 
 /** One sort field: its path and direction. */
@@ -36,11 +38,17 @@ export type ValueComparator = (a: unknown, b: unknown) => number;
 export function comparatorFor(collation: Document | undefined): ValueComparator {
   if (collation === undefined || typeof collation.locale !== 'string' || collation.locale === 'simple') return compareValues;
   const strength = Number(collation.strength ?? 3);
-  const collator = new Intl.Collator(collation.locale, {
-    sensitivity: strength <= 1 ? 'base' : strength === 2 ? 'accent' : 'variant',
-    numeric: collation.numericOrdering === true,
-    caseFirst: collation.caseFirst === 'upper' || collation.caseFirst === 'lower' ? collation.caseFirst : 'false',
-  });
+  let collator: Intl.Collator;
+  try {
+    collator = new Intl.Collator(collation.locale, {
+      sensitivity: strength <= 1 ? 'base' : strength === 2 ? 'accent' : 'variant',
+      numeric: collation.numericOrdering === true,
+      caseFirst: collation.caseFirst === 'upper' || collation.caseFirst === 'lower' ? collation.caseFirst : 'false',
+    });
+  } catch {
+    // A locale that is not a language tag (CollatorFactoryICU::makeFromBSON's BadValue).
+    throw new MongoError(ErrorCodes.BadValue, `Field 'locale' is invalid in: ${bsonText(collation)}`);
+  }
   return (a, b) => (typeof a === 'string' && typeof b === 'string' ? collator.compare(a, b) : compareValues(a, b));
 }
 

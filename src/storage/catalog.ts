@@ -22,7 +22,7 @@ export interface IndexSpec {
 function valueAt(doc: Document, path: string): unknown {
   let value: unknown = doc;
   for (const part of path.split('.')) {
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
+    if (value === null || typeof value !== 'object' || Array.isArray(value) || !Object.hasOwn(value, part)) return undefined;
     value = (value as Document)[part];
   }
   return value;
@@ -382,10 +382,16 @@ export function candidateDocuments(server: ServerContext, db: string, collection
   return queryDocuments(server, db, collection, filter, hint)?.documents;
 }
 
+/** Sets a field, `__proto__` too (as a field: an assignment would replace the prototype). */
+export function setField(doc: Document, key: string, value: unknown): void {
+  if (key === '__proto__') Object.defineProperty(doc, key, { value, enumerable: true, writable: true, configurable: true });
+  else doc[key] = value;
+}
+
 /** A new document's `_id` first, generated when missing (mongod puts `_id` first on insert). */
 export function withIdFirst(doc: Document): Document {
   const id = doc._id === undefined ? new ObjectId() : doc._id;
   const out: Document = { _id: id };
-  for (const [k, v] of Object.entries(doc)) if (k !== '_id') out[k] = v;
+  for (const [k, v] of Object.entries(doc)) if (k !== '_id') setField(out, k, v);
   return out;
 }

@@ -85,7 +85,7 @@ function valuesAtPath(doc: unknown, parts: readonly string[], from: number, out:
     return true;
   }
   if (doc === null || typeof doc !== 'object' || Object.getPrototypeOf(doc) !== Object.prototype) return false;
-  const next = (doc as Document)[parts[from]!];
+  const next = Object.hasOwn(doc, parts[from]!) ? (doc as Document)[parts[from]!] : undefined;
   if (next === undefined) return false;
   return valuesAtPath(next, parts, from + 1, out);
 }
