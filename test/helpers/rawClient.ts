@@ -218,7 +218,7 @@ export function decodeReply(raw: Buffer): Reply {
     let p = 36;
     for (let i = 0; i < numberReturned; i++) {
       const size = message.readInt32LE(p);
-      docs.push(BSON.deserialize(message.subarray(p, p + size)));
+      docs.push(BSON.deserialize(message.subarray(p, p + size), { bsonRegExp: true }));
       p += size;
     }
     return {
@@ -247,7 +247,7 @@ export function decodeReply(raw: Buffer): Reply {
       const kind = message[p]!;
       p += 1;
       const size = message.readInt32LE(p);
-      if (kind === 0) doc = BSON.deserialize(message.subarray(p, p + size));
+      if (kind === 0) doc = BSON.deserialize(message.subarray(p, p + size), { bsonRegExp: true });
       p += size;
     }
     return { ...base, flags, checksum, checksumValid, doc: doc ?? {}, docs: doc === undefined ? [] : [doc] };
@@ -414,7 +414,7 @@ export async function until(condition: () => boolean, limitMs = 10_000): Promise
 /** The first (kind 0) body of an OP_MSG reply, decoded with Int64 kept as Long (cursor ids). */
 export function replyBody(raw: Buffer): Document {
   const size = raw.readInt32LE(21);
-  return BSON.deserialize(raw.subarray(21, 21 + size), { promoteLongs: false });
+  return BSON.deserialize(raw.subarray(21, 21 + size), { promoteLongs: false, bsonRegExp: true });
 }
 
 /** A command over the raw socket (no lsid unless the document carries one); its reply body. */
