@@ -9,8 +9,58 @@ import { nonNegativeInt } from './cursorArgs.js';
 import type { CommandContext } from './types.js';
 
 /** create: an empty collection; an existing one is NamespaceExists (48). */
+/** The fields of create.idl (7.0), besides the generic arguments. */
+export const CREATE_OPTIONS: readonly string[] = [
+  'capped',
+  'autoIndexId',
+  'idIndex',
+  'size',
+  'max',
+  'storageEngine',
+  'validator',
+  'validationLevel',
+  'validationAction',
+  'indexOptionDefaults',
+  'viewOn',
+  'pipeline',
+  'collation',
+  'changeStreamPreAndPostImages',
+  'timeseries',
+  'clusteredIndex',
+  'expireAfterSeconds',
+  'encryptedFields',
+  'temp',
+  'flags',
+  'recordIdsReplicated',
+];
+
+/**
+ * Options that change what a collection is or does, which pocketmongo's plain in-memory
+ * collections do not do yet: refused rather than ignored, so nobody believes they hold. The
+ * others (storage engine and index defaults, validation settings without a validator,
+ * change-stream pre-images) change nothing here and are accepted.
+ */
+const UNSUPPORTED_CREATE_OPTIONS: Readonly<Record<string, string>> = {
+  capped: 'capped collections',
+  size: 'capped collections',
+  max: 'capped collections',
+  validator: 'document validation',
+  viewOn: 'views',
+  pipeline: 'views',
+  collation: 'collection default collations',
+  timeseries: 'time-series collections',
+  clusteredIndex: 'clustered collections',
+  expireAfterSeconds: 'clustered and time-series collections',
+  encryptedFields: 'queryable encryption',
+};
+
 export function create(ctx: CommandContext): Document {
   const name = collectionArgument(ctx);
+  for (const [option, feature] of Object.entries(UNSUPPORTED_CREATE_OPTIONS)) {
+    const value = ctx.body[option];
+    if (value === undefined || value === null || value === false) continue;
+    throw new MongoError(ErrorCodes.CommandNotSupported, `pocketmongo does not support ${feature} yet (create option '${option}')`);
+  }
   if (ctx.server.catalog.get(ctx.db, name) !== undefined) {
     throw new MongoError(ErrorCodes.NamespaceExists, `Collection ${ctx.db}.${name} already exists.`);
   }

@@ -3,7 +3,7 @@ import { hello } from './hello.js';
 import { getParameter, setParameter } from './parameters.js';
 import { shutdown } from './shutdown.js';
 import { aggregate, aggregatePrivileges } from './aggregate.js';
-import { collStats, create, dbStats, drop, dropDatabase, listCollections, listCollectionsPrivileges, listDatabases, renameCollection } from './catalog.js';
+import { CREATE_OPTIONS, collStats, create, dbStats, drop, dropDatabase, listCollections, listCollectionsPrivileges, listDatabases, renameCollection } from './catalog.js';
 import { createIndexes, dropIndexes, listIndexes } from './indexes.js';
 import { count, deleteCommand, distinct, find, findAndModify, insert, update } from './crud.js';
 import { getMore, killCursors } from './cursors.js';
@@ -152,7 +152,17 @@ export const COMMAND_TABLE: readonly CommandSpec[] = [
   },
   { name: 'dbStats', aliases: ['dbstats'], run: dbStats, privileges: onDatabase('dbStats'), help: 'Get stats on a database. Not instantaneous. Slower for databases with large .ns files.' },
   { name: 'collStats', aliases: ['collstats'], run: collStats, privileges: onCollection('collStats'), help: '{ collStats:"blog.posts" , scale : 1 } scale divides sizes e.g. for KB use 1024' },
-  { name: 'create', run: create, apiVersion1: true, supportsWriteConcern: true, privileges: onCollection('createCollection'), help: 'explicitly creates a collection or view' },
+  {
+    name: 'create',
+    run: create,
+    apiVersion1: true,
+    supportsWriteConcern: true,
+    // create.idl is strict: another field is 40415.
+    strict: true,
+    fields: CREATE_OPTIONS,
+    privileges: onCollection('createCollection'),
+    help: 'explicitly creates a collection or view',
+  },
   { name: 'drop', run: drop, apiVersion1: true, supportsWriteConcern: true, privileges: onCollection('dropCollection'), help: 'drop a collection' },
   { name: 'dropDatabase', run: dropDatabase, apiVersion1: true, supportsWriteConcern: true, privileges: onDatabase('dropDatabase'), help: 'drop (delete) this database' },
   // listDatabases checks nothing up front (it lists only what the caller may see); listCollections
