@@ -2,7 +2,7 @@ import { Int32, ObjectId, UUID, type Document } from 'bson';
 import { bsonText } from '../bsonText.js';
 import { ErrorCodes, MongoError } from '../errors.js';
 import { matches } from '../query/mingo.js';
-import { canonicalKey, compareDocuments, compareValues } from '../query/bsonOrder.js';
+import { canonicalKey, compareDocuments } from '../query/bsonOrder.js';
 import { isPlainValue, OrderedIndex } from './orderedIndex.js';
 import { fieldPredicates } from './queryPlan.js';
 import { sortFields } from '../query/sort.js';
@@ -99,8 +99,12 @@ export class Collection {
   private readonly byId = new Map<string, Document>();
   private readonly secondary: IndexSpec[] = [];
   private readonly unique: UniqueIndex[] = [];
-  /** Lookup trees of the secondary indexes that can answer queries (not partial ones: they miss documents). */
-  private readonly ordered: Array<{ spec: IndexSpec; index: OrderedIndex }> = [];
+  /**
+   * Lookup trees of the indexes that can answer queries: `_id_` first (ranges, `$in` and sorts on
+   * `_id`; a single `_id` value goes through `byId`), then the secondary ones that are not
+   * partial (those miss documents).
+   */
+  private readonly ordered: Array<{ spec: IndexSpec; index: OrderedIndex }> = [{ spec: ID_INDEX, index: new OrderedIndex('_id', false) }];
   /** Each stored document's insertion number: its place among equal keys in every index (mongod's RecordId). */
   private readonly seqOf = new Map<Document, number>();
   private nextSeq = 0;
@@ -185,11 +189,7 @@ export class Collection {
    */
   private hintedPlan(filter: Document, hint: Hint): QueryPlan {
     if (hint === 'natural') return { kind: 'scan', documents: this.byId.values(), keysExamined: 0 };
-    if (hint.name === ID_INDEX.name) {
-      if ('_id' in filter && isPlainValue(filter._id)) return this.plan(filter);
-      const documents = [...this.byId.values()].sort((a, b) => compareValues(a._id, b._id));
-      return { kind: 'index', index: ID_INDEX, multikey: false, documents, keysExamined: documents.length };
-    }
+    if (hint.name === ID_INDEX.name && '_id' in filter && isPlainValue(filter._id)) return this.plan(filter);
     const ordered = this.ordered.find((o) => o.spec.name === hint.name);
     if (ordered === undefined || !ordered.index.usable) return { kind: 'scan', documents: this.byId.values(), keysExamined: 0 };
     const predicate = fieldPredicates(filter).get(ordered.index.field);

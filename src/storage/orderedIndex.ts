@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { BSONRegExp, Double, Int32, Long, type Document } from 'bson';
+import { BSONRegExp, Double, Int32, Long, ObjectId, type Document } from 'bson';
 import { canonicalTypeOrder, compareValues } from '../query/bsonOrder.js';
 
 // sorted-btree is CommonJS with `exports.default`: Node's ESM loader and vitest's disagree on
@@ -10,20 +10,24 @@ const BTree = (createRequire(import.meta.url)('sorted-btree') as typeof import('
  * A key in the tree: an indexed value and the document's insertion number (so equal values keep
  * their documents apart, in insertion order, as mongod orders equal keys by RecordId), or the
  * start/end of one canonical type's bracket (a bound for one-sided ranges). `rank` is the value's
- * canonical type and `num` its exact double when it has one, so most comparisons skip the full
- * BSON comparison.
+ * canonical type, `num` its exact double when it has one and `hex` an ObjectId's hex, so most
+ * comparisons skip the full BSON comparison.
  */
 type EntryKey =
-  | { readonly rank: number; readonly num: number | undefined; readonly value: unknown; readonly seq: number; readonly edge?: undefined }
+  | { readonly rank: number; readonly num: number | undefined; readonly hex: string | undefined; readonly value: unknown; readonly seq: number; readonly edge?: undefined }
   | { readonly rank: number; readonly edge: -1 | 1 };
 
 function entryKey(value: unknown, seq: number): EntryKey {
-  return { rank: canonicalTypeOrder(value), num: exactNumber(value), value, seq };
+  return { rank: canonicalTypeOrder(value), num: exactNumber(value), hex: value instanceof ObjectId ? value.toHexString() : undefined, value, seq };
 }
 
-/** The value as a JS number when that is exact (int32, double, a long within 2^53), else undefined. */
+/**
+ * The value as a JS number when that orders it exactly among values of its type: int32, double,
+ * a long within 2^53, a date's milliseconds. Else undefined.
+ */
 function exactNumber(value: unknown): number | undefined {
   if (typeof value === 'number') return Number.isNaN(value) ? undefined : value;
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? undefined : value.getTime();
   if (value instanceof Int32) return value.value;
   if (value instanceof Double) return Number.isNaN(value.value) ? undefined : value.value;
   if (value instanceof Long) {
@@ -38,6 +42,8 @@ function compareKeys(a: EntryKey, b: EntryKey): number {
   if (a.edge !== undefined || b.edge !== undefined) return (a.edge ?? 0) - (b.edge ?? 0);
   let order: number;
   if (a.num !== undefined && b.num !== undefined) order = a.num < b.num ? -1 : a.num > b.num ? 1 : 0;
+  // ObjectIds order by their 12 bytes, which their hex strings order alike.
+  else if (a.hex !== undefined && b.hex !== undefined) order = a.hex < b.hex ? -1 : a.hex > b.hex ? 1 : 0;
   else order = compareValues(a.value, b.value);
   return order || a.seq - b.seq;
 }

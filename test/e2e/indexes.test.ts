@@ -218,3 +218,17 @@ describe('sorts an index gives', () => {
     expect(collated.queryPlanner.winningPlan.stage).toBe('SORT');
   });
 });
+
+describe('the _id index', () => {
+  test('$in and ranges on _id, and sorts by _id, go through the _id index', async () => {
+    const c = t.db.collection<NumberedDoc>('c');
+    const inList = await c.find({ _id: { $in: [5, 7, 1999] } }).explain('executionStats');
+    expect(leaf(inList.queryPlanner.winningPlan)).toMatchObject({ stage: 'IXSCAN', indexName: '_id_', indexBounds: { _id: ['[5, 5]', '[7, 7]', '[1999, 1999]'] } });
+    expect(inList.executionStats).toMatchObject({ nReturned: 3, totalDocsExamined: 3 });
+    expect((await c.find({ _id: { $gt: 1996 } }).toArray()).map((d) => d._id)).toEqual([1997, 1998, 1999]);
+    const latest = await c.find({}).sort({ _id: -1 }).limit(2).explain('executionStats');
+    expect(leaf(latest.queryPlanner.winningPlan)).toMatchObject({ indexName: '_id_', direction: 'backward' });
+    expect(latest.executionStats.totalDocsExamined).toBe(2);
+    expect((await c.find({}).sort({ _id: -1 }).limit(2).toArray()).map((d) => d._id)).toEqual([1999, 1998]);
+  });
+});

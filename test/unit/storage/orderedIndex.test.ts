@@ -132,3 +132,21 @@ test('property: a sort given by an index walk returns what an in-memory sort ret
     { numRuns: 400 },
   );
 });
+
+test('property: queries on _id (equality, $in, ranges, sorts) through the _id index equal a scan of the documents', () => {
+  const idArb = fc.oneof(fc.integer({ min: -5, max: 5 }), fc.constantFrom('a', 'b', 'c'), fc.constantFrom(new Date(0), new Date(1000)), fc.constant(new ObjectId('000000000000000000000001')));
+  fc.assert(
+    fc.property(fc.uniqueArray(idArb, { selector: (v) => canonicalKey(v), maxLength: 12 }), condition, fc.constantFrom(1, -1), (ids, idCondition, direction) => {
+      const docs = ids.map((_id, i) => ({ _id, i }));
+      const collection = new Collection('db', 'ids');
+      for (const doc of docs) collection.add(doc);
+      const filter = { _id: idCondition };
+      const expected = runFind({ filter, sort: { _id: direction } }, docs).map((d) => d.i);
+      expect(runFind({ filter, sort: { _id: direction } }, collection.candidates(filter)).map((d) => d.i)).toEqual(expected);
+      const walk = collection.plan({}, undefined, { _id: direction });
+      expect(walk.kind).toBe('ordered');
+      expect(runFind({ filter }, walk.documents).map((d) => d.i)).toEqual(expected);
+    }),
+    { numRuns: 400 },
+  );
+});
