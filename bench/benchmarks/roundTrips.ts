@@ -6,7 +6,7 @@
 import type { Document } from 'bson';
 import { type ClientKind, runRoundTrips } from '../lib/clients.js';
 import type { Throughput, Timing } from '../lib/measure.js';
-import { type ServerKind, type ServerProcess, startServer } from '../lib/processes.js';
+import { type ServerKind, startBoth } from '../lib/processes.js';
 import type { Benchmark, BenchOptions } from '../lib/types.js';
 
 /** Uncounted start of each measured half: the client's connections open and get going. */
@@ -68,14 +68,6 @@ export function roundTripBenchmarks(spec: RoundTripSpec): Benchmark[] {
   );
 }
 
-async function startBoth(): Promise<Record<ServerKind, ServerProcess>> {
-  const [baseline, pocketmongo] = await Promise.allSettled([startServer('baseline'), startServer('pocketmongo')]);
-  if (baseline.status === 'fulfilled' && pocketmongo.status === 'fulfilled') {
-    return { baseline: baseline.value, pocketmongo: pocketmongo.value };
-  }
-  for (const r of [baseline, pocketmongo]) if (r.status === 'fulfilled') await r.value.stop();
-  throw (baseline.status === 'rejected' ? baseline.reason : (pocketmongo as PromiseRejectedResult).reason) as Error;
-}
 
 /** Total round trips over total measured time. */
 function combined(runs: readonly Throughput[]): number {

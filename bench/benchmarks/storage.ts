@@ -15,7 +15,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Document } from 'bson';
 import { checkOk } from '../lib/clients.js';
-import { type ServerKind, type ServerProcess, startServer } from '../lib/processes.js';
+import { type ServerKind, type ServerProcess, startBoth, startServer } from '../lib/processes.js';
 import { marker, PatchableFrame, runSequential, type SequentialResult } from '../lib/sequential.js';
 import type { Benchmark, BenchOptions, Measurement } from '../lib/types.js';
 import { decodeOpMsgBody, encodeOpMsg, RawConnection } from '../lib/wire.js';
@@ -125,14 +125,6 @@ async function commandOk(conn: RawConnection, body: Document, timeoutMs = SETUP_
   return reply;
 }
 
-async function startBoth(): Promise<Record<ServerKind, ServerProcess>> {
-  const [baseline, pocketmongo] = await Promise.allSettled([startServer('baseline'), startServer('pocketmongo')]);
-  if (baseline.status === 'fulfilled' && pocketmongo.status === 'fulfilled') {
-    return { baseline: baseline.value, pocketmongo: pocketmongo.value };
-  }
-  for (const r of [baseline, pocketmongo]) if (r.status === 'fulfilled') await r.value.stop();
-  throw (baseline.status === 'rejected' ? baseline.reason : (pocketmongo as PromiseRejectedResult).reason) as Error;
-}
 
 /** mulberry32: a tiny seeded generator, so both servers are asked for the same values. */
 function seededRandom(seed: number): () => number {

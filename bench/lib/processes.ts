@@ -159,3 +159,13 @@ function rssOf(pid: number): number | undefined {
     return undefined;
   }
 }
+
+/** Both servers started side by side; if one fails to start, the other is stopped again. */
+export async function startBoth(): Promise<Record<ServerKind, ServerProcess>> {
+  const [baseline, pocketmongo] = await Promise.allSettled([startServer('baseline'), startServer('pocketmongo')]);
+  if (baseline.status === 'fulfilled' && pocketmongo.status === 'fulfilled') {
+    return { baseline: baseline.value, pocketmongo: pocketmongo.value };
+  }
+  for (const r of [baseline, pocketmongo]) if (r.status === 'fulfilled') await r.value.stop();
+  throw (baseline.status === 'rejected' ? baseline.reason : (pocketmongo as PromiseRejectedResult).reason) as Error;
+}
