@@ -186,3 +186,17 @@ export function checkFilter(filter: Document): void {
     }
   }
 }
+
+/**
+ * The filter without its `$comment`s: mongod takes one at the top of any clause and ignores it
+ * when matching; mingo knows no `$comment` operator.
+ */
+export function withoutComments(filter: Document): Document {
+  if (!Object.keys(filter).some((k) => k === '$comment' || LOGICAL.has(k))) return filter;
+  const out: Document = {};
+  for (const [key, value] of Object.entries(filter)) {
+    if (key === '$comment') continue;
+    out[key] = LOGICAL.has(key) && Array.isArray(value) ? value.map((sub) => (isPlainObject(sub) ? withoutComments(sub) : sub)) : value;
+  }
+  return out;
+}

@@ -13,7 +13,7 @@ import type { Options } from 'mingo/types';
 import { ErrorCodes, MongoError, LocationCodes } from '../errors.js';
 import { bsonText } from '../bsonText.js';
 import { typeName } from '../commands/args.js';
-import { checkFilter } from './filterCheck.js';
+import { checkFilter, withoutComments } from './filterCheck.js';
 import { retype } from './retype.js';
 import { naturalDirection, sortDocuments, sortFields } from './sort.js';
 import type { Cursor } from 'mingo/cursor';
@@ -211,7 +211,7 @@ export function runPipeline(stages: readonly Document[], docs: Iterable<Document
       throw new MongoError(LocationCodes.MatchNotObject, 'the match filter must be an expression in an object');
     }
     checkFilter(expr as Document);
-    return pipelineOperators.$match(coll, expr, opts);
+    return pipelineOperators.$match(coll, withoutComments(expr as Document), opts);
   };
   const project: typeof pipelineOperators.$project = (coll, expr, opts) =>
     pipelineOperators.$project(coll, expr, opts).map((doc: Document) => {
@@ -271,7 +271,7 @@ export function runFind(spec: FindSpec, docs: Iterable<Document>): Document[] {
         yield view;
       }
     }
-    const filter = toQueryValue(spec.filter ?? {}) as Document;
+    const filter = toQueryValue(withoutComments(spec.filter ?? {})) as Document;
     const kept = filterSortLimit(spec, compileQuery(filter).find<Document>(views()), originals);
     if (spec.projection === undefined) return kept.map((view) => originals.get(view)!);
     // Every kept view matches the filter, so the projection returns them one for one, in order
@@ -322,7 +322,7 @@ function filterSortLimit(spec: FindSpec, cursor: Cursor<Document>, originals: Ma
 export function matches(filter: Document, doc: Document): boolean {
   try {
     checkFilter(filter);
-    return compileQuery(toQueryValue(filter) as Document).test(toQueryValue(doc) as Document);
+    return compileQuery(toQueryValue(withoutComments(filter)) as Document).test(toQueryValue(doc) as Document);
   } catch (err) {
     throw translate(err);
   }

@@ -1,6 +1,6 @@
 import type { Document } from 'bson';
 import { expect, test } from 'vitest';
-import { runFind } from '../../../src/query/mingo.js';
+import { runFind, runPipeline } from '../../../src/query/mingo.js';
 
 /** A source that counts how many documents were read from it. */
 function counted(n: number): { docs: Iterable<Document>; read: () => number } {
@@ -29,4 +29,11 @@ test('skip alone, and no limit, read everything', () => {
   const source = counted(10);
   expect(runFind({ filter: {}, skip: 8 }, source.docs).map((d) => d._id)).toEqual([8, 9]);
   expect(runFind({ filter: { _id: { $lt: 3 } } }, counted(10).docs).map((d) => d._id)).toEqual([0, 1, 2]);
+});
+
+test('$comment at the top of a filter or of a clause is ignored, as mongod does', () => {
+  const docs = [{ _id: 1, a: 1 }, { _id: 2, a: 2 }];
+  expect(runFind({ filter: { a: 2, $comment: 'why' } }, docs).map((d) => d._id)).toEqual([2]);
+  expect(runFind({ filter: { $or: [{ a: 1, $comment: 'x' }, { a: 3 }] } }, docs).map((d) => d._id)).toEqual([1]);
+  expect(runPipeline([{ $match: { $comment: 'c', a: 1 } }], docs).map((d) => d._id)).toEqual([1]);
 });
