@@ -207,8 +207,8 @@ export class Collection {
   }
 
   /** Throws mongod's DuplicateKey if `doc` would break a unique index (`replacing` is the version it replaces). */
-  private checkUnique(doc: Document, replacing?: Document): void {
-    const holder = this.findById(doc._id);
+  private checkUnique(doc: Document, idKey: string, replacing?: Document): void {
+    const holder = this.byId.get(idKey);
     if (holder !== undefined && holder !== replacing) throw duplicateKeyError(this.ns, ID_INDEX, { _id: doc._id });
     for (const index of this.unique) {
       const kv = index.conflict(doc, replacing);
@@ -217,8 +217,9 @@ export class Collection {
   }
 
   add(doc: Document): void {
-    this.checkUnique(doc);
-    this.byId.set(canonicalKey(doc._id), doc);
+    const idKey = canonicalKey(doc._id);
+    this.checkUnique(doc, idKey);
+    this.byId.set(idKey, doc);
     const seq = this.nextSeq++;
     this.seqOf.set(doc, seq);
     for (const index of this.unique) index.add(doc);
@@ -227,12 +228,13 @@ export class Collection {
 
   /** Replaces a stored document by its new version (same `_id`), keeping unique indexes. */
   replace(old: Document, next: Document): void {
-    this.checkUnique(next, old);
+    const idKey = canonicalKey(next._id);
+    this.checkUnique(next, idKey, old);
     const seq = this.seqOf.get(old)!;
     for (const index of this.unique) index.remove(old);
     for (const { index } of this.ordered) index.remove(old, seq);
     this.seqOf.delete(old);
-    this.byId.set(canonicalKey(next._id), next);
+    this.byId.set(idKey, next);
     this.seqOf.set(next, seq);
     for (const index of this.unique) index.add(next);
     for (const { index } of this.ordered) index.add(next, seq);
