@@ -11,6 +11,14 @@ function badValue(message: string): MongoError {
   return new MongoError(ErrorCodes.BadValue, message);
 }
 
+/**
+ * A query feature mongod has and pocketmongo does not: a clear refusal rather than mingo's
+ * "unknown operator" (or, for $where and $function, code it would not run).
+ */
+function notSupported(feature: string): MongoError {
+  return new MongoError(ErrorCodes.CommandNotSupported, `pocketmongo does not support ${feature} yet`);
+}
+
 /** PCRE2's texts for the errors V8 reports in its own words (mongod 7.0 compiles with PCRE2). */
 const PCRE_TEXTS: ReadonlyArray<readonly [RegExp, string]> = [
   [/Unterminated group/, 'missing closing parenthesis'],
@@ -146,6 +154,12 @@ function checkOperators(field: string, operators: Document): void {
       case '$ne':
         if (arg instanceof BSONRegExp || arg instanceof RegExp) throw badValue("Can't have regex as arg to $ne.");
         break;
+      case '$near':
+      case '$nearSphere':
+      case '$geoWithin':
+      case '$geoIntersects':
+      case '$within':
+        throw notSupported(`geospatial queries (${op})`);
       default:
         break;
     }
@@ -175,6 +189,10 @@ export function checkFilter(filter: Document): void {
         if (!isPlainObject(sub)) throw badValue('$or/$and/$nor entries need to be full objects');
         checkFilter(sub);
       }
+    } else if (key === '$text') {
+      throw notSupported('$text queries');
+    } else if (key === '$where') {
+      throw notSupported('server-side JavaScript ($where)');
     } else if (key.startsWith('$')) {
       if (!TOP_LEVEL.has(key) && !key.startsWith('$_internal')) {
         throw badValue(`unknown top level operator: ${key}. If you have a field name that starts with a '$' symbol, consider using $getField or $setField.`);

@@ -37,3 +37,18 @@ test('$comment at the top of a filter or of a clause is ignored, as mongod does'
   expect(runFind({ filter: { $or: [{ a: 1, $comment: 'x' }, { a: 3 }] } }, docs).map((d) => d._id)).toEqual([1]);
   expect(runPipeline([{ $match: { $comment: 'c', a: 1 } }], docs).map((d) => d._id)).toEqual([1]);
 });
+
+test('$text, geospatial operators and $where are refused clearly (115), not as unknown operators', () => {
+  const docs = [{ _id: 1, a: 'x' }];
+  const refusal = (filter: Document) => {
+    try {
+      runFind({ filter }, docs);
+    } catch (err) {
+      return err as { code: number; message: string };
+    }
+    return undefined;
+  };
+  expect(refusal({ $text: { $search: 'x' } })).toMatchObject({ code: 115, message: 'pocketmongo does not support $text queries yet' });
+  expect(refusal({ loc: { $near: [0, 0] } })).toMatchObject({ code: 115, message: 'pocketmongo does not support geospatial queries ($near) yet' });
+  expect(refusal({ $where: 'this.a == 1' })).toMatchObject({ code: 115, message: 'pocketmongo does not support server-side JavaScript ($where) yet' });
+});
