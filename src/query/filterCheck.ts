@@ -1,5 +1,6 @@
 import { BSONRegExp, type Document } from 'bson';
-import { ErrorCodes, LocationCodes, MongoError } from '../errors.js';
+import { ErrorCodes, MongoError } from '../errors.js';
+import { compileRegex } from './regex.js';
 import { isPlainObject, numberValue, typeName } from '../commands/args.js';
 
 // The argument checks mongod's match expression parser makes (expression_parser.cpp), with its
@@ -17,40 +18,6 @@ function badValue(message: string): MongoError {
  */
 function notSupported(feature: string): MongoError {
   return new MongoError(ErrorCodes.CommandNotSupported, `pocketmongo does not support ${feature} yet`);
-}
-
-/** PCRE2's texts for the errors V8 reports in its own words (mongod 7.0 compiles with PCRE2). */
-const PCRE_TEXTS: ReadonlyArray<readonly [RegExp, string]> = [
-  [/Unterminated group/, 'missing closing parenthesis'],
-  [/Unterminated character class/, 'missing terminating ] for character class'],
-  [/\\ at end of pattern/, '\\ at end of pattern'],
-  [/Nothing to repeat|Lone quantifier brackets/, 'quantifier does not follow a repeatable item'],
-  [/numbers out of order in \{\} quantifier/, 'numbers out of order in {} quantifier'],
-  [/Unmatched '\)'/, 'unmatched closing parenthesis'],
-  [/Invalid group/, 'unrecognized character after (? or (?-'],
-  [/Invalid named capture referenced|Invalid named reference/, 'reference to non-existent subpattern'],
-  [/Invalid escape|Invalid Unicode escape|Invalid property name/, 'unrecognized character follows \\'],
-  [/Range out of order in character class/, 'range out of order in character class'],
-];
-
-/** The JavaScript flags of mongod's regex options (x and l have none; the others are refused). */
-function jsFlags(options: string): string {
-  for (const flag of options) {
-    if (!'imsxlu'.includes(flag)) throw new MongoError(51108, `invalid flag in regex options: ${flag}`);
-  }
-  return options.replace(/[^ims]/g, '');
-}
-
-/** Compiles a pattern as a query does; mongod's 51091 when it cannot be. */
-export function compileRegex(pattern: string, options: string): RegExp {
-  const flags = jsFlags(options);
-  try {
-    return new RegExp(pattern, flags);
-  } catch (err) {
-    const text = (err as Error).message;
-    const pcre = PCRE_TEXTS.find(([js]) => js.test(text))?.[1] ?? text.replace(/^.*: /, '').toLowerCase();
-    throw new MongoError(LocationCodes.InvalidRegex, `Regular expression is invalid: ${pcre}`);
-  }
 }
 
 /** A regular expression value, compiled (RegExp values already are). */

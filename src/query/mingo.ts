@@ -14,6 +14,7 @@ import { ErrorCodes, MongoError, LocationCodes } from '../errors.js';
 import { bsonText } from '../bsonText.js';
 import { typeName } from '../commands/args.js';
 import { checkFilter, withoutComments } from './filterCheck.js';
+import { compileRegex, withCompiledRegexes } from './regex.js';
 import { retype } from './retype.js';
 import { naturalDirection, sortDocuments, sortFields } from './sort.js';
 import type { Cursor } from 'mingo/cursor';
@@ -41,9 +42,9 @@ export function toQueryValue(value: unknown): unknown {
     }
     case 'BSONRegExp':
       try {
-        return new RegExp((value as BSONRegExp).pattern, (value as BSONRegExp).options.replace(/[^ims]/g, ''));
+        return compileRegex((value as BSONRegExp).pattern, (value as BSONRegExp).options);
       } catch {
-        // A stored pattern JavaScript cannot compile stays a value (filters are checked first: checkFilter).
+        // A stored pattern that cannot be compiled stays a value (filters are checked first: checkFilter).
         return value;
       }
     case 'Decimal128':
@@ -211,7 +212,7 @@ export function runPipeline(stages: readonly Document[], docs: Iterable<Document
       throw new MongoError(LocationCodes.MatchNotObject, 'the match filter must be an expression in an object');
     }
     checkFilter(expr as Document);
-    return pipelineOperators.$match(coll, withoutComments(expr as Document), opts);
+    return pipelineOperators.$match(coll, withCompiledRegexes(withoutComments(expr as Document)) as Document, opts);
   };
   const project: typeof pipelineOperators.$project = (coll, expr, opts) =>
     pipelineOperators.$project(coll, expr, opts).map((doc: Document) => {
@@ -271,7 +272,7 @@ export function runFind(spec: FindSpec, docs: Iterable<Document>): Document[] {
         yield view;
       }
     }
-    const filter = toQueryValue(withoutComments(spec.filter ?? {})) as Document;
+    const filter = toQueryValue(withCompiledRegexes(withoutComments(spec.filter ?? {}))) as Document;
     const kept = filterSortLimit(spec, compileQuery(filter).find<Document>(views()), originals);
     if (spec.projection === undefined) return kept.map((view) => originals.get(view)!);
     // Every kept view matches the filter, so the projection returns them one for one, in order
@@ -322,7 +323,7 @@ function filterSortLimit(spec: FindSpec, cursor: Cursor<Document>, originals: Ma
 export function matches(filter: Document, doc: Document): boolean {
   try {
     checkFilter(filter);
-    return compileQuery(toQueryValue(withoutComments(filter)) as Document).test(toQueryValue(doc) as Document);
+    return compileQuery(toQueryValue(withCompiledRegexes(withoutComments(filter))) as Document).test(toQueryValue(doc) as Document);
   } catch (err) {
     throw translate(err);
   }
