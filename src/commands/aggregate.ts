@@ -11,7 +11,7 @@ import { writerOf } from '../pipeline/writeStages.js';
 import { runPipeline } from '../query/mingo.js';
 import { lsidDocument, NO_AUTH_UID, userDigest } from '../sessions/logicalSessionId.js';
 import { resolveOwner } from '../sessions/owner.js';
-import { collectionDocuments } from '../storage/catalog.js';
+import { candidateDocuments, collectionDocuments } from '../storage/catalog.js';
 import { isPlainObject, numberValue, trueValue, typeName } from './args.js';
 import { nonNegativeInt } from './cursorArgs.js';
 import { explainAggregate } from './explain.js';
@@ -130,7 +130,11 @@ function source(ctx: CommandContext, collection: string | undefined, first: Docu
       `{aggregate: 1} is not valid for '${stage ?? '(empty pipeline)'}'; a collection is required.`,
     );
   }
-  return { docs: collectionDocuments(ctx.server, ctx.db, collection) ?? [], rest: 0 };
+  // A leading $match picks the documents through an index where one applies, as mongod's
+  // pipeline pushes it down to the query layer; it still runs on them.
+  const match = first?.$match;
+  const filter = match !== null && typeof match === 'object' && !Array.isArray(match) && !(match instanceof RegExp) ? (match as Document) : {};
+  return { docs: candidateDocuments(ctx.server, ctx.db, collection, filter) ?? [], rest: 0 };
 }
 
 /**

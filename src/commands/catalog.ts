@@ -1,4 +1,4 @@
-import { BSON, Double, Int32, Long, type Document } from 'bson';
+import { Double, Int32, Long, type Document } from 'bson';
 import { ErrorCodes, MongoError } from '../errors.js';
 import { mayDo, privilegesOfConnection, userName, type Requirement } from '../auth/authorize.js';
 import { isAuthorizedForAnyAction, matchTypeOf, Resource } from '../auth/privileges.js';
@@ -7,6 +7,7 @@ import { runFind } from '../query/mingo.js';
 import { collectionArgument, isPlainObject, numberValue, trueValue } from './args.js';
 import { nonNegativeInt } from './cursorArgs.js';
 import type { CommandContext } from './types.js';
+import { dataSize, estimatedIndexSize } from '../storage/sizes.js';
 
 /** create: an empty collection; an existing one is NamespaceExists (48). */
 /** The fields of create.idl (7.0), besides the generic arguments. */
@@ -80,12 +81,6 @@ export function dropDatabase(ctx: CommandContext): Document {
   return { dropped: ctx.db };
 }
 
-/** The data size of documents: the sum of their BSON sizes (mongod's dataSize). */
-export function dataSize(documents: Iterable<Document>): number {
-  let bytes = 0;
-  for (const doc of documents) bytes += BSON.calculateObjectSize(doc);
-  return bytes;
-}
 
 function sizeOf(ctx: CommandContext, db: string): number {
   let bytes = 0;
@@ -286,7 +281,12 @@ export function collStats(ctx: CommandContext): Document {
   }
   const bytes = dataSize(collection.documents());
   const indexSizes: Document = {};
-  for (const index of collection.indexes) indexSizes[index.name] = new Int32(0);
+  let totalIndexSize = 0;
+  for (const index of collection.indexes) {
+    const size = estimatedIndexSize(index, collection.documents());
+    totalIndexSize += size;
+    indexSizes[index.name] = new Int32(Math.floor(size / scale));
+  }
   return {
     ns: collection.ns,
     size: new Int32(Math.floor(bytes / scale)),
@@ -294,8 +294,8 @@ export function collStats(ctx: CommandContext): Document {
     avgObjSize: new Int32(collection.size === 0 ? 0 : Math.floor(bytes / collection.size)),
     storageSize: new Int32(Math.floor(bytes / scale)),
     nindexes: new Int32(collection.indexes.length),
-    totalIndexSize: new Int32(0),
-    totalSize: new Int32(Math.floor(bytes / scale)),
+    totalIndexSize: new Int32(Math.floor(totalIndexSize / scale)),
+    totalSize: new Int32(Math.floor((bytes + totalIndexSize) / scale)),
     indexSizes,
     scaleFactor: new Int32(scale),
   };

@@ -1,13 +1,12 @@
 import { hostname } from 'node:os';
-import { BSON, Int32, Long, type Document } from 'bson';
+import { Int32, Long, type Document } from 'bson';
 import { bsonText } from '../bsonText.js';
-import { dataSize } from '../commands/catalog.js';
 import { isPlainObject, numberValue, trueValue, typeName } from '../commands/args.js';
 import type { CommandContext } from '../commands/types.js';
 import { ErrorCodes, LocationCodes, MongoError } from '../errors.js';
 import { notAtLeast, unknownField, wrongType } from '../idlErrors.js';
-import { matches } from '../query/mingo.js';
 import { collectionDocuments, ID_INDEX, type IndexSpec } from '../storage/catalog.js';
+import { dataSize, estimatedIndexSize } from '../storage/sizes.js';
 
 // $collStats (document_source_coll_stats.cpp, storage_stats.cpp): one document about the
 // aggregated collection, with the sections the spec asks for.
@@ -95,40 +94,6 @@ function latencyStats(histograms: boolean): Document {
   return { reads: section(), writes: section(), commands: section(), transactions: section() };
 }
 
-/** The value at a dotted path (undefined when missing). */
-function valueAt(doc: Document, path: string): unknown {
-  let value: unknown = doc;
-  for (const part of path.split('.')) value = isPlainObject(value) ? value[part] : undefined;
-  return value;
-}
-
-/** Each index entry is counted as its key's BSON size plus a RecordId (an int64). */
-const RECORD_ID_BYTES = 8;
-
-/**
- * An estimate of an index's size: its entries' keys. pocketmongo keeps indexes as in-memory maps
- * and trees, whose real footprint JavaScript does not expose; what an index holds is one entry per
- * document it covers (sparse and partial indexes skip some; an array value makes one entry per
- * element), each a key and a record id, and that is what is counted.
- */
-export function estimatedIndexSize(index: IndexSpec, documents: Iterable<Document>): number {
-  const fields = Object.keys(index.key);
-  let bytes = 0;
-  for (const doc of documents) {
-    const values = fields.map((field) => valueAt(doc, field));
-    if (index.sparse && values.every((v) => v === undefined)) continue;
-    if (index.partialFilterExpression !== undefined && !matches(index.partialFilterExpression, doc)) continue;
-    let keys: Document[] = [{}];
-    fields.forEach((field, i) => {
-      const value = values[i];
-      const elements = Array.isArray(value) && value.length > 0 ? value : [value ?? null];
-      keys = keys.flatMap((key) => elements.map((element: unknown) => ({ ...key, [field]: element })));
-    });
-    for (const key of keys) bytes += BSON.calculateObjectSize(key) + RECORD_ID_BYTES;
-  }
-  return bytes;
-}
-
 /**
  * storageStats (appendCollectionStorageStats), fields in mongod's order and sizes divided by the
  * scale. Storage is in memory: the data takes its documents' BSON size (no compression, no free
@@ -163,13 +128,9 @@ function storageStats(documents: readonly Document[], indexes: readonly IndexSpe
   };
 }
 
-/**
- * queryExecStats (appendQueryExecStats): the collection's collection scans. pocketmongo counts
- * collection scans server-wide only (serverStatus metrics.queryExecutor), not per collection, so
- * both counts are 0 here rather than another collection's scans.
- */
-function queryExecStats(): Document {
-  return { collectionScans: { total: Long.fromNumber(0), nonTailable: Long.fromNumber(0) } };
+/** queryExecStats (appendQueryExecStats): the collection scans run on the collection (none tailable). */
+function queryExecStats(scans: number): Document {
+  return { collectionScans: { total: Long.fromNumber(scans), nonTailable: Long.fromNumber(scans) } };
 }
 
 /** A section that needs the collection, asked of a collection that does not exist. */
@@ -204,7 +165,7 @@ export function collStatsDocument(ctx: CommandContext, collection: string, spec:
   }
   if (spec.queryExecStats) {
     if (documents === undefined) throw notFound('queryExecStats', ns);
-    doc.queryExecStats = queryExecStats();
+    doc.queryExecStats = queryExecStats(ctx.server.catalog.get(ctx.db, collection)?.collectionScans ?? 0);
   }
   return doc;
 }

@@ -108,6 +108,8 @@ export class Collection {
   /** Each stored document's insertion number: its place among equal keys in every index (mongod's RecordId). */
   private readonly seqOf = new Map<Document, number>();
   private nextSeq = 0;
+  /** Collection scans run on it ($collStats queryExecStats; none is tailable here). */
+  collectionScans = 0;
 
   constructor(
     readonly db: string,
@@ -368,6 +370,7 @@ export function queryDocuments(
   if (plan.kind === 'ordered') return { documents: countedAsRead(server, plan.documents), sorted: true };
   const scan = plan.kind === 'scan';
   server.counters.queryExamined(plan.keysExamined, scan ? stored.size : plan.documents.length, scan);
+  if (scan) stored.collectionScans += 1;
   return { documents: plan.documents, sorted: false };
 }
 

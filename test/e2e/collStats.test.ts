@@ -53,6 +53,16 @@ test('the sections come in mongod order whatever the spec order', async () => {
   expect(doc.queryExecStats).toEqual({ collectionScans: { total: Long.fromNumber(0), nonTailable: Long.fromNumber(0) } });
 });
 
+test('queryExecStats counts the collection scans run on the collection, not index lookups', async () => {
+  const c = t.db.collection('scanned');
+  await c.insertMany([{ _id: 1, a: 1 }, { _id: 2, a: 2 }]);
+  await c.find({ a: 1 }).toArray();
+  await c.find({ _id: 2 }).toArray();
+  await c.aggregate([{ $match: { a: 2 } }]).toArray();
+  const [doc] = await c.aggregate([{ $collStats: { queryExecStats: {} } }]).toArray();
+  expect(doc!.queryExecStats).toEqual({ collectionScans: { total: 2, nonTailable: 2 } });
+});
+
 test('latencyStats: reads, writes, commands, transactions as Longs; histograms adds an empty histogram first', async () => {
   const zero = Long.fromNumber(0);
   const section = { latency: zero, ops: zero, queryableEncryptionLatencyMicros: zero };
