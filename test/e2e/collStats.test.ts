@@ -6,7 +6,7 @@
 import { hostname } from 'node:os';
 import { BSON, Int32, Long, MongoClient, type Db, type Document } from 'mongodb';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { expectServerError, serverError, useDriver } from '../helpers/driver.js';
+import { expectServerError, serverError, useDriver, type NumberedDoc } from '../helpers/driver.js';
 
 const t = useDriver('stats');
 
@@ -54,7 +54,7 @@ test('the sections come in mongod order whatever the spec order', async () => {
 });
 
 test('queryExecStats counts the collection scans run on the collection, not index lookups', async () => {
-  const c = t.db.collection('scanned');
+  const c = t.db.collection<NumberedDoc>('scanned');
   await c.insertMany([{ _id: 1, a: 1 }, { _id: 2, a: 2 }]);
   await c.find({ a: 1 }).toArray();
   await c.find({ _id: 2 }).toArray();
