@@ -8,6 +8,7 @@ import { collectionArgument, isPlainObject, numberValue, trueValue } from './arg
 import { nonNegativeInt } from './cursorArgs.js';
 import type { CommandContext } from './types.js';
 import { dataSize, estimatedIndexSize } from '../storage/sizes.js';
+import { listedCollection, listedCollections, listedDatabases } from '../storage/catalog.js';
 
 /** create: an empty collection; an existing one is NamespaceExists (48). */
 /** The fields of create.idl (7.0), besides the generic arguments. */
@@ -84,7 +85,7 @@ export function dropDatabase(ctx: CommandContext): Document {
 
 function sizeOf(ctx: CommandContext, db: string): number {
   let bytes = 0;
-  for (const c of ctx.server.catalog.collections(db)) bytes += dataSize(c.documents());
+  for (const c of listedCollections(ctx.server, db)) bytes += dataSize(c.documents());
   return bytes;
 }
 
@@ -158,10 +159,10 @@ export function listDatabases(ctx: CommandContext): Document {
     authorizedOnly = trueValue(ctx.body.authorizedDatabases);
     if (!authorizedOnly && !mayListAll) throw new MongoError(ErrorCodes.Unauthorized, 'Insufficient permissions to list all databases');
   }
-  const names = ctx.server.catalog.databaseNames().filter((name) => !authorizedOnly || mayActInDatabase(ctx, name));
+  const names = listedDatabases(ctx.server).filter((name) => !authorizedOnly || mayActInDatabase(ctx, name));
   const sizes = names.map((name) => (nameOnly ? 0 : sizeOf(ctx, name)));
   const items: Document[] = names.map((name, i) =>
-    nameOnly ? { name } : { name, sizeOnDisk: Long.fromNumber(sizes[i]!), empty: ctx.server.catalog.collections(name).length === 0 },
+    nameOnly ? { name } : { name, sizeOnDisk: Long.fromNumber(sizes[i]!), empty: listedCollections(ctx.server, name).length === 0 },
   );
   // The matcher sees sizeOnDisk as a plain number so that numeric comparisons work.
   const views = items.map((item, i) => (nameOnly ? { name: item.name } : { ...item, sizeOnDisk: sizes[i] }));
@@ -194,9 +195,7 @@ export function listCollections(ctx: CommandContext): Document {
   const filter = optionalObject(ctx, 'filter');
   const cursorSpec = optionalObject(ctx, 'cursor');
   const batchSize = nonNegativeInt(cursorSpec?.batchSize, 'batchSize', 'listCollections') ?? 0;
-  const collections = ctx.server.catalog
-    .collections(ctx.db)
-    .filter((c) => !authorizedOnly || mayActOnCollection(ctx, ctx.db, c.name));
+  const collections = listedCollections(ctx.server, ctx.db).filter((c) => !authorizedOnly || mayActOnCollection(ctx, ctx.db, c.name));
   const entries: Document[] = collections.map((c) =>
     nameOnly
       ? { name: c.name, type: 'collection' }
@@ -248,9 +247,9 @@ export function dbStats(ctx: CommandContext): Document {
   let objects = 0;
   let bytes = 0;
   let indexes = 0;
-  const collections = ctx.server.catalog.collections(ctx.db);
+  const collections = listedCollections(ctx.server, ctx.db);
   for (const c of collections) {
-    objects += c.size;
+    objects += [...c.documents()].length;
     indexes += c.indexes.length;
     bytes += dataSize(c.documents());
   }
@@ -275,10 +274,11 @@ export function dbStats(ctx: CommandContext): Document {
 export function collStats(ctx: CommandContext): Document {
   const name = collectionArgument(ctx);
   const scale = Math.max(1, numberValue(ctx.body.scale) ?? 1);
-  const collection = ctx.server.catalog.get(ctx.db, name);
+  const collection = listedCollection(ctx.server, ctx.db, name);
   if (collection === undefined) {
     throw new MongoError(ErrorCodes.NamespaceNotFound, `Collection [${ctx.db}.${name}] not found.`);
   }
+  const count = [...collection.documents()].length;
   const bytes = dataSize(collection.documents());
   const indexSizes: Document = {};
   let totalIndexSize = 0;
@@ -288,10 +288,10 @@ export function collStats(ctx: CommandContext): Document {
     indexSizes[index.name] = new Int32(Math.floor(size / scale));
   }
   return {
-    ns: collection.ns,
+    ns: `${ctx.db}.${name}`,
     size: new Int32(Math.floor(bytes / scale)),
-    count: new Int32(collection.size),
-    avgObjSize: new Int32(collection.size === 0 ? 0 : Math.floor(bytes / collection.size)),
+    count: new Int32(count),
+    avgObjSize: new Int32(count === 0 ? 0 : Math.floor(bytes / count)),
     storageSize: new Int32(Math.floor(bytes / scale)),
     nindexes: new Int32(collection.indexes.length),
     totalIndexSize: new Int32(Math.floor(totalIndexSize / scale)),

@@ -1,4 +1,4 @@
-import { Int32, type Document } from 'bson';
+import { Int32, UUID, type Document } from 'bson';
 import type { Clock, TimerHandle } from '../clock.js';
 import { ErrorCodes, MongoError } from '../errors.js';
 import { internUid, lsidDocument, lsidKey, lsidText, type LogicalSessionId } from './logicalSessionId.js';
@@ -95,6 +95,8 @@ export class SessionRegistry {
   private resources: SessionResources | undefined;
   /** config.system.sessions is created lazily, at the first refresh (sessions_collection_standalone.cpp). */
   collectionExists = false;
+  /** The sessions collection's UUID, as listCollections shows it. */
+  readonly collectionUuid = new UUID();
   readonly stats: CacheStats;
 
   constructor(private readonly options: SessionRegistryOptions) {

@@ -336,6 +336,51 @@ export class Catalog {
   }
 }
 
+/** What the catalog commands show of a collection: stored, or the sessions collection. */
+export interface ListedCollection {
+  readonly name: string;
+  readonly uuid: UUID;
+  readonly indexes: readonly IndexSpec[];
+  documents(): Iterable<Document>;
+}
+
+/**
+ * config.system.sessions as listDatabases, listCollections, listIndexes and the stats commands
+ * see it once the first refresh created it: mongod's collection with its `_id_` index and the
+ * TTL index on `lastUse` (sessions_collection.cpp: lsidTTLIndex, the session timeout).
+ */
+export function sessionsCollection(server: ServerContext): ListedCollection | undefined {
+  if (!server.sessions.collectionExists) return undefined;
+  const ttlIndex: IndexSpec = {
+    name: 'lsidTTLIndex',
+    key: { lastUse: new Int32(1) },
+    unique: false,
+    sparse: false,
+    expireAfterSeconds: server.params.int('localLogicalSessionTimeoutMinutes') * 60,
+  };
+  return { name: 'system.sessions', uuid: server.sessions.collectionUuid, indexes: [ID_INDEX, ttlIndex], documents: () => server.sessions.collectionDocuments() };
+}
+
+/** The collections of a database as the catalog commands list them, by name. */
+export function listedCollections(server: ServerContext, db: string): ListedCollection[] {
+  const stored: ListedCollection[] = server.catalog.collections(db);
+  const sessions = db === 'config' ? sessionsCollection(server) : undefined;
+  if (sessions === undefined) return stored;
+  return [...stored, sessions].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/** The one collection `db.name` as the catalog commands see it. */
+export function listedCollection(server: ServerContext, db: string, name: string): ListedCollection | undefined {
+  return listedCollections(server, db).find((c) => c.name === name);
+}
+
+/** The databases the catalog commands list: the stored ones, and config once the sessions collection exists. */
+export function listedDatabases(server: ServerContext): string[] {
+  const names = server.catalog.databaseNames();
+  if (server.sessions.collectionExists && !names.includes('config')) names.push('config');
+  return names.sort();
+}
+
 /**
  * The documents of a namespace, or undefined when the collection does not exist.
  * config.system.sessions is the sessions view of the registry, created (as mongod creates it)

@@ -144,3 +144,21 @@ describe('session-owned cursors on a user collection', () => {
     expect(metrics.timedOut).toBe(2);
   });
 });
+
+describe('config.system.sessions in the catalog', () => {
+  test('after the first refresh, config and system.sessions are listed with its indexes and stats, as in mongod', async () => {
+    const env = await setup();
+    const admin = env.client.db('admin');
+    const configDb = env.client.db('config');
+    expect((await admin.admin().listDatabases({ nameOnly: true })).databases.map((d) => d.name)).toEqual(['shop']);
+    await admin.command({ refreshLogicalSessionCacheNow: 1 });
+    expect((await admin.admin().listDatabases({ nameOnly: true })).databases.map((d) => d.name)).toEqual(['config', 'shop']);
+    expect((await configDb.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name)).toEqual(['system.sessions']);
+    expect(await configDb.collection('system.sessions').indexes()).toEqual([
+      { v: 2, key: { _id: 1 }, name: '_id_' },
+      { v: 2, key: { lastUse: 1 }, name: 'lsidTTLIndex', expireAfterSeconds: 1800 },
+    ]);
+    const stats = await configDb.command({ collStats: 'system.sessions' });
+    expect(stats).toMatchObject({ ns: 'config.system.sessions', count: 1, nindexes: 2 });
+  });
+});
