@@ -32,10 +32,10 @@ function valuesAt(value: unknown, parts: readonly string[], from: number, out: u
 }
 
 /** A comparison of values that follows a collation for strings (mongod's ICU order, here Intl.Collator). */
-export type ValueComparator = (a: unknown, b: unknown) => number;
+type ValueComparator = (a: unknown, b: unknown) => number;
 
 /** The comparator for a collation spec ({locale, strength, caseFirst, numericOrdering}); binary without one. */
-export function comparatorFor(collation: Document | undefined): ValueComparator {
+function comparatorFor(collation: Document | undefined): ValueComparator {
   if (collation === undefined || typeof collation.locale !== 'string' || collation.locale === 'simple') return compareValues;
   const strength = Number(collation.strength ?? 3);
   let collator: Intl.Collator;

@@ -29,7 +29,7 @@ function valueAt(doc: Document, path: string): unknown {
 }
 
 /** mongod's DuplicateKey error: "E11000 duplicate key error collection: db.c index: a_1 dup key: { a: 1 }". */
-export function duplicateKeyError(ns: string, index: IndexSpec, keyValue: Document): MongoError {
+function duplicateKeyError(ns: string, index: IndexSpec, keyValue: Document): MongoError {
   return new MongoError(
     ErrorCodes.DuplicateKey,
     `E11000 duplicate key error collection: ${ns} index: ${index.name} dup key: ${bsonText(keyValue)}`,
@@ -349,7 +349,7 @@ export interface ListedCollection {
  * see it once the first refresh created it: mongod's collection with its `_id_` index and the
  * TTL index on `lastUse` (sessions_collection.cpp: lsidTTLIndex, the session timeout).
  */
-export function sessionsCollection(server: ServerContext): ListedCollection | undefined {
+function sessionsCollection(server: ServerContext): ListedCollection | undefined {
   if (!server.sessions.collectionExists) return undefined;
   const ttlIndex: IndexSpec = {
     name: 'lsidTTLIndex',

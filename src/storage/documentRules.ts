@@ -2,7 +2,7 @@ import { BSON, BSONRegExp, type Document } from 'bson';
 import { ErrorCodes, LocationCodes, MongoError } from '../errors.js';
 
 /** BSONObjMaxUserSize: the largest document a user may store. */
-export const MAX_USER_DOCUMENT_SIZE = 16 * 1024 * 1024;
+const MAX_USER_DOCUMENT_SIZE = 16 * 1024 * 1024;
 
 /**
  * The deepest nesting below the top level a stored document may have (maxBSONDepth 200 less
