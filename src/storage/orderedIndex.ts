@@ -45,7 +45,8 @@ function compareKeys(a: EntryKey, b: EntryKey): number {
   // ObjectIds order by their 12 bytes, which their hex strings order alike.
   else if (a.hex !== undefined && b.hex !== undefined) order = a.hex < b.hex ? -1 : a.hex > b.hex ? 1 : 0;
   else order = compareValues(a.value, b.value);
-  return order || a.seq - b.seq;
+  // Bounds use ±Infinity for seq: compared, not subtracted (Infinity - Infinity is NaN).
+  return order || (a.seq < b.seq ? -1 : a.seq > b.seq ? 1 : 0);
 }
 
 /**
