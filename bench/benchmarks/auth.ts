@@ -13,7 +13,7 @@
  */
 import type { Document } from 'bson';
 import { MongoClient } from 'mongodb';
-import { type Loop, measureThroughput, type Throughput, type Timing, timeMs } from '../lib/measure.js';
+import { combined, halfSpread, type Loop, measureThroughput, type Throughput, type Timing, timeMs } from '../lib/measure.js';
 import { LOOPBACK, type ServerProcess, startServer } from '../lib/processes.js';
 import type { Benchmark, BenchOptions } from '../lib/types.js';
 
@@ -150,19 +150,6 @@ function authBenchmark(spec: AuthSpec): Benchmark {
       }
     },
   };
-}
-
-/** Total connections over total measured time. */
-function combined(runs: readonly Throughput[]): number {
-  const ops = runs.reduce((sum, r) => sum + r.ops, 0);
-  const seconds = runs.reduce((sum, r) => sum + r.seconds, 0);
-  return ops / seconds;
-}
-
-/** How far apart the two halves of one side were, relative to their mean: a noise indicator. */
-function halfSpread(runs: readonly Throughput[]): number {
-  const [a, b] = runs.map((r) => r.opsPerSec);
-  return a === undefined || b === undefined || a + b === 0 ? 0 : Math.abs(a - b) / ((a + b) / 2);
 }
 
 export const authBenchmarks: readonly Benchmark[] = SPECS.map(authBenchmark);

@@ -5,7 +5,7 @@
  */
 import type { Document } from 'bson';
 import { type ClientKind, runRoundTrips } from '../lib/clients.js';
-import type { Throughput, Timing } from '../lib/measure.js';
+import { combined, halfSpread, type Throughput, type Timing } from '../lib/measure.js';
 import { type ServerKind, startBoth } from '../lib/processes.js';
 import type { Benchmark, BenchOptions } from '../lib/types.js';
 
@@ -68,16 +68,3 @@ export function roundTripBenchmarks(spec: RoundTripSpec): Benchmark[] {
   );
 }
 
-
-/** Total round trips over total measured time. */
-function combined(runs: readonly Throughput[]): number {
-  const ops = runs.reduce((sum, r) => sum + r.ops, 0);
-  const seconds = runs.reduce((sum, r) => sum + r.seconds, 0);
-  return ops / seconds;
-}
-
-/** How far apart the two halves of one side were, relative to their mean: a noise indicator. */
-function halfSpread(runs: readonly Throughput[]): number {
-  const [a, b] = runs.map((r) => r.opsPerSec);
-  return a === undefined || b === undefined || a + b === 0 ? 0 : Math.abs(a - b) / ((a + b) / 2);
-}

@@ -19,7 +19,7 @@ import { type ServerKind, type ServerProcess, startBoth, startServer } from '../
 import { marker, PatchableFrame, runSequential, type SequentialResult } from '../lib/sequential.js';
 import type { Benchmark, BenchOptions, Measurement } from '../lib/types.js';
 import { decodeOpMsgBody, encodeOpMsg, RawConnection } from '../lib/wire.js';
-import type { Timing } from '../lib/measure.js';
+import { combined, halfSpread, type Timing } from '../lib/measure.js';
 
 const DB = 'bench';
 /** The loaded collection the lookups read. */
@@ -78,18 +78,9 @@ async function abba(measure: Measure, options: BenchOptions, progress: (m: strin
   return totals;
 }
 
-/** Total requests over total measured time. */
-function combined(runs: readonly SequentialResult[]): number {
-  return runs.reduce((s, r) => s + r.ops, 0) / runs.reduce((s, r) => s + r.seconds, 0);
-}
-
 /** How far apart the two halves of the slower-to-agree side were: a noise indicator. */
 function spread(result: Abba): string {
-  const one = (runs: readonly SequentialResult[]) => {
-    const [a, b] = runs.map((r) => r.opsPerSec);
-    return a === undefined || b === undefined || a + b === 0 ? 0 : Math.abs(a - b) / ((a + b) / 2);
-  };
-  return `${(Math.max(one(result.baseline), one(result.pocketmongo)) * 100).toFixed(0)}%`;
+  return `${(Math.max(halfSpread(result.baseline), halfSpread(result.pocketmongo)) * 100).toFixed(0)}%`;
 }
 
 /** Each half runs until its last reply after durationMs/2, so a slow request can stretch it. */

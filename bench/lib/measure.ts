@@ -91,3 +91,16 @@ export function median(values: readonly number[]): number {
   const mid = sorted.length >> 1;
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
+
+/** Total operations over total measured time, across the halves of one side. */
+export function combined(runs: readonly Throughput[]): number {
+  const ops = runs.reduce((sum, r) => sum + r.ops, 0);
+  const seconds = runs.reduce((sum, r) => sum + r.seconds, 0);
+  return ops / seconds;
+}
+
+/** How far apart the two halves of one side were, relative to their mean: a noise indicator. */
+export function halfSpread(runs: readonly Throughput[]): number {
+  const [a, b] = runs.map((r) => r.opsPerSec);
+  return a === undefined || b === undefined || a + b === 0 ? 0 : Math.abs(a - b) / ((a + b) / 2);
+}

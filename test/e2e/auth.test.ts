@@ -15,6 +15,7 @@ import { Binary, MongoClient, MongoServerError, UUID, type CommandStartedEvent, 
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import type { PocketMongo } from '../../src/index.js';
 import { RawClient, rawCmd } from '../helpers/rawClient.js';
+import { expectExactError } from '../helpers/driver.js';
 import { startServer } from '../helpers/server.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -121,18 +122,6 @@ async function loginRaw(server: PocketMongo, user: string, pwd: string, options:
   const last = replies.at(-1)!;
   if (last.ok !== 1 || last.done !== true) throw new Error(`login as ${user} failed: ${JSON.stringify(last)}`);
   return raw;
-}
-
-/** Awaits a rejection and checks it is exactly mongod's error reply, field by field. */
-async function expectServerError(p: Promise<unknown>, code: number, codeName: string, errmsg: unknown): Promise<MongoServerError> {
-  const err = await p.then(
-    (value: unknown) => new Error(`expected error ${code}, got ${JSON.stringify(value)}`),
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(MongoServerError);
-  const e = err as MongoServerError;
-  expect(e.errorResponse).toEqual({ ok: 0, errmsg, code, codeName });
-  return e;
 }
 
 const UNAUTHORIZED = (errmsg: unknown) => ({ ok: 0, errmsg, code: 13, codeName: 'Unauthorized' });
@@ -460,21 +449,21 @@ describe('--auth without a login (sessions-semantics §2.1, §2.3, §3.1)', () =
   test('startSession, find and endSessions need authentication; ping, hello, buildInfo, connectionStatus do not', async () => {
     const anon = client(server.uri);
     const adminDb = anon.db('admin');
-    await expectServerError(adminDb.command({ startSession: 1 }), 13, 'Unauthorized', 'Command startSession requires authentication');
-    await expectServerError(anon.db('test').collection('c').find({}).toArray(), 13, 'Unauthorized', 'Command find requires authentication');
-    await expectServerError(
+    await expectExactError(adminDb.command({ startSession: 1 }), 13, 'Unauthorized', 'Command startSession requires authentication');
+    await expectExactError(anon.db('test').collection('c').find({}).toArray(), 13, 'Unauthorized', 'Command find requires authentication');
+    await expectExactError(
       adminDb.command({ endSessions: [{ id: new UUID() }] }),
       13,
       'Unauthorized',
       'Command endSessions requires authentication',
     );
-    await expectServerError(
+    await expectExactError(
       adminDb.command({ refreshSessions: [{ id: new UUID() }] }),
       13,
       'Unauthorized',
       'Command refreshSessions requires authentication',
     );
-    await expectServerError(adminDb.command({ serverStatus: 1 }), 13, 'Unauthorized', 'Command serverStatus requires authentication');
+    await expectExactError(adminDb.command({ serverStatus: 1 }), 13, 'Unauthorized', 'Command serverStatus requires authentication');
     expect(await adminDb.command({ ping: 1 })).toEqual({ ok: 1 });
     expect((await adminDb.command({ hello: 1 })).isWritablePrimary).toBe(true);
     expect((await adminDb.command({ buildInfo: 1 })).version).toMatch(/^7\.0\./);
@@ -589,7 +578,7 @@ describe('user management', () => {
   test('createUser, duplicate (51003), usersInfo shape, showCredentials (never a password)', async () => {
     const test = admin.db('test');
     expect(await test.command({ createUser: 'x', pwd: 'x-password-1', roles: ['readWrite'] })).toEqual({ ok: 1 });
-    await expectServerError(test.command({ createUser: 'x', pwd: 'other', roles: [] }), 51003, 'Location51003', 'User "x@test" already exists');
+    await expectExactError(test.command({ createUser: 'x', pwd: 'other', roles: [] }), 51003, 'Location51003', 'User "x@test" already exists');
 
     const info = await test.command({ usersInfo: 'x' });
     expect(info).toEqual({
@@ -661,7 +650,7 @@ describe('user management', () => {
     expect(await loginError(server, 'u', 'old-pw', 'test')).toEqual(AUTH_FAILED);
     expect(await loginError(server, 'u', 'new-pw', 'test')).toBeUndefined();
     expect(await loginError(server, 'u', 'new-pw', 'test', '&authMechanism=SCRAM-SHA-1')).toBeUndefined();
-    await expectServerError(test.command({ updateUser: 'u' }), 2, 'BadValue', 'Must specify at least one field to update in updateUser');
+    await expectExactError(test.command({ updateUser: 'u' }), 2, 'BadValue', 'Must specify at least one field to update in updateUser');
   });
 
   test('grantRolesToUser / revokeRolesFromUser change the roles a new login gets', async () => {
@@ -730,13 +719,13 @@ describe('user management', () => {
     // Users elsewhere are untouched.
     expect(await loginError(server, 'admin', 'secret')).toBeUndefined();
 
-    await expectServerError(
+    await expectExactError(
       admin.db('test').command({ createUser: 'r', pwd: 'pw-r', roles: ['nope'] }),
       31,
       'RoleNotFound',
       'Could not find role: nope@test',
     );
-    await expectServerError(
+    await expectExactError(
       admin.db('test').command({ createUser: 'r', pwd: 'pw-r', roles: [{ role: 'readAnyDatabase', db: 'test' }] }),
       31,
       'RoleNotFound',
@@ -762,7 +751,7 @@ describe('the localhost exception', () => {
     );
     // Through the driver as well, once closed.
     const anon = client(fresh.uri);
-    await expectServerError(
+    await expectExactError(
       anon.db('admin').command({ createUser: 'third', pwd: 'pw-third', roles: ['root'] }),
       13,
       'Unauthorized',

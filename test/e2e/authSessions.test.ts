@@ -11,6 +11,7 @@ import { Binary, MongoClient, MongoServerError, UUID, type AggregationCursor, ty
 import { afterEach, describe, expect, test } from 'vitest';
 import type { PocketMongo } from '../../src/index.js';
 import { RawClient, rawCmd } from '../helpers/rawClient.js';
+import { expectExactError } from '../helpers/driver.js';
 import { startServer } from '../helpers/server.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -89,18 +90,6 @@ async function loginRaw(server: PocketMongo, user: string, pwd: string, db: stri
   return raw;
 }
 
-/** Awaits a rejection and checks it is exactly mongod's error reply, field by field. */
-async function expectServerError(p: Promise<unknown>, code: number, codeName: string, errmsg: unknown): Promise<MongoServerError> {
-  const err = await p.then(
-    (value: unknown) => new Error(`expected error ${code}, got ${JSON.stringify(value)}`),
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(MongoServerError);
-  const e = err as MongoServerError;
-  expect(e.errorResponse).toEqual({ ok: 0, errmsg, code, codeName });
-  return e;
-}
-
 /** A rejection with code 13 and mongod's generic "not authorized on <db> to execute command { <cmd>..." text. */
 async function expectNotAuthorized(p: Promise<unknown>, prefix: string): Promise<void> {
   const err = await p.then(
@@ -175,7 +164,7 @@ async function expectAlive(open: OpenCursor): Promise<void> {
 }
 
 async function expectKilled(open: OpenCursor): Promise<void> {
-  await expectServerError(open.cursor.next(), 43, 'CursorNotFound', `cursor id ${open.id.toString()} not found`);
+  await expectExactError(open.cursor.next(), 43, 'CursorNotFound', `cursor id ${open.id.toString()} not found`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -243,7 +232,7 @@ describe('killSessions and friends under auth (§2.4-§2.6)', () => {
     expect(await b.db('admin').command({ killSessions: [{ id: new Binary(opened.sessionId, 4) }] })).toEqual({ ok: 1 });
     await expectAlive(opened);
 
-    await expectServerError(
+    await expectExactError(
       b.db('admin').command({ killSessions: [{ id: new Binary(opened.sessionId, 4), uid: new Binary(UID_A) }] }),
       13,
       'Unauthorized',
@@ -290,7 +279,7 @@ describe('killSessions and friends under auth (§2.4-§2.6)', () => {
 
     // root lacks impersonate (§2.6).
     for (const pattern of [{ users: [{ user: 'A', db: 'test' }] }, { roles: [{ role: 'readWrite', db: 'test' }] }, { uid: new Binary(UID_A), users: [] }]) {
-      await expectServerError(
+      await expectExactError(
         admin.db('admin').command({ killAllSessionsByPattern: [pattern] }),
         13,
         'Unauthorized',

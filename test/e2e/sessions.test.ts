@@ -10,7 +10,6 @@ import {
   Binary,
   Long,
   MongoClient,
-  MongoServerError,
   UUID,
   type ClientSession,
   type CommandStartedEvent,
@@ -19,6 +18,7 @@ import {
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import type { PocketMongo } from '../../src/index.js';
 import { FLAG_MORE_TO_COME, RawClient, rawCmd, replyBody } from '../helpers/rawClient.js';
+import { errorDoc, expectExactError } from '../helpers/driver.js';
 import { startServer } from '../helpers/server.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -51,24 +51,6 @@ function sessionId(session: ClientSession): Binary {
   const id = session.id?.id;
   if (!(id instanceof Binary)) throw new Error('session has no id');
   return id;
-}
-
-function errorDoc(code: number, codeName: string, errmsg: unknown): Document {
-  return { ok: 0, errmsg, code, codeName };
-}
-
-/** Awaits a rejection and checks it is exactly mongod's error reply, field by field. */
-async function expectServerError(p: Promise<unknown>, code: number, codeName: string, errmsg: unknown): Promise<MongoServerError> {
-  const err = await p.then(
-    (value: unknown) => new Error(`expected error ${code}, got ${JSON.stringify(value)}`),
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(MongoServerError);
-  const e = err as MongoServerError;
-  expect(e.errorResponse).toEqual(errorDoc(code, codeName, errmsg));
-  expect(e.code).toBe(code);
-  expect(e.codeName).toBe(codeName);
-  return e;
 }
 
 /** A config.system.sessions document (§1.3). */
@@ -194,7 +176,7 @@ describe('startSession (§2.1)', () => {
       localLogicalSessionTimeoutMinutes: 5,
       ok: 1,
     });
-    await expectServerError(
+    await expectExactError(
       admin.command({ setParameter: 1, localLogicalSessionTimeoutMinutes: 10 }),
       20,
       'IllegalOperation',
@@ -213,7 +195,7 @@ describe('startSession (§2.1)', () => {
       localLogicalSessionTimeoutMinutes: 30,
       ok: 1,
     });
-    await expectServerError(
+    await expectExactError(
       admin.command({ setParameter: 1, localLogicalSessionTimeoutMinutes: 30 }),
       20,
       'IllegalOperation',
@@ -317,7 +299,7 @@ describe('session commands: replies (§2.2-2.7)', () => {
       const client = new MongoClient(server.uri);
       try {
         for (const name of ['refreshLogicalSessionCacheNow', 'reapLogicalSessionCacheNow']) {
-          await expectServerError(client.db('admin').command({ [name]: 1 }), 59, 'CommandNotFound', `no such command: '${name}'`);
+          await expectExactError(client.db('admin').command({ [name]: 1 }), 59, 'CommandNotFound', `no such command: '${name}'`);
         }
         // The other session commands are always there.
         expect(await client.db('admin').command({ refreshSessions: [] })).toEqual({ ok: 1 });
@@ -419,7 +401,7 @@ describe('session commands: errors (§2.2-2.6, §3.2)', () => {
   });
 
   test.each(ERROR_ROWS)('$label', async ({ command, code, codeName, errmsg }) => {
-    await expectServerError(shared.client.db('admin').command(command), code, codeName, errmsg);
+    await expectExactError(shared.client.db('admin').command(command), code, codeName, errmsg);
     // The same without the driver (no implicit lsid), and nothing else in the reply.
     expect(await rawCmd(shared.raw, command)).toEqual(errorDoc(code, codeName, errmsg));
   });
@@ -531,7 +513,7 @@ describe('endSessions and killSessions against cursors (§2.3, §2.4, §4.3)', (
       const stats = (await admin.command({ serverStatus: 1 })).logicalSessionRecordCache;
       expect(stats.lastSessionsCollectionJobEntriesEnded).toBe(1);
       expect(stats.lastSessionsCollectionJobCursorsClosed).toBe(1);
-      await expectServerError(cursor.next(), 43, 'CursorNotFound', `cursor id ${cursorId.toString()} not found`);
+      await expectExactError(cursor.next(), 43, 'CursorNotFound', `cursor id ${cursorId.toString()} not found`);
     } finally {
       await session.endSession();
     }
@@ -589,7 +571,7 @@ describe('endSessions and killSessions against cursors (§2.3, §2.4, §4.3)', (
         [c1, kills1],
         [c2, kills2],
       ] as const) {
-        if (killed) await expectServerError(cursor.next(), 43, 'CursorNotFound', `cursor id ${id.toString()} not found`);
+        if (killed) await expectExactError(cursor.next(), 43, 'CursorNotFound', `cursor id ${id.toString()} not found`);
         else expect(await cursor.next()).not.toBeNull();
       }
 
@@ -626,7 +608,7 @@ describe('getMore and the session of its cursor (§3.3)', () => {
       expect(cursorId.isZero()).toBe(false);
       const id1 = sessionId(s1);
       const id2 = sessionId(s2);
-      await expectServerError(
+      await expectExactError(
         admin.command({ getMore: cursorId, collection: '$cmd.aggregate', batchSize: 1 }, { session: s2 }),
         50738,
         'Location50738',
@@ -695,7 +677,7 @@ describe('getMore and the session of its cursor (§3.3)', () => {
     const cursorId = opened.cursor.id;
     const session = client.startSession();
     try {
-      await expectServerError(
+      await expectExactError(
         admin.command({ getMore: cursorId, collection: '$cmd.aggregate', batchSize: 1 }, { session }),
         50736,
         'Location50736',
@@ -767,7 +749,7 @@ describe('getMore and the session of its cursor (§3.3)', () => {
 describe('$listLocalSessions (§2.8)', () => {
   test('must run as {aggregate: 1}: on a collection 73', async () => {
     const { admin } = await setup();
-    await expectServerError(
+    await expectExactError(
       admin.collection('foo').aggregate([{ $listLocalSessions: {} }]).toArray(),
       73,
       'InvalidNamespace',
@@ -777,7 +759,7 @@ describe('$listLocalSessions (§2.8)', () => {
 
   test('must be the first stage: 40602', async () => {
     const { admin } = await setup();
-    await expectServerError(
+    await expectExactError(
       admin.aggregate([{ $match: {} }, { $listLocalSessions: {} }]).toArray(),
       40602,
       'Location40602',
@@ -793,7 +775,7 @@ describe('$listLocalSessions (§2.8)', () => {
       [[], 'array'],
       [true, 'bool'],
     ] as const) {
-      await expectServerError(
+      await expectExactError(
         admin.aggregate([{ $listLocalSessions: value }]).toArray(),
         14,
         'TypeMismatch',
@@ -804,7 +786,7 @@ describe('$listLocalSessions (§2.8)', () => {
 
   test('allUsers: true with users: 12', async () => {
     const { admin } = await setup();
-    await expectServerError(
+    await expectExactError(
       admin.aggregate([{ $listLocalSessions: { allUsers: true, users: [{ user: 'a', db: 'b' }] } }]).toArray(),
       12,
       'UnsupportedFormat',
@@ -914,7 +896,7 @@ describe('$listSessions and config.system.sessions (§1.3, §2.9)', () => {
     expect(mine).not.toContain(hex(foreign));
     expect(await persistedIds(client, { allUsers: true })).toContain(hex(foreign));
     expect(await persistedIds(client, { users: [{ user: 'someone', db: 'admin' }] })).toEqual([hex(foreign)]);
-    await expectServerError(
+    await expectExactError(
       client.db('config').collection('system.sessions').aggregate([{ $listSessions: { allUsers: true, users: [{ user: 'a', db: 'b' }] } }]).toArray(),
       12,
       'UnsupportedFormat',
@@ -925,11 +907,11 @@ describe('$listSessions and config.system.sessions (§1.3, §2.9)', () => {
   test('only on config.system.sessions, only first: 73 and 40602', async () => {
     const { admin, client } = await setup();
     const msg = '$listSessions may only be run against config.system.sessions';
-    await expectServerError(admin.collection('system.sessions').aggregate([{ $listSessions: {} }]).toArray(), 73, 'InvalidNamespace', msg);
-    await expectServerError(client.db('config').collection('other').aggregate([{ $listSessions: {} }]).toArray(), 73, 'InvalidNamespace', msg);
-    await expectServerError(client.db('config').aggregate([{ $listSessions: {} }]).toArray(), 73, 'InvalidNamespace', msg);
-    await expectServerError(admin.aggregate([{ $listSessions: {} }]).toArray(), 73, 'InvalidNamespace', msg);
-    await expectServerError(
+    await expectExactError(admin.collection('system.sessions').aggregate([{ $listSessions: {} }]).toArray(), 73, 'InvalidNamespace', msg);
+    await expectExactError(client.db('config').collection('other').aggregate([{ $listSessions: {} }]).toArray(), 73, 'InvalidNamespace', msg);
+    await expectExactError(client.db('config').aggregate([{ $listSessions: {} }]).toArray(), 73, 'InvalidNamespace', msg);
+    await expectExactError(admin.aggregate([{ $listSessions: {} }]).toArray(), 73, 'InvalidNamespace', msg);
+    await expectExactError(
       client.db('config').collection('system.sessions').aggregate([{ $match: {} }, { $listSessions: {} }]).toArray(),
       40602,
       'Location40602',
@@ -1094,7 +1076,7 @@ describe('lsid on an ordinary command (§3.1, §3.2), over a raw socket', () => 
   test('through the driver: txnNumber on a command gets the implicit lsid, so 20', async () => {
     const client = new MongoClient(shared.server.uri);
     try {
-      await expectServerError(
+      await expectExactError(
         client.db('test').command({ find: 'c', txnNumber: Long.fromNumber(1) }),
         20,
         'IllegalOperation',
@@ -1133,7 +1115,7 @@ describe('maxSessions (§1.4)', () => {
     expect(await rawCmd(raw, { find: 'c', lsid: { id: fresh } }, 'test')).toEqual(errorDoc(261, 'TooManyLogicalSessions', fullMessage(fresh)));
     expect(await rawCmd(raw, { refreshSessions: [{ id: fresh }] })).toEqual(errorDoc(261, 'TooManyLogicalSessions', fullMessage(fresh)));
     // The driver's implicit session is new too.
-    await expectServerError(admin.command({ ping: 1 }), 261, 'TooManyLogicalSessions', anyLsidMessage);
+    await expectExactError(admin.command({ ping: 1 }), 261, 'TooManyLogicalSessions', anyLsidMessage);
     // Sessions already in the cache stay usable.
     expect(await rawCmd(raw, { ping: 1, lsid: { id: started[0]!.id.id } })).toEqual({ ok: 1 });
     // Commands without an lsid are unaffected.
@@ -1154,7 +1136,7 @@ describe('maxSessions (§1.4)', () => {
     const { raw, admin } = await setup({ maxSessions: '2' });
     await rawCmd(raw, { startSession: 1 });
     // The driver's implicit lsid takes the second slot; the new session does not fit.
-    await expectServerError(admin.command({ startSession: 1 }), 261, 'TooManyLogicalSessions', anyLsidMessage);
+    await expectExactError(admin.command({ startSession: 1 }), 261, 'TooManyLogicalSessions', anyLsidMessage);
   });
 });
 

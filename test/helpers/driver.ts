@@ -130,21 +130,28 @@ export async function expectServerError(
   return err;
 }
 
-/**
- * Asserts a command's error reply is exactly mongod's {ok: 0, errmsg, code, codeName}, those
- * fields in that order and nothing else.
- */
+/** mongod's error reply, exactly: `{ok: 0, errmsg, code, codeName}` (errmsg may be a matcher). */
+export function errorDoc(code: number, codeName: string, errmsg: unknown): Document {
+  return { ok: 0, errmsg, code, codeName };
+}
+
+/** Awaits a rejection and checks it is exactly mongod's error reply, field by field. */
+export async function expectExactError(promise: Promise<unknown>, code: number, codeName: string, errmsg: unknown): Promise<MongoServerError> {
+  const err = await serverError(promise);
+  expect(err.errorResponse).toEqual(errorDoc(code, codeName, errmsg));
+  expect(err.code).toBe(code);
+  expect(err.codeName).toBe(codeName);
+  return err;
+}
+
+/** expectExactError, and the reply's fields in mongod's order too. */
 export async function expectErrorReply(
   promise: Promise<unknown>,
   code: number,
   codeName: string,
   errmsg: string | RegExp,
 ): Promise<MongoServerError> {
-  const err = await serverError(promise);
-  const reply = err.errorResponse;
-  expect(Object.keys(reply)).toEqual(['ok', 'errmsg', 'code', 'codeName']);
-  expect(reply).toMatchObject({ ok: 0, code, codeName });
-  if (typeof errmsg === 'string') expect(reply.errmsg).toBe(errmsg);
-  else expect(reply.errmsg).toMatch(errmsg);
+  const err = await expectExactError(promise, code, codeName, typeof errmsg === 'string' ? errmsg : expect.stringMatching(errmsg));
+  expect(Object.keys(err.errorResponse)).toEqual(['ok', 'errmsg', 'code', 'codeName']);
   return err;
 }
