@@ -1,4 +1,5 @@
 import { ErrorCodes, MongoError } from '../errors.js';
+import { wrongType } from '../idlErrors.js';
 import { Binary, BSONRegExp, Code, Decimal128, Double, Int32, Long, MaxKey, MinKey, ObjectId, Timestamp, UUID } from 'bson';
 
 /** BSON type names as mongod prints them in errors (typeName(BSONType), src/mongo/bson/bsontypes.cpp). */
@@ -53,4 +54,19 @@ export function collectionArgument(ctx: { body: Record<string, unknown>; name: s
   }
   if (name.length === 0) throw new MongoError(ErrorCodes.InvalidNamespace, `Invalid namespace specified '${ctx.db}.'`);
   return name;
+}
+
+/**
+ * An optional object field of the command (`<command>.<field>` in the IDL type error when it is
+ * something else); absent is undefined, and so is null where `nullIsAbsent`.
+ */
+export function optionalObject(
+  ctx: { body: Record<string, unknown>; name: string },
+  field: string,
+  nullIsAbsent = false,
+): Record<string, unknown> | undefined {
+  const value = ctx.body[field];
+  if (value === undefined || (nullIsAbsent && value === null)) return undefined;
+  if (!isPlainObject(value)) throw wrongType(`${ctx.name}.${field}`, value, 'object');
+  return value;
 }

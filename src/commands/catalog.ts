@@ -4,7 +4,7 @@ import { mayDo, privilegesOfConnection, userName, type Requirement } from '../au
 import { isAuthorizedForAnyAction, matchTypeOf, Resource } from '../auth/privileges.js';
 import { wrongType } from '../idlErrors.js';
 import { runFind } from '../query/mingo.js';
-import { collectionArgument, isPlainObject, numberValue, trueValue } from './args.js';
+import { collectionArgument, numberValue, optionalObject, trueValue } from './args.js';
 import { nonNegativeInt } from './cursorArgs.js';
 import type { CommandContext } from './types.js';
 import { dataSize, estimatedIndexSize } from '../storage/sizes.js';
@@ -126,14 +126,6 @@ function mayActOnCollection(ctx: CommandContext, db: string, collection: string)
   if (!ctx.server.auth.enforced) return true;
   if (ctx.connection.user === undefined) return false;
   return isAuthorizedForAnyAction(privilegesOfConnection(ctx.server, ctx.connection), Resource.namespace(db, collection));
-}
-
-/** An IDL `object` field: absent, or a document (anything else is TypeMismatch). */
-function optionalObject(ctx: CommandContext, field: string): Document | undefined {
-  const value = ctx.body[field];
-  if (value === undefined) return undefined;
-  if (!isPlainObject(value)) throw wrongType(`${ctx.name}.${field}`, value, 'object');
-  return value;
 }
 
 /** The documents among `items` that `filter` matches (evaluated on `views`, the same items as the matcher sees them). */

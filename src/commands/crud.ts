@@ -10,29 +10,20 @@ import { checkInsertable, checkUpdated } from '../storage/documentRules.js';
 import { missingField, wrongType } from '../idlErrors.js';
 import { bsonText } from '../bsonText.js';
 import { checkSubPipeline } from '../pipeline/pipelineShape.js';
-import { collectionArgument, isPlainObject, numberValue, trueValue } from './args.js';
+import { collectionArgument, isPlainObject, numberValue, optionalObject, trueValue } from './args.js';
 import { nonNegativeInt } from './cursorArgs.js';
 import { resolveHint } from './hint.js';
 import type { CommandContext } from './types.js';
 
-function optionalObject(ctx: CommandContext, field: string): Document | undefined {
-  const value = ctx.body[field];
-  if (value === undefined || value === null) return undefined;
-  if (!isPlainObject(value)) {
-    throw wrongType(`find.${field}`, value, 'object');
-  }
-  return value;
-}
-
 /** What a find asks: filter, projection, sort, skip and limit (find_command.idl types). */
 export function findShape(ctx: CommandContext): { filter: Document; projection?: Document; sort?: Document; skip?: number; limit?: number; collation?: Document } {
-  const collation = optionalObject(ctx, 'collation');
+  const collation = optionalObject(ctx, 'collation', true);
   return {
     // The "simple" locale is binary comparison, the default.
     collation: collation !== undefined && typeof collation.locale === 'string' && collation.locale !== 'simple' ? collation : undefined,
-    filter: optionalObject(ctx, 'filter') ?? {},
-    projection: optionalObject(ctx, 'projection'),
-    sort: optionalObject(ctx, 'sort'),
+    filter: optionalObject(ctx, 'filter', true) ?? {},
+    projection: optionalObject(ctx, 'projection', true),
+    sort: optionalObject(ctx, 'sort', true),
     skip: nonNegativeInt(ctx.body.skip, 'skip', 'find'),
     limit: nonNegativeInt(ctx.body.limit, 'limit', 'find'),
   };
