@@ -3,7 +3,7 @@ import crc32 from 'crc-32';
 import { bsonText } from '../bsonText.js';
 import { ID_INDEX, type QueryPlan } from '../storage/catalog.js';
 import type { FieldPredicate } from '../storage/orderedIndex.js';
-import { fieldPredicates } from '../storage/queryPlan.js';
+import { fieldPredicates, isOperatorObject } from '../storage/queryPlan.js';
 import { CANONICAL_TYPE, canonicalTypeOrder } from './bsonOrder.js';
 
 /**
@@ -50,12 +50,6 @@ export function parsedQuery(filter: Document): Document {
   collect(filter);
   if (clauses.length === 1) return clauses[0]!;
   return clauses.length === 0 ? {} : { $and: clauses };
-}
-
-function isOperatorObject(value: unknown): value is Document {
-  if (value === null || typeof value !== 'object' || Object.getPrototypeOf(value) !== Object.prototype) return false;
-  const keys = Object.keys(value);
-  return keys.length > 0 && keys.every((k) => k.startsWith('$'));
 }
 
 /**

@@ -18,8 +18,8 @@ export interface IndexSpec {
   readonly expireAfterSeconds?: number;
 }
 
-/** The value at a dotted path (undefined when missing). */
-function valueAt(doc: Document, path: string): unknown {
+/** The value at a dotted path, through the document's own fields (undefined when missing). */
+export function valueAt(doc: Document, path: string): unknown {
   let value: unknown = doc;
   for (const part of path.split('.')) {
     if (value === null || typeof value !== 'object' || Array.isArray(value) || !Object.hasOwn(value, part)) return undefined;

@@ -1,7 +1,8 @@
 import type { Document } from 'bson';
 import { isPlainValue, type Bound, type FieldPredicate } from './orderedIndex.js';
 
-function isOperatorObject(value: unknown): value is Document {
+/** An operator document ({$gt: 1}): every key `$`-prefixed. */
+export function isOperatorObject(value: unknown): value is Document {
   if (value === null || typeof value !== 'object' || Object.getPrototypeOf(value) !== Object.prototype) return false;
   const keys = Object.keys(value);
   return keys.length > 0 && keys.every((k) => k.startsWith('$'));

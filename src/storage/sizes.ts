@@ -1,6 +1,6 @@
 import { BSON, type Document } from 'bson';
 import { matches } from '../query/mingo.js';
-import type { IndexSpec } from './catalog.js';
+import { valueAt, type IndexSpec } from './catalog.js';
 
 // Sizes as mongod's statistics report them (dbStats, collStats, $collStats, listDatabases).
 
@@ -9,16 +9,6 @@ export function dataSize(documents: Iterable<Document>): number {
   let bytes = 0;
   for (const doc of documents) bytes += BSON.calculateObjectSize(doc);
   return bytes;
-}
-
-/** The value at a dotted path (undefined when missing). */
-function valueAt(doc: Document, path: string): unknown {
-  let value: unknown = doc;
-  for (const part of path.split('.')) {
-    const isDocument = value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype;
-    value = isDocument ? (value as Document)[part] : undefined;
-  }
-  return value;
 }
 
 /** Each index entry is counted as its key's BSON size plus a RecordId (an int64). */
