@@ -199,11 +199,6 @@ export class Collection {
     return { kind: 'index', index: hint, multikey: ordered.index.multikey, documents, keysExamined };
   }
 
-  /** The documents a filter can possibly match (see plan). */
-  candidates(filter: Document): Iterable<Document> {
-    return this.plan(filter).documents;
-  }
-
   get indexes(): readonly IndexSpec[] {
     return [ID_INDEX, ...this.secondary];
   }

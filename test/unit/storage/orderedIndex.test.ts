@@ -90,8 +90,8 @@ test('property: a query through an index returns the same documents as a collect
         indexed.add(doc);
       }
       for (const filter of filters) {
-        const expected = ids(runFind({ filter }, plain.candidates(filter)));
-        expect(ids(runFind({ filter }, indexed.candidates(filter)))).toEqual(expected);
+        const expected = ids(runFind({ filter }, plain.plan(filter).documents));
+        expect(ids(runFind({ filter }, indexed.plan(filter).documents))).toEqual(expected);
       }
     }),
     { numRuns: 400 },
@@ -118,7 +118,7 @@ test('property: a sort given by an index walk returns what an in-memory sort ret
           plain.add(doc);
           indexed.add(doc);
         }
-        const inMemory = runFind({ filter, sort, limit, skip }, plain.candidates(filter));
+        const inMemory = runFind({ filter, sort, limit, skip }, plain.plan(filter).documents);
         const plan = indexed.plan(filter, undefined, sort);
         expect(plan.kind).toBe('ordered');
         const walked = runFind({ filter, limit, skip }, plan.documents);
@@ -142,7 +142,7 @@ test('property: queries on _id (equality, $in, ranges, sorts) through the _id in
       for (const doc of docs) collection.add(doc);
       const filter = { _id: idCondition };
       const expected = runFind({ filter, sort: { _id: direction } }, docs).map((d) => d.i);
-      expect(runFind({ filter, sort: { _id: direction } }, collection.candidates(filter)).map((d) => d.i)).toEqual(expected);
+      expect(runFind({ filter, sort: { _id: direction } }, collection.plan(filter).documents).map((d) => d.i)).toEqual(expected);
       const walk = collection.plan({}, undefined, { _id: direction });
       expect(walk.kind).toBe('ordered');
       expect(runFind({ filter }, walk.documents).map((d) => d.i)).toEqual(expected);
