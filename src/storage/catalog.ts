@@ -136,8 +136,8 @@ export class Collection {
   /**
    * How a filter's documents are found, and the documents it can possibly match (the filter is
    * still applied to them): the `_id_` index when `_id` is pinned to one plain value (at most one
-   * document; `_id` is never an array), else a secondary index whose first field the filter
-   * constrains (equalities before ranges, then the oldest index, where mongod would race plans),
+   * document; `_id` is never an array), else an index (`_id_` or a secondary one) whose first
+   * field the filter constrains (equalities before ranges, then the oldest index, where mongod would race plans),
    * else a walk of an index that gives the `sort` (binary order: callers pass no sort under a
    * collation), else every document.
    */
