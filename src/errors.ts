@@ -1,3 +1,5 @@
+import { Double, type Document } from 'bson';
+
 /**
  * The one table of mongod error codes we answer with (src/mongo/base/error_codes.yml), and the
  * one error class every handler throws. Codes without a name in error_codes.yml are "Location"
@@ -117,6 +119,14 @@ export const LocationCodes = {
   CollStatsSpecNotObject: 5447000,
   InvalidRegex: 51091,
   MatchNotObject: 15959,
+  /** A removed legacy read (OP_QUERY on a collection, OP_GET_MORE): dbmessage.cpp makeErrorResponseToUnsupportedOpQuery. */
+  LegacyOpRemoved: 5739101,
+  /** SASLprep failed on a password or user name (saslprep's "Failed normalizing string"). */
+  SaslPrepFailed: 50693,
+  /** A SCRAM iteration count below the minimum. */
+  InvalidIterationCount: 50662,
+  /** A regex option other than imsxlu (RegexMatchExpression). */
+  InvalidRegexFlag: 51108,
 } as const;
 
 const namesByCode = new Map<number, string>(
@@ -145,6 +155,13 @@ export class MongoError extends Error {
   static of(name: ErrorCodeName, errmsg: string): MongoError {
     return new MongoError(ErrorCodes[name], errmsg);
   }
+}
+
+const NOT_OK = new Double(0);
+
+/** mongod's error reply document: `{ok: 0, errmsg, code, codeName}` and the error's extra fields. */
+export function errorReply(err: MongoError): Document {
+  return { ok: NOT_OK, errmsg: err.message, code: err.code, codeName: err.codeName, ...err.extra };
 }
 
 /** A violation of the wire protocol after which mongod closes the connection instead of replying. */

@@ -1,6 +1,6 @@
 import type { CommandContext, CommandSpec } from '../commands/types.js';
-import { bsonText } from '../bsonText.js';
-import { redactForLog } from '../commands/redact.js';
+import { bsonText } from '../bson/bsonText.js';
+import { redactForLog } from '../bson/redact.js';
 import { ErrorCodes, MongoError } from '../errors.js';
 import type { ConnectionState } from '../net/connectionState.js';
 import type { ServerContext } from '../serverContext.js';

@@ -19,7 +19,7 @@
  */
 import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
 import { saslprep } from '@mongodb-js/saslprep';
-import { MongoError } from '../errors.js';
+import { LocationCodes, MongoError } from '../errors.js';
 
 export type ScramMechanism = 'SCRAM-SHA-1' | 'SCRAM-SHA-256';
 
@@ -123,7 +123,7 @@ export function saslPrepPassword(password: string): string {
       : text.startsWith('Prohibited')
         ? 'U_STRINGPREP_PROHIBITED_ERROR'
         : 'U_STRINGPREP_CHECK_BIDI_ERROR';
-    throw new MongoError(50693, `Failed normalizing string: ${icuName}`);
+    throw new MongoError(LocationCodes.SaslPrepFailed, `Failed normalizing string: ${icuName}`);
   }
 }
 
@@ -161,7 +161,7 @@ export function deriveScramKeys(
 function checkIterationCount(iterationCount: number): void {
   if (!Number.isSafeInteger(iterationCount) || iterationCount < SCRAM_ITERATION_COUNT_MINIMUM) {
     // mongod: uassert(50662, "invalid iteration count", ...) in scram::Presecrets.
-    throw new MongoError(50662, 'invalid iteration count');
+    throw new MongoError(LocationCodes.InvalidIterationCount, 'invalid iteration count');
   }
 }
 

@@ -34,13 +34,6 @@ export { isScramMechanism, type ScramMechanism, type StoredCredentials } from '.
 /** mongod's `AuthorizationManager::authenticationFailedStatus` text. */
 export const AUTHENTICATION_FAILED_MESSAGE = 'Authentication failed.';
 
-/**
- * mongod codes a SCRAM step can fail with internally that errors.ts does not list yet
- * (error_codes.yml). They only ever appear in `ScramAuthenticationError.reason`, never on the wire.
- */
-const UserNotFound = { code: 11, codeName: 'UserNotFound' } as const;
-const MechanismUnavailable = { code: 334, codeName: 'MechanismUnavailable' } as const;
-
 /** Why a step failed, as mongod's internal Status (logged, never sent). */
 export interface ScramFailureReason {
   readonly code: number;
@@ -314,18 +307,13 @@ export class ScramServerConversation {
     let credential: ScramCredential | undefined;
     if (credentials === undefined) {
       const db = this.#options.db ?? 'admin';
-      problem = failure(
-        UserNotFound.code,
-        `Could not find user "${user}" for db "${db}"`,
-        UserNotFound.codeName,
-      );
+      problem = failure(ErrorCodes.UserNotFound, `Could not find user "${user}" for db "${db}"`);
     } else {
       credential = credentials[mechanism];
       if (credential === undefined) {
         problem = failure(
-          MechanismUnavailable.code,
+          ErrorCodes.MechanismUnavailable,
           `Unable to use ${mechanism} based authentication for user without any ${mechanism} credentials registered`,
-          MechanismUnavailable.codeName,
         );
       } else if (!isValidScramCredential(mechanism, credential)) {
         // Corrupt stored credentials are not mocked: that is an administrator's problem.

@@ -3,7 +3,7 @@ import type { Requirement } from '../auth/authorize.js';
 import { Resource } from '../auth/privileges.js';
 import { stageName, startsWithDocuments, subPipelines } from '../pipeline/pipelineShape.js';
 import { mergeActions, parseMerge, parseOut } from '../pipeline/writeStageSpecs.js';
-import { isPlainObject } from './args.js';
+import { isPlainObject } from '../bson/args.js';
 import type { CommandContext } from './types.js';
 
 // Privileges (each stage's LiteParsed::requiredPrivileges).

@@ -3,7 +3,7 @@ import { isScramMechanism, parseSaslStartOptions, ScramAuthenticationError, Scra
 import { ErrorCodes, LocationCodes, MongoError } from '../errors.js';
 import type { ConnectionState } from '../net/connectionState.js';
 import type { ServerContext } from '../serverContext.js';
-import { isPlainObject, numberValue } from './args.js';
+import { isPlainObject, numberValue } from '../bson/args.js';
 import type { CommandContext } from './types.js';
 
 /** A SASL payload as sent: BinData, or a base64 string (mongod accepts both and answers in kind). */

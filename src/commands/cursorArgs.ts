@@ -1,6 +1,7 @@
-import { notAtLeast } from '../idlErrors.js';
+import { notAtLeast } from '../bson/idlErrors.js';
 import { ErrorCodes, MongoError } from '../errors.js';
-import { numberValue, typeName } from './args.js';
+import { numberValue } from '../bson/args.js';
+import { typeName } from '../bson/typeName.js';
 
 /** A non-negative integer IDL field (skip, limit, batchSize) with mongod's validator error. */
 export function nonNegativeInt(value: unknown, field: string, command: string): number | undefined {

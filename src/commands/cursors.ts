@@ -1,4 +1,4 @@
-import { missingField, wrongType } from '../idlErrors.js';
+import { missingField, wrongType } from '../bson/idlErrors.js';
 import { Long, type Document } from 'bson';
 import { mayDo, notAuthorized, userName } from '../auth/authorize.js';
 import { Resource } from '../auth/privileges.js';

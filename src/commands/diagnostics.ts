@@ -1,11 +1,11 @@
-import { missingField, wrongType } from '../idlErrors.js';
+import { missingField, wrongType } from '../bson/idlErrors.js';
 import { cpus, freemem, hostname, release, totalmem, type as osType, arch, version as osVersion } from 'node:os';
 import { Double, Int32, Long, Timestamp, type Document } from 'bson';
 import { privilegesOfConnection, rolesOfConnection } from '../auth/authorize.js';
 import { ErrorCodes, MongoError } from '../errors.js';
-import { MAX_BSON_OBJECT_SIZE } from '../wire/opcodes.js';
+import { MAX_BSON_OBJECT_SIZE } from '../bson/limits.js';
 import { SERVER_VERSION, VERSION_ARRAY } from '../version.js';
-import { trueValue } from './args.js';
+import { trueValue } from '../bson/args.js';
 import type { CommandContext } from './types.js';
 
 export function ping(): Document {

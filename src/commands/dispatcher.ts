@@ -1,14 +1,14 @@
-import { unknownField, wrongType } from '../idlErrors.js';
+import { unknownField, wrongType } from '../bson/idlErrors.js';
 import { Double, type Document } from 'bson';
 import { checkAuthenticated, checkPrivileges } from '../auth/authorize.js';
-import { ErrorCodes, MongoError, LocationCodes } from '../errors.js';
+import { errorReply, ErrorCodes, MongoError, LocationCodes } from '../errors.js';
 import type { ConnectionState } from '../net/connectionState.js';
 import type { ServerContext } from '../serverContext.js';
 import type { WireRequest } from '../wire/request.js';
 import { initializeOperationSessionInfo } from '../sessions/operationSessionInfo.js';
 import { isGenericArgument } from './genericArguments.js';
 import { SessionOperation } from './operation.js';
-import { redactForLog } from './redact.js';
+import { redactForLog } from '../bson/redact.js';
 import type { LogicalSessionId } from '../sessions/logicalSessionId.js';
 import type { CommandContext, CommandSpec } from './types.js';
 
@@ -32,7 +32,6 @@ export interface DispatchResult {
 }
 
 const OK = new Double(1);
-const NOT_OK = new Double(0);
 
 /** The CommandContext of one command (a class: its shape stays the same for every command). */
 class Invocation implements CommandContext {
@@ -57,11 +56,6 @@ class Invocation implements CommandContext {
   get signal(): AbortSignal {
     return this.operation === undefined ? this.connectionSignal : this.operation.signal;
   }
-}
-
-/** mongod's error reply document. */
-export function errorReply(err: MongoError): Document {
-  return { ok: NOT_OK, errmsg: err.message, code: err.code, codeName: err.codeName, ...err.extra };
 }
 
 /** Database names mongod refuses (NamespaceString::validDBName, DollarInDbNameBehavior::Allow). */

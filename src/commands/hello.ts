@@ -1,12 +1,12 @@
-import { missingField, notAtLeast, wrongType } from '../idlErrors.js';
+import { missingField, notAtLeast, wrongType } from '../bson/idlErrors.js';
 import { Int32, Long, ObjectId, type Document } from 'bson';
 import { ErrorCodes, MongoError, LocationCodes } from '../errors.js';
-import { MAX_BSON_OBJECT_SIZE, MAX_MESSAGE_SIZE_BYTES } from '../wire/opcodes.js';
+import { MAX_BSON_OBJECT_SIZE, MAX_MESSAGE_SIZE_BYTES } from '../bson/limits.js';
 import { negotiateCompressors } from '../wire/compression.js';
 import { saslSupportedMechsFor } from '../auth/scram.js';
-import { isPlainObject, numberValue } from './args.js';
+import { isPlainObject, numberValue } from '../bson/args.js';
 import { startSasl } from './auth.js';
-import { redactForLog } from './redact.js';
+import { redactForLog } from '../bson/redact.js';
 import type { CommandContext } from './types.js';
 
 export const MIN_WIRE_VERSION = 0;

@@ -1,5 +1,5 @@
 import type { Document } from 'bson';
-import { bsonText } from '../bsonText.js';
+import { bsonText } from '../bson/bsonText.js';
 import { ErrorCodes, MongoError } from '../errors.js';
 import { parsedQuery } from '../query/planStages.js';
 import type { Hint } from '../storage/catalog.js';

@@ -1,8 +1,8 @@
 import { Int32, type Document } from 'bson';
 import { ErrorCodes, MongoError } from '../errors.js';
-import { missingField, wrongType } from '../idlErrors.js';
+import { missingField, wrongType } from '../bson/idlErrors.js';
 import { listedCollection, type IndexSpec } from '../storage/catalog.js';
-import { collectionArgument, isPlainObject, numberValue, trueValue } from './args.js';
+import { collectionArgument, isPlainObject, numberValue, trueValue } from '../bson/args.js';
 import type { CommandContext } from './types.js';
 
 /** mongod's default index name: each field and direction joined by "_" (a_1_b_-1). */

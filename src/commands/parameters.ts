@@ -1,7 +1,7 @@
 import type { Document } from 'bson';
 import { Parameters, PARAMETERS } from '../config.js';
 import { ErrorCodes, MongoError } from '../errors.js';
-import { isPlainObject, trueValue } from './args.js';
+import { isPlainObject, trueValue } from '../bson/args.js';
 import { isGenericArgument } from './genericArguments.js';
 import type { CommandContext } from './types.js';
 

@@ -1,4 +1,4 @@
-import { missingField, unknownField, wrongType } from '../idlErrors.js';
+import { missingField, unknownField, wrongType } from '../bson/idlErrors.js';
 import { Int32, UUID, type Document } from 'bson';
 import { v4 as uuidv4 } from 'uuid';
 import { mayDo } from '../auth/authorize.js';
@@ -14,7 +14,7 @@ import {
   type LogicalSessionId,
 } from '../sessions/logicalSessionId.js';
 import { makeLogicalSessionId, resolveOwner } from '../sessions/owner.js';
-import { isPlainObject } from './args.js';
+import { isPlainObject } from '../bson/args.js';
 import type { CommandContext } from './types.js';
 
 

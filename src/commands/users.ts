@@ -3,8 +3,8 @@ import { createScramCredentials, isScramMechanism, type ScramMechanism } from '.
 import { builtinRoleNames, describeRole, isBuiltinRole } from '../auth/roles.js';
 import type { RoleName, UserDocument } from '../auth/users.js';
 import { ErrorCodes, MongoError } from '../errors.js';
-import { missingField, wrongType } from '../idlErrors.js';
-import { isPlainObject, trueValue } from './args.js';
+import { missingField, wrongType } from '../bson/idlErrors.js';
+import { isPlainObject, trueValue } from '../bson/args.js';
 import type { CommandContext } from './types.js';
 
 /** createUser/grantRolesToUser role lists: "name" (a role on the command's db) or {role, db}. */

@@ -3,7 +3,7 @@ import { BSON, Long, type Document } from 'bson';
 import type { Clock, TimerHandle } from '../clock.js';
 import { ownedLsid, type LogicalSessionId } from '../sessions/logicalSessionId.js';
 import type { SessionResources } from '../sessions/registry.js';
-import { MAX_BSON_OBJECT_SIZE } from '../wire/opcodes.js';
+import { MAX_BSON_OBJECT_SIZE } from '../bson/limits.js';
 
 /** mongod's default first batch (query_request_helper: kDefaultBatchSize). */
 export const DEFAULT_FIRST_BATCH_SIZE = 101;

@@ -1,11 +1,11 @@
 import type { Socket } from 'node:net';
 import type { Document } from 'bson';
-import { dispatch, errorReply } from '../commands/dispatcher.js';
-import { ErrorCodes, MongoError, ProtocolViolation } from '../errors.js';
+import { dispatch } from '../commands/dispatcher.js';
+import { errorReply, ErrorCodes, LocationCodes, MongoError, ProtocolViolation } from '../errors.js';
 import type { ServerContext } from '../serverContext.js';
 import { Framer, HttpOnNativePort } from '../wire/framer.js';
 import { nextRequestId } from '../wire/header.js';
-import { decodeRequest, encodeReply, LEGACY_OP_REMOVED_CODE, type ReplyTarget, type WireRequest } from '../wire/request.js';
+import { decodeRequest, encodeReply, type ReplyTarget, type WireRequest } from '../wire/request.js';
 import { ConnectionState } from './connectionState.js';
 
 /** Frames decoded but not yet served before we stop reading from the socket. */
@@ -86,7 +86,7 @@ export class Connection {
         if (!decoded.target.moreToCome) this.send(decoded.target, errorReply(decoded.error), false);
         return;
       case 'legacyFailure':
-        this.send(decoded.target, { $err: decoded.errmsg, code: LEGACY_OP_REMOVED_CODE, ok: 0 }, false, true);
+        this.send(decoded.target, { $err: decoded.errmsg, code: LocationCodes.LegacyOpRemoved, ok: 0 }, false, true);
         return;
       case 'request':
         break;

@@ -1,10 +1,11 @@
 import { hostname } from 'node:os';
 import { Int32, Long, type Document } from 'bson';
-import { bsonText } from '../bsonText.js';
-import { isPlainObject, numberValue, trueValue, typeName } from '../commands/args.js';
+import { bsonText } from '../bson/bsonText.js';
+import { isPlainObject, numberValue, trueValue } from '../bson/args.js';
+import { typeName } from '../bson/typeName.js';
 import type { CommandContext } from '../commands/types.js';
 import { ErrorCodes, LocationCodes, MongoError } from '../errors.js';
-import { notAtLeast, unknownField, wrongType } from '../idlErrors.js';
+import { notAtLeast, unknownField, wrongType } from '../bson/idlErrors.js';
 import { collectionDocuments, ID_INDEX, type IndexSpec } from '../storage/catalog.js';
 import { dataSize, estimatedIndexSize } from '../storage/sizes.js';
 

@@ -1,5 +1,5 @@
 import { ErrorCodes, MongoError } from '../errors.js';
-import { isPlainObject } from '../commands/args.js';
+import { isPlainObject } from '../bson/args.js';
 
 // The shape of a pipeline as mongod's lite parser sees it: each stage's name, the pipelines nested
 // in stages ($lookup, $unionWith, $facet), and their checks as parsePipelineFromBSON makes them.

@@ -1,8 +1,9 @@
 
-import { bsonText } from '../bsonText.js';
+import { bsonText } from '../bson/bsonText.js';
 import { MongoError } from '../errors.js';
-import { missingField, unknownField } from '../idlErrors.js';
-import { isPlainObject, numberValue, typeName } from '../commands/args.js';
+import { missingField, unknownField } from '../bson/idlErrors.js';
+import { isPlainObject, numberValue } from '../bson/args.js';
+import { typeName } from '../bson/typeName.js';
 
 // The shape checks mongod's stage parsers make (createFromBson) for the stages mingo runs without
 // looking at their arguments: a spec of the wrong type there ends in a JavaScript error inside

@@ -1,8 +1,9 @@
 import type { Document } from 'bson';
-import { bsonText } from '../bsonText.js';
+import { bsonText } from '../bson/bsonText.js';
 import { ErrorCodes, LocationCodes, MongoError } from '../errors.js';
-import { unknownField, wrongType } from '../idlErrors.js';
-import { isPlainObject, numberValue, typeName } from '../commands/args.js';
+import { unknownField, wrongType } from '../bson/idlErrors.js';
+import { isPlainObject, numberValue } from '../bson/args.js';
+import { typeName } from '../bson/typeName.js';
 import { checkSubPipeline, stageName, startsWithDocuments, subPipelines, type SubPipeline } from './pipelineShape.js';
 import { checkStageShape } from './stageShapes.js';
 import { parseMerge, parseOut, WRITE_STAGES } from './writeStageSpecs.js';

@@ -1,8 +1,9 @@
 import type { Document } from 'bson';
 import type { ActionType } from '../auth/privileges.js';
 import { ErrorCodes, LocationCodes, MongoError } from '../errors.js';
-import { missingField, unknownField, wrongType } from '../idlErrors.js';
-import { isPlainObject, typeName } from '../commands/args.js';
+import { missingField, unknownField, wrongType } from '../bson/idlErrors.js';
+import { isPlainObject } from '../bson/args.js';
+import { typeName } from '../bson/typeName.js';
 import { checkSubPipeline } from './pipelineShape.js';
 
 // $out and $merge specs (document_source_out.cpp, document_source_merge.cpp, merge_processor.cpp):

@@ -1,10 +1,10 @@
 import { ObjectId, UUID, type Document } from 'bson';
-import { bsonText } from '../bsonText.js';
+import { bsonText } from '../bson/bsonText.js';
 import { ErrorCodes, LocationCodes, MongoError } from '../errors.js';
-import { canonicalKey } from '../query/bsonOrder.js';
+import { canonicalKey } from '../bson/bsonOrder.js';
 import { matches, runPipeline } from '../query/mingo.js';
 import { candidateDocuments, Collection, withIdFirst } from '../storage/catalog.js';
-import { isPlainObject } from '../commands/args.js';
+import { isPlainObject } from '../bson/args.js';
 import type { CommandContext } from '../commands/types.js';
 import { stageName } from './pipelineShape.js';
 import { parseMerge, parseOut, type MergeSpec, type Namespace } from './writeStageSpecs.js';

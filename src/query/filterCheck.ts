@@ -1,7 +1,8 @@
 import { BSONRegExp, type Document } from 'bson';
 import { ErrorCodes, MongoError } from '../errors.js';
 import { compileRegex } from './regex.js';
-import { isPlainObject, numberValue, typeName } from '../commands/args.js';
+import { isPlainObject, numberValue } from '../bson/args.js';
+import { typeName } from '../bson/typeName.js';
 
 // The argument checks mongod's match expression parser makes (expression_parser.cpp), with its
 // messages, before mingo sees a filter: mingo takes most malformed arguments without a word and

@@ -1,10 +1,10 @@
 import { Double, Int32, Long, type Document } from 'bson';
 import crc32 from 'crc-32';
-import { bsonText } from '../bsonText.js';
+import { bsonText } from '../bson/bsonText.js';
 import { ID_INDEX, type QueryPlan } from '../storage/catalog.js';
 import type { FieldPredicate } from '../storage/orderedIndex.js';
 import { fieldPredicates, isOperatorObject } from '../storage/queryPlan.js';
-import { CANONICAL_TYPE, canonicalTypeOrder } from './bsonOrder.js';
+import { CANONICAL_TYPE, canonicalTypeOrder } from '../bson/bsonOrder.js';
 
 /**
  * explain's description of how a query runs, in mongod 7.0's classic-engine shapes

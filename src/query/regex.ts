@@ -85,7 +85,7 @@ function translate(pattern: string, extended: boolean): string {
  */
 export function compileRegex(pattern: string, options: string): RegExp {
   for (const flag of options) {
-    if (!'imsxlu'.includes(flag)) throw new MongoError(51108, `invalid flag in regex options: ${flag}`);
+    if (!'imsxlu'.includes(flag)) throw new MongoError(LocationCodes.InvalidRegexFlag, `invalid flag in regex options: ${flag}`);
   }
   let flags = options;
   let source = pattern;

@@ -1,7 +1,7 @@
 import type { Document } from 'bson';
-import { bsonText } from '../bsonText.js';
+import { bsonText } from '../bson/bsonText.js';
 import { ErrorCodes, MongoError } from '../errors.js';
-import { compareValues } from './bsonOrder.js';
+import { compareValues } from '../bson/bsonOrder.js';
 
 /** One sort field: its path and direction. */
 interface SortField {

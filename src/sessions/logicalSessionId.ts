@@ -1,8 +1,8 @@
-import { missingField, unknownField, wrongType } from '../idlErrors.js';
+import { missingField, unknownField, wrongType } from '../bson/idlErrors.js';
 import { createHash } from 'node:crypto';
 import { Binary, Long, UUID, type Document } from 'bson';
 import { ErrorCodes, MongoError } from '../errors.js';
-import { isPlainObject } from '../commands/args.js';
+import { isPlainObject } from '../bson/args.js';
 
 /** SHA-256 of "": the uid of every session when auth is off (mongod's kNoAuthDigest). */
 export const NO_AUTH_UID: Buffer = createHash('sha256').update('').digest();

@@ -1,6 +1,6 @@
-import { wrongType } from '../idlErrors.js';
+import { wrongType } from '../bson/idlErrors.js';
 import type { Document } from 'bson';
-import { numberValue } from '../commands/args.js';
+import { numberValue } from '../bson/args.js';
 import type { CommandSpec } from '../commands/types.js';
 import { ErrorCodes, MongoError, LocationCodes } from '../errors.js';
 import type { ConnectionState } from '../net/connectionState.js';

@@ -1,8 +1,8 @@
 import { Int32, ObjectId, UUID, type Document } from 'bson';
-import { bsonText } from '../bsonText.js';
+import { bsonText } from '../bson/bsonText.js';
 import { ErrorCodes, MongoError } from '../errors.js';
 import { matches } from '../query/mingo.js';
-import { canonicalKey, compareDocuments } from '../query/bsonOrder.js';
+import { canonicalKey, compareDocuments } from '../bson/bsonOrder.js';
 import { isPlainValue, OrderedIndex } from './orderedIndex.js';
 import { fieldPredicates } from './queryPlan.js';
 import { sortFields } from '../query/sort.js';

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { BSONRegExp, Double, Int32, Long, ObjectId, type Document } from 'bson';
-import { canonicalTypeOrder, compareValues } from '../query/bsonOrder.js';
+import { canonicalTypeOrder, compareValues } from '../bson/bsonOrder.js';
 
 // sorted-btree is CommonJS with `exports.default`: Node's ESM loader and vitest's disagree on
 // what a default import of it is, and require() gives both the same module object.

@@ -1,5 +1,5 @@
 import { BSON, type Document } from 'bson';
-import { MongoError } from '../errors.js';
+import { ErrorCodes, MongoError } from '../errors.js';
 
 /**
  * How every command document is decoded: values keep their BSON types (Int32, Double, Long,
@@ -12,7 +12,7 @@ export function decodeDocument(bytes: Uint8Array): Document {
   try {
     return BSON.deserialize(bytes, DECODE_OPTIONS);
   } catch (err) {
-    throw new MongoError(22, `invalid bson: ${(err as Error).message}`);
+    throw new MongoError(ErrorCodes.InvalidBSON, `invalid bson: ${(err as Error).message}`);
   }
 }
 

@@ -10,7 +10,8 @@ export class HttpOnNativePort extends ProtocolViolation {
     super('Client sent an HTTP request over a native MongoDB connection');
   }
 }
-import { HEADER_SIZE, MAX_MESSAGE_SIZE_BYTES } from './opcodes.js';
+import { MAX_MESSAGE_SIZE_BYTES } from '../bson/limits.js';
+import { HEADER_SIZE } from './opcodes.js';
 
 /**
  * Cuts a TCP byte stream into whole wire messages by their leading int32 `messageLength`.

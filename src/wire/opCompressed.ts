@@ -1,7 +1,8 @@
 import { ErrorCodes, MongoError } from '../errors.js';
 import { compress, compressorName, decompress } from './compression.js';
 import { HEADER_SIZE, writeHeader } from './header.js';
-import { MAX_MESSAGE_SIZE_BYTES, OpCode } from './opcodes.js';
+import { MAX_MESSAGE_SIZE_BYTES } from '../bson/limits.js';
+import { OpCode } from './opcodes.js';
 
 const COMPRESSED_PREFIX = 9; // originalOpcode int32, uncompressedSize int32, compressorId uint8
 

@@ -13,9 +13,6 @@ export const OpCode = {
 } as const;
 
 export const HEADER_SIZE = 16;
-/** mongod's maxMessageSizeBytes; also the largest frame the framer accepts. */
-export const MAX_MESSAGE_SIZE_BYTES = 48_000_000;
-export const MAX_BSON_OBJECT_SIZE = 16 * 1024 * 1024;
 
 export function opCodeName(opCode: number): string {
   for (const [name, value] of Object.entries(OpCode)) if (value === opCode) return name;

@@ -46,8 +46,6 @@ export type DecodeResult =
 /** Removed legacy writes: mongod 7.0 closes the connection on them (makeOpRunner). */
 const REMOVED_OPCODES = new Set<number>([OpCode.OP_INSERT, OpCode.OP_UPDATE, OpCode.OP_DELETE, OpCode.OP_KILL_CURSORS]);
 
-/** mongod's code for a removed legacy read (dbmessage.cpp makeErrorResponseToUnsupportedOpQuery). */
-export const LEGACY_OP_REMOVED_CODE = 5739101;
 const LEGACY_SUFFIX =
   'is no longer supported. The client driver may require an upgrade. For more details see https://dochub.mongodb.org/core/legacy-opcode-removal';
 

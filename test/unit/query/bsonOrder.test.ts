@@ -23,7 +23,7 @@ import {
   compareDocuments,
   compareValues,
   valuesEqual,
-} from '../../../src/query/bsonOrder.js';
+} from '../../../src/bson/bsonOrder.js';
 
 const dec = (s: string): Decimal128 => Decimal128.fromString(s);
 const long = (s: string | bigint): Long => Long.fromBigInt(BigInt(s));

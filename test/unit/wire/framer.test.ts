@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { ProtocolViolation } from '../../../src/errors.js';
 import { Framer } from '../../../src/wire/framer.js';
-import { MAX_MESSAGE_SIZE_BYTES } from '../../../src/wire/opcodes.js';
+import { MAX_MESSAGE_SIZE_BYTES } from '../../../src/bson/limits.js';
 import { header, opMsgBody, opQuery } from './builders.js';
 
 /**

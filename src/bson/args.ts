@@ -1,29 +1,8 @@
 import { ErrorCodes, MongoError } from '../errors.js';
-import { wrongType } from '../idlErrors.js';
-import { Binary, BSONRegExp, Code, Decimal128, Double, Int32, Long, MaxKey, MinKey, ObjectId, Timestamp, UUID } from 'bson';
+import { wrongType } from './idlErrors.js';
+import { typeName } from './typeName.js';
+import { Decimal128, Double, Int32, Long } from 'bson';
 
-/** BSON type names as mongod prints them in errors (typeName(BSONType), src/mongo/bson/bsontypes.cpp). */
-export function typeName(value: unknown): string {
-  if (value === null) return 'null';
-  if (value === undefined) return 'undefined';
-  if (typeof value === 'string') return 'string';
-  if (typeof value === 'boolean') return 'bool';
-  if (typeof value === 'number') return Number.isInteger(value) && Math.abs(value) <= 2147483647 ? 'int' : 'double';
-  if (typeof value === 'bigint' || value instanceof Long) return 'long';
-  if (value instanceof Int32) return 'int';
-  if (value instanceof Double) return 'double';
-  if (value instanceof Decimal128) return 'decimal';
-  if (value instanceof Binary || value instanceof UUID) return 'binData';
-  if (value instanceof ObjectId) return 'objectId';
-  if (value instanceof Date) return 'date';
-  if (value instanceof Timestamp) return 'timestamp';
-  if (value instanceof BSONRegExp || value instanceof RegExp) return 'regex';
-  if (value instanceof Code) return 'javascript';
-  if (value instanceof MinKey) return 'minKey';
-  if (value instanceof MaxKey) return 'maxKey';
-  if (Array.isArray(value)) return 'array';
-  return 'object';
-}
 
 /** A numeric BSON value (int, long, double, decimal) as a JS number; undefined for anything else. */
 export function numberValue(value: unknown): number | undefined {

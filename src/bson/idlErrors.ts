@@ -1,5 +1,5 @@
-import { ErrorCodes, LocationCodes, MongoError } from './errors.js';
-import { typeName } from './commands/args.js';
+import { ErrorCodes, LocationCodes, MongoError } from '../errors.js';
+import { typeName } from './typeName.js';
 
 /**
  * The errors mongod's IDL parsers raise (src/mongo/idl/idl_parser.cpp), with their exact texts.
