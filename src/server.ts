@@ -1,5 +1,5 @@
 import { systemClock } from './clock.js';
-import { COMMAND_TABLE, CommandRegistry } from './commands/registry.js';
+import { COMMAND_TABLE, CommandRegistry } from './commands/commandTable.js';
 import { DEFAULT_MAX_CONNS, DEFAULT_PORT, DEFAULT_SLOW_MS, Parameters, type ServerOptions } from './config.js';
 import { ErrorCodes, MongoError } from './errors.js';
 import { Log } from './log.js';

@@ -1,6 +1,9 @@
-import { ObjectId, type Document } from 'bson';
+import type { Document } from 'bson';
+import { ServerCounters } from './commands/counters.js';
+import { Topology } from './commands/topology.js';
+import { NamespaceView } from './commands/namespaces.js';
 import type { Clock } from './clock.js';
-import type { CommandRegistry } from './commands/registry.js';
+import type { CommandRegistry } from './commands/commandTable.js';
 import type { Parameters } from './config.js';
 import type { Log } from './log.js';
 import { AuthManager } from './auth/manager.js';
@@ -10,92 +13,7 @@ import type { SessionOperation } from './commands/operation.js';
 import { CursorManager } from './cursors/cursorManager.js';
 import type { ConnectionState } from './net/connectionState.js';
 import type { LogicalSessionId } from './sessions/logicalSessionId.js';
-import { SessionRegistry } from './sessions/registry.js';
-
-/** serverStatus counters (opcounters, network, metrics), bumped on the per-command path: plain integers only. */
-export class ServerCounters {
-  readonly opcounters = { insert: 0, query: 0, update: 0, delete: 0, getmore: 0, command: 0 };
-  bytesIn = 0;
-  bytesOut = 0;
-  numRequests = 0;
-  physicalBytesIn = 0;
-  physicalBytesOut = 0;
-  /** metrics.document: documents written by inserts, updates and deletes, and returned by cursors. */
-  readonly document = { deleted: 0, inserted: 0, returned: 0, updated: 0 };
-  /** metrics.queryExecutor: keys and documents examined, and collection scans run. */
-  readonly queryExecutor = { scanned: 0, scannedObjects: 0, collectionScans: 0, collectionScansNonTailable: 0 };
-  /** metrics.operation.scanAndOrder: operations that sorted in memory (no index gave the order). */
-  scanAndOrder = 0;
-
-  /** `n` documents inserted by an insert command (mongod's ninserted; upserts do not count). */
-  documentsInserted(n: number): void {
-    this.document.inserted += n;
-  }
-
-  /**
-   * `n` documents matched by an update or findAndModify update (mongod adds the operation's
-   * nMatched, modified or not; an upsert that inserts matches nothing).
-   */
-  documentsUpdated(n: number): void {
-    this.document.updated += n;
-  }
-
-  /** `n` documents deleted (delete, findAndModify remove, TTL). */
-  documentsDeleted(n: number): void {
-    this.document.deleted += n;
-  }
-
-  /** `n` documents returned to a client in a cursor batch (find, aggregate, getMore). */
-  documentsReturned(n: number): void {
-    this.document.returned += n;
-  }
-
-  /** An operation that sorted its results in memory (a SORT stage). */
-  sortedInMemory(): void {
-    this.scanAndOrder += 1;
-  }
-
-  /**
-   * One query plan's examination: index keys (`scanned`), documents (`scannedObjects`), and
-   * whether it was a collection scan (tailable ones are not "nonTailable").
-   */
-  queryExamined(keysExamined: number, docsExamined: number, collectionScan: boolean, tailable = false): void {
-    this.queryExecutor.scanned += keysExamined;
-    this.queryExecutor.scannedObjects += docsExamined;
-    if (collectionScan) {
-      this.queryExecutor.collectionScans += 1;
-      if (!tailable) this.queryExecutor.collectionScansNonTailable += 1;
-    }
-  }
-}
-
-/**
- * The topology as hello reports it. A standalone's only change is shutting down; awaitable hellos
- * wait on this until their maxAwaitTimeMS ends or the topology changes.
- */
-export class Topology {
-  readonly processId = new ObjectId();
-  counter = 0;
-  private readonly waiters = new Set<() => void>();
-
-  /** How many awaitable hellos are waiting (serverStatus connections.awaitingTopologyChanges). */
-  get waiting(): number {
-    return this.waiters.size;
-  }
-
-  /** Calls `fn` once on the next change; returns a function that cancels the wait. */
-  onChange(fn: () => void): () => void {
-    this.waiters.add(fn);
-    return () => this.waiters.delete(fn);
-  }
-
-  change(): void {
-    this.counter += 1;
-    const waiting = [...this.waiters];
-    this.waiters.clear();
-    for (const fn of waiting) fn();
-  }
-}
+import { SessionRegistry } from './sessions/sessionRegistry.js';
 
 export interface ListenInfo {
   port: number;
@@ -120,6 +38,7 @@ export class ServerContext {
   readonly sessions: SessionRegistry;
   readonly auth: AuthManager;
   readonly catalog = new Catalog();
+  readonly namespaces: NamespaceView;
   readonly ttl: TtlMonitor;
   readonly cursors: CursorManager;
   /** Operations running in a session, so killing the session can interrupt them. */
@@ -149,6 +68,7 @@ export class ServerContext {
       refreshDisabled: params.bool('disableLogicalSessionCacheRefresh'),
     });
     this.sessions.setResources(this.cursors);
+    this.namespaces = new NamespaceView(this.catalog, this.sessions, () => params.int('localLogicalSessionTimeoutMinutes'), this.counters);
     this.statusSections.logicalSessionRecordCache = () => this.sessions.statusSection();
   }
 

@@ -1,5 +1,5 @@
 import type { ConnectionState } from '../net/connectionState.js';
-import { UserStore } from './users.js';
+import { UserStore } from './userStore.js';
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|\[::1\]|::1)(:\d+)?$/;
 

@@ -11,7 +11,6 @@ import { writerOf } from '../pipeline/writeStages.js';
 import { runPipeline } from '../query/mingo.js';
 import { lsidDocument, NO_AUTH_UID, userDigest } from '../sessions/logicalSessionId.js';
 import { resolveOwner } from '../sessions/owner.js';
-import { candidateDocuments, collectionDocuments } from '../storage/catalog.js';
 import { isPlainObject, numberValue, trueValue } from '../bson/args.js';
 import { typeName } from '../bson/typeName.js';
 import { nonNegativeInt } from './cursorArgs.js';
@@ -110,7 +109,7 @@ function source(ctx: CommandContext, collection: string | undefined, first: Docu
       throw new MongoError(ErrorCodes.InvalidNamespace, '$listSessions may only be run against config.system.sessions');
     }
     const wanted = parseListSessionsSpec(stage, first![stage], ctx);
-    const docs = [...(collectionDocuments(ctx.server, ctx.db, collection) ?? [])].filter((d) => wanted(uidOf(d)));
+    const docs = [...(ctx.server.namespaces.documents(ctx.db, collection) ?? [])].filter((d) => wanted(uidOf(d)));
     return { docs, rest: 1 };
   }
   if (stage === '$changeStream') {
@@ -120,7 +119,7 @@ function source(ctx: CommandContext, collection: string | undefined, first: Docu
   // {aggregate: 1, pipeline: [{$documents: [...]}, ...]}: the stage itself produces the documents (mingo's $documents).
   if (stage === '$documents' && collection === undefined) return { docs: [], rest: 0 };
   if (stage === '$collStats' && collection !== undefined) {
-    return { docs: [collStatsDocument(ctx, collection, parseCollStats(first![stage], ctx.body))], rest: 1 };
+    return { docs: [collStatsDocument({ namespaces: ctx.server.namespaces, catalog: ctx.server.catalog, port: ctx.server.listen.port, now: ctx.server.clock.now() }, ctx.db, collection, parseCollStats(first![stage], ctx.body))], rest: 1 };
   }
   if (collection === undefined) {
     if (stage !== undefined && SOURCE_STAGES.has(stage)) {
@@ -135,7 +134,7 @@ function source(ctx: CommandContext, collection: string | undefined, first: Docu
   // pipeline pushes it down to the query layer; it still runs on them.
   const match = first?.$match;
   const filter = match !== null && typeof match === 'object' && !Array.isArray(match) && !(match instanceof RegExp) ? (match as Document) : {};
-  return { docs: candidateDocuments(ctx.server, ctx.db, collection, filter) ?? [], rest: 0 };
+  return { docs: ctx.server.namespaces.candidates(ctx.db, collection, filter) ?? [], rest: 0 };
 }
 
 /**
@@ -189,8 +188,8 @@ export function aggregate(ctx: CommandContext): Document {
   const batchSize = nonNegativeInt(cursorSpec.batchSize, 'batchSize', 'aggregate') ?? DEFAULT_FIRST_BATCH_SIZE;
   const stages = pipeline as Document[];
   const { docs, rest } = source(ctx, collection, stages[0]);
-  const write = writerOf(ctx, stages[stages.length - 1]);
-  const results = runPipeline(stages.slice(rest, write === undefined ? undefined : -1), docs, { collection: collectionReader(ctx) });
+  const write = writerOf(ctx.server, ctx.db, stages[stages.length - 1]);
+  const results = runPipeline(stages.slice(rest, write === undefined ? undefined : -1), docs, { collection: collectionReader(ctx.server.namespaces, ctx.db) });
   const ns = collection === undefined ? `${ctx.db}.$cmd.aggregate` : `${ctx.db}.${collection}`;
   const open = (items: Iterator<Document>): Document =>
     ctx.server.cursors.open(ns, items, { lsid: ctx.lsid, batchSize, owner: userName(ctx.connection) });

@@ -5,7 +5,7 @@ import { ErrorCodes, MongoError } from '../errors.js';
 import { applyUpdate, runFind } from '../query/mingo.js';
 import { resolvePositional } from '../query/positional.js';
 import { canonicalKey, compareDocuments, compareValues, valuesEqual } from '../bson/bsonOrder.js';
-import { candidateDocuments, queryDocuments, withIdFirst } from '../storage/catalog.js';
+import { withIdFirst } from '../storage/catalog.js';
 import { checkInsertable, checkUpdated } from '../storage/documentRules.js';
 import { missingField, wrongType } from '../bson/idlErrors.js';
 import { bsonText } from '../bson/bsonText.js';
@@ -36,7 +36,7 @@ export function find(ctx: CommandContext): Document {
   const batchSize = nonNegativeInt(ctx.body.batchSize, 'batchSize', 'find') ?? DEFAULT_FIRST_BATCH_SIZE;
   const hint = resolveHint(ctx, collection, ctx.body.hint, shape);
   // Under a collation strings sort by locale, which no (binary) index order gives.
-  const source = queryDocuments(ctx.server, ctx.db, collection, shape.filter, hint, shape.collation === undefined ? shape.sort : undefined);
+  const source = ctx.server.namespaces.query(ctx.db, collection, shape.filter, hint, shape.collation === undefined ? shape.sort : undefined);
   const docs = source === undefined ? [] : runFind(source.sorted ? { ...shape, sort: undefined } : shape, source.documents);
   if (source !== undefined && !source.sorted && shape.sort !== undefined && Object.keys(shape.sort).length > 0) ctx.server.counters.sortedInMemory();
   const cursor = ctx.server.cursors.open(`${ctx.db}.${collection}`, docs[Symbol.iterator](), {
@@ -263,7 +263,7 @@ export function count(ctx: CommandContext): Document {
   const query = isPlainObject(ctx.body.query) ? ctx.body.query : {};
   const skip = nonNegativeInt(ctx.body.skip, 'skip', 'count') ?? 0;
   const limit = Math.abs(numberValue(ctx.body.limit) ?? 0);
-  const source = candidateDocuments(ctx.server, ctx.db, name, query, resolveHint(ctx, name, ctx.body.hint, { filter: query })) ?? [];
+  const source = ctx.server.namespaces.candidates(ctx.db, name, query, resolveHint(ctx, name, ctx.body.hint, { filter: query })) ?? [];
   let n = Math.max(0, runFind({ filter: query }, source).length - skip);
   if (limit > 0) n = Math.min(n, limit);
   return { n: new Int32(n) };
@@ -277,7 +277,7 @@ export function distinct(ctx: CommandContext): Document {
   const query = isPlainObject(ctx.body.query) ? ctx.body.query : {};
   const seen = new Map<string, unknown>();
   const hint = resolveHint(ctx, name, ctx.body.hint, { filter: query });
-  for (const doc of runFind({ filter: query }, candidateDocuments(ctx.server, ctx.db, name, query, hint) ?? [])) {
+  for (const doc of runFind({ filter: query }, ctx.server.namespaces.candidates(ctx.db, name, query, hint) ?? [])) {
     let values: unknown[] = [doc];
     for (const part of key.split('.')) {
       values = values.flatMap((v) => (Array.isArray(v) ? v : [v])).flatMap((v) => (isPlainObject(v) && Object.hasOwn(v, part) ? [v[part]] : []));

@@ -6,8 +6,8 @@ import { wrongType } from '../bson/idlErrors.js';
 import { collectionReader } from '../pipeline/collectionReader.js';
 import { compareDocuments } from '../bson/bsonOrder.js';
 import { runFind, runPipeline } from '../query/mingo.js';
-import { parsedQuery, planStages, queryHashes, wrapStages, type QueryShape } from '../query/planStages.js';
-import { collectionDocuments, type Hint, type QueryPlan } from '../storage/catalog.js';
+import { parsedQuery, planStages, queryHashes, wrapStages, type QueryShape } from '../storage/planStages.js';
+import type { Hint, QueryPlan } from '../storage/catalog.js';
 import { checkPipelineArgument } from './aggregate.js';
 import { resolveHint } from './hint.js';
 import { SERVER_VERSION } from '../version.js';
@@ -106,7 +106,7 @@ function planFor(ctx: CommandContext, collection: string, shape: QueryShape, hin
   const stored = ctx.server.catalog.get(ctx.db, collection);
   const sort = shape.collation === undefined ? shape.sort : undefined;
   if (stored !== undefined) return { plan: stored.plan(shape.filter, hint, sort), indexNames: stored.indexes.map((i) => i.name) };
-  const docs = collectionDocuments(ctx.server, ctx.db, collection);
+  const docs = ctx.server.namespaces.documents(ctx.db, collection);
   return { plan: docs === undefined ? undefined : { kind: 'scan', documents: docs, keysExamined: 0 }, indexNames: ['_id_'] };
 }
 
@@ -289,7 +289,7 @@ export function explainAggregate(ctx: CommandContext, verbosity: Verbosity): Doc
   ];
   let docs = explained.results;
   // $lookup, $graphLookup and $unionWith read the database's collections, as aggregate's do.
-  const read = collectionReader(ctx);
+  const read = collectionReader(ctx.server.namespaces, ctx.db);
   for (const stage of pipeline.slice(first)) {
     // $out and $merge are explained, not run: explain writes nothing.
     if (detailed && !('$out' in stage) && !('$merge' in stage)) docs = runPipeline([stage], docs, { collection: read });

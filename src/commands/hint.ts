@@ -1,7 +1,7 @@
 import type { Document } from 'bson';
 import { bsonText } from '../bson/bsonText.js';
 import { ErrorCodes, MongoError } from '../errors.js';
-import { parsedQuery } from '../query/planStages.js';
+import { parsedQuery } from '../storage/planStages.js';
 import type { Hint } from '../storage/catalog.js';
 import type { CommandContext } from './types.js';
 

@@ -1,7 +1,7 @@
 import { Int32, type Document } from 'bson';
 import { ErrorCodes, MongoError } from '../errors.js';
 import { missingField, wrongType } from '../bson/idlErrors.js';
-import { listedCollection, type IndexSpec } from '../storage/catalog.js';
+import type { IndexSpec } from '../storage/catalog.js';
 import { collectionArgument, isPlainObject, numberValue, trueValue } from '../bson/args.js';
 import type { CommandContext } from './types.js';
 
@@ -81,7 +81,7 @@ function describe(spec: IndexSpec): Document {
 /** listIndexes: the collection's indexes through a cursor; a missing collection is NamespaceNotFound (26). */
 export function listIndexes(ctx: CommandContext): Document {
   const name = collectionArgument(ctx);
-  const collection = listedCollection(ctx.server, ctx.db, name);
+  const collection = ctx.server.namespaces.collection(ctx.db, name);
   if (collection === undefined) throw new MongoError(ErrorCodes.NamespaceNotFound, `ns does not exist: ${ctx.db}.${name}`);
   return {
     cursor: ctx.server.cursors.open(`${ctx.db}.$cmd.listIndexes.${name}`, collection.indexes.map(describe)[Symbol.iterator](), {

@@ -1,7 +1,7 @@
 import { Int32, type Document } from 'bson';
 import { createScramCredentials, isScramMechanism, type ScramMechanism } from '../auth/credentials.js';
 import { builtinRoleNames, describeRole, isBuiltinRole } from '../auth/roles.js';
-import type { RoleName, UserDocument } from '../auth/users.js';
+import type { RoleName, UserDocument } from '../auth/userStore.js';
 import { ErrorCodes, MongoError } from '../errors.js';
 import { missingField, wrongType } from '../bson/idlErrors.js';
 import { isPlainObject, trueValue } from '../bson/args.js';

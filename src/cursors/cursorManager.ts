@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { BSON, Long, type Document } from 'bson';
 import type { Clock, TimerHandle } from '../clock.js';
 import { ownedLsid, type LogicalSessionId } from '../sessions/logicalSessionId.js';
-import type { SessionResources } from '../sessions/registry.js';
+import type { SessionResources } from '../sessions/sessionRegistry.js';
 import { MAX_BSON_OBJECT_SIZE } from '../bson/limits.js';
 
 /** mongod's default first batch (query_request_helper: kDefaultBatchSize). */

@@ -3,10 +3,10 @@ import { Int32, Long, type Document } from 'bson';
 import { bsonText } from '../bson/bsonText.js';
 import { isPlainObject, numberValue, trueValue } from '../bson/args.js';
 import { typeName } from '../bson/typeName.js';
-import type { CommandContext } from '../commands/types.js';
 import { ErrorCodes, LocationCodes, MongoError } from '../errors.js';
 import { notAtLeast, unknownField, wrongType } from '../bson/idlErrors.js';
-import { collectionDocuments, ID_INDEX, type IndexSpec } from '../storage/catalog.js';
+import { ID_INDEX, type Catalog, type IndexSpec } from '../storage/catalog.js';
+import type { NamespaceReader } from '../storage/namespaceReader.js';
 import { dataSize, estimatedIndexSize } from '../storage/sizes.js';
 
 // $collStats (document_source_coll_stats.cpp, storage_stats.cpp): one document about the
@@ -142,22 +142,30 @@ function notFound(section: string, ns: string): MongoError {
   );
 }
 
+/** What $collStats reads: the namespaces, the catalog's indexes and scan counts, the port and the time. */
+export interface CollStatsSource {
+  readonly namespaces: NamespaceReader;
+  readonly catalog: Catalog;
+  readonly port: number;
+  readonly now: number;
+}
+
 /**
  * The $collStats document for `db.collection` (makeStatsForNs): ns, host and localTime, then each
  * section asked for, in mongod's order. A missing collection still answers ns, host, localTime and
  * latencyStats; storageStats, count and queryExecStats fail with NamespaceNotFound.
  */
-export function collStatsDocument(ctx: CommandContext, collection: string, spec: CollStatsSpec): Document {
-  const ns = `${ctx.db}.${collection}`;
+export function collStatsDocument(source: CollStatsSource, db: string, collection: string, spec: CollStatsSpec): Document {
+  const ns = `${db}.${collection}`;
   // getHostNameCachedAndPort: the port is always there.
-  const doc: Document = { ns, host: `${hostname()}:${ctx.server.listen.port}`, localTime: new Date(ctx.server.clock.now()) };
+  const doc: Document = { ns, host: `${hostname()}:${source.port}`, localTime: new Date(source.now) };
   if (spec.latencyStats !== undefined) doc.latencyStats = latencyStats(spec.latencyStats.histograms);
-  const stored = collectionDocuments(ctx.server, ctx.db, collection);
+  const stored = source.namespaces.documents(db, collection);
   const documents = stored === undefined ? undefined : [...stored];
   if (spec.storageStats !== undefined) {
     if (documents === undefined) throw notFound('storageStats', ns);
     // config.system.sessions is served by the session registry, with mongod's _id index.
-    const indexes = ctx.server.catalog.get(ctx.db, collection)?.indexes ?? [ID_INDEX];
+    const indexes = source.catalog.get(db, collection)?.indexes ?? [ID_INDEX];
     doc.storageStats = storageStats(documents, indexes, spec.storageStats.scale);
   }
   if (spec.count) {
@@ -166,7 +174,7 @@ export function collStatsDocument(ctx: CommandContext, collection: string, spec:
   }
   if (spec.queryExecStats) {
     if (documents === undefined) throw notFound('queryExecStats', ns);
-    doc.queryExecStats = queryExecStats(ctx.server.catalog.get(ctx.db, collection)?.collectionScans ?? 0);
+    doc.queryExecStats = queryExecStats(source.catalog.get(db, collection)?.collectionScans ?? 0);
   }
   return doc;
 }

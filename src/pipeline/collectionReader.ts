@@ -1,11 +1,10 @@
 import type { Document } from 'bson';
-import type { CommandContext } from '../commands/types.js';
-import { collectionDocuments } from '../storage/catalog.js';
+import type { NamespaceReader } from '../storage/namespaceReader.js';
 
 /**
  * How a pipeline's $lookup, $graphLookup and $unionWith read the collections of its database
  * (mingo's collection resolver). A missing foreign collection reads as an empty one, as in mongod.
  */
-export function collectionReader(ctx: Pick<CommandContext, 'server' | 'db'>): (name: string) => Iterable<Document> {
-  return (name) => collectionDocuments(ctx.server, ctx.db, name) ?? [];
+export function collectionReader(namespaces: NamespaceReader, db: string): (name: string) => Iterable<Document> {
+  return (name) => namespaces.documents(db, name) ?? [];
 }

@@ -3,13 +3,19 @@ import { bsonText } from '../bson/bsonText.js';
 import { ErrorCodes, LocationCodes, MongoError } from '../errors.js';
 import { canonicalKey } from '../bson/bsonOrder.js';
 import { matches, runPipeline } from '../query/mingo.js';
-import { candidateDocuments, Collection, withIdFirst } from '../storage/catalog.js';
+import { Collection, withIdFirst, type Catalog } from '../storage/catalog.js';
+import type { NamespaceReader } from '../storage/namespaceReader.js';
 import { isPlainObject } from '../bson/args.js';
-import type { CommandContext } from '../commands/types.js';
 import { stageName } from './pipelineShape.js';
 import { parseMerge, parseOut, type MergeSpec, type Namespace } from './writeStageSpecs.js';
 
 // Writing: $out and $merge are run by pocketmongo on the pipeline's output, not by mingo.
+
+/** What the write stages write to: the catalog, and the namespaces $merge matches against. */
+export interface WriteTarget {
+  readonly catalog: Catalog;
+  readonly namespaces: NamespaceReader;
+}
 
 /**
  * $out: the output replaces the target's documents at once, keeping its indexes. As mongod, the
@@ -17,12 +23,12 @@ import { parseMerge, parseOut, type MergeSpec, type Namespace } from './writeSta
  * there fails the whole $out, naming the temporary namespace, and leaves the target as it was),
  * which then takes the target's place. The target is created even when the output is empty.
  */
-function writeOut(ctx: CommandContext, target: Namespace, docs: readonly Document[]): void {
-  const existing = ctx.server.catalog.get(target.db, target.coll);
+function writeOut(store: WriteTarget, target: Namespace, docs: readonly Document[]): void {
+  const existing = store.catalog.get(target.db, target.coll);
   const temp = new Collection(target.db, `tmp.agg_out.${new UUID().toHexString(true)}`);
   for (const index of existing?.indexes ?? []) if (index.name !== '_id_') temp.addIndex(index);
   for (const doc of docs) temp.add(withIdFirst(doc));
-  const collection = ctx.server.catalog.ensure(target.db, target.coll);
+  const collection = store.catalog.ensure(target.db, target.coll);
   for (const doc of [...collection.documents()]) collection.remove(doc);
   for (const doc of temp.documents()) collection.add(doc);
 }
@@ -45,10 +51,10 @@ function onFilter(doc: Document, on: readonly string[]): Document {
  * ensureFieldsUniqueOrResolveDocumentKey: `on` other than `_id` needs a unique index on exactly
  * those fields (not partial), so that at most one document matches.
  */
-function checkOnIndex(ctx: CommandContext, spec: MergeSpec): void {
+function checkOnIndex(store: WriteTarget, spec: MergeSpec): void {
   if (spec.on.length === 1 && spec.on[0] === '_id') return;
   const wanted = [...spec.on].sort().join('\0');
-  const indexes = ctx.server.catalog.get(spec.target.db, spec.target.coll)?.indexes ?? [];
+  const indexes = store.catalog.get(spec.target.db, spec.target.coll)?.indexes ?? [];
   const supported = indexes.some(
     (index) => index.unique && index.partialFilterExpression === undefined && Object.keys(index.key).sort().join('\0') === wanted,
   );
@@ -105,26 +111,26 @@ function mergeDuplicateKey(err: MongoError, spec: MergeSpec): MongoError {
 }
 
 /** $merge of one output document into the target. */
-function mergeOne(ctx: CommandContext, spec: MergeSpec, doc: Document): void {
+function mergeOne(store: WriteTarget, spec: MergeSpec, doc: Document): void {
   const { db, coll } = spec.target;
   // makeBatchObject: an `_id` is generated when `on` includes it and the document has none.
   const incoming = doc._id === undefined && spec.on.includes('_id') ? { ...doc, _id: new ObjectId() } : doc;
   if (spec.whenMatched === 'fail') {
     // fail + insert is a plain insert: a matching document is a DuplicateKey.
-    ctx.server.catalog.ensure(db, coll).add(withIdFirst(incoming));
+    store.catalog.ensure(db, coll).add(withIdFirst(incoming));
     return;
   }
   const filter = onFilter(incoming, spec.on);
-  const collection = ctx.server.catalog.get(db, coll);
+  const collection = store.catalog.get(db, coll);
   let existing: Document | undefined;
-  for (const candidate of collection === undefined ? [] : candidateDocuments(ctx.server, db, coll, filter) ?? []) {
+  for (const candidate of collection === undefined ? [] : store.namespaces.candidates(db, coll, filter) ?? []) {
     if (matches(filter, candidate)) {
       existing = candidate;
       break;
     }
   }
   if (existing === undefined) {
-    if (spec.whenNotMatched === 'insert') ctx.server.catalog.ensure(db, coll).add(withIdFirst(incoming));
+    if (spec.whenNotMatched === 'insert') store.catalog.ensure(db, coll).add(withIdFirst(incoming));
     else if (spec.whenNotMatched === 'fail') {
       throw new MongoError(
         ErrorCodes.MergeStageNoMatchingDocument,
@@ -138,10 +144,10 @@ function mergeOne(ctx: CommandContext, spec: MergeSpec, doc: Document): void {
 }
 
 /** $merge: document by document, as mongod's batches apply them (earlier writes stay on an error). */
-function writeMerge(ctx: CommandContext, spec: MergeSpec, docs: readonly Document[]): void {
+function writeMerge(store: WriteTarget, spec: MergeSpec, docs: readonly Document[]): void {
   for (const doc of docs) {
     try {
-      mergeOne(ctx, spec, doc);
+      mergeOne(store, spec, doc);
     } catch (err) {
       throw err instanceof MongoError && err.code === ErrorCodes.DuplicateKey ? mergeDuplicateKey(err, spec) : err;
     }
@@ -149,16 +155,16 @@ function writeMerge(ctx: CommandContext, spec: MergeSpec, docs: readonly Documen
 }
 
 /** The write a pipeline's last stage asks for, if it is $out or $merge. */
-export function writerOf(ctx: CommandContext, last: Document | undefined): ((docs: readonly Document[]) => void) | undefined {
+export function writerOf(store: WriteTarget, db: string, last: Document | undefined): ((docs: readonly Document[]) => void) | undefined {
   const name = stageName(last);
   if (name === '$out') {
-    const target = parseOut(ctx.db, last![name]);
-    return (docs) => writeOut(ctx, target, docs);
+    const target = parseOut(db, last![name]);
+    return (docs) => writeOut(store, target, docs);
   }
   if (name === '$merge') {
-    const spec = parseMerge(ctx.db, last![name]);
-    checkOnIndex(ctx, spec);
-    return (docs) => writeMerge(ctx, spec, docs);
+    const spec = parseMerge(db, last![name]);
+    checkOnIndex(store, spec);
+    return (docs) => writeMerge(store, spec, docs);
   }
   return undefined;
 }

@@ -6,7 +6,6 @@ import { canonicalKey, compareDocuments } from '../bson/bsonOrder.js';
 import { isPlainValue, OrderedIndex } from './orderedIndex.js';
 import { fieldPredicates } from './queryPlan.js';
 import { sortFields } from '../query/sort.js';
-import type { ServerContext } from '../serverContext.js';
 
 /** An index as listIndexes shows it. */
 export interface IndexSpec {
@@ -329,102 +328,6 @@ export class Catalog {
   collections(db: string): Collection[] {
     return [...(this.databases.get(db)?.values() ?? [])].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
-}
-
-/** What the catalog commands show of a collection: stored, or the sessions collection. */
-export interface ListedCollection {
-  readonly name: string;
-  readonly uuid: UUID;
-  readonly indexes: readonly IndexSpec[];
-  documents(): Iterable<Document>;
-}
-
-/**
- * config.system.sessions as listDatabases, listCollections, listIndexes and the stats commands
- * see it once the first refresh created it: mongod's collection with its `_id_` index and the
- * TTL index on `lastUse` (sessions_collection.cpp: lsidTTLIndex, the session timeout).
- */
-function sessionsCollection(server: ServerContext): ListedCollection | undefined {
-  if (!server.sessions.collectionExists) return undefined;
-  const ttlIndex: IndexSpec = {
-    name: 'lsidTTLIndex',
-    key: { lastUse: new Int32(1) },
-    unique: false,
-    sparse: false,
-    expireAfterSeconds: server.params.int('localLogicalSessionTimeoutMinutes') * 60,
-  };
-  return { name: 'system.sessions', uuid: server.sessions.collectionUuid, indexes: [ID_INDEX, ttlIndex], documents: () => server.sessions.collectionDocuments() };
-}
-
-/** The collections of a database as the catalog commands list them, by name. */
-export function listedCollections(server: ServerContext, db: string): ListedCollection[] {
-  const stored: ListedCollection[] = server.catalog.collections(db);
-  const sessions = db === 'config' ? sessionsCollection(server) : undefined;
-  if (sessions === undefined) return stored;
-  return [...stored, sessions].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-}
-
-/** The one collection `db.name` as the catalog commands see it. */
-export function listedCollection(server: ServerContext, db: string, name: string): ListedCollection | undefined {
-  return listedCollections(server, db).find((c) => c.name === name);
-}
-
-/** The databases the catalog commands list: the stored ones, and config once the sessions collection exists. */
-export function listedDatabases(server: ServerContext): string[] {
-  const names = server.catalog.databaseNames();
-  if (server.sessions.collectionExists && !names.includes('config')) names.push('config');
-  return names.sort();
-}
-
-/**
- * The documents of a namespace, or undefined when the collection does not exist.
- * config.system.sessions is the sessions view of the registry, created (as mongod creates it)
- * at the first refresh; every other namespace is a stored collection.
- */
-export function collectionDocuments(server: ServerContext, db: string, collection: string): Iterable<Document> | undefined {
-  if (db === 'config' && collection === 'system.sessions') {
-    return server.sessions.collectionExists ? server.sessions.collectionDocuments() : undefined;
-  }
-  return server.catalog.get(db, collection)?.documents();
-}
-
-/**
- * The documents of a namespace that a query can match, through an index where one applies, and
- * whether they already come in the `sort` order (an index walk). What the plan examines is
- * counted in serverStatus metrics.queryExecutor, as mongod counts it.
- */
-export function queryDocuments(
-  server: ServerContext,
-  db: string,
-  collection: string,
-  filter: Document,
-  hint?: Hint,
-  sort?: Document,
-): { documents: Iterable<Document>; sorted: boolean } | undefined {
-  const stored = server.catalog.get(db, collection);
-  if (stored === undefined) {
-    const documents = collectionDocuments(server, db, collection);
-    return documents === undefined ? undefined : { documents, sorted: false };
-  }
-  const plan = stored.plan(filter, hint, sort);
-  if (plan.kind === 'ordered') return { documents: countedAsRead(server, plan.documents), sorted: true };
-  const scan = plan.kind === 'scan';
-  server.counters.queryExamined(plan.keysExamined, scan ? stored.size : plan.documents.length, scan);
-  if (scan) stored.collectionScans += 1;
-  return { documents: plan.documents, sorted: false };
-}
-
-/** An index walk's documents, each counted as one key and one document examined when read. */
-function* countedAsRead(server: ServerContext, documents: Iterable<Document>): Generator<Document> {
-  for (const doc of documents) {
-    server.counters.queryExamined(1, 1, false);
-    yield doc;
-  }
-}
-
-/** The documents of a namespace that a filter can match (see queryDocuments). */
-export function candidateDocuments(server: ServerContext, db: string, collection: string, filter: Document, hint?: Hint): Iterable<Document> | undefined {
-  return queryDocuments(server, db, collection, filter, hint)?.documents;
 }
 
 /** Sets a field, `__proto__` too (as a field: an assignment would replace the prototype). */

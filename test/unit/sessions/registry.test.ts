@@ -4,7 +4,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { VirtualClock } from '../../../src/clock.js';
 import { CursorManager } from '../../../src/cursors/cursorManager.js';
 import { NO_AUTH_UID, lsidText, userDigest, type LogicalSessionId } from '../../../src/sessions/logicalSessionId.js';
-import { SessionRegistry, type SessionRecord, type SessionRegistryOptions, type SessionResources } from '../../../src/sessions/registry.js';
+import { SessionRegistry, type SessionRecord, type SessionRegistryOptions, type SessionResources } from '../../../src/sessions/sessionRegistry.js';
 import { expectMongoError, newLsid, uuidText } from './helpers.js';
 
 const TIMEOUT_MS = 60_000; // timeoutMinutes: 1

@@ -8,7 +8,6 @@ import { collectionArgument, numberValue, optionalObject, trueValue } from '../b
 import { nonNegativeInt } from './cursorArgs.js';
 import type { CommandContext } from './types.js';
 import { dataSize, estimatedIndexSize } from '../storage/sizes.js';
-import { listedCollection, listedCollections, listedDatabases } from '../storage/catalog.js';
 
 /** create: an empty collection; an existing one is NamespaceExists (48). */
 /** The fields of create.idl (7.0), besides the generic arguments. */
@@ -85,7 +84,7 @@ export function dropDatabase(ctx: CommandContext): Document {
 
 function sizeOf(ctx: CommandContext, db: string): number {
   let bytes = 0;
-  for (const c of listedCollections(ctx.server, db)) bytes += dataSize(c.documents());
+  for (const c of ctx.server.namespaces.collections(db)) bytes += dataSize(c.documents());
   return bytes;
 }
 
@@ -151,10 +150,10 @@ export function listDatabases(ctx: CommandContext): Document {
     authorizedOnly = trueValue(ctx.body.authorizedDatabases);
     if (!authorizedOnly && !mayListAll) throw new MongoError(ErrorCodes.Unauthorized, 'Insufficient permissions to list all databases');
   }
-  const names = listedDatabases(ctx.server).filter((name) => !authorizedOnly || mayActInDatabase(ctx, name));
+  const names = ctx.server.namespaces.databases().filter((name) => !authorizedOnly || mayActInDatabase(ctx, name));
   const sizes = names.map((name) => (nameOnly ? 0 : sizeOf(ctx, name)));
   const items: Document[] = names.map((name, i) =>
-    nameOnly ? { name } : { name, sizeOnDisk: Long.fromNumber(sizes[i]!), empty: listedCollections(ctx.server, name).length === 0 },
+    nameOnly ? { name } : { name, sizeOnDisk: Long.fromNumber(sizes[i]!), empty: ctx.server.namespaces.collections(name).length === 0 },
   );
   // The matcher sees sizeOnDisk as a plain number so that numeric comparisons work.
   const views = items.map((item, i) => (nameOnly ? { name: item.name } : { ...item, sizeOnDisk: sizes[i] }));
@@ -187,7 +186,7 @@ export function listCollections(ctx: CommandContext): Document {
   const filter = optionalObject(ctx, 'filter');
   const cursorSpec = optionalObject(ctx, 'cursor');
   const batchSize = nonNegativeInt(cursorSpec?.batchSize, 'batchSize', 'listCollections') ?? 0;
-  const collections = listedCollections(ctx.server, ctx.db).filter((c) => !authorizedOnly || mayActOnCollection(ctx, ctx.db, c.name));
+  const collections = ctx.server.namespaces.collections(ctx.db).filter((c) => !authorizedOnly || mayActOnCollection(ctx, ctx.db, c.name));
   const entries: Document[] = collections.map((c) =>
     nameOnly
       ? { name: c.name, type: 'collection' }
@@ -239,7 +238,7 @@ export function dbStats(ctx: CommandContext): Document {
   let objects = 0;
   let bytes = 0;
   let indexes = 0;
-  const collections = listedCollections(ctx.server, ctx.db);
+  const collections = ctx.server.namespaces.collections(ctx.db);
   for (const c of collections) {
     objects += [...c.documents()].length;
     indexes += c.indexes.length;
@@ -266,7 +265,7 @@ export function dbStats(ctx: CommandContext): Document {
 export function collStats(ctx: CommandContext): Document {
   const name = collectionArgument(ctx);
   const scale = Math.max(1, numberValue(ctx.body.scale) ?? 1);
-  const collection = listedCollection(ctx.server, ctx.db, name);
+  const collection = ctx.server.namespaces.collection(ctx.db, name);
   if (collection === undefined) {
     throw new MongoError(ErrorCodes.NamespaceNotFound, `Collection [${ctx.db}.${name}] not found.`);
   }

@@ -3,7 +3,7 @@ import { hello } from './hello.js';
 import { getParameter, setParameter } from './parameters.js';
 import { shutdown } from './shutdown.js';
 import { aggregate, aggregatePrivileges } from './aggregate.js';
-import { CREATE_OPTIONS, collStats, create, dbStats, drop, dropDatabase, listCollections, listCollectionsPrivileges, listDatabases, renameCollection } from './catalog.js';
+import { CREATE_OPTIONS, collStats, create, dbStats, drop, dropDatabase, listCollections, listCollectionsPrivileges, listDatabases, renameCollection } from './catalogCommands.js';
 import { createIndexes, dropIndexes, listIndexes } from './indexes.js';
 import { count, deleteCommand, distinct, find, findAndModify, insert, update } from './crud.js';
 import { getMore, killCursors } from './cursors.js';

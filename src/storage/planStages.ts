@@ -1,9 +1,9 @@
 import { Double, Int32, Long, type Document } from 'bson';
 import crc32 from 'crc-32';
 import { bsonText } from '../bson/bsonText.js';
-import { ID_INDEX, type QueryPlan } from '../storage/catalog.js';
-import type { FieldPredicate } from '../storage/orderedIndex.js';
-import { fieldPredicates, isOperatorObject } from '../storage/queryPlan.js';
+import { ID_INDEX, type QueryPlan } from './catalog.js';
+import type { FieldPredicate } from './orderedIndex.js';
+import { fieldPredicates, isOperatorObject } from './queryPlan.js';
 import { CANONICAL_TYPE, canonicalTypeOrder } from '../bson/bsonOrder.js';
 
 /**

@@ -1,0 +1,106 @@
+import { Int32, type Document, type UUID } from 'bson';
+import type { SessionRegistry } from '../sessions/sessionRegistry.js';
+import { ID_INDEX, type Catalog, type Hint, type IndexSpec } from '../storage/catalog.js';
+import type { NamespaceReader } from '../storage/namespaceReader.js';
+import type { ServerCounters } from './counters.js';
+
+/** What the catalog commands show of a collection: stored, or the sessions collection. */
+export interface ListedCollection {
+  readonly name: string;
+  readonly uuid: UUID;
+  readonly indexes: readonly IndexSpec[];
+  documents(): Iterable<Document>;
+}
+
+const byName = (a: { name: string }, b: { name: string }): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+
+/**
+ * The namespaces as commands see them: the catalog's stored collections, plus
+ * config.system.sessions, which is the session registry's view (created, as mongod creates it,
+ * at the first refresh). Storage never sees sessions; this view assembles the two.
+ */
+export class NamespaceView implements NamespaceReader {
+  constructor(
+    private readonly catalog: Catalog,
+    private readonly sessions: SessionRegistry,
+    /** localLogicalSessionTimeoutMinutes: the sessions collection's TTL. */
+    private readonly sessionTimeoutMinutes: () => number,
+    private readonly counters: ServerCounters,
+  ) {}
+
+  /**
+   * config.system.sessions as listDatabases, listCollections, listIndexes and the stats commands
+   * see it once the first refresh created it: mongod's collection with its `_id_` index and the
+   * TTL index on `lastUse` (sessions_collection.cpp: lsidTTLIndex, the session timeout).
+   */
+  private sessionsCollection(): ListedCollection | undefined {
+    const sessions = this.sessions;
+    if (!sessions.collectionExists) return undefined;
+    const ttlIndex: IndexSpec = {
+      name: 'lsidTTLIndex',
+      key: { lastUse: new Int32(1) },
+      unique: false,
+      sparse: false,
+      expireAfterSeconds: this.sessionTimeoutMinutes() * 60,
+    };
+    return { name: 'system.sessions', uuid: sessions.collectionUuid, indexes: [ID_INDEX, ttlIndex], documents: () => sessions.collectionDocuments() };
+  }
+
+  /** The collections of a database as the catalog commands list them, by name. */
+  collections(db: string): ListedCollection[] {
+    const stored: ListedCollection[] = this.catalog.collections(db);
+    const sessions = db === 'config' ? this.sessionsCollection() : undefined;
+    if (sessions === undefined) return stored;
+    return [...stored, sessions].sort(byName);
+  }
+
+  /** The one collection `db.name` as the catalog commands see it. */
+  collection(db: string, name: string): ListedCollection | undefined {
+    return this.collections(db).find((c) => c.name === name);
+  }
+
+  /** The databases the catalog commands list: the stored ones, and config once the sessions collection exists. */
+  databases(): string[] {
+    const names = this.catalog.databaseNames();
+    if (this.sessions.collectionExists && !names.includes('config')) names.push('config');
+    return names.sort();
+  }
+
+  documents(db: string, collection: string): Iterable<Document> | undefined {
+    if (db === 'config' && collection === 'system.sessions') {
+      return this.sessions.collectionExists ? this.sessions.collectionDocuments() : undefined;
+    }
+    return this.catalog.get(db, collection)?.documents();
+  }
+
+  /**
+   * The documents of a namespace that a query can match, through an index where one applies, and
+   * whether they already come in the `sort` order (an index walk). What the plan examines is
+   * counted in serverStatus metrics.queryExecutor, as mongod counts it.
+   */
+  query(db: string, collection: string, filter: Document, hint?: Hint, sort?: Document): { documents: Iterable<Document>; sorted: boolean } | undefined {
+    const stored = this.catalog.get(db, collection);
+    if (stored === undefined) {
+      const documents = this.documents(db, collection);
+      return documents === undefined ? undefined : { documents, sorted: false };
+    }
+    const plan = stored.plan(filter, hint, sort);
+    if (plan.kind === 'ordered') return { documents: this.countedAsRead(plan.documents), sorted: true };
+    const scan = plan.kind === 'scan';
+    this.counters.queryExamined(plan.keysExamined, scan ? stored.size : plan.documents.length, scan);
+    if (scan) stored.collectionScans += 1;
+    return { documents: plan.documents, sorted: false };
+  }
+
+  candidates(db: string, collection: string, filter: Document, hint?: Hint): Iterable<Document> | undefined {
+    return this.query(db, collection, filter, hint)?.documents;
+  }
+
+  /** An index walk's documents, each counted as one key and one document examined when read. */
+  private *countedAsRead(documents: Iterable<Document>): Generator<Document> {
+    for (const doc of documents) {
+      this.counters.queryExamined(1, 1, false);
+      yield doc;
+    }
+  }
+}
