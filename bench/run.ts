@@ -84,7 +84,7 @@ async function main(): Promise<number> {
   const filters = (args.only ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter((s) => s.length > 0);
   const chosen = BENCHMARKS.filter((b) => selected(b.name, filters));
   if (chosen.length === 0) fail(`--only ${filters.join(',')} matches no benchmark (see --list)`);
-  if (!existsSync(join(REPO_ROOT, 'dist', 'cli.js'))) fail('dist/cli.js is missing: run `npm run build` first');
+  if (!existsSync(join(REPO_ROOT, 'dist', 'server', 'cli.js'))) fail('dist/server/cli.js is missing: run `npm run build` first');
 
   installCleanup();
   const cpuList = cpus();

@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { VirtualClock } from '../src/clock.js';
 import { lsidKey, NO_AUTH_UID } from '../src/sessions/logicalSessionId.js';
-import { SessionRegistry } from '../src/sessions/registry.js';
+import { SessionRegistry } from '../src/sessions/sessionRegistry.js';
 
 const gc = (globalThis as { gc?: () => void }).gc;
 if (gc === undefined) throw new Error('run with --expose-gc');

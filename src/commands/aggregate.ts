@@ -1,5 +1,5 @@
 import { Binary, type Document } from 'bson';
-import { mayDo, notAuthorized, userName } from '../auth/authorize.js';
+import { notAuthorized } from '../auth/authorize.js';
 import { Resource } from '../auth/privileges.js';
 import { DEFAULT_FIRST_BATCH_SIZE } from '../cursors/cursorManager.js';
 import { ErrorCodes, MongoError, LocationCodes } from '../errors.js';
@@ -10,17 +10,19 @@ import { checkStages } from '../pipeline/stageSpecs.js';
 import { writerOf } from '../pipeline/writeStages.js';
 import { runPipeline } from '../query/mingo.js';
 import { lsidDocument, NO_AUTH_UID, userDigest } from '../sessions/logicalSessionId.js';
-import { resolveOwner } from '../sessions/owner.js';
-import { isPlainObject, numberValue, trueValue } from '../bson/args.js';
+import { collectionArgument, isPlainObject, numberValue, trueValue } from '../bson/args.js';
 import { typeName } from '../bson/typeName.js';
 import { nonNegativeInt } from './cursorArgs.js';
-import { explainAggregate } from './explain.js';
-import type { CommandContext } from './types.js';
+import type { Requirement } from '../auth/authorize.js';
+import { stageName, startsWithDocuments, subPipelines } from '../pipeline/pipelineShape.js';
+import { mergeActions, parseMerge, parseOut } from '../pipeline/writeStageSpecs.js';
+import { Long } from 'bson';
+import { explainQuery, serverInfo, serverParameters } from './queryExplain.js';
+import { defineCommand, type CommandContext, type CommandSpec, type Verbosity } from './command.js';
 
-// The aggregate command: its source stages (the session stages, $collStats) are here; the checks
-// of the other stages' specs are in pipeline/stageSpecs, $out and $merge in pipeline/writeStages,
-// the privileges in aggregatePrivileges.
-export { aggregatePrivileges } from './aggregatePrivileges.js';
+// The aggregate command: its source stages (the session stages, $collStats), its privileges and
+// its explain are here; the checks of the other stages' specs are in pipeline/stageSpecs, $out and
+// $merge in pipeline/writeStages.
 
 /** Stages that must come first and produce the documents themselves. */
 const SOURCE_STAGES = new Set(['$listLocalSessions', '$listSessions', '$documents', '$currentOp', '$changeStream']);
@@ -32,7 +34,7 @@ const FIRST_STAGES = new Set([...SOURCE_STAGES, '$collStats']);
  * ListSessionsSpec (document_source_list_sessions.idl), shared by $listLocalSessions and
  * $listSessions: which uids to list. `{}` means the caller's own sessions.
  */
-function parseListSessionsSpec(stage: string, spec: unknown, ctx: CommandContext): ((uid: Buffer) => boolean) {
+function parseListSessionsSpec(stage: string, spec: unknown, ctx: CommandContext<'auth' | 'owners'>): ((uid: Buffer) => boolean) {
   if (!isPlainObject(spec)) {
     throw new MongoError(ErrorCodes.TypeMismatch, `${stage} options must be specified in an object, but found: ${typeName(spec)}`);
   }
@@ -68,10 +70,10 @@ function parseListSessionsSpec(stage: string, spec: unknown, ctx: CommandContext
   if (allUsers && users !== undefined && users.length > 0) {
     throw new MongoError(ErrorCodes.UnsupportedFormat, `${stage} may not specify {allUsers:true} and {users:[...]} at the same time`);
   }
-  const owner = resolveOwner(ctx.connection, ctx.server.auth);
+  const owner = ctx.owner;
   const others =
     allUsers || (users ?? []).some((u) => owner.user === undefined || `${u.user}@${u.db}` !== owner.user);
-  if (ctx.server.auth.enforced && others && !mayDo(ctx, Resource.cluster(), 'listSessions')) throw notAuthorized(ctx);
+  if (ctx.services.auth.enforced && others && !ctx.services.auth.mayDo(ctx.client.principal, Resource.cluster(), 'listSessions')) throw notAuthorized(ctx.db, ctx.body);
   if (allUsers) return () => true;
   // getLogicalSessionUserDigestFor: the empty user in the empty db is the no-auth digest.
   const uids =
@@ -88,7 +90,7 @@ function uidOf(doc: Document): Buffer {
 }
 
 /** The documents the first stage produces, or the collection's when it is not a source stage. */
-function source(ctx: CommandContext, collection: string | undefined, first: Document | undefined): { docs: Iterable<Document>; rest: number } {
+function source(ctx: CommandContext<'auth' | 'owners' | 'catalog' | 'clock' | 'namespaces' | 'process' | 'sessions'>, collection: string | undefined, first: Document | undefined): { docs: Iterable<Document>; rest: number } {
   const stage = first === undefined ? undefined : Object.keys(first)[0];
   if (stage === '$listLocalSessions') {
     if (collection !== undefined) {
@@ -96,7 +98,7 @@ function source(ctx: CommandContext, collection: string | undefined, first: Docu
     }
     const wanted = parseListSessionsSpec(stage, first![stage], ctx);
     const docs: Document[] = [];
-    for (const record of ctx.server.sessions.localSessions()) {
+    for (const record of ctx.services.sessions.localSessions()) {
       if (!wanted(record.lsid.uid)) continue;
       const doc: Document = { _id: lsidDocument(record.lsid), lastUse: new Date(record.lastUse) };
       if (record.user !== undefined) doc.user = record.user;
@@ -109,7 +111,7 @@ function source(ctx: CommandContext, collection: string | undefined, first: Docu
       throw new MongoError(ErrorCodes.InvalidNamespace, '$listSessions may only be run against config.system.sessions');
     }
     const wanted = parseListSessionsSpec(stage, first![stage], ctx);
-    const docs = [...(ctx.server.namespaces.documents(ctx.db, collection) ?? [])].filter((d) => wanted(uidOf(d)));
+    const docs = [...(ctx.services.namespaces.documents(ctx.db, collection) ?? [])].filter((d) => wanted(uidOf(d)));
     return { docs, rest: 1 };
   }
   if (stage === '$changeStream') {
@@ -119,7 +121,7 @@ function source(ctx: CommandContext, collection: string | undefined, first: Docu
   // {aggregate: 1, pipeline: [{$documents: [...]}, ...]}: the stage itself produces the documents (mingo's $documents).
   if (stage === '$documents' && collection === undefined) return { docs: [], rest: 0 };
   if (stage === '$collStats' && collection !== undefined) {
-    return { docs: [collStatsDocument({ namespaces: ctx.server.namespaces, catalog: ctx.server.catalog, port: ctx.server.listen.port, now: ctx.server.clock.now() }, ctx.db, collection, parseCollStats(first![stage], ctx.body))], rest: 1 };
+    return { docs: [collStatsDocument({ namespaces: ctx.services.namespaces, catalog: ctx.services.catalog, port: ctx.services.process.listen.port, now: ctx.services.clock.now() }, ctx.db, collection, parseCollStats(first![stage], ctx.body))], rest: 1 };
   }
   if (collection === undefined) {
     if (stage !== undefined && SOURCE_STAGES.has(stage)) {
@@ -134,7 +136,7 @@ function source(ctx: CommandContext, collection: string | undefined, first: Docu
   // pipeline pushes it down to the query layer; it still runs on them.
   const match = first?.$match;
   const filter = match !== null && typeof match === 'object' && !Array.isArray(match) && !(match instanceof RegExp) ? (match as Document) : {};
-  return { docs: ctx.server.namespaces.candidates(ctx.db, collection, filter) ?? [], rest: 0 };
+  return { docs: ctx.services.namespaces.candidates(ctx.db, collection, filter) ?? [], rest: 0 };
 }
 
 /**
@@ -142,7 +144,7 @@ function source(ctx: CommandContext, collection: string | undefined, first: Docu
  * (aggregate and explain alike): an array of one-field stage documents, each stage where it may
  * stand, and the specs mongod's stage parsers check.
  */
-export function checkPipelineArgument(ctx: CommandContext): Document[] {
+export function checkPipelineArgument(ctx: CommandContext<never>): Document[] {
   const pipeline = ctx.body.pipeline;
   if (pipeline === undefined || pipeline === null) {
     throw missingField('aggregate.pipeline');
@@ -167,7 +169,7 @@ export function checkPipelineArgument(ctx: CommandContext): Document[] {
 }
 
 /** aggregate: the source stages, then mingo for the rest of the pipeline; results through a cursor. */
-export function aggregate(ctx: CommandContext): Document {
+function aggregate(ctx: CommandContext<'auth' | 'owners' | 'catalog' | 'clock' | 'cursors' | 'namespaces' | 'process' | 'sessions'>): Document {
   const target = ctx.body.aggregate;
   let collection: string | undefined;
   if (typeof target === 'string') collection = target;
@@ -188,13 +190,96 @@ export function aggregate(ctx: CommandContext): Document {
   const batchSize = nonNegativeInt(cursorSpec.batchSize, 'batchSize', 'aggregate') ?? DEFAULT_FIRST_BATCH_SIZE;
   const stages = pipeline as Document[];
   const { docs, rest } = source(ctx, collection, stages[0]);
-  const write = writerOf(ctx.server, ctx.db, stages[stages.length - 1]);
-  const results = runPipeline(stages.slice(rest, write === undefined ? undefined : -1), docs, { collection: collectionReader(ctx.server.namespaces, ctx.db) });
+  const write = writerOf(ctx.services, ctx.db, stages[stages.length - 1]);
+  const results = runPipeline(stages.slice(rest, write === undefined ? undefined : -1), docs, { collection: collectionReader(ctx.services.namespaces, ctx.db) });
   const ns = collection === undefined ? `${ctx.db}.$cmd.aggregate` : `${ctx.db}.${collection}`;
   const open = (items: Iterator<Document>): Document =>
-    ctx.server.cursors.open(ns, items, { lsid: ctx.lsid, batchSize, owner: userName(ctx.connection) });
+    ctx.services.cursors.open(ns, items, { session: ctx.session, batchSize, owner: ctx.client.principal.userName });
   if (write === undefined) return { cursor: open(results[Symbol.iterator]()) };
   // $out and $merge answer an empty batch, the cursor closed (id 0).
   write(results);
   return { cursor: open([][Symbol.iterator]()) };
 }
+
+// Privileges (each stage's LiteParsed::requiredPrivileges).
+
+/** The privileges a pipeline's stages need beyond reading the aggregated collection, at any depth. */
+function stagePrivileges(db: string, stages: readonly unknown[]): Requirement[] {
+  const requirements: Requirement[] = [];
+  const read = (coll: unknown): void => {
+    if (typeof coll === 'string') requirements.push({ resource: Resource.namespace(db, coll), actions: ['find'] });
+  };
+  for (const stage of stages) {
+    const name = stageName(stage);
+    if (name === undefined) continue;
+    const spec = (stage as Document)[name];
+    // A $lookup or $unionWith whose pipeline starts with $documents reads no collection.
+    if (name === '$lookup' && isPlainObject(spec) && !startsWithDocuments(spec.pipeline)) read(spec.from);
+    else if (name === '$graphLookup' && isPlainObject(spec)) read(spec.from);
+    else if (name === '$unionWith') read(isPlainObject(spec) ? (startsWithDocuments(spec.pipeline) ? undefined : spec.coll) : spec);
+    else if (name === '$out') {
+      const target = parseOut(db, spec);
+      requirements.push({ resource: Resource.namespace(target.db, target.coll), actions: ['insert', 'remove'] });
+    } else if (name === '$merge') {
+      const merge = parseMerge(db, spec);
+      const actions = mergeActions(merge.whenMatched, merge.whenNotMatched)!;
+      requirements.push({ resource: Resource.namespace(merge.target.db, merge.target.coll), actions });
+    }
+    for (const sub of subPipelines(name, spec)) requirements.push(...stagePrivileges(db, sub.stages));
+  }
+  return requirements;
+}
+
+/**
+ * find on the collection read, plus what the stages need: find on the collections $lookup,
+ * $graphLookup and $unionWith read, insert and remove on $out's target, and on $merge's the
+ * actions of its modes. A session stage instead declares its own needs (listSessions for other
+ * users' sessions, checked while parsing its spec). $collStats makes its own document (an initial
+ * source: no find on the collection) and needs collStats on the namespace
+ * (DocumentSourceCollStats::LiteParsed::requiredPrivileges).
+ */
+function aggregatePrivileges(ctx: CommandContext<never>): Requirement[] {
+  const pipeline: unknown[] = Array.isArray(ctx.body.pipeline) ? ctx.body.pipeline : [];
+  const stage = stageName(pipeline[0]);
+  if (stage === '$listLocalSessions' || stage === '$listSessions' || typeof ctx.body.aggregate !== 'string') return [];
+  const ns = Resource.namespace(ctx.db, ctx.body.aggregate);
+  const first: Requirement = { resource: ns, actions: [stage === '$collStats' ? 'collStats' : 'find'] };
+  return [first, ...stagePrivileges(ctx.db, pipeline)];
+}
+
+/**
+ * aggregate: the leading $match stages become the query under `$cursor`, the other stages follow
+ * as written, each with the documents it passed on at executionStats (explain.cpp explainPipeline).
+ */
+function explainAggregate(ctx: CommandContext<'catalog' | 'namespaces' | 'process'>, verbosity: Verbosity): Document {
+  const pipeline = checkPipelineArgument(ctx);
+  const tail = { serverInfo: serverInfo(ctx), serverParameters: serverParameters(), command: { ...ctx.body, $db: ctx.db } };
+  // {aggregate: 1} pipelines start with a stage that makes its own documents: no query to plan.
+  if (typeof ctx.body.aggregate !== 'string') return { explainVersion: '1', stages: pipeline, ...tail };
+  const collection = collectionArgument(ctx);
+  const filters: Document[] = [];
+  let first = 0;
+  while (first < pipeline.length && isPlainObject(pipeline[first]!.$match)) filters.push(pipeline[first++]!.$match as Document);
+  const filter = filters.length === 0 ? {} : filters.length === 1 ? filters[0]! : { $and: filters };
+  const explained = explainQuery(ctx, collection, { filter });
+  const detailed = verbosity !== 'queryPlanner';
+  const cursor: Document = { queryPlanner: explained.queryPlanner };
+  if (detailed) cursor.executionStats = explained.executionStats;
+  const stages: Document[] = [
+    { $cursor: cursor, ...(detailed ? { nReturned: Long.fromNumber(explained.results.length), executionTimeMillisEstimate: Long.fromNumber(0) } : {}) },
+  ];
+  let docs = explained.results;
+  // $lookup, $graphLookup and $unionWith read the database's collections, as aggregate's do.
+  const read = collectionReader(ctx.services.namespaces, ctx.db);
+  for (const stage of pipeline.slice(first)) {
+    // $out and $merge are explained, not run: explain writes nothing.
+    if (detailed && !('$out' in stage) && !('$merge' in stage)) docs = runPipeline([stage], docs, { collection: read });
+    stages.push(detailed ? { ...stage, nReturned: Long.fromNumber(docs.length), executionTimeMillisEstimate: Long.fromNumber(0) } : stage);
+  }
+  return { explainVersion: '1', stages, ...tail };
+}
+
+/** Aggregation. */
+export const aggregateCommands: readonly CommandSpec[] = [
+  defineCommand({ name: 'aggregate', run: aggregate, explain: explainAggregate, privileges: aggregatePrivileges, apiVersion1: true, allowedInTransaction: true, help: 'Runs the aggregation command. See http://dochub.mongodb.org/core/aggregation for more details.' }),
+];

@@ -1,10 +1,9 @@
 import { Binary, Int32, type Document } from 'bson';
 import { isScramMechanism, parseSaslStartOptions, ScramAuthenticationError, ScramServerConversation } from '../auth/scram.js';
 import { ErrorCodes, LocationCodes, MongoError } from '../errors.js';
-import type { ConnectionState } from '../net/connectionState.js';
-import type { ServerContext } from '../serverContext.js';
+import type { Principal } from '../auth/principal.js';
 import { isPlainObject, numberValue } from '../bson/args.js';
-import type { CommandContext } from './types.js';
+import { defineCommand, type CommandContext, type CommandSpec } from './command.js';
 
 /** A SASL payload as sent: BinData, or a base64 string (mongod accepts both and answers in kind). */
 function payloadBytes(payload: unknown): { bytes: Buffer; asString: boolean } {
@@ -17,24 +16,27 @@ function encodePayload(bytes: Buffer, asString: boolean): Binary | string {
   return asString ? bytes.toString('base64') : new Binary(bytes);
 }
 
-function logAuth(server: ServerContext, connection: ConnectionState, attr: Record<string, unknown>, ok: boolean): void {
-  server.log.info({
+/** What SASL steps use: the users, and the log. */
+type SaslContext = CommandContext<'auth' | 'log'>;
+
+function logAuth(ctx: SaslContext, attr: Record<string, unknown>, ok: boolean): void {
+  ctx.services.log.info({
     c: 'ACCESS',
     id: ok ? 5286306 : 20249,
-    ctx: `conn${connection.id}`,
+    ctx: `conn${ctx.client.id}`,
     msg: ok ? 'Authentication succeeded' : 'Authentication failed',
-    attr: { ...attr, remote: connection.remote },
+    attr: { ...attr, remote: ctx.client.remote },
   });
 }
 
-/** Records a finished conversation's user on the connection (one user per connection, as mongod 7.0). */
-function authenticate(server: ServerContext, connection: ConnectionState, user: string, db: string): void {
-  server.auth.users.get(db, user);
-  connection.user = { user, db };
+/** Records a finished conversation's user on the principal (one user per connection, as mongod 7.0). */
+function authenticate(ctx: SaslContext, user: string, db: string): void {
+  ctx.services.auth.users.get(db, user);
+  ctx.client.principal.user = { user, db };
 }
 
-function checkNotOtherUser(connection: ConnectionState, user: string | undefined, db: string): void {
-  const current = connection.user;
+function checkNotOtherUser(principal: Principal, user: string | undefined, db: string): void {
+  const current = principal.user;
   if (current === undefined) return;
   if (current.db !== db) {
     throw new MongoError(
@@ -51,9 +53,9 @@ function checkNotOtherUser(connection: ConnectionState, user: string | undefined
 }
 
 /** One SASL step on the connection's conversation, with mongod's bookkeeping and logging. */
-function step(ctx: { server: ServerContext; connection: ConnectionState }, db: string, payload: unknown): Document {
-  const { server, connection } = ctx;
-  const sasl = connection.sasl!;
+function step(ctx: SaslContext, db: string, payload: unknown): Document {
+  const principal = ctx.client.principal;
+  const sasl = principal.sasl!;
   // A conversation begun inside hello stays "speculative" through its saslContinue (as mongod logs it).
   const speculative = sasl.speculative;
   const { bytes, asString } = payloadBytes(payload);
@@ -61,18 +63,17 @@ function step(ctx: { server: ServerContext; connection: ConnectionState }, db: s
     const result = sasl.conversation.step(bytes);
     const principalName = sasl.conversation.principalName;
     if (result.done && principalName !== undefined) {
-      checkNotOtherUser(connection, principalName, db);
-      authenticate(server, connection, principalName, db);
-      connection.sasl = undefined;
-      logAuth(server, connection, { mechanism: sasl.conversation.mechanism, speculative, principalName, authenticationDatabase: db }, true);
+      checkNotOtherUser(principal, principalName, db);
+      authenticate(ctx, principalName, db);
+      principal.sasl = undefined;
+      logAuth(ctx, { mechanism: sasl.conversation.mechanism, speculative, principalName, authenticationDatabase: db }, true);
     }
     return { conversationId: new Int32(1), done: result.done, payload: encodePayload(result.payload, asString) };
   } catch (err) {
-    connection.sasl = undefined;
+    principal.sasl = undefined;
     const reason = err instanceof ScramAuthenticationError ? err.reason : undefined;
     logAuth(
-      server,
-      connection,
+      ctx,
       {
         mechanism: sasl.conversation.mechanism,
         speculative,
@@ -88,7 +89,7 @@ function step(ctx: { server: ServerContext; connection: ConnectionState }, db: s
 
 /** saslStart (sasl_commands.cpp): begins a SCRAM conversation on the connection. */
 export function startSasl(
-  ctx: { server: ServerContext; connection: ConnectionState },
+  ctx: SaslContext,
   db: string,
   body: Document,
   speculative: boolean,
@@ -97,23 +98,23 @@ export function startSasl(
   if (!isScramMechanism(mechanism)) {
     throw new MongoError(ErrorCodes.MechanismUnavailable, `Received authentication for mechanism ${String(mechanism)} which is not enabled`);
   }
-  checkNotOtherUser(ctx.connection, undefined, db);
+  checkNotOtherUser(ctx.client.principal, undefined, db);
   const { skipEmptyExchange } = parseSaslStartOptions(isPlainObject(body.options) ? body.options : undefined);
-  const conversation = new ScramServerConversation(mechanism, (user) => ctx.server.auth.users.credentialsOf(db, user), {
+  const conversation = new ScramServerConversation(mechanism, (user) => ctx.services.auth.users.credentialsOf(db, user), {
     skipEmptyExchange,
     db,
   });
-  ctx.connection.sasl = { conversation, db, speculative };
+  ctx.client.principal.sasl = { conversation, db, speculative };
   return step(ctx, db, body.payload);
 }
 
-export function saslStart(ctx: CommandContext): Document {
+function saslStart(ctx: SaslContext): Document {
   return startSasl(ctx, ctx.db, ctx.body, false);
 }
 
 /** saslContinue: the next step of the connection's conversation. */
-export function saslContinue(ctx: CommandContext): Document {
-  const sasl = ctx.connection.sasl;
+function saslContinue(ctx: SaslContext): Document {
+  const sasl = ctx.client.principal.sasl;
   if (sasl === undefined) throw new MongoError(ErrorCodes.ProtocolError, 'No SASL session state found');
   if (numberValue(ctx.body.conversationId) !== 1) {
     throw new MongoError(ErrorCodes.ProtocolError, 'sasl: Mismatched conversation id');
@@ -122,7 +123,14 @@ export function saslContinue(ctx: CommandContext): Document {
 }
 
 /** logout: forgets the connection's user when it logged in on this database. */
-export function logout(ctx: CommandContext): Document {
-  if (ctx.connection.user?.db === ctx.db) ctx.connection.user = undefined;
+function logout(ctx: CommandContext<never>): Document {
+  if (ctx.client.principal.user?.db === ctx.db) ctx.client.principal.user = undefined;
   return {};
 }
+
+/** Authentication (sasl_commands.cpp). */
+export const authenticationCommands: readonly CommandSpec[] = [
+  defineCommand({ name: 'saslStart', run: saslStart, requiresAuth: false, opQuery: true, apiVersion1: true, help: 'Begins a SASL conversation' }),
+  defineCommand({ name: 'saslContinue', run: saslContinue, requiresAuth: false, opQuery: true, apiVersion1: true, help: 'Subsequent steps in a SASL authentication conversation' }),
+  defineCommand({ name: 'logout', run: logout, requiresAuth: false, help: 'de-authenticate' }),
+];

@@ -1,12 +1,13 @@
 import { Double, Int32, Long, type Document } from 'bson';
 import { ErrorCodes, MongoError } from '../errors.js';
-import { mayDo, privilegesOfConnection, userName, type Requirement } from '../auth/authorize.js';
+import type { Requirement } from '../auth/authorize.js';
 import { isAuthorizedForAnyAction, matchTypeOf, Resource } from '../auth/privileges.js';
 import { wrongType } from '../bson/idlErrors.js';
 import { runFind } from '../query/mingo.js';
 import { collectionArgument, numberValue, optionalObject, trueValue } from '../bson/args.js';
 import { nonNegativeInt } from './cursorArgs.js';
-import type { CommandContext } from './types.js';
+import { onCollection, onDatabase } from './requirements.js';
+import { defineCommand, type CommandContext, type CommandSpec } from './command.js';
 import { dataSize, estimatedIndexSize } from '../storage/sizes.js';
 
 /** create: an empty collection; an existing one is NamespaceExists (48). */
@@ -55,36 +56,36 @@ const UNSUPPORTED_CREATE_OPTIONS: Readonly<Record<string, string>> = {
   encryptedFields: 'queryable encryption',
 };
 
-export function create(ctx: CommandContext): Document {
+function create(ctx: CommandContext<'catalog'>): Document {
   const name = collectionArgument(ctx);
   for (const [option, feature] of Object.entries(UNSUPPORTED_CREATE_OPTIONS)) {
     const value = ctx.body[option];
     if (value === undefined || value === null || value === false) continue;
     throw new MongoError(ErrorCodes.CommandNotSupported, `pocketmongo does not support ${feature} yet (create option '${option}')`);
   }
-  if (ctx.server.catalog.get(ctx.db, name) !== undefined) {
+  if (ctx.services.catalog.get(ctx.db, name) !== undefined) {
     throw new MongoError(ErrorCodes.NamespaceExists, `Collection ${ctx.db}.${name} already exists.`);
   }
-  ctx.server.catalog.ensure(ctx.db, name);
+  ctx.services.catalog.ensure(ctx.db, name);
   return {};
 }
 
 /** drop: since 7.0 dropping a collection that does not exist succeeds. */
-export function drop(ctx: CommandContext): Document {
+function drop(ctx: CommandContext<'catalog'>): Document {
   const name = collectionArgument(ctx);
-  const dropped = ctx.server.catalog.drop(ctx.db, name);
+  const dropped = ctx.services.catalog.drop(ctx.db, name);
   return dropped === undefined ? {} : { nIndexesWas: new Int32(1), ns: dropped.ns };
 }
 
-export function dropDatabase(ctx: CommandContext): Document {
-  ctx.server.catalog.dropDatabase(ctx.db);
+function dropDatabase(ctx: CommandContext<'catalog'>): Document {
+  ctx.services.catalog.dropDatabase(ctx.db);
   return { dropped: ctx.db };
 }
 
 
-function sizeOf(ctx: CommandContext, db: string): number {
+function sizeOf(ctx: CommandContext<'namespaces'>, db: string): number {
   let bytes = 0;
-  for (const c of ctx.server.namespaces.collections(db)) bytes += dataSize(c.documents());
+  for (const c of ctx.services.namespaces.collections(db)) bytes += dataSize(c.documents());
   return bytes;
 }
 
@@ -95,10 +96,10 @@ function sizeOf(ctx: CommandContext, db: string): number {
  * on any time-series buckets collection (in any database or in `db`), or on an exact namespace in
  * `db`. Always true when auth is not enforced.
  */
-export function mayActInDatabase(ctx: Pick<CommandContext, 'server' | 'connection'>, db: string): boolean {
-  if (!ctx.server.auth.enforced) return true;
-  if (ctx.connection.user === undefined) return false;
-  return privilegesOfConnection(ctx.server, ctx.connection).some((privilege) => {
+export function mayActInDatabase(ctx: CommandContext<'auth'>, db: string): boolean {
+  if (!ctx.services.auth.enforced) return true;
+  if (ctx.client.principal.user === undefined) return false;
+  return ctx.services.auth.privilegesOf(ctx.client.principal).some((privilege) => {
     if (privilege.actions.length === 0) return false;
     const resource = privilege.resource;
     switch (matchTypeOf(resource)) {
@@ -121,10 +122,10 @@ export function mayActInDatabase(ctx: Pick<CommandContext, 'server' | 'connectio
 }
 
 /** `isAuthorizedForAnyActionOnResource(forExactNamespace(db.coll))`: any action at all on the namespace. */
-function mayActOnCollection(ctx: CommandContext, db: string, collection: string): boolean {
-  if (!ctx.server.auth.enforced) return true;
-  if (ctx.connection.user === undefined) return false;
-  return isAuthorizedForAnyAction(privilegesOfConnection(ctx.server, ctx.connection), Resource.namespace(db, collection));
+function mayActOnCollection(ctx: CommandContext<'auth'>, db: string, collection: string): boolean {
+  if (!ctx.services.auth.enforced) return true;
+  if (ctx.client.principal.user === undefined) return false;
+  return isAuthorizedForAnyAction(ctx.services.auth.privilegesOf(ctx.client.principal), Resource.namespace(db, collection));
 }
 
 /** The documents among `items` that `filter` matches (evaluated on `views`, the same items as the matcher sees them). */
@@ -141,19 +142,19 @@ function matching<T>(filter: Document | undefined, items: readonly T[], views: r
  * (`authorizedDatabases: false`) without that action is refused. `filter` matches the reply items
  * (`{name}` with nameOnly, else `{name, sizeOnDisk, empty}`); totalSize sums the matched ones.
  */
-export function listDatabases(ctx: CommandContext): Document {
+function listDatabases(ctx: CommandContext<'auth' | 'namespaces'>): Document {
   const nameOnly = trueValue(ctx.body.nameOnly);
   const filter = optionalObject(ctx, 'filter');
-  const mayListAll = mayDo(ctx, Resource.cluster(), 'listDatabases');
+  const mayListAll = ctx.services.auth.mayDo(ctx.client.principal, Resource.cluster(), 'listDatabases');
   let authorizedOnly = !mayListAll;
   if (ctx.body.authorizedDatabases !== undefined && ctx.body.authorizedDatabases !== null) {
     authorizedOnly = trueValue(ctx.body.authorizedDatabases);
     if (!authorizedOnly && !mayListAll) throw new MongoError(ErrorCodes.Unauthorized, 'Insufficient permissions to list all databases');
   }
-  const names = ctx.server.namespaces.databases().filter((name) => !authorizedOnly || mayActInDatabase(ctx, name));
+  const names = ctx.services.namespaces.databases().filter((name) => !authorizedOnly || mayActInDatabase(ctx, name));
   const sizes = names.map((name) => (nameOnly ? 0 : sizeOf(ctx, name)));
   const items: Document[] = names.map((name, i) =>
-    nameOnly ? { name } : { name, sizeOnDisk: Long.fromNumber(sizes[i]!), empty: ctx.server.namespaces.collections(name).length === 0 },
+    nameOnly ? { name } : { name, sizeOnDisk: Long.fromNumber(sizes[i]!), empty: ctx.services.namespaces.collections(name).length === 0 },
   );
   // The matcher sees sizeOnDisk as a plain number so that numeric comparisons work.
   const views = items.map((item, i) => (nameOnly ? { name: item.name } : { ...item, sizeOnDisk: sizes[i] }));
@@ -169,9 +170,9 @@ export function listDatabases(ctx: CommandContext): Document {
  * database, except that `authorizedCollections: true, nameOnly: true` needs only some privilege
  * in the database. Refusals carry mongod's own message.
  */
-export function listCollectionsPrivileges(ctx: CommandContext): Requirement[] {
+export function listCollectionsPrivileges(ctx: CommandContext<'auth'>): Requirement[] {
   if (trueValue(ctx.body.authorizedCollections) && trueValue(ctx.body.nameOnly) && mayActInDatabase(ctx, ctx.db)) return [];
-  if (mayDo(ctx, Resource.database(ctx.db), 'listCollections')) return [];
+  if (ctx.services.auth.mayDo(ctx.client.principal, Resource.database(ctx.db), 'listCollections')) return [];
   throw new MongoError(ErrorCodes.Unauthorized, `Not authorized to list collections on db: ${ctx.db}`);
 }
 
@@ -180,13 +181,13 @@ export function listCollectionsPrivileges(ctx: CommandContext): Requirement[] {
  * `<db>.$cmd.listCollections`; with `authorizedCollections` only the collections the caller may
  * do something on. The first batch is unbounded unless `cursor.batchSize` says otherwise.
  */
-export function listCollections(ctx: CommandContext): Document {
+function listCollections(ctx: CommandContext<'auth' | 'cursors' | 'namespaces'>): Document {
   const nameOnly = trueValue(ctx.body.nameOnly);
   const authorizedOnly = trueValue(ctx.body.authorizedCollections);
   const filter = optionalObject(ctx, 'filter');
   const cursorSpec = optionalObject(ctx, 'cursor');
   const batchSize = nonNegativeInt(cursorSpec?.batchSize, 'batchSize', 'listCollections') ?? 0;
-  const collections = ctx.server.namespaces.collections(ctx.db).filter((c) => !authorizedOnly || mayActOnCollection(ctx, ctx.db, c.name));
+  const collections = ctx.services.namespaces.collections(ctx.db).filter((c) => !authorizedOnly || mayActOnCollection(ctx, ctx.db, c.name));
   const entries: Document[] = collections.map((c) =>
     nameOnly
       ? { name: c.name, type: 'collection' }
@@ -200,16 +201,16 @@ export function listCollections(ctx: CommandContext): Document {
   );
   const selected = filter === undefined ? entries : runFind({ filter }, entries);
   return {
-    cursor: ctx.server.cursors.open(`${ctx.db}.$cmd.listCollections`, selected[Symbol.iterator](), {
-      lsid: ctx.lsid,
+    cursor: ctx.services.cursors.open(`${ctx.db}.$cmd.listCollections`, selected[Symbol.iterator](), {
+      session: ctx.session,
       batchSize,
-      owner: userName(ctx.connection),
+      owner: ctx.client.principal.userName,
     }),
   };
 }
 
 /** renameCollection (admin only): `from` and `to` are full namespaces; dropTarget replaces an existing target. */
-export function renameCollection(ctx: CommandContext): Document {
+function renameCollection(ctx: CommandContext<'catalog'>): Document {
   const from = ctx.body.renameCollection;
   const to = ctx.body.to;
   // rename_collection.idl: both are `namespacestring`, strings on the wire.
@@ -222,7 +223,7 @@ export function renameCollection(ctx: CommandContext): Document {
   };
   const [fromDb, fromColl] = split(from);
   const [toDb, toColl] = split(to);
-  const catalog = ctx.server.catalog;
+  const catalog = ctx.services.catalog;
   if (catalog.get(fromDb, fromColl) === undefined) throw new MongoError(ErrorCodes.NamespaceNotFound, 'Source collection does not exist');
   if (catalog.get(toDb, toColl) !== undefined) {
     if (!trueValue(ctx.body.dropTarget)) throw new MongoError(ErrorCodes.NamespaceExists, 'target namespace exists');
@@ -233,12 +234,12 @@ export function renameCollection(ctx: CommandContext): Document {
 }
 
 /** dbStats: counts and sizes of the database's collections (scale divides the byte figures). */
-export function dbStats(ctx: CommandContext): Document {
+function dbStats(ctx: CommandContext<'namespaces'>): Document {
   const scale = Math.max(1, numberValue(ctx.body.scale) ?? 1);
   let objects = 0;
   let bytes = 0;
   let indexes = 0;
-  const collections = ctx.server.namespaces.collections(ctx.db);
+  const collections = ctx.services.namespaces.collections(ctx.db);
   for (const c of collections) {
     objects += [...c.documents()].length;
     indexes += c.indexes.length;
@@ -262,10 +263,10 @@ export function dbStats(ctx: CommandContext): Document {
 }
 
 /** collStats: a collection's document count and sizes (mongod's legacy shape). */
-export function collStats(ctx: CommandContext): Document {
+function collStats(ctx: CommandContext<'namespaces'>): Document {
   const name = collectionArgument(ctx);
   const scale = Math.max(1, numberValue(ctx.body.scale) ?? 1);
-  const collection = ctx.server.namespaces.collection(ctx.db, name);
+  const collection = ctx.services.namespaces.collection(ctx.db, name);
   if (collection === undefined) {
     throw new MongoError(ErrorCodes.NamespaceNotFound, `Collection [${ctx.db}.${name}] not found.`);
   }
@@ -291,3 +292,39 @@ export function collStats(ctx: CommandContext): Document {
     scaleFactor: new Int32(scale),
   };
 }
+
+/** The catalog: databases and collections, their listings and statistics. */
+export const catalogCommands: readonly CommandSpec[] = [
+  defineCommand({
+    name: 'renameCollection',
+    run: renameCollection,
+    adminOnly: true,
+    supportsWriteConcern: true,
+    privileges: (ctx) => {
+      const [from, to] = [ctx.body.renameCollection, ctx.body.to];
+      if (typeof from !== 'string' || typeof to !== 'string' || !from.includes('.') || !to.includes('.')) return [];
+      return [
+        { resource: Resource.ns(from), actions: ['renameCollectionSameDB', 'find', 'dropCollection'] },
+        { resource: Resource.ns(to), actions: ['insert', 'createIndex'] },
+      ];
+    },
+    help: ' example: { renameCollection: foo.a, to: bar.b }',
+  }),
+  defineCommand({ name: 'dbStats', aliases: ['dbstats'], run: dbStats, privileges: onDatabase('dbStats'), help: 'Get stats on a database. Not instantaneous. Slower for databases with large .ns files.' }),
+  defineCommand({ name: 'collStats', aliases: ['collstats'], run: collStats, privileges: onCollection('collStats'), help: '{ collStats:"blog.posts" , scale : 1 } scale divides sizes e.g. for KB use 1024' }),
+  defineCommand({
+    name: 'create',
+    run: create,
+    apiVersion1: true,
+    supportsWriteConcern: true,
+    // create.idl is strict: another field is 40415.
+    strict: true,
+    fields: CREATE_OPTIONS,
+    privileges: onCollection('createCollection'),
+    help: 'explicitly creates a collection or view',
+  }),
+  defineCommand({ name: 'drop', run: drop, apiVersion1: true, supportsWriteConcern: true, privileges: onCollection('dropCollection'), help: 'drop a collection' }),
+  defineCommand({ name: 'dropDatabase', run: dropDatabase, apiVersion1: true, supportsWriteConcern: true, privileges: onDatabase('dropDatabase'), help: 'drop (delete) this database' }),
+  defineCommand({ name: 'listDatabases', run: listDatabases, adminOnly: true, apiVersion1: true, privileges: () => [], help: 'list databases on this server' }),
+  defineCommand({ name: 'listCollections', run: listCollections, apiVersion1: true, privileges: listCollectionsPrivileges, help: 'list collections for this db' }),
+];

@@ -1,5 +1,4 @@
 import { Int32, type Document } from 'bson';
-import { userName } from '../auth/authorize.js';
 import { DEFAULT_FIRST_BATCH_SIZE } from '../cursors/cursorManager.js';
 import { ErrorCodes, MongoError } from '../errors.js';
 import { applyUpdate, runFind } from '../query/mingo.js';
@@ -13,10 +12,14 @@ import { checkSubPipeline } from '../pipeline/pipelineShape.js';
 import { collectionArgument, isPlainObject, numberValue, optionalObject, trueValue } from '../bson/args.js';
 import { nonNegativeInt } from './cursorArgs.js';
 import { resolveHint } from './hint.js';
-import type { CommandContext } from './types.js';
+import { Resource } from '../auth/privileges.js';
+import { onCollection } from './requirements.js';
+import { defineCommand, type CommandContext, type CommandSpec, type Verbosity } from './command.js';
+import { explainQuery, queryReply, singleStatement, type ExplainContext, type StageWrapper } from './queryExplain.js';
+import { wrapStages } from '../storage/planStages.js';
 
 /** What a find asks: filter, projection, sort, skip and limit (find_command.idl types). */
-export function findShape(ctx: CommandContext): { filter: Document; projection?: Document; sort?: Document; skip?: number; limit?: number; collation?: Document } {
+export function findShape(ctx: CommandContext<never>): { filter: Document; projection?: Document; sort?: Document; skip?: number; limit?: number; collation?: Document } {
   const collation = optionalObject(ctx, 'collation', true);
   return {
     // The "simple" locale is binary comparison, the default.
@@ -30,18 +33,18 @@ export function findShape(ctx: CommandContext): { filter: Document; projection?:
 }
 
 /** find: filter, projection, sort, skip, limit, batchSize and singleBatch over the collection's documents. */
-export function find(ctx: CommandContext): Document {
+function find(ctx: CommandContext<'catalog' | 'counters' | 'cursors' | 'namespaces'>): Document {
   const collection = collectionArgument(ctx);
   const shape = findShape(ctx);
   const batchSize = nonNegativeInt(ctx.body.batchSize, 'batchSize', 'find') ?? DEFAULT_FIRST_BATCH_SIZE;
   const hint = resolveHint(ctx, collection, ctx.body.hint, shape);
   // Under a collation strings sort by locale, which no (binary) index order gives.
-  const source = ctx.server.namespaces.query(ctx.db, collection, shape.filter, hint, shape.collation === undefined ? shape.sort : undefined);
+  const source = ctx.services.namespaces.query(ctx.db, collection, shape.filter, hint, shape.collation === undefined ? shape.sort : undefined);
   const docs = source === undefined ? [] : runFind(source.sorted ? { ...shape, sort: undefined } : shape, source.documents);
-  if (source !== undefined && !source.sorted && shape.sort !== undefined && Object.keys(shape.sort).length > 0) ctx.server.counters.sortedInMemory();
-  const cursor = ctx.server.cursors.open(`${ctx.db}.${collection}`, docs[Symbol.iterator](), {
-    lsid: ctx.lsid,
-    owner: userName(ctx.connection),
+  if (source !== undefined && !source.sorted && shape.sort !== undefined && Object.keys(shape.sort).length > 0) ctx.services.counters.sortedInMemory();
+  const cursor = ctx.services.cursors.open(`${ctx.db}.${collection}`, docs[Symbol.iterator](), {
+    session: ctx.session,
+    owner: ctx.client.principal.userName,
     batchSize,
     singleBatch: trueValue(ctx.body.singleBatch),
     noTimeout: trueValue(ctx.body.noCursorTimeout),
@@ -71,7 +74,7 @@ function writeError(index: number, err: MongoError): Document {
   return { index: new Int32(index), code: err.code, ...err.extra, errmsg: err.message };
 }
 
-function requireArrayField(ctx: CommandContext, field: string): unknown[] {
+function requireArrayField(ctx: CommandContext<never>, field: string): unknown[] {
   const value = ctx.body[field];
   if (value === undefined || value === null) throw missingField(`${ctx.name}.${field}`);
   if (!Array.isArray(value)) throw wrongType(`${ctx.name}.${field}`, value, 'array');
@@ -82,11 +85,11 @@ function requireArrayField(ctx: CommandContext, field: string): unknown[] {
  * insert (write_ops.idl): documents get an `_id` (first) when they lack one; a taken `_id` is a
  * DuplicateKey write error; ordered inserts stop at the first error, unordered ones go on.
  */
-export function insert(ctx: CommandContext): Document {
+function insert(ctx: CommandContext<'catalog' | 'counters'>): Document {
   const name = collectionArgument(ctx);
   const documents = requireArrayField(ctx, 'documents');
   const ordered = ctx.body.ordered === undefined ? true : trueValue(ctx.body.ordered);
-  const collection = ctx.server.catalog.ensure(ctx.db, name);
+  const collection = ctx.services.catalog.ensure(ctx.db, name);
   const writeErrors: Document[] = [];
   let n = 0;
   for (let i = 0; i < documents.length; i++) {
@@ -103,17 +106,17 @@ export function insert(ctx: CommandContext): Document {
       if (ordered) break;
     }
   }
-  ctx.server.counters.opcounters.insert += n;
-  ctx.server.counters.documentsInserted(n);
+  ctx.services.counters.opcounters.insert += n;
+  ctx.services.counters.documentsInserted(n);
   return writeErrors.length === 0 ? { n: new Int32(n) } : { n: new Int32(n), writeErrors };
 }
 
 /** delete: each statement removes the first match (limit 1) or every match (limit 0). */
-export function deleteCommand(ctx: CommandContext): Document {
+function deleteCommand(ctx: CommandContext<'catalog' | 'counters'>): Document {
   const name = collectionArgument(ctx);
   const deletes = requireArrayField(ctx, 'deletes');
   const ordered = ctx.body.ordered === undefined ? true : trueValue(ctx.body.ordered);
-  const collection = ctx.server.catalog.get(ctx.db, name);
+  const collection = ctx.services.catalog.get(ctx.db, name);
   const writeErrors: Document[] = [];
   let n = 0;
   for (let i = 0; i < deletes.length; i++) {
@@ -138,8 +141,8 @@ export function deleteCommand(ctx: CommandContext): Document {
       if (ordered) break;
     }
   }
-  ctx.server.counters.opcounters.delete += n;
-  ctx.server.counters.documentsDeleted(n);
+  ctx.services.counters.opcounters.delete += n;
+  ctx.services.counters.documentsDeleted(n);
   return writeErrors.length === 0 ? { n: new Int32(n) } : { n: new Int32(n), writeErrors };
 }
 
@@ -200,7 +203,7 @@ export function updated(doc: Document, u: Document | Document[], arrayFilters: D
  * update (write_ops.idl): each statement {q, u, upsert, multi, arrayFilters} updates the first
  * match (or every match with multi), or inserts one with upsert; replies n, nModified, upserted.
  */
-export function update(ctx: CommandContext): Document {
+function update(ctx: CommandContext<'catalog' | 'counters'>): Document {
   const name = collectionArgument(ctx);
   const statements = requireArrayField(ctx, 'updates');
   const ordered = ctx.body.ordered === undefined ? true : trueValue(ctx.body.ordered);
@@ -221,7 +224,7 @@ export function update(ctx: CommandContext): Document {
         throw new MongoError(ErrorCodes.InvalidOptions, 'multi update is not supported for replacement-style update');
       }
       const arrayFilters = arrayFiltersArgument(statement.arrayFilters, 'update.updates.arrayFilters');
-      const collection = ctx.server.catalog.get(ctx.db, name);
+      const collection = ctx.services.catalog.get(ctx.db, name);
       const hint = resolveHint(ctx, name, statement.hint, { filter: q });
       const targets = collection === undefined ? [] : runFind({ filter: q, limit: multi ? undefined : 1 }, collection.plan(q, hint).documents);
       if (targets.length === 0) {
@@ -229,7 +232,7 @@ export function update(ctx: CommandContext): Document {
         const doc = updated(upsertSeed(q), u as Document | Document[], arrayFilters, q, true);
         const inserted = withIdFirst(doc);
         checkUpdated(inserted);
-        ctx.server.catalog.ensure(ctx.db, name).add(inserted);
+        ctx.services.catalog.ensure(ctx.db, name).add(inserted);
         upserted.push({ index: new Int32(i), _id: inserted._id });
         n += 1;
         continue;
@@ -248,8 +251,8 @@ export function update(ctx: CommandContext): Document {
       if (ordered) break;
     }
   }
-  ctx.server.counters.opcounters.update += statements.length;
-  ctx.server.counters.documentsUpdated(n - upserted.length);
+  ctx.services.counters.opcounters.update += statements.length;
+  ctx.services.counters.documentsUpdated(n - upserted.length);
   const reply: Document = { n: new Int32(n) };
   if (upserted.length > 0) reply.upserted = upserted;
   reply.nModified = new Int32(nModified);
@@ -258,26 +261,26 @@ export function update(ctx: CommandContext): Document {
 }
 
 /** count: documents matching `query`, after skip and limit. */
-export function count(ctx: CommandContext): Document {
+function count(ctx: CommandContext<'catalog' | 'namespaces'>): Document {
   const name = collectionArgument(ctx);
   const query = isPlainObject(ctx.body.query) ? ctx.body.query : {};
   const skip = nonNegativeInt(ctx.body.skip, 'skip', 'count') ?? 0;
   const limit = Math.abs(numberValue(ctx.body.limit) ?? 0);
-  const source = ctx.server.namespaces.candidates(ctx.db, name, query, resolveHint(ctx, name, ctx.body.hint, { filter: query })) ?? [];
+  const source = ctx.services.namespaces.candidates(ctx.db, name, query, resolveHint(ctx, name, ctx.body.hint, { filter: query })) ?? [];
   let n = Math.max(0, runFind({ filter: query }, source).length - skip);
   if (limit > 0) n = Math.min(n, limit);
   return { n: new Int32(n) };
 }
 
 /** distinct: the distinct values of `key` (array elements counted one by one), in BSON order. */
-export function distinct(ctx: CommandContext): Document {
+function distinct(ctx: CommandContext<'catalog' | 'namespaces'>): Document {
   const name = collectionArgument(ctx);
   const key = ctx.body.key;
   if (typeof key !== 'string') throw key === undefined ? missingField('distinct.key') : wrongType('distinct.key', key, 'string');
   const query = isPlainObject(ctx.body.query) ? ctx.body.query : {};
   const seen = new Map<string, unknown>();
   const hint = resolveHint(ctx, name, ctx.body.hint, { filter: query });
-  for (const doc of runFind({ filter: query }, ctx.server.namespaces.candidates(ctx.db, name, query, hint) ?? [])) {
+  for (const doc of runFind({ filter: query }, ctx.services.namespaces.candidates(ctx.db, name, query, hint) ?? [])) {
     let values: unknown[] = [doc];
     for (const part of key.split('.')) {
       values = values.flatMap((v) => (Array.isArray(v) ? v : [v])).flatMap((v) => (isPlainObject(v) && Object.hasOwn(v, part) ? [v[part]] : []));
@@ -291,7 +294,7 @@ export function distinct(ctx: CommandContext): Document {
  * findAndModify: the first document by `query` and `sort` is removed or updated (or one is
  * upserted); `value` is the old document, or the new one with `new: true`, projected by `fields`.
  */
-export function findAndModify(ctx: CommandContext): Document {
+function findAndModify(ctx: CommandContext<'catalog' | 'counters'>): Document {
   const name = collectionArgument(ctx);
   const { query, sort, fields } = ctx.body;
   const remove = trueValue(ctx.body.remove);
@@ -302,7 +305,7 @@ export function findAndModify(ctx: CommandContext): Document {
   if (remove && upsert) throw new MongoError(ErrorCodes.FailedToParse, 'Cannot specify both upsert=true and remove=true');
   const arrayFilters = arrayFiltersArgument(ctx.body.arrayFilters, 'findAndModify.arrayFilters');
   const filter = isPlainObject(query) ? query : {};
-  const collection = ctx.server.catalog.get(ctx.db, name);
+  const collection = ctx.services.catalog.get(ctx.db, name);
   const [target] =
     collection === undefined
       ? []
@@ -313,16 +316,16 @@ export function findAndModify(ctx: CommandContext): Document {
   const project = (doc: Document | undefined): Document | null =>
     doc === undefined ? null : isPlainObject(fields) ? (runFind({ projection: fields }, [doc])[0] ?? null) : doc;
   if (remove) {
-    if (target !== undefined && collection!.remove(target)) ctx.server.counters.documentsDeleted(1);
-    ctx.server.counters.opcounters.delete += target === undefined ? 0 : 1;
+    if (target !== undefined && collection!.remove(target)) ctx.services.counters.documentsDeleted(1);
+    ctx.services.counters.opcounters.delete += target === undefined ? 0 : 1;
     return { lastErrorObject: { n: new Int32(target === undefined ? 0 : 1) }, value: project(target) };
   }
-  ctx.server.counters.opcounters.update += 1;
+  ctx.services.counters.opcounters.update += 1;
   if (target === undefined) {
     if (!upsert) return { lastErrorObject: { n: new Int32(0), updatedExisting: false }, value: null };
     const inserted = withIdFirst(updated(upsertSeed(filter), u!, arrayFilters, filter, true));
     checkUpdated(inserted);
-    ctx.server.catalog.ensure(ctx.db, name).add(inserted);
+    ctx.services.catalog.ensure(ctx.db, name).add(inserted);
     return {
       lastErrorObject: { n: new Int32(1), updatedExisting: false, upserted: inserted._id },
       value: trueValue(ctx.body.new) ? project(inserted) : null,
@@ -330,10 +333,114 @@ export function findAndModify(ctx: CommandContext): Document {
   }
   const next = updated(target, u!, arrayFilters, filter);
   checkUpdated(next);
-  ctx.server.counters.documentsUpdated(1);
+  ctx.services.counters.documentsUpdated(1);
   if (compareDocuments(next, target) !== 0) collection!.replace(target, next);
   return {
     lastErrorObject: { n: new Int32(1), updatedExisting: true },
     value: project(trueValue(ctx.body.new) ? next : target),
   };
 }
+
+// Explain (explain.cpp): the query each command would run, and its own stage above it.
+
+export function explainFind(ctx: ExplainContext, verbosity: Verbosity): Document {
+  const collection = collectionArgument(ctx);
+  return queryReply(ctx, ctx, verbosity, explainQuery(ctx, collection, findShape(ctx), undefined, ctx.body.hint));
+}
+
+export function explainCount(ctx: ExplainContext, verbosity: Verbosity): Document {
+  const collection = collectionArgument(ctx);
+  const filter = isPlainObject(ctx.body.query) ? ctx.body.query : {};
+  const skip = numberValue(ctx.body.skip) ?? 0;
+  const limit = Math.abs(numberValue(ctx.body.limit) ?? 0);
+  const explained = explainQuery(ctx, collection, { filter }, (stages, results) => {
+    const counted = Math.max(0, results.length - skip);
+    const stats = { nCounted: new Int32(limit > 0 ? Math.min(counted, limit) : counted), nSkipped: new Int32(Math.min(skip, results.length)) };
+    if (Object.keys(filter).length === 0 && stages.winningPlan.stage !== 'EOF') {
+      // An unfiltered count reads the collection's record count (RECORD_STORE_FAST_COUNT).
+      return { winningPlan: { stage: 'RECORD_STORE_FAST_COUNT' }, executionStages: { stage: 'RECORD_STORE_FAST_COUNT', ...stats }, nReturned: 0 };
+    }
+    return wrapStages(stages, 'COUNT', stats, 0);
+  }, ctx.body.hint);
+  return queryReply(ctx, ctx, verbosity, explained);
+}
+
+export function explainDistinct(ctx: ExplainContext, verbosity: Verbosity): Document {
+  const collection = collectionArgument(ctx);
+  const filter = isPlainObject(ctx.body.query) ? ctx.body.query : {};
+  return queryReply(ctx, ctx, verbosity, explainQuery(ctx, collection, { filter }, undefined, ctx.body.hint));
+}
+
+
+export function explainDelete(ctx: ExplainContext, verbosity: Verbosity): Document {
+  const collection = collectionArgument(ctx);
+  const statement = singleStatement(ctx, 'deletes');
+  const filter = isPlainObject(statement.q) ? statement.q : {};
+  const limit = numberValue(statement.limit) === 1 ? 1 : 0;
+  const wrap: StageWrapper = (stages, results) => wrapStages(stages, 'DELETE', { nWouldDelete: new Int32(results.length) }, 0);
+  const explained = explainQuery(ctx, collection, { filter, limit }, wrap, statement.hint);
+  return queryReply(ctx, ctx, verbosity, explained);
+}
+
+/** UPDATE's counters: what the statement would match, change and insert, computed without writing. */
+function updateStats(results: Document[], query: Document, u: unknown, arrayFilters: unknown, upsert: boolean): Document {
+  const filters = Array.isArray(arrayFilters) ? (arrayFilters as Document[]) : undefined;
+  const wouldModify = results.filter((doc) => {
+    try {
+      return compareDocuments(updated(doc, u as Document | Document[], filters, query), doc) !== 0;
+    } catch {
+      return false;
+    }
+  }).length;
+  return { nMatched: new Int32(results.length), nWouldModify: new Int32(wouldModify), nWouldUpsert: new Int32(upsert && results.length === 0 ? 1 : 0) };
+}
+
+export function explainUpdate(ctx: ExplainContext, verbosity: Verbosity): Document {
+  const collection = collectionArgument(ctx);
+  const statement = singleStatement(ctx, 'updates');
+  const filter = isPlainObject(statement.q) ? statement.q : {};
+  const wrap: StageWrapper = (stages, results) =>
+    wrapStages(stages, 'UPDATE', updateStats(results, filter, statement.u, statement.arrayFilters, trueValue(statement.upsert)), 0);
+  const explained = explainQuery(ctx, collection, { filter, limit: trueValue(statement.multi) ? 0 : 1 }, wrap, statement.hint);
+  return queryReply(ctx, ctx, verbosity, explained);
+}
+
+export function explainFindAndModify(ctx: ExplainContext, verbosity: Verbosity): Document {
+  const collection = collectionArgument(ctx);
+  const filter = isPlainObject(ctx.body.query) ? ctx.body.query : {};
+  const sort = isPlainObject(ctx.body.sort) ? ctx.body.sort : undefined;
+  const remove = trueValue(ctx.body.remove);
+  const wrap: StageWrapper = (stages, results) =>
+    remove
+      ? wrapStages(stages, 'DELETE', { nWouldDelete: new Int32(results.length) }, 0)
+      : wrapStages(stages, 'UPDATE', updateStats(results, filter, ctx.body.update, ctx.body.arrayFilters, trueValue(ctx.body.upsert)), 0);
+  const explained = explainQuery(ctx, collection, { filter, sort, limit: 1 }, wrap, ctx.body.hint);
+  return queryReply(ctx, ctx, verbosity, explained);
+}
+
+/** Reads and writes: find, insert, update, delete, findAndModify, count, distinct. */
+export const crudCommands: readonly CommandSpec[] = [
+  defineCommand({ name: 'find', run: find, explain: explainFind, privileges: onCollection('find'), apiVersion1: true, allowedInTransaction: true, opcounter: 'query', help: 'query for documents' }),
+  defineCommand({ name: 'insert', run: insert, apiVersion1: true, allowedInTransaction: true, supportsWriteConcern: true, opcounter: 'self', privileges: onCollection('insert'), help: 'insert documents' }),
+  defineCommand({ name: 'delete', run: deleteCommand, explain: explainDelete, apiVersion1: true, allowedInTransaction: true, supportsWriteConcern: true, opcounter: 'self', privileges: onCollection('remove'), help: 'delete documents' }),
+  defineCommand({ name: 'update', run: update, explain: explainUpdate, apiVersion1: true, allowedInTransaction: true, supportsWriteConcern: true, opcounter: 'self', privileges: onCollection('update'), help: 'update documents' }),
+  defineCommand({
+    name: 'findAndModify',
+    explain: explainFindAndModify,
+    aliases: ['findandmodify'],
+    run: findAndModify,
+    apiVersion1: true,
+    allowedInTransaction: true,
+    supportsWriteConcern: true,
+    opcounter: 'self',
+    privileges: (ctx) => {
+      const c = ctx.body[ctx.name];
+      if (typeof c !== 'string') return [];
+      const ns = Resource.namespace(ctx.db, c);
+      return [{ resource: ns, actions: ctx.body.remove ? ['find', 'remove'] : ['find', 'update', ...(ctx.body.upsert ? (['insert'] as const) : [])] }];
+    },
+    help: '{ findAndModify: "collection", query: {processed:false}, update: {$set: {processed:true}}, new: true}',
+  }),
+  defineCommand({ name: 'count', run: count, explain: explainCount, apiVersion1: true, opcounter: 'command', privileges: onCollection('find'), help: 'count objects in collection' }),
+  defineCommand({ name: 'distinct', run: distinct, explain: explainDistinct, allowedInTransaction: true, privileges: onCollection('find'), help: '{ distinct : \'collection name\' , key : \'a.b\' , query : {} }' }),
+];

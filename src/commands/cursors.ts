@@ -1,13 +1,14 @@
 import { missingField, wrongType } from '../bson/idlErrors.js';
 import { Long, type Document } from 'bson';
-import { mayDo, notAuthorized, userName } from '../auth/authorize.js';
+import { notAuthorized } from '../auth/authorize.js';
 import { Resource } from '../auth/privileges.js';
 import { ErrorCodes, MongoError, LocationCodes } from '../errors.js';
-import { lsidKey, lsidText } from '../sessions/logicalSessionId.js';
+import { lsidText } from '../sessions/logicalSessionId.js';
 import { nonNegativeInt } from './cursorArgs.js';
-import type { CommandContext } from './types.js';
+import { onCollection } from './requirements.js';
+import { defineCommand, type CommandContext, type CommandSpec } from './command.js';
 
-function requireCollection(ctx: CommandContext, command: string, field: string): string {
+function requireCollection(ctx: CommandContext<never>, command: string, field: string): string {
   const value = ctx.body[field];
   if (value === undefined || value === null) {
     throw missingField(`${command}.${field}`);
@@ -22,14 +23,14 @@ function requireCollection(ctx: CommandContext, command: string, field: string):
  * getMore (getmore_cmd.cpp): the next batch of a cursor, only from the namespace and the session
  * that opened it (validateLSID applies with auth off too, sessions-semantics.md §3.3).
  */
-export function getMore(ctx: CommandContext): Document {
+function getMore(ctx: CommandContext<'auth' | 'cursors'>): Document {
   const id = ctx.body.getMore;
   if (!(id instanceof Long)) {
     throw wrongType(`getMore.getMore`, id, 'long');
   }
   const collection = requireCollection(ctx, 'getMore', 'collection');
   const batchSize = nonNegativeInt(ctx.body.batchSize, 'batchSize', 'getMore') ?? 0;
-  const cursor = ctx.server.cursors.get(id);
+  const cursor = ctx.services.cursors.get(id);
   if (cursor === undefined) throw new MongoError(ErrorCodes.CursorNotFound, `cursor id ${id.toString()} not found`);
   const ns = `${ctx.db}.${collection}`;
   if (cursor.ns !== ns) {
@@ -38,46 +39,46 @@ export function getMore(ctx: CommandContext): Document {
       `Requested getMore on namespace '${ns}', but cursor belongs to a different namespace ${cursor.ns}`,
     );
   }
-  const mine = ctx.lsid;
-  const theirs = cursor.lsid;
-  const sameSession = mine !== undefined && theirs !== undefined && lsidKey(theirs.id, theirs.uid) === lsidKey(mine.id, mine.uid);
+  const mine = ctx.session;
+  const theirs = cursor.session;
+  const sameSession = mine !== undefined && theirs !== undefined && theirs.key === mine.key;
   // With auth enforced only the session that opened a cursor may continue it, unless the caller
   // may impersonate (AuthorizationSessionImpl::checkCursorSessionPrivilege).
-  if (ctx.server.auth.enforced && !sameSession && !mayDo(ctx, Resource.cluster(), 'impersonate')) {
+  if (ctx.services.auth.enforced && !sameSession && !ctx.services.auth.mayDo(ctx.client.principal, Resource.cluster(), 'impersonate')) {
     if (mine === undefined && theirs === undefined) {
-      if (cursor.owner !== userName(ctx.connection)) {
+      if (cursor.owner !== ctx.client.principal.userName) {
         throw new MongoError(ErrorCodes.Unauthorized, `cursor id ${id.toString()} was not created by the authenticated user`);
       }
     } else {
       throw new MongoError(
         ErrorCodes.Unauthorized,
-        `Cursor session id (${theirs === undefined ? 'none' : lsidText(theirs)}) is not the same as the operation context's session id (${mine === undefined ? 'none' : lsidText(mine)})`,
+        `Cursor session id (${theirs === undefined ? 'none' : lsidText(theirs.lsid)}) is not the same as the operation context's session id (${mine === undefined ? 'none' : lsidText(mine.lsid)})`,
       );
     }
   }
   if (theirs === undefined && mine !== undefined) {
     throw new MongoError(
       LocationCodes.GetMoreCursorNotInSession,
-      `Cannot run getMore on cursor ${id.toString()}, which was not created in a session, in session ${lsidText(mine)}`,
+      `Cannot run getMore on cursor ${id.toString()}, which was not created in a session, in session ${lsidText(mine.lsid)}`,
     );
   }
   if (theirs !== undefined && mine === undefined) {
     throw new MongoError(
       LocationCodes.GetMoreWithoutSession,
-      `Cannot run getMore on cursor ${id.toString()}, which was created in session ${lsidText(theirs)}, without an lsid`,
+      `Cannot run getMore on cursor ${id.toString()}, which was created in session ${lsidText(theirs.lsid)}, without an lsid`,
     );
   }
   if (theirs !== undefined && mine !== undefined && !sameSession) {
     throw new MongoError(
       LocationCodes.GetMoreOtherSession,
-      `Cannot run getMore on cursor ${id.toString()}, which was created in session ${lsidText(theirs)}, in session ${lsidText(mine)}`,
+      `Cannot run getMore on cursor ${id.toString()}, which was created in session ${lsidText(theirs.lsid)}, in session ${lsidText(mine.lsid)}`,
     );
   }
-  return { cursor: ctx.server.cursors.more(cursor, batchSize) };
+  return { cursor: ctx.services.cursors.more(cursor, batchSize) };
 }
 
 /** killCursors: reports which ids it killed and which it did not find. */
-export function killCursors(ctx: CommandContext): Document {
+function killCursors(ctx: CommandContext<'auth' | 'cursors'>): Document {
   const collection = requireCollection(ctx, 'killCursors', 'killCursors');
   const ids = ctx.body.cursors;
   if (ids === undefined || ids === null) {
@@ -93,13 +94,19 @@ export function killCursors(ctx: CommandContext): Document {
     if (!(id instanceof Long)) {
       throw wrongType(`killCursors.cursors.${i}`, id, 'long');
     }
-    const cursor = ctx.server.cursors.get(id);
+    const cursor = ctx.services.cursors.get(id);
     // Under auth another user's cursor may only be killed with killAnyCursor (mongod's checkAuthForKillCursors).
-    if (cursor !== undefined && ctx.server.auth.enforced && cursor.owner !== userName(ctx.connection) && !mayDo(ctx, Resource.namespace(ctx.db, collection), 'killAnyCursor')) {
-      throw notAuthorized(ctx);
+    if (cursor !== undefined && ctx.services.auth.enforced && cursor.owner !== ctx.client.principal.userName && !ctx.services.auth.mayDo(ctx.client.principal, Resource.namespace(ctx.db, collection), 'killAnyCursor')) {
+      throw notAuthorized(ctx.db, ctx.body);
     }
-    if (cursor !== undefined && cursor.ns === ns && ctx.server.cursors.kill(id)) cursorsKilled.push(id);
+    if (cursor !== undefined && cursor.ns === ns && ctx.services.cursors.kill(id)) cursorsKilled.push(id);
     else cursorsNotFound.push(id);
   });
   return { cursorsKilled, cursorsNotFound, cursorsAlive: [], cursorsUnknown: [] };
 }
+
+/** Cursors: the next batch, and killing them. */
+export const cursorCommands: readonly CommandSpec[] = [
+  defineCommand({ name: 'getMore', run: getMore, apiVersion1: true, allowedInTransaction: true, opcounter: 'getmore', help: 'retrieve more results from an existing cursor' }),
+  defineCommand({ name: 'killCursors', run: killCursors, privileges: onCollection('killCursors'), apiVersion1: true, allowedInTransaction: true, help: 'Kill a list of cursor ids' }),
+];

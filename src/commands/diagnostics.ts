@@ -1,19 +1,19 @@
 import { missingField, wrongType } from '../bson/idlErrors.js';
 import { cpus, freemem, hostname, release, totalmem, type as osType, arch, version as osVersion } from 'node:os';
 import { Double, Int32, Long, Timestamp, type Document } from 'bson';
-import { privilegesOfConnection, rolesOfConnection } from '../auth/authorize.js';
 import { ErrorCodes, MongoError } from '../errors.js';
 import { MAX_BSON_OBJECT_SIZE } from '../bson/limits.js';
 import { SERVER_VERSION, VERSION_ARRAY } from '../version.js';
 import { trueValue } from '../bson/args.js';
-import type { CommandContext } from './types.js';
+import { onCluster } from './requirements.js';
+import { defineCommand, type CommandContext, type CommandSpec } from './command.js';
 
-export function ping(): Document {
+function ping(): Document {
   return {};
 }
 
 /** buildInfo as mongod 7.0 answers it (src/mongo/util/version.cpp appendBuildInfo). */
-export function buildInfo(): Document {
+function buildInfo(): Document {
   return {
     version: SERVER_VERSION,
     gitVersion: '0000000000000000000000000000000000000000',
@@ -42,12 +42,12 @@ export function buildInfo(): Document {
   };
 }
 
-export function getCmdLineOpts(ctx: CommandContext): Document {
-  return { argv: [...ctx.server.cmdLine.argv], parsed: ctx.server.cmdLine.parsed };
+function getCmdLineOpts(ctx: CommandContext<'process'>): Document {
+  return { argv: [...ctx.services.process.cmdLine.argv], parsed: ctx.services.process.cmdLine.parsed };
 }
 
 /** getLog: '*' lists the logs; 'global' and 'startupWarnings' return their RamLog lines. */
-export function getLog(ctx: CommandContext): Document {
+function getLog(ctx: CommandContext<'log'>): Document {
   const which = ctx.body.getLog;
   if (which === null || which === undefined) {
     throw missingField('getLog.getLog');
@@ -57,17 +57,17 @@ export function getLog(ctx: CommandContext): Document {
   }
   if (which === '*') return { names: ['global', 'startupWarnings'] };
   const ramLog =
-    which === 'global' ? ctx.server.log.global : which === 'startupWarnings' ? ctx.server.log.startupWarnings : undefined;
+    which === 'global' ? ctx.services.log.global : which === 'startupWarnings' ? ctx.services.log.startupWarnings : undefined;
   if (ramLog === undefined) throw new MongoError(ErrorCodes.OperationFailed, `No log named '${which}'`);
   return { totalLinesWritten: Long.fromNumber(ramLog.totalLinesWritten), log: [...ramLog.all()] };
 }
 
-export function hostInfo(ctx: CommandContext): Document {
+function hostInfo(ctx: CommandContext<'clock'>): Document {
   const cores = cpus();
   const memMB = Math.floor(totalmem() / (1024 * 1024));
   return {
     system: {
-      currentTime: new Date(ctx.server.clock.now()),
+      currentTime: new Date(ctx.services.clock.now()),
       hostname: hostname(),
       cpuAddrSize: new Int32(64),
       memSizeMB: Long.fromNumber(memMB),
@@ -89,13 +89,13 @@ export function hostInfo(ctx: CommandContext): Document {
 }
 
 /** serverStatus: mongod's header fields, then its sections in alphabetical order. */
-export function serverStatus(ctx: CommandContext): Document {
-  const { server } = ctx;
+function serverStatus(ctx: CommandContext<'clock' | 'process' | 'counters' | 'clients' | 'topology' | 'cursors' | 'sessions'>): Document {
+  const server = ctx.services;
   const now = server.clock.now();
-  const uptimeMillis = Math.max(0, now - server.startedAt);
+  const uptimeMillis = Math.max(0, now - server.process.startedAt);
   const memory = process.memoryUsage();
   const { counters } = server;
-  const port = server.listen.port;
+  const port = server.process.listen.port;
   const reply: Document = {
     host: port === 27017 ? hostname() : `${hostname()}:${port}`,
     version: SERVER_VERSION,
@@ -109,13 +109,13 @@ export function serverStatus(ctx: CommandContext): Document {
   const sections: Record<string, () => Document> = {
     connections: () => {
       let exhaustHello = 0;
-      for (const c of server.connections.values()) if (c.streaming) exhaustHello += 1;
+      for (const c of server.clients.open.values()) if (c.streaming) exhaustHello += 1;
       return {
-        current: new Int32(server.connections.size),
-        available: new Int32(Math.max(0, server.listen.maxConns - server.connections.size)),
-        totalCreated: new Int32(server.totalConnectionsCreated),
-        rejected: new Int32(server.rejectedConnections),
-        active: new Int32(server.connections.size),
+        current: new Int32(server.clients.open.size),
+        available: new Int32(Math.max(0, server.process.listen.maxConns - server.clients.open.size)),
+        totalCreated: new Int32(server.clients.totalCreated),
+        rejected: new Int32(server.clients.rejected),
+        active: new Int32(server.clients.open.size),
         exhaustIsMaster: new Int32(0),
         exhaustHello: new Int32(exhaustHello),
         awaitingTopologyChanges: new Int32(server.topology.waiting),
@@ -174,7 +174,7 @@ export function serverStatus(ctx: CommandContext): Document {
       persistent: false,
       backupCursorOpen: false,
     }),
-    ...server.statusSections,
+    logicalSessionRecordCache: () => server.sessions.statusSection(),
   };
   for (const name of Object.keys(sections).sort()) {
     // {serverStatus: 1, <section>: 0} leaves a section out, as mongod allows.
@@ -184,19 +184,19 @@ export function serverStatus(ctx: CommandContext): Document {
   return reply;
 }
 
-export function whatsmyuri(ctx: CommandContext): Document {
-  return { you: ctx.connection.remote };
+function whatsmyuri(ctx: CommandContext<never>): Document {
+  return { you: ctx.client.remote };
 }
 
 /** connectionStatus: who this connection is logged in as, with their roles (and privileges on request). */
-export function connectionStatus(ctx: CommandContext): Document {
-  const user = ctx.connection.user;
+function connectionStatus(ctx: CommandContext<'auth'>): Document {
+  const user = ctx.client.principal.user;
   const authInfo: Document = {
     authenticatedUsers: user === undefined ? [] : [{ user: user.user, db: user.db }],
-    authenticatedUserRoles: rolesOfConnection(ctx.server, ctx.connection).map((r) => ({ role: r.role, db: r.db })),
+    authenticatedUserRoles: ctx.services.auth.rolesOf(ctx.client.principal).map((r) => ({ role: r.role, db: r.db })),
   };
   if (trueValue(ctx.body.showPrivileges)) {
-    authInfo.authenticatedUserPrivileges = privilegesOfConnection(ctx.server, ctx.connection).map((p) => ({
+    authInfo.authenticatedUserPrivileges = ctx.services.auth.privilegesOf(ctx.client.principal).map((p) => ({
       resource: p.resource,
       actions: [...p.actions],
     }));
@@ -205,9 +205,9 @@ export function connectionStatus(ctx: CommandContext): Document {
 }
 
 /** listCommands, generated from the registry (src/mongo/db/commands/generic.cpp). */
-export function listCommands(ctx: CommandContext): Document {
+function listCommands(ctx: CommandContext<'commands'>): Document {
   const commands: Document = {};
-  const specs = ctx.server.commands.specs().sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const specs = ctx.services.commands.specs().sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const spec of specs) {
     commands[spec.name] = {
       help: spec.help,
@@ -220,3 +220,16 @@ export function listCommands(ctx: CommandContext): Document {
   }
   return { commands };
 }
+
+/** Diagnostics: liveness, build and host facts, server status, logs, the command list. */
+export const diagnosticCommands: readonly CommandSpec[] = [
+  defineCommand({ name: 'ping', run: ping, requiresAuth: false, strict: true, apiVersion1: true, help: 'a way to check that the server is alive. responds immediately even if server is in a db lock.' }),
+  defineCommand({ name: 'buildInfo', aliases: ['buildinfo'], run: buildInfo, requiresAuth: false, opQuery: true, help: 'get version #, etc.\n{ buildinfo:1 }' }),
+  defineCommand({ name: 'getCmdLineOpts', run: getCmdLineOpts, adminOnly: true, privileges: onCluster('getCmdLineOpts'), help: 'get argv' }),
+  defineCommand({ name: 'getLog', run: getLog, adminOnly: true, privileges: onCluster('getLog'), help: '{ getLog : \'*\' }  OR { getLog : \'global\' }' }),
+  defineCommand({ name: 'hostInfo', run: hostInfo, privileges: onCluster('hostInfo'), help: 'returns information about the daemon\'s host' }),
+  defineCommand({ name: 'serverStatus', run: serverStatus, privileges: onCluster('serverStatus'), help: 'returns lots of administrative server statistics' }),
+  defineCommand({ name: 'whatsmyuri', run: whatsmyuri, requiresAuth: false, help: '{whatsmyuri:1}' }),
+  defineCommand({ name: 'connectionStatus', run: connectionStatus, requiresAuth: false, help: 'Returns connection-specific information such as logged-in users and their roles' }),
+  defineCommand({ name: 'listCommands', run: listCommands, requiresAuth: false, help: 'get a list of all db commands' }),
+];

@@ -7,7 +7,7 @@ import { saslSupportedMechsFor } from '../auth/scram.js';
 import { isPlainObject, numberValue } from '../bson/args.js';
 import { startSasl } from './auth.js';
 import { redactForLog } from '../bson/redact.js';
-import type { CommandContext } from './types.js';
+import { defineCommand, type CommandContext, type CommandSpec } from './command.js';
 
 export const MIN_WIRE_VERSION = 0;
 /** mongod 7.0. */
@@ -19,12 +19,12 @@ export const MAX_WRITE_BATCH_SIZE = 100_000;
  * topologyVersion + maxAwaitTimeMS it is awaitable: held until the wait ends or the topology
  * changes; with exhaustAllowed the connection then streams it (ctx.exhaust).
  */
-export async function hello(ctx: CommandContext): Promise<Document> {
-  const { body, connection, server } = ctx;
+async function hello(ctx: CommandContext<'auth' | 'log' | 'topology' | 'clock' | 'params'>): Promise<Document> {
+  const { body, client, services } = ctx;
   const legacy = ctx.name !== 'hello';
 
   if (body.client !== undefined && body.client !== null) {
-    if (connection.helloCount > 0) {
+    if (client.helloCount > 0) {
       throw new MongoError(
         ErrorCodes.ClientMetadataCannotBeMutated,
         'The client metadata document may only be sent in the first hello',
@@ -33,42 +33,42 @@ export async function hello(ctx: CommandContext): Promise<Document> {
     if (typeof body.client !== 'object' || Array.isArray(body.client)) {
       throw wrongType(`${ctx.name}.client`, body.client, 'object');
     }
-    connection.clientMetadata = body.client as Document;
-    server.log.info({
+    client.metadata = body.client as Document;
+    services.log.info({
       c: 'NETWORK',
       id: 51800,
-      ctx: `conn${connection.id}`,
+      ctx: `conn${client.id}`,
       msg: 'client metadata',
-      attr: { remote: connection.remote, client: `conn${connection.id}`, doc: redactForLog(body.client as Document) },
+      attr: { remote: client.remote, client: `conn${client.id}`, doc: redactForLog(body.client as Document) },
     });
   }
-  connection.helloCount += 1;
+  client.helloCount += 1;
 
   await awaitTopologyChange(ctx);
 
   const reply: Document = {};
   if (body.helloOk === true) reply.helloOk = true;
   reply[legacy ? 'ismaster' : 'isWritablePrimary'] = true;
-  reply.topologyVersion = { processId: server.topology.processId, counter: Long.fromNumber(server.topology.counter) };
+  reply.topologyVersion = { processId: services.topology.processId, counter: Long.fromNumber(services.topology.counter) };
   reply.maxBsonObjectSize = new Int32(MAX_BSON_OBJECT_SIZE);
   reply.maxMessageSizeBytes = new Int32(MAX_MESSAGE_SIZE_BYTES);
   reply.maxWriteBatchSize = new Int32(MAX_WRITE_BATCH_SIZE);
-  reply.localTime = new Date(server.clock.now());
-  reply.logicalSessionTimeoutMinutes = new Int32(server.params.int('localLogicalSessionTimeoutMinutes'));
-  reply.connectionId = new Int32(connection.id);
+  reply.localTime = new Date(services.clock.now());
+  reply.logicalSessionTimeoutMinutes = new Int32(services.params.int('localLogicalSessionTimeoutMinutes'));
+  reply.connectionId = new Int32(client.id);
   reply.minWireVersion = new Int32(MIN_WIRE_VERSION);
   reply.maxWireVersion = new Int32(MAX_WIRE_VERSION);
   reply.readOnly = false;
   if (Array.isArray(body.compression)) {
     // Negotiated once per connection, in the client's order (MessageCompressorManager::serverNegotiate).
-    if (connection.compressors.length === 0) connection.compressors = negotiateCompressors(body.compression);
-    reply.compression = [...connection.compressors];
+    if (client.compressors.length === 0) client.compressors = negotiateCompressors(body.compression);
+    reply.compression = [...client.compressors];
   }
   if (typeof body.saslSupportedMechs === 'string') {
     // "<db>.<user>": the mechanisms that user can log in with; omitted for an unknown user.
     const dot = body.saslSupportedMechs.indexOf('.');
     const credentials =
-      dot < 0 ? undefined : server.auth.users.credentialsOf(body.saslSupportedMechs.slice(0, dot), body.saslSupportedMechs.slice(dot + 1));
+      dot < 0 ? undefined : services.auth.users.credentialsOf(body.saslSupportedMechs.slice(0, dot), body.saslSupportedMechs.slice(dot + 1));
     const mechanisms = saslSupportedMechsFor(credentials);
     if (mechanisms !== undefined) reply.saslSupportedMechs = mechanisms;
   }
@@ -78,15 +78,15 @@ export async function hello(ctx: CommandContext): Promise<Document> {
     try {
       reply.speculativeAuthenticate = startSasl(ctx, body.speculativeAuthenticate.db, body.speculativeAuthenticate, true);
     } catch {
-      connection.sasl = undefined;
+      client.principal.sasl = undefined;
     }
   }
   return reply;
 }
 
 /** The awaitable part of hello: validates topologyVersion/maxAwaitTimeMS and waits when asked to. */
-async function awaitTopologyChange(ctx: CommandContext): Promise<void> {
-  const { body, server, request } = ctx;
+async function awaitTopologyChange(ctx: CommandContext<'topology' | 'clock'>): Promise<void> {
+  const { body, services, request } = ctx;
   const tv = body.topologyVersion;
   const rawWait = body.maxAwaitTimeMS;
   const hasTv = tv !== undefined && tv !== null;
@@ -123,39 +123,54 @@ async function awaitTopologyChange(ctx: CommandContext): Promise<void> {
   if (request.exhaustAllowed) {
     // Keep streaming: each next reply waits on the topology version this one reports.
     ctx.exhaust = {
-      next: { ...body, topologyVersion: { processId: server.topology.processId, counter: Long.fromNumber(server.topology.counter) } },
+      next: { ...body, topologyVersion: { processId: services.topology.processId, counter: Long.fromNumber(services.topology.counter) } },
     };
   }
   // A different process (we restarted) or an older counter: the client is stale, answer now.
-  if (!processId.equals(server.topology.processId)) return;
-  if (clientCounter !== server.topology.counter) {
+  if (!processId.equals(services.topology.processId)) return;
+  if (clientCounter !== services.topology.counter) {
     throw new MongoError(
       LocationCodes.TopologyCounterMismatch,
-      `Received a topology version with counter: ${clientCounter} which is greater than the server topology version counter: ${server.topology.counter}`,
+      `Received a topology version with counter: ${clientCounter} which is greater than the server topology version counter: ${services.topology.counter}`,
     );
   }
   await waitFor(ctx, maxAwaitTimeMS);
   if (ctx.exhaust !== undefined) {
     ctx.exhaust.next.topologyVersion = {
-      processId: server.topology.processId,
-      counter: Long.fromNumber(server.topology.counter),
+      processId: services.topology.processId,
+      counter: Long.fromNumber(services.topology.counter),
     };
   }
 }
 
 /** Resolves after `ms` (on the server's clock), on a topology change, or when the connection closes. */
-function waitFor(ctx: CommandContext, ms: number): Promise<void> {
-  const { server, signal } = ctx;
+function waitFor(ctx: CommandContext<'topology' | 'clock'>, ms: number): Promise<void> {
+  const { services, signal } = ctx;
   if (ms === 0 || signal.aborted) return Promise.resolve();
   return new Promise((resolve) => {
     const done = () => {
-      server.clock.clearTimer(timer);
+      services.clock.clearTimer(timer);
       cancelTopologyWait();
       signal.removeEventListener('abort', done);
       resolve();
     };
-    const timer = server.clock.setTimer(ms, done);
-    const cancelTopologyWait = server.topology.onChange(done);
+    const timer = services.clock.setTimer(ms, done);
+    const cancelTopologyWait = services.topology.onChange(done);
     signal.addEventListener('abort', done, { once: true });
   });
 }
+
+/** The handshake (hello and its legacy aliases). */
+export const helloCommands: readonly CommandSpec[] = [
+  defineCommand({
+    name: 'hello',
+    aliases: ['isMaster', 'ismaster'],
+    run: hello,
+    requiresAuth: false,
+    apiVersion1: true,
+    neverSlow: true,
+    // The legacy handshake: drivers open with an OP_QUERY isMaster.
+    opQuery: true,
+    help: 'Check if this server is primary for a replica set\n{ hello : 1 }',
+  }),
+];

@@ -3,7 +3,7 @@ import { bsonText } from '../bson/bsonText.js';
 import { ErrorCodes, MongoError } from '../errors.js';
 import { parsedQuery } from '../storage/planStages.js';
 import type { Hint } from '../storage/catalog.js';
-import type { CommandContext } from './types.js';
+import type { CommandContext } from './command.js';
 
 /** The query a failed hint names in mongod's message (CanonicalQuery's short text). */
 export interface HintedQuery {
@@ -32,13 +32,13 @@ function treeText(filter: Document): string {
  * "error processing query: ns=test.products: hat $eq "bowler"\nSort: {}\nProj: {}\n planner
  * returned error :: caused by :: hint provided does not correspond to an existing index").
  */
-export function resolveHint(ctx: CommandContext, collection: string, hint: unknown, query: HintedQuery): Hint | undefined {
+export function resolveHint(ctx: CommandContext<'catalog'>, collection: string, hint: unknown, query: HintedQuery): Hint | undefined {
   if (hint === undefined || hint === null) return undefined;
   if (typeof hint !== 'string' && (typeof hint !== 'object' || Array.isArray(hint))) {
     throw new MongoError(ErrorCodes.FailedToParse, 'Hint must be either a string or nested object');
   }
   if (hint === '' || (typeof hint === 'object' && Object.keys(hint).length === 0)) return undefined;
-  const stored = ctx.server.catalog.get(ctx.db, collection);
+  const stored = ctx.services.catalog.get(ctx.db, collection);
   if (stored === undefined) return undefined;
   const index = stored.hintedIndex(hint as string | Document);
   if (index !== undefined) return index;

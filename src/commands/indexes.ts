@@ -3,7 +3,8 @@ import { ErrorCodes, MongoError } from '../errors.js';
 import { missingField, wrongType } from '../bson/idlErrors.js';
 import type { IndexSpec } from '../storage/catalog.js';
 import { collectionArgument, isPlainObject, numberValue, trueValue } from '../bson/args.js';
-import type { CommandContext } from './types.js';
+import { onCollection } from './requirements.js';
+import { defineCommand, type CommandContext, type CommandSpec } from './command.js';
 
 /** mongod's default index name: each field and direction joined by "_" (a_1_b_-1). */
 function defaultName(key: Document): string {
@@ -38,14 +39,14 @@ function sameSpec(a: IndexSpec, b: IndexSpec): boolean {
 }
 
 /** createIndexes: new indexes (the collection is created if needed); unique ones are built and enforced. */
-export function createIndexes(ctx: CommandContext): Document {
+function createIndexes(ctx: CommandContext<'catalog'>): Document {
   const name = collectionArgument(ctx);
   const rawIndexes = ctx.body.indexes;
   if (rawIndexes === undefined) throw missingField('createIndexes.indexes');
   if (!Array.isArray(rawIndexes)) throw wrongType('createIndexes.indexes', rawIndexes, 'array');
   const specs = rawIndexes.map(parseSpec);
-  const created = ctx.server.catalog.get(ctx.db, name) === undefined;
-  const collection = ctx.server.catalog.ensure(ctx.db, name);
+  const created = ctx.services.catalog.get(ctx.db, name) === undefined;
+  const collection = ctx.services.catalog.ensure(ctx.db, name);
   const before = collection.indexes.length;
   for (const spec of specs) {
     const sameName = collection.indexes.find((s) => s.name === spec.name);
@@ -79,22 +80,22 @@ function describe(spec: IndexSpec): Document {
 }
 
 /** listIndexes: the collection's indexes through a cursor; a missing collection is NamespaceNotFound (26). */
-export function listIndexes(ctx: CommandContext): Document {
+function listIndexes(ctx: CommandContext<'cursors' | 'namespaces'>): Document {
   const name = collectionArgument(ctx);
-  const collection = ctx.server.namespaces.collection(ctx.db, name);
+  const collection = ctx.services.namespaces.collection(ctx.db, name);
   if (collection === undefined) throw new MongoError(ErrorCodes.NamespaceNotFound, `ns does not exist: ${ctx.db}.${name}`);
   return {
-    cursor: ctx.server.cursors.open(`${ctx.db}.$cmd.listIndexes.${name}`, collection.indexes.map(describe)[Symbol.iterator](), {
-      lsid: ctx.lsid,
+    cursor: ctx.services.cursors.open(`${ctx.db}.$cmd.listIndexes.${name}`, collection.indexes.map(describe)[Symbol.iterator](), {
+      session: ctx.session,
       batchSize: 101,
     }),
   };
 }
 
 /** dropIndexes: by name, by key pattern, a list of names, or "*" (every index but _id_). */
-export function dropIndexes(ctx: CommandContext): Document {
+function dropIndexes(ctx: CommandContext<'catalog'>): Document {
   const name = collectionArgument(ctx);
-  const collection = ctx.server.catalog.get(ctx.db, name);
+  const collection = ctx.services.catalog.get(ctx.db, name);
   if (collection === undefined) throw new MongoError(ErrorCodes.NamespaceNotFound, `ns not found ${ctx.db}.${name}`);
   const was = collection.indexes.length;
   const target = ctx.body.index;
@@ -120,3 +121,10 @@ export function dropIndexes(ctx: CommandContext): Document {
   }
   return { nIndexesWas: new Int32(was) };
 }
+
+/** Indexes. */
+export const indexCommands: readonly CommandSpec[] = [
+  defineCommand({ name: 'createIndexes', run: createIndexes, apiVersion1: true, supportsWriteConcern: true, privileges: onCollection('createIndex'), help: 'create indexes' }),
+  defineCommand({ name: 'listIndexes', run: listIndexes, apiVersion1: true, allowedInTransaction: true, privileges: onCollection('listIndexes'), help: 'list indexes for a collection' }),
+  defineCommand({ name: 'dropIndexes', aliases: ['deleteIndexes'], run: dropIndexes, apiVersion1: true, supportsWriteConcern: true, privileges: onCollection('dropIndex'), help: 'drop indexes for a collection' }),
+];

@@ -1,17 +1,17 @@
-import type { LogicalSessionId } from '../sessions/logicalSessionId.js';
+import type { SessionResource } from '../sessions/sessionRegistry.js';
 
 /**
  * A running command in a session, so killing the session can interrupt it. Creating an
  * AbortController per command costs more than the whole of a ping, so the signal is made only
  * when a handler asks for it (the few that wait); `killed` is the cheap check everyone else uses.
  */
-export class SessionOperation {
+export class SessionOperation implements SessionResource {
+  readonly kind = 'operation';
   killed = false;
   private controller: AbortController | undefined;
   private readonly onConnectionClosed = () => this.interrupt();
 
   constructor(
-    readonly lsid: LogicalSessionId,
     /** The connection's closed signal: its closing interrupts the operation too. */
     private readonly connectionClosed: AbortSignal,
   ) {}
@@ -26,8 +26,8 @@ export class SessionOperation {
     return this.controller.signal;
   }
 
-  /** Killed by killSessions and friends. */
-  kill(): void {
+  /** Its session was killed (killSessions and friends), expired or ended. */
+  release(): void {
     this.killed = true;
     this.interrupt();
   }

@@ -1,7 +1,6 @@
 import { missingField, unknownField, wrongType } from '../bson/idlErrors.js';
 import { Int32, UUID, type Document } from 'bson';
 import { v4 as uuidv4 } from 'uuid';
-import { mayDo } from '../auth/authorize.js';
 import { Resource } from '../auth/privileges.js';
 import { ErrorCodes, MongoError } from '../errors.js';
 import { matcherFor, type KillPattern } from '../sessions/killer.js';
@@ -13,9 +12,10 @@ import {
   userDigest,
   type LogicalSessionId,
 } from '../sessions/logicalSessionId.js';
-import { makeLogicalSessionId, resolveOwner } from '../sessions/owner.js';
+import { makeLogicalSessionId } from '../sessions/owner.js';
 import { isPlainObject } from '../bson/args.js';
-import type { CommandContext } from './types.js';
+import { onCluster } from './requirements.js';
+import { defineCommand, type CommandContext, type CommandSpec } from './command.js';
 
 
 function requireArray(value: unknown, path: string): unknown[] {
@@ -28,69 +28,69 @@ function requireArray(value: unknown, path: string): unknown[] {
  * type errors, `elementPath` its elements (mongod's IDL contexts differ per command, §3.2).
  */
 function resolveSessionArray(
-  ctx: CommandContext,
+  ctx: CommandContext<'owners'>,
   arrayPath: string,
   elementPath: string,
   mayImpersonate: boolean,
 ): LogicalSessionId[] {
-  const owner = resolveOwner(ctx.connection, ctx.server.auth);
+  const owner = ctx.owner;
   return requireArray(ctx.body[ctx.name], arrayPath).map((element, i) =>
     makeLogicalSessionId(parseLsidFromClient(element, elementPath, `${elementPath}.${i}`), owner, mayImpersonate),
   );
 }
 
 /** startSession (start_session_command.cpp): a new session owned by the caller. */
-export function startSession(ctx: CommandContext): Document {
-  const owner = resolveOwner(ctx.connection, ctx.server.auth);
+function startSession(ctx: CommandContext<'owners' | 'params' | 'sessions'>): Document {
+  const owner = ctx.owner;
   const id = uuidv4(undefined, Buffer.allocUnsafe(16));
-  ctx.server.sessions.vivify({ id, uid: owner.uid }, owner.user);
+  ctx.services.sessions.vivify({ id, uid: owner.uid }, owner.user);
   return {
     id: { id: new UUID(id) },
-    timeoutMinutes: new Int32(ctx.server.params.int('localLogicalSessionTimeoutMinutes')),
+    timeoutMinutes: new Int32(ctx.services.params.int('localLogicalSessionTimeoutMinutes')),
   };
 }
 
 /** refreshSessions: vivifies each session (unknown ones are created). */
-export function refreshSessions(ctx: CommandContext): Document {
-  const owner = resolveOwner(ctx.connection, ctx.server.auth);
+function refreshSessions(ctx: CommandContext<'owners' | 'sessions'>): Document {
+  const owner = ctx.owner;
   const lsids = resolveSessionArray(ctx, 'refreshSessions.refreshSessions', 'refreshSessions.refreshSessionsFromClient', false);
-  for (const lsid of lsids) ctx.server.sessions.vivify(lsid, owner.user);
+  for (const lsid of lsids) ctx.services.sessions.vivify(lsid, owner.user);
   return {};
 }
 
 /** endSessions: takes effect at the next refresh, as in mongod; unknown and repeated ids are fine. */
-export function endSessions(ctx: CommandContext): Document {
+function endSessions(ctx: CommandContext<'owners' | 'sessions'>): Document {
   const lsids = resolveSessionArray(ctx, 'endSessions.endSessions', 'endSessions.endSessionsFromClient', false);
   for (const lsid of lsids) {
     if (isChildSession(lsid)) {
       throw new MongoError(ErrorCodes.InvalidOptions, `Cannot specify a child session id ${lsidText(lsid)}`);
     }
   }
-  ctx.server.sessions.end(lsids);
+  ctx.services.sessions.end(lsids);
   return {};
 }
 
-function logKill(ctx: CommandContext): void {
-  ctx.server.log.info({ c: 'ACCESS', id: 558701, ctx: `conn${ctx.connection.id}`, msg: 'Success: kill session' });
+function logKill(ctx: CommandContext<'log'>): void {
+  ctx.services.log.info({ c: 'ACCESS', id: 558701, ctx: `conn${ctx.client.id}`, msg: 'Success: kill session' });
 }
 
 /**
  * killSessions: `[]` kills the caller's sessions (with auth off: every session); otherwise the
  * listed ones, each resolved as the caller's own unless a uid is given.
  */
-export function killSessions(ctx: CommandContext): Document {
+function killSessions(ctx: CommandContext<'auth' | 'log' | 'owners' | 'sessions'>): Document {
   // Another user's uid may be named by whoever may kill any session (or impersonate).
-  const mayKillAny = mayDo(ctx, Resource.cluster(), 'killAnySession') || mayDo(ctx, Resource.cluster(), 'impersonate');
+  const mayKillAny = ctx.services.auth.mayDo(ctx.client.principal, Resource.cluster(), 'killAnySession') || ctx.services.auth.mayDo(ctx.client.principal, Resource.cluster(), 'impersonate');
   const lsids = resolveSessionArray(ctx, 'KillSessionsCmd.killSessions', 'KillSessionsCmd.killSessions', mayKillAny);
   let patterns: KillPattern[];
   if (lsids.length > 0) {
     patterns = lsids.map((lsid) => ({ lsid }));
   } else {
-    const owner = resolveOwner(ctx.connection, ctx.server.auth);
+    const owner = ctx.owner;
     // patternsForLoggedInUser: nobody logged in (auth off) means a pattern that matches everything.
     patterns = owner.user === undefined ? [{}] : [{ uid: owner.uid }];
   }
-  ctx.server.killSessions(matcherFor(patterns));
+  ctx.services.sessions.kill(matcherFor(patterns));
   logKill(ctx);
   return {};
 }
@@ -110,11 +110,11 @@ function parseNameAndDb(value: unknown, prefix: string, index: number, nameField
 }
 
 /** killAllSessions: `[]` kills every session; otherwise every session of each listed user. */
-export function killAllSessions(ctx: CommandContext): Document {
+function killAllSessions(ctx: CommandContext<'log' | 'sessions'>): Document {
   const prefix = 'KillAllSessionsCmd.killAllSessions';
   const users = requireArray(ctx.body.killAllSessions, prefix).map((u, i) => parseNameAndDb(u, prefix, i, 'user'));
   const patterns: KillPattern[] = users.length === 0 ? [{}] : users.map((u) => ({ uid: userDigest(`${u.name}@${u.db}`) }));
-  ctx.server.killSessions(matcherFor(patterns));
+  ctx.services.sessions.kill(matcherFor(patterns));
   logKill(ctx);
   return {};
 }
@@ -152,27 +152,53 @@ function parsePattern(value: unknown, prefix: string, index: number): KillPatter
 }
 
 /** killAllSessionsByPattern: uid beats lsid; a pattern with neither (users/roles only) matches all. */
-export function killAllSessionsByPattern(ctx: CommandContext): Document {
+function killAllSessionsByPattern(ctx: CommandContext<'auth' | 'log' | 'sessions'>): Document {
   const prefix = 'KillAllSessionsByPatternCmd.killAllSessionsByPattern';
   const raw = requireArray(ctx.body.killAllSessionsByPattern, prefix);
   const patterns = raw.map((p, i) => parsePattern(p, prefix, i));
   const impersonating = raw.some((p) => isPlainObject(p) && (p.users !== undefined || p.roles !== undefined));
-  if (impersonating && !mayDo(ctx, Resource.cluster(), 'impersonate')) {
+  if (impersonating && !ctx.services.auth.mayDo(ctx.client.principal, Resource.cluster(), 'impersonate')) {
     throw new MongoError(ErrorCodes.Unauthorized, 'Not authorized to impersonate in killAllSessionsByPattern');
   }
-  ctx.server.killSessions(matcherFor(patterns.length === 0 ? [{}] : patterns));
+  ctx.services.sessions.kill(matcherFor(patterns.length === 0 ? [{}] : patterns));
   logKill(ctx);
   return {};
 }
 
 /** Test command: runs the refresh job now (refresh_logical_session_cache_now.cpp). */
-export function refreshLogicalSessionCacheNow(ctx: CommandContext): Document {
-  ctx.server.sessions.refresh();
+function refreshLogicalSessionCacheNow(ctx: CommandContext<'sessions'>): Document {
+  ctx.services.sessions.refresh();
   return {};
 }
 
 /** Test command: runs the transaction reaper now. */
-export function reapLogicalSessionCacheNow(ctx: CommandContext): Document {
-  ctx.server.sessions.reap();
+function reapLogicalSessionCacheNow(ctx: CommandContext<'sessions'>): Document {
+  ctx.services.sessions.reap();
   return {};
 }
+
+/** Logical sessions (sessions-semantics.md §2). */
+export const sessionCommands: readonly CommandSpec[] = [
+  defineCommand({ name: 'startSession', run: startSession, help: 'start a logical session' }),
+  defineCommand({ name: 'refreshSessions', run: refreshSessions, strict: true, apiVersion1: true, help: 'renew a set of logical sessions' }),
+  defineCommand({
+    name: 'endSessions',
+    run: endSessions,
+    strict: true,
+    apiVersion1: true,
+    // Drivers send it on close with writeConcern {w: 0} and moreToCome.
+    supportsWriteConcern: true,
+    help: 'end a set of logical sessions',
+  }),
+  defineCommand({ name: 'killSessions', run: killSessions, attachesSession: false, help: 'kill a logical session and its operations' }),
+  defineCommand({ name: 'killAllSessions', run: killAllSessions, attachesSession: false, privileges: onCluster('killAnySession'), help: 'kill all logical sessions, for a user, and their operations' }),
+  defineCommand({
+    name: 'killAllSessionsByPattern',
+    run: killAllSessionsByPattern,
+    attachesSession: false,
+    privileges: onCluster('killAnySession'),
+    help: 'kill logical sessions by pattern',
+  }),
+  defineCommand({ name: 'refreshLogicalSessionCacheNow', run: refreshLogicalSessionCacheNow, testOnly: true, help: 'force the logical session cache to refresh' }),
+  defineCommand({ name: 'reapLogicalSessionCacheNow', run: reapLogicalSessionCacheNow, testOnly: true, help: 'force a reap of the logical session transaction table' }),
+];

@@ -5,7 +5,8 @@ import type { RoleName, UserDocument } from '../auth/userStore.js';
 import { ErrorCodes, MongoError } from '../errors.js';
 import { missingField, wrongType } from '../bson/idlErrors.js';
 import { isPlainObject, trueValue } from '../bson/args.js';
-import type { CommandContext } from './types.js';
+import { onDatabase, onRoleDatabases } from './requirements.js';
+import { defineCommand, type CommandContext, type CommandSpec } from './command.js';
 
 /** createUser/grantRolesToUser role lists: "name" (a role on the command's db) or {role, db}. */
 export function parseRoles(value: unknown, command: string, db: string): RoleName[] {
@@ -32,21 +33,21 @@ function parseMechanisms(value: unknown): ScramMechanism[] | undefined {
   });
 }
 
-function requireName(ctx: CommandContext): string {
+function requireName(ctx: CommandContext<never>): string {
   const name = ctx.body[ctx.name];
   if (typeof name !== 'string') throw wrongType(`${ctx.name}.${ctx.name}`, name, 'string');
   if (name.length === 0) throw new MongoError(ErrorCodes.BadValue, 'User document needs \'user\' field to be non-empty');
   return name;
 }
 
-function scramOptions(ctx: CommandContext): { scramIterationCount: number; scramSHA256IterationCount: number } {
+function scramOptions(ctx: CommandContext<'params'>): { scramIterationCount: number; scramSHA256IterationCount: number } {
   return {
-    scramIterationCount: ctx.server.params.int('scramIterationCount'),
-    scramSHA256IterationCount: ctx.server.params.int('scramSHA256IterationCount'),
+    scramIterationCount: ctx.services.params.int('scramIterationCount'),
+    scramSHA256IterationCount: ctx.services.params.int('scramSHA256IterationCount'),
   };
 }
 
-function requirePassword(ctx: CommandContext): string {
+function requirePassword(ctx: CommandContext<never>): string {
   const pwd = ctx.body.pwd;
   if (pwd === undefined) {
     throw new MongoError(ErrorCodes.BadValue, "Must provide a 'pwd' field for all user documents, except those with '$external' as the user's source db");
@@ -57,13 +58,13 @@ function requirePassword(ctx: CommandContext): string {
 }
 
 /** createUser (user_management_commands.cpp): SCRAM credentials, never the password, are stored. */
-export function createUser(ctx: CommandContext): Document {
+function createUser(ctx: CommandContext<'auth' | 'params'>): Document {
   const user = requireName(ctx);
   const pwd = requirePassword(ctx);
   const roles = parseRoles(ctx.body.roles, 'createUser', ctx.db);
   const customData = ctx.body.customData;
   if (customData !== undefined && !isPlainObject(customData)) throw wrongType('createUser.customData', customData, 'object');
-  ctx.server.auth.users.create(
+  ctx.services.auth.users.create(
     { user, db: ctx.db, pwd, roles, customData: customData as Document | undefined, mechanisms: parseMechanisms(ctx.body.mechanisms) },
     scramOptions(ctx),
   );
@@ -71,9 +72,9 @@ export function createUser(ctx: CommandContext): Document {
 }
 
 /** updateUser: a new password (new credentials), roles, customData or mechanisms. */
-export function updateUser(ctx: CommandContext): Document {
+function updateUser(ctx: CommandContext<'auth' | 'params'>): Document {
   const name = requireName(ctx);
-  const doc = ctx.server.auth.users.get(ctx.db, name);
+  const doc = ctx.services.auth.users.get(ctx.db, name);
   const { pwd, roles, customData } = ctx.body;
   if (pwd === undefined && roles === undefined && customData === undefined && ctx.body.mechanisms === undefined) {
     throw new MongoError(ErrorCodes.BadValue, 'Must specify at least one field to update in updateUser');
@@ -88,18 +89,18 @@ export function updateUser(ctx: CommandContext): Document {
   return {};
 }
 
-export function dropUser(ctx: CommandContext): Document {
-  ctx.server.auth.users.drop(ctx.db, requireName(ctx));
+function dropUser(ctx: CommandContext<'auth' | 'catalog'>): Document {
+  ctx.services.auth.users.drop(ctx.db, requireName(ctx));
   return {};
 }
 
-export function dropAllUsersFromDatabase(ctx: CommandContext): Document {
-  return { n: new Int32(ctx.server.auth.users.dropAll(ctx.db)) };
+function dropAllUsersFromDatabase(ctx: CommandContext<'auth'>): Document {
+  return { n: new Int32(ctx.services.auth.users.dropAll(ctx.db)) };
 }
 
-function changeRoles(ctx: CommandContext, grant: boolean): Document {
+function changeRoles(ctx: CommandContext<'auth'>, grant: boolean): Document {
   const name = requireName(ctx);
-  const doc = ctx.server.auth.users.get(ctx.db, name);
+  const doc = ctx.services.auth.users.get(ctx.db, name);
   const roles = parseRoles(ctx.body.roles, ctx.name, ctx.db);
   const same = (a: RoleName, b: RoleName) => a.role === b.role && a.db === b.db;
   // A new array, never a mutation: privileges are cached per roles array.
@@ -111,18 +112,18 @@ function changeRoles(ctx: CommandContext, grant: boolean): Document {
   return {};
 }
 
-export function grantRolesToUser(ctx: CommandContext): Document {
+function grantRolesToUser(ctx: CommandContext<'auth'>): Document {
   return changeRoles(ctx, true);
 }
 
-export function revokeRolesFromUser(ctx: CommandContext): Document {
+function revokeRolesFromUser(ctx: CommandContext<'auth'>): Document {
   return changeRoles(ctx, false);
 }
 
 /** usersInfo: 1 (this db's users), a name, {user, db}, a list of those, or {forAllDBs: true}. */
-export function usersInfo(ctx: CommandContext): Document {
+function usersInfo(ctx: CommandContext<'auth'>): Document {
   const arg = ctx.body.usersInfo;
-  const store = ctx.server.auth.users;
+  const store = ctx.services.auth.users;
   let selected: UserDocument[];
   if (isPlainObject(arg) && trueValue(arg.forAllDBs)) {
     selected = store.all();
@@ -154,7 +155,7 @@ export function usersInfo(ctx: CommandContext): Document {
  * rolesInfo: the built-in roles asked for (a name, {role, db}, a list), or with `1` and
  * showBuiltinRoles every built-in role of the database. There are no user-defined roles yet.
  */
-export function rolesInfo(ctx: CommandContext): Document {
+function rolesInfo(ctx: CommandContext<'auth'>): Document {
   const arg = ctx.body.rolesInfo;
   const showPrivileges = trueValue(ctx.body.showPrivileges);
   if (typeof arg === 'string' || isPlainObject(arg) || Array.isArray(arg)) {
@@ -168,3 +169,64 @@ export function rolesInfo(ctx: CommandContext): Document {
   if (!trueValue(ctx.body.showBuiltinRoles)) return { roles: [] };
   return { roles: builtinRoleNames(ctx.db).flatMap((r) => describeRole(r.role, r.db, { showPrivileges, form: 'listing' }) ?? []) };
 }
+
+/** User management (user_management_commands.cpp). */
+export const userCommands: readonly CommandSpec[] = [
+  defineCommand({
+    name: 'createUser',
+    run: createUser,
+    localhostException: true,
+    supportsWriteConcern: true,
+    privileges: (ctx) => [...onDatabase('createUser')(ctx), ...onRoleDatabases('grantRole')(ctx)],
+    help: 'Adds a user to the system',
+  }),
+  defineCommand({
+    name: 'updateUser',
+    run: updateUser,
+    supportsWriteConcern: true,
+    privileges: (ctx) => [
+      ...(ctx.body.pwd !== undefined ? onDatabase('changePassword')(ctx) : []),
+      ...(ctx.body.customData !== undefined ? onDatabase('changeCustomData')(ctx) : []),
+      ...onRoleDatabases('grantRole')(ctx),
+      ...onRoleDatabases('revokeRole')(ctx),
+    ],
+    help: 'Used to update a user, for example to change its password',
+  }),
+  defineCommand({ name: 'dropUser', run: dropUser, supportsWriteConcern: true, privileges: onDatabase('dropUser'), help: 'Drops a single user.' }),
+  defineCommand({
+    name: 'dropAllUsersFromDatabase',
+    run: dropAllUsersFromDatabase,
+    supportsWriteConcern: true,
+    privileges: onDatabase('dropUser'),
+    help: 'Drops all users for a single database.',
+  }),
+  defineCommand({ name: 'grantRolesToUser', run: grantRolesToUser, supportsWriteConcern: true, privileges: onRoleDatabases('grantRole'), help: 'Grants roles to a user.' }),
+  defineCommand({ name: 'revokeRolesFromUser', run: revokeRolesFromUser, supportsWriteConcern: true, privileges: onRoleDatabases('revokeRole'), help: 'Revokes roles from a user.' }),
+  defineCommand({
+    name: 'usersInfo',
+    run: usersInfo,
+    // Anyone may look at themselves; others need viewUser.
+    privileges: (ctx) => {
+      const me = ctx.client.principal.user;
+      const arg = ctx.body.usersInfo;
+      const self = me !== undefined && ((arg === me.user && ctx.db === me.db) || (typeof arg === 'object' && arg !== null && (arg as { user?: unknown }).user === me.user && (arg as { db?: unknown }).db === me.db));
+      return self ? [] : onDatabase('viewUser')(ctx);
+    },
+    help: 'Returns information about users.',
+  }),
+  defineCommand({
+    name: 'rolesInfo',
+    run: rolesInfo,
+    // A user may look at its own roles; anything else needs viewRole.
+    privileges: (ctx) => {
+      const mine = ctx.services.auth.rolesOf(ctx.client.principal);
+      const arg = ctx.body.rolesInfo;
+      const asked = (Array.isArray(arg) ? arg : [arg]).map((r: unknown) =>
+        typeof r === 'string' ? { role: r, db: ctx.db } : (r as { role?: unknown; db?: unknown }),
+      );
+      const own = asked.length > 0 && asked.every((r) => mine.some((m) => m.role === r.role && m.db === r.db));
+      return own ? [] : onDatabase('viewRole')(ctx);
+    },
+    help: 'Returns information about roles.',
+  }),
+];

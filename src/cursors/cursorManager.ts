@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { BSON, Long, type Document } from 'bson';
 import type { Clock, TimerHandle } from '../clock.js';
-import { ownedLsid, type LogicalSessionId } from '../sessions/logicalSessionId.js';
-import type { SessionResources } from '../sessions/sessionRegistry.js';
+import type { SessionRecord, SessionRegistry, SessionResource } from '../sessions/sessionRegistry.js';
 import { MAX_BSON_OBJECT_SIZE } from '../bson/limits.js';
 
 /** mongod's default first batch (query_request_helper: kDefaultBatchSize). */
@@ -34,7 +33,8 @@ function lifespanBucket(ms: number): LifespanBucket {
 }
 
 /** An open server-side cursor: the rest of a result, owned by the session that opened it. */
-export class ServerCursor {
+export class ServerCursor implements SessionResource {
+  readonly kind = 'cursor';
   lastUsed: number;
   /** When it was opened (metrics.cursor.lifespan). */
   readonly createdAt: number;
@@ -45,10 +45,11 @@ export class ServerCursor {
 
   /** Its id, given only when it outlives its first batch (id 0 otherwise, as mongod answers). */
   id: Long = Long.ZERO;
-  /** The session that opened it, if any (getMore must come from the same one); kept with the cursor. */
-  lsid: LogicalSessionId | undefined;
+  /** The session that opened it, if any (getMore must come from the same one); the cursor dies with it. */
+  session: SessionRecord | undefined;
 
   constructor(
+    private readonly manager: CursorManager,
     /** "db.collection" (or "db.$cmd.aggregate"). */
     readonly ns: string,
     readonly noTimeout: boolean,
@@ -59,6 +60,11 @@ export class ServerCursor {
   ) {
     this.lastUsed = now;
     this.createdAt = now;
+  }
+
+  /** Its session was killed, expired or ended: the cursor closes. */
+  release(): void {
+    this.manager.kill(this.id);
   }
 
   /** Up to `batchSize` documents (0 = no count limit), never more than one reply can hold. */
@@ -98,10 +104,10 @@ export class ServerCursor {
 }
 
 /**
- * Every open cursor. Cursors belong to sessions: killing or expiring a session kills its
- * cursors (SessionResources); idle cursors time out after cursorTimeoutMillis.
+ * Every open cursor. A cursor opened in a session is one of the session's resources: killing,
+ * expiring or ending the session closes it. Idle cursors time out after cursorTimeoutMillis.
  */
-export class CursorManager implements SessionResources {
+export class CursorManager {
   private readonly cursors = new Map<string, ServerCursor>();
   private timer: TimerHandle | undefined;
   totalOpened = 0;
@@ -121,6 +127,7 @@ export class CursorManager implements SessionResources {
 
   constructor(
     private readonly clock: Clock,
+    private readonly sessions: SessionRegistry,
     private readonly cursorTimeoutMillis: () => number,
     /** Told how many documents each batch returns to a client (metrics.document.returned). */
     private readonly onReturned: (n: number) => void = () => undefined,
@@ -143,20 +150,22 @@ export class CursorManager implements SessionResources {
   open(
     ns: string,
     source: Iterator<Document>,
-    options: { lsid: LogicalSessionId | undefined; batchSize: number; singleBatch?: boolean; noTimeout?: boolean; owner?: string },
+    options: { session: SessionRecord | undefined; batchSize: number; singleBatch?: boolean; noTimeout?: boolean; owner?: string },
   ): Document {
-    const cursor = new ServerCursor(ns, options.noTimeout ?? false, source, this.clock.now(), options.owner);
+    const cursor = new ServerCursor(this, ns, options.noTimeout ?? false, source, this.clock.now(), options.owner);
     const firstBatch = cursor.nextBatch(options.batchSize);
     cursor.batches = 1;
     // listCollections and listIndexes do not count their first batch as returned documents
     // (mongod sets the operation's nreturned only in find, aggregate and getMore).
     if (!CATALOG_CURSOR.test(ns)) this.onReturned(firstBatch.length);
     if (!options.singleBatch && !cursor.isExhausted) {
-      // Only a cursor that stays open needs an id and its own copy of the lsid (a parsed lsid is
-      // a view into the request's buffer).
+      // Only a cursor that stays open needs an id, and belongs to its session.
       cursor.id = this.newId();
-      cursor.lsid = options.lsid === undefined ? undefined : ownedLsid(options.lsid);
       this.cursors.set(cursor.id.toString(), cursor);
+      if (options.session !== undefined) {
+        cursor.session = options.session;
+        this.sessions.attach(options.session, cursor);
+      }
       this.totalOpened += 1;
     }
     return { firstBatch, id: cursor.id, ns };
@@ -184,17 +193,6 @@ export class CursorManager implements SessionResources {
     return this.dispose(id.toString());
   }
 
-  killSessionResources(matches: (lsid: LogicalSessionId) => boolean): number {
-    let killed = 0;
-    for (const [key, cursor] of this.cursors) {
-      if (cursor.lsid !== undefined && matches(cursor.lsid)) {
-        this.dispose(key);
-        killed += 1;
-      }
-    }
-    return killed;
-  }
-
   /** mongod's ClientCursorMonitor: every minute, idle cursors older than cursorTimeoutMillis die. */
   private scheduleTimeoutSweep(): void {
     this.timer = this.clock.setTimer(60_000, () => {
@@ -219,6 +217,7 @@ export class CursorManager implements SessionResources {
     const cursor = this.cursors.get(key);
     if (cursor === undefined) return false;
     this.cursors.delete(key);
+    if (cursor.session !== undefined) this.sessions.detach(cursor.session, cursor);
     if (cursor.batches > 1) this.moreThanOneBatch += 1;
     this.lifespan[lifespanBucket(this.clock.now() - cursor.createdAt)] += 1;
     return true;

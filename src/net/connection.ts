@@ -1,12 +1,12 @@
 import type { Socket } from 'node:net';
 import type { Document } from 'bson';
-import { dispatch } from '../commands/dispatcher.js';
+import { Client } from '../commands/client.js';
+import { dispatch } from '../commands/request/dispatch.js';
+import type { Services } from '../commands/services.js';
 import { errorReply, ErrorCodes, LocationCodes, MongoError, ProtocolViolation } from '../errors.js';
-import type { ServerContext } from '../serverContext.js';
 import { Framer, HttpOnNativePort } from '../wire/framer.js';
 import { nextRequestId } from '../wire/header.js';
 import { decodeRequest, encodeReply, type ReplyTarget, type WireRequest } from '../wire/request.js';
-import { ConnectionState } from './connectionState.js';
 
 /** Frames decoded but not yet served before we stop reading from the socket. */
 const MAX_QUEUED_FRAMES = 64;
@@ -18,7 +18,7 @@ const MAX_QUEUED_FRAMES = 64;
  * connection.
  */
 export class Connection {
-  readonly state: ConnectionState;
+  readonly client: Client;
   private readonly framer = new Framer();
   private readonly queue: Buffer[] = [];
   private serving = false;
@@ -26,13 +26,13 @@ export class Connection {
 
   constructor(
     private readonly socket: Socket,
-    private readonly server: ServerContext,
+    private readonly server: Services,
     id: number,
     private readonly onClose: (connection: Connection) => void,
   ) {
     const remote = formatAddress(socket.remoteAddress, socket.remotePort);
     const local = formatAddress(socket.localAddress, socket.localPort);
-    this.state = new ConnectionState(id, remote, local, server.clock.now());
+    this.client = new Client(id, remote, local, server.clock.now());
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => this.maybeResume());
@@ -77,7 +77,7 @@ export class Connection {
         this.server.log.warn({
           c: 'COMMAND',
           id: 21968,
-          ctx: `conn${this.state.id}`,
+          ctx: `conn${this.client.id}`,
           msg: 'Operation is not supported',
           attr: { operation: decoded.opCode },
         });
@@ -93,17 +93,17 @@ export class Connection {
     }
     let request: WireRequest = decoded.request;
     for (;;) {
-      const { reply, exhaustNext } = await dispatch(this.server, this.state, request, this.state.closed);
+      const { reply, exhaustNext } = await dispatch(this.server, this.client, request, this.client.closed);
       // A moreToCome request gets no reply at all, even an error (mongod's makeCommandResponse).
       if (request.moreToCome || this.closed) return;
       const streaming = exhaustNext !== undefined;
       const replyId = this.send(request, reply, streaming);
       if (!streaming) {
-        this.state.streaming = false;
+        this.client.streaming = false;
         return;
       }
       // Exhaust: answer the next request ourselves; each reply answers the previous reply's id.
-      this.state.streaming = true;
+      this.client.streaming = true;
       request = { ...request, requestId: replyId, body: exhaustNext };
       // A stream with no wait (maxAwaitTimeMS 0) must still let every other connection run.
       await new Promise<void>((resolve) => setImmediate(resolve));
@@ -159,9 +159,9 @@ export class Connection {
     this.server.log.warn({
       c: 'NETWORK',
       id: isViolation ? 22988 : 4879802,
-      ctx: `conn${this.state.id}`,
+      ctx: `conn${this.client.id}`,
       msg: isViolation ? 'Error receiving request from client. Ending connection from remote' : 'Failed to handle request',
-      attr: { error: (err as Error)?.message ?? String(err), remote: this.state.remote, connectionId: this.state.id },
+      attr: { error: (err as Error)?.message ?? String(err), remote: this.client.remote, connectionId: this.client.id },
     });
     // The HTTP answer is flushed before the socket goes; nothing more is read either way.
     if (err instanceof HttpOnNativePort) this.socket.destroySoon();
@@ -179,7 +179,7 @@ export class Connection {
     if (this.closed) return;
     this.closed = true;
     this.queue.length = 0;
-    this.state.markClosed();
+    this.client.markClosed();
     this.onClose(this);
   }
 }

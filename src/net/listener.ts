@@ -1,6 +1,6 @@
 import { createServer, isIPv6, type Server, type Socket } from 'node:net';
 import { randomUUID } from 'node:crypto';
-import type { ServerContext } from '../serverContext.js';
+import type { Services } from '../commands/services.js';
 import { Connection } from './connection.js';
 
 export interface ListenerOptions {
@@ -20,7 +20,7 @@ export class Listener {
   port = 0;
 
   constructor(
-    private readonly context: ServerContext,
+    private readonly context: Services,
     private readonly options: ListenerOptions,
   ) {}
 
@@ -53,8 +53,8 @@ export class Listener {
   private accept(socket: Socket): void {
     const { context } = this;
     const remote = `${socket.remoteAddress}:${socket.remotePort}`;
-    if (this.live.size >= this.options.maxConns || context.shuttingDown) {
-      context.rejectedConnections += 1;
+    if (this.live.size >= this.options.maxConns || context.process.shuttingDown) {
+      context.clients.rejected += 1;
       context.log.chatty({
         c: 'NETWORK',
         id: 22942,
@@ -69,24 +69,24 @@ export class Listener {
     const uuid = { uuid: { $uuid: randomUUID() } };
     const connection = new Connection(socket, context, id, (c) => {
       if (!this.live.delete(c)) return;
-      context.connections.delete(id);
+      context.clients.open.delete(id);
       context.log.chatty({
         c: 'NETWORK',
         id: 22944,
         ctx: `conn${id}`,
         msg: 'Connection ended',
-        attr: { remote: c.state.remote, uuid, connectionId: id, connectionCount: this.live.size },
+        attr: { remote: c.client.remote, uuid, connectionId: id, connectionCount: this.live.size },
       });
     });
     this.live.add(connection);
-    context.connections.set(id, connection.state);
-    context.totalConnectionsCreated += 1;
+    context.clients.open.set(id, connection.client);
+    context.clients.totalCreated += 1;
     context.log.chatty({
       c: 'NETWORK',
       id: 22943,
       ctx: 'listener',
       msg: 'Connection accepted',
-      attr: { remote: connection.state.remote, uuid, connectionId: id, connectionCount: this.live.size },
+      attr: { remote: connection.client.remote, uuid, connectionId: id, connectionCount: this.live.size },
     });
   }
 

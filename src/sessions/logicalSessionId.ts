@@ -146,32 +146,6 @@ export function lsidKey(id: Buffer, uid: Buffer): string {
   return id.toString('latin1') + uid.toString('latin1');
 }
 
-const internedUids = new Map<string, Buffer>([[NO_AUTH_UID.toString('latin1'), NO_AUTH_UID]]);
-
-/** One shared, owned Buffer per distinct uid (there is one uid per user). */
-export function internUid(uid: Buffer): Buffer {
-  if (uid === NO_AUTH_UID) return uid;
-  const key = uid.toString('latin1');
-  let shared = internedUids.get(key);
-  if (shared === undefined) {
-    shared = Buffer.from(uid);
-    if (internedUids.size < 100_000) internedUids.set(key, shared);
-  }
-  return shared;
-}
-
-/**
- * A copy of an lsid that owns its memory. Parsed ids are views into the request's bytes, which
- * can be a whole socket read; anything kept past the command (a session record, a cursor) must
- * not pin those. Uids repeat (one per user), so they are shared.
- */
-export function ownedLsid(lsid: LogicalSessionId): LogicalSessionId {
-  const owned: { -readonly [K in keyof LogicalSessionId]: LogicalSessionId[K] } = { id: Buffer.from(lsid.id), uid: internUid(lsid.uid) };
-  if (lsid.txnNumber !== undefined) owned.txnNumber = lsid.txnNumber;
-  if (lsid.txnUUID !== undefined) owned.txnUUID = Buffer.from(lsid.txnUUID);
-  return owned;
-}
-
 /** The `_id` document of a session in $listLocalSessions and config.system.sessions. */
 export function lsidDocument(lsid: LogicalSessionId): Document {
   return { id: new UUID(lsid.id), uid: new Binary(lsid.uid, Binary.SUBTYPE_DEFAULT) };

@@ -1,6 +1,6 @@
 import type { AuthManager } from '../auth/manager.js';
 import { ErrorCodes, MongoError } from '../errors.js';
-import type { ConnectionState } from '../net/connectionState.js';
+import type { Principal } from '../auth/principal.js';
 import { NO_AUTH_UID, userDigest, type LogicalSessionId, type LsidFromClient } from './logicalSessionId.js';
 
 /** Who owns the sessions a connection's commands create or use. */
@@ -13,30 +13,34 @@ export interface SessionOwner {
 
 const NO_AUTH_OWNER: SessionOwner = { uid: NO_AUTH_UID, user: undefined };
 
-const owners = new Map<string, SessionOwner>();
-
 /**
- * The owner resolver (logical_session_id_helpers.cpp getLogicalSessionUserDigestForLoggedInUser).
+ * The owner resolver (logical_session_id_helpers.cpp getLogicalSessionUserDigestForLoggedInUser),
+ * one per server: it keeps each user's owner (and its SHA-256) so a digest is computed once.
  * With auth off every session belongs to nobody: uid is SHA-256("") even if the client logged in
  * (getAuthenticatedUser checks isAuthEnabled first, sessions-semantics.md §1.1). With auth on, the
  * logged-in user owns it: uid = SHA-256("user@db"). Nobody logged in under --auth: refused; under
  * --transitionToAuth an unauthenticated client's sessions have no owner.
  */
-export function resolveOwner(connection: ConnectionState, auth: AuthManager): SessionOwner {
-  if (!auth.enabled) return NO_AUTH_OWNER;
-  const user = connection.user;
-  if (user === undefined) {
-    if (auth.transitionToAuth) return NO_AUTH_OWNER;
-    throw new MongoError(ErrorCodes.Unauthorized, 'Logical sessions require authentication');
+export class OwnerResolver {
+  private readonly owners = new Map<string, SessionOwner>();
+
+  constructor(private readonly auth: AuthManager) {}
+
+  resolve(principal: Principal): SessionOwner {
+    if (!this.auth.enabled) return NO_AUTH_OWNER;
+    const name = principal.userName;
+    if (name === undefined) {
+      if (this.auth.transitionToAuth) return NO_AUTH_OWNER;
+      throw new MongoError(ErrorCodes.Unauthorized, 'Logical sessions require authentication');
+    }
+    if (name.length > 10_000) throw new MongoError(ErrorCodes.BadValue, 'Username too long to use with logical sessions');
+    let owner = this.owners.get(name);
+    if (owner === undefined) {
+      owner = { uid: userDigest(name), user: name };
+      if (this.owners.size < 10_000) this.owners.set(name, owner);
+    }
+    return owner;
   }
-  const name = `${user.user}@${user.db}`;
-  if (name.length > 10_000) throw new MongoError(ErrorCodes.BadValue, 'Username too long to use with logical sessions');
-  let owner = owners.get(name);
-  if (owner === undefined) {
-    owner = { uid: userDigest(name), user: name };
-    if (owners.size < 10_000) owners.set(name, owner);
-  }
-  return owner;
 }
 
 /**

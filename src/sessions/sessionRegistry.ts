@@ -1,7 +1,7 @@
 import { Int32, UUID, type Document } from 'bson';
 import type { Clock, TimerHandle } from '../clock.js';
 import { ErrorCodes, MongoError } from '../errors.js';
-import { internUid, lsidDocument, lsidKey, lsidText, type LogicalSessionId } from './logicalSessionId.js';
+import { lsidDocument, NO_AUTH_UID, lsidKey, lsidText, type LogicalSessionId } from './logicalSessionId.js';
 import { TimerWheel, type WheelEntry } from './timerWheel.js';
 
 /**
@@ -17,6 +17,8 @@ export class SessionRecord {
   ending = false;
   /** The expiry entry: due at lastUse + localLogicalSessionTimeoutMinutes. */
   readonly expiry: WheelEntry<SessionRecord>;
+  /** What the session owns and what dies with it (made at the first one; most sessions own nothing). */
+  resources: Set<SessionResource> | undefined = undefined;
 
   constructor(
     /** lsidKey(id, uid): the id's 16 bytes then the uid's 32, as latin1 characters. */
@@ -38,10 +40,15 @@ export class SessionRecord {
   }
 }
 
-/** Things a session owns that die with it (cursors today, a transaction later). */
-export interface SessionResources {
-  /** Kills what the sessions matching `matches` own; returns how many cursors died. */
-  killSessionResources(matches: (lsid: LogicalSessionId) => boolean): number;
+/**
+ * Something a session owns that dies with it: an open cursor, a running operation (a transaction
+ * and retryable-write records later). Registered with the session while it lives.
+ */
+export interface SessionResource {
+  /** Cursors are counted when released (lastSessionsCollectionJobCursorsClosed). */
+  readonly kind: 'cursor' | 'operation';
+  /** Kills it (a cursor closes, an operation is interrupted); a cursor also detaches itself. */
+  release(): void;
 }
 
 export interface SessionRegistryOptions {
@@ -92,9 +99,12 @@ export class SessionRegistry {
   private sweepTimer: TimerHandle | undefined;
   private sweepPending = false;
   private stopped = false;
-  private resources: SessionResources | undefined;
+  /** Sessions that own resources now: the only ones a kill has to look at. */
+  private readonly holding = new Set<SessionRecord>();
   /** config.system.sessions is created lazily, at the first refresh (sessions_collection_standalone.cpp). */
   collectionExists = false;
+  /** One shared, owned Buffer per distinct uid (there is one uid per user). */
+  private readonly uids = new Map<string, Buffer>([[NO_AUTH_UID.toString('latin1'), NO_AUTH_UID]]);
   /** The sessions collection's UUID, as listCollections shows it. */
   readonly collectionUuid = new UUID();
   readonly stats: CacheStats;
@@ -123,9 +133,47 @@ export class SessionRegistry {
     if (!options.refreshDisabled) this.scheduleRefresh();
   }
 
-  /** Cursors (and later transactions) register here so they die with their session. */
-  setResources(resources: SessionResources): void {
-    this.resources = resources;
+  /** `resource` now belongs to the session: it dies with it (kill, expiry, end). */
+  attach(record: SessionRecord, resource: SessionResource): void {
+    let resources = record.resources;
+    if (resources === undefined) resources = record.resources = new Set();
+    if (resources.size === 0) this.holding.add(record);
+    resources.add(resource);
+  }
+
+  /** `resource` ended on its own (a cursor exhausted or killed by id, an operation done). */
+  detach(record: SessionRecord, resource: SessionResource): void {
+    const resources = record.resources;
+    if (resources === undefined || !resources.delete(resource)) return;
+    if (resources.size === 0) this.holding.delete(record);
+  }
+
+  /**
+   * The one kill path: everything the session owns is released, whether the session was killed
+   * (killSessions and friends), expired, or ended at a refresh. Returns how many cursors closed.
+   */
+  private release(record: SessionRecord): number {
+    const resources = record.resources;
+    if (resources === undefined || resources.size === 0) return 0;
+    let cursors = 0;
+    for (const resource of [...resources]) {
+      if (resource.kind === 'cursor') cursors += 1;
+      resource.release();
+    }
+    resources.clear();
+    this.holding.delete(record);
+    return cursors;
+  }
+
+  /**
+   * killSessions, killAllSessions, killAllSessionsByPattern: what the matching sessions own dies
+   * at once (cursors close, operations are interrupted); the sessions themselves stay usable, as
+   * in mongod (kill_sessions_local.cpp). Returns how many cursors closed.
+   */
+  kill(matches: (lsid: LogicalSessionId) => boolean): number {
+    let cursors = 0;
+    for (const record of [...this.holding]) if (matches(record.lsid)) cursors += this.release(record);
+    return cursors;
   }
 
   get size(): number {
@@ -159,10 +207,25 @@ export class SessionRegistry {
       return record;
     }
     this.admitToCache(lsid);
-    record = new SessionRecord(key, internUid(lsid.uid), user, now, this.wheel, now + this.timeoutMs);
+    record = new SessionRecord(key, this.internUid(lsid.uid), user, now, this.wheel, now + this.timeoutMs);
     this.records.set(key, record);
     this.cache.add(record);
     return record;
+  }
+
+  /**
+   * The registry's own copy of a uid. Parsed uids are views into the request's bytes, which can
+   * be a whole socket read: a record kept past the command must not pin those.
+   */
+  private internUid(uid: Buffer): Buffer {
+    if (uid === NO_AUTH_UID) return uid;
+    const key = uid.toString('latin1');
+    let shared = this.uids.get(key);
+    if (shared === undefined) {
+      shared = Buffer.from(uid);
+      if (this.uids.size < 100_000) this.uids.set(key, shared);
+    }
+    return shared;
   }
 
   private admitToCache(lsid: LogicalSessionId): void {
@@ -218,15 +281,11 @@ export class SessionRegistry {
     }
     const ended = [...this.ending];
     this.ending.clear();
-    const endedKeys = new Set<string>();
+    let cursorsClosed = 0;
     for (const record of ended) {
-      endedKeys.add(record.key);
       this.drop(record);
+      cursorsClosed += this.release(record);
     }
-    const cursorsClosed =
-      endedKeys.size === 0
-        ? 0
-        : (this.resources?.killSessionResources((lsid) => endedKeys.has(lsidKey(lsid.id, lsid.uid))) ?? 0);
     const finished = this.clock.now();
     Object.assign(this.stats, {
       sessionsCollectionJobCount: this.stats.sessionsCollectionJobCount + 1,
@@ -249,7 +308,7 @@ export class SessionRegistry {
     });
   }
 
-  /** Removes a session from the registry and both views (not its cursors: callers decide). */
+  /** Removes a session from the registry and both views (not its resources: callers release them). */
   private drop(record: SessionRecord): void {
     this.records.delete(record.key);
     this.cache.delete(record);
@@ -264,15 +323,14 @@ export class SessionRegistry {
   sweep(): number {
     const expired = this.wheel.advance(this.clock.now(), this.sweepBatch);
     if (expired.length === 0) return 0;
-    const keys = new Set<string>();
     for (const entry of expired) {
-      keys.add(entry.value.key);
       // The wheel already unlinked the entry; drop the rest of the record.
-      this.records.delete(entry.value.key);
-      this.cache.delete(entry.value);
-      this.ending.delete(entry.value);
+      const record = entry.value;
+      this.records.delete(record.key);
+      this.cache.delete(record);
+      this.ending.delete(record);
+      this.release(record);
     }
-    this.resources?.killSessionResources((lsid) => keys.has(lsidKey(lsid.id, lsid.uid)));
     if (expired.length === this.sweepBatch && !this.sweepPending && !this.stopped) {
       this.sweepPending = true;
       setImmediate(() => {

@@ -327,7 +327,7 @@ describe('SCRAM login through the driver (client-handshake.md §4b)', () => {
         await raw.close();
       }
     }
-    const log = server.context.log.global.all().map((l) => JSON.parse(l) as { id: number; attr?: Document });
+    const log = server.services.log.global.all().map((l) => JSON.parse(l) as { id: number; attr?: Document });
     const explicit = log.filter((l) => l.id === 5286306 && l.attr?.speculative === false);
     expect(explicit.length).toBeGreaterThanOrEqual(4);
   });
@@ -338,10 +338,10 @@ describe('SCRAM login through the driver (client-handshake.md §4b)', () => {
   // `_isSpeculative`, set on kSpeculativeSaslStart and kept through saslContinue; markSuccessful
   // logs it), so a speculative login is logged as speculative.
   test('a login begun speculatively is logged as speculative when it succeeds', async () => {
-    const before = server.context.log.global.totalLinesWritten;
+    const before = server.services.log.global.totalLinesWritten;
     const c = await loginDriver(server, 'admin', 'secret');
     await c.db('admin').command({ ping: 1 });
-    const lines = server.context.log.global.all().slice(-(server.context.log.global.totalLinesWritten - before));
+    const lines = server.services.log.global.all().slice(-(server.services.log.global.totalLinesWritten - before));
     const successes = lines.map((l) => JSON.parse(l) as { id: number; attr?: Document }).filter((l) => l.id === 5286306);
     expect(successes.length).toBeGreaterThan(0);
     for (const line of successes) expect(line.attr?.speculative).toBe(true);
@@ -888,7 +888,7 @@ describe('no secret in the log', () => {
     expect(text).toContain('"updateUser":"secretive"');
     for (const secret of secrets) expect(text.includes(secret), `log contains ${secret}`).toBe(false);
     // Nor through the in-memory log that getLog serves.
-    const ram = logged.context.log.global.all().join('\n');
+    const ram = logged.services.log.global.all().join('\n');
     for (const secret of secrets) expect(ram.includes(secret), `getLog contains ${secret}`).toBe(false);
   });
 });

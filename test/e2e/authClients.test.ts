@@ -148,8 +148,8 @@ async function checkRootLogin(port: number, user: string, pwd: string): Promise<
 }
 
 beforeAll(() => {
-  if (!existsSync(join(ROOT, 'dist/cli.js'))) {
-    throw new Error('dist/cli.js is missing: run `npm run build` first (bin/pocketmongo.js loads dist/)');
+  if (!existsSync(join(ROOT, 'dist/server/cli.js'))) {
+    throw new Error('dist/server/cli.js is missing: run `npm run build` first (bin/pocketmongo.js loads dist/)');
   }
 });
 

@@ -45,8 +45,8 @@ let seenLogText: string[] = [];
 let tmp: string;
 
 beforeAll(() => {
-  if (!existsSync(join(ROOT, 'dist/cli.js'))) {
-    throw new Error('dist/cli.js is missing: run `npm run build` first (bin/pocketmongo.js loads dist/)');
+  if (!existsSync(join(ROOT, 'dist/server/cli.js'))) {
+    throw new Error('dist/server/cli.js is missing: run `npm run build` first (bin/pocketmongo.js loads dist/)');
   }
   tmp = mkdtempSync(join(tmpdir(), 'pocketmongo-cli-'));
 });

@@ -450,7 +450,7 @@ describe('lifecycle', () => {
       // The first two are unaffected, and once one goes a new connection is accepted.
       expect((await a.command({ ping: 1, $db: 'admin' })).doc).toEqual({ ok: 1 });
       await b.close();
-      await until(() => limited.context.connections.size === 1);
+      await until(() => limited.services.clients.open.size === 1);
       const d = await RawClient.connect(limited.port);
       try {
         expect((await d.command({ ping: 1, $db: 'admin' })).doc).toEqual({ ok: 1 });
@@ -496,13 +496,13 @@ describe('lifecycle', () => {
     const raw = await RawClient.connect(stopped.port);
     const first = await raw.command({ hello: 1, $db: 'admin' });
     await raw.sendMsg({ hello: 1, $db: 'admin', topologyVersion: first.doc.topologyVersion, maxAwaitTimeMS: 10_000 });
-    await until(() => stopped.context.topology.waiting === 1);
+    await until(() => stopped.services.topology.waiting === 1);
     const timersWhileWaiting = clock.pendingTimers;
     await stopped.stop();
     await raw.closed;
     await stopped.closed;
     // The wait ended without the clock moving: no hello waits any more and its timer is gone.
-    expect(stopped.context.topology.waiting).toBe(0);
+    expect(stopped.services.topology.waiting).toBe(0);
     expect(clock.pendingTimers).toBeLessThan(timersWhileWaiting);
   });
 

@@ -335,7 +335,7 @@ describe('compression', () => {
       expect((await db.command({ buildInfo: 1 })).version).toBe('7.0.14');
       const status = await db.command({ serverStatus: 1 });
       expect(status.connections.current).toBeGreaterThan(0);
-      const negotiated = [...server.context.connections.values()].map((c) => c.compressors);
+      const negotiated = [...server.services.clients.open.values()].map((c) => c.compressors);
       expect(negotiated).toContainEqual(['zlib']);
     } finally {
       await zlibClient.close();
@@ -355,7 +355,7 @@ describe('compression', () => {
         code: 59,
         codeName: 'CommandNotFound',
       });
-      const negotiated = [...server.context.connections.values()].map((c) => c.compressors);
+      const negotiated = [...server.services.clients.open.values()].map((c) => c.compressors);
       expect(negotiated).toContainEqual(['snappy', 'zlib']);
     } finally {
       await snappyClient.close();
@@ -462,12 +462,12 @@ describe('awaitable hello', () => {
           { hello: 1, topologyVersion, maxAwaitTimeMS: 10_000, $db: 'admin' },
           { flags: FLAG_EXHAUST_ALLOWED },
         );
-        await until(() => vserver.context.topology.waiting === 1);
+        await until(() => vserver.services.topology.waiting === 1);
         const waitStarted = clock.now();
         clock.advance(9_999);
         await settle();
         expect(raw.received).toHaveLength(1);
-        expect(vserver.context.topology.waiting).toBe(1);
+        expect(vserver.services.topology.waiting).toBe(1);
 
         clock.advance(1);
         let previous: Reply = await raw.next();
@@ -480,13 +480,13 @@ describe('awaitable hello', () => {
         expect(previous.doc.ok).toBe(1);
 
         // While streaming, serverStatus counts it.
-        await until(() => vserver.context.topology.waiting === 1);
+        await until(() => vserver.services.topology.waiting === 1);
         const status = await withRawClient(vserver.port, (other) => other.command({ serverStatus: 1, $db: 'admin' }));
         expect(status.doc.connections.exhaustHello).toBe(1);
         expect(status.doc.connections.awaitingTopologyChanges).toBe(1);
 
         for (let i = 0; i < 3; i++) {
-          await until(() => vserver.context.topology.waiting === 1);
+          await until(() => vserver.services.topology.waiting === 1);
           clock.advance(5_000);
           await settle();
           expect(raw.received).toHaveLength(2 + i);
@@ -502,7 +502,7 @@ describe('awaitable hello', () => {
         await raw.close();
       }
       // Closing the connection ends the wait.
-      await until(() => vserver.context.topology.waiting === 0);
+      await until(() => vserver.services.topology.waiting === 0);
     });
 
     test('isMaster over OP_MSG streams too (pymongo), answering ismaster', async () => {
@@ -512,13 +512,13 @@ describe('awaitable hello', () => {
           { ismaster: 1, topologyVersion: doc.topologyVersion, maxAwaitTimeMS: 1_000, $readPreference: { mode: 'primary' }, $db: 'admin' },
           { flags: FLAG_EXHAUST_ALLOWED },
         );
-        await until(() => vserver.context.topology.waiting === 1);
+        await until(() => vserver.services.topology.waiting === 1);
         clock.advance(1_000);
         const first = await raw.next();
         expect(first.responseTo).toBe(requestId);
         expect(first.doc.ismaster).toBe(true);
         expect(first.flags! & FLAG_MORE_TO_COME).toBe(FLAG_MORE_TO_COME);
-        await until(() => vserver.context.topology.waiting === 1);
+        await until(() => vserver.services.topology.waiting === 1);
         clock.advance(1_000);
         const second = await raw.next();
         expect(second.responseTo).toBe(first.requestId);
@@ -529,7 +529,7 @@ describe('awaitable hello', () => {
       await withRawClient(vserver.port, async (raw) => {
         const { doc } = await raw.command({ hello: 1, $db: 'admin' });
         const requestId = await raw.sendMsg({ hello: 1, topologyVersion: doc.topologyVersion, maxAwaitTimeMS: 2_000, $db: 'admin' });
-        await until(() => vserver.context.topology.waiting === 1);
+        await until(() => vserver.services.topology.waiting === 1);
         clock.advance(1_999);
         await settle();
         expect(raw.received).toHaveLength(1);
@@ -537,7 +537,7 @@ describe('awaitable hello', () => {
         const reply = await raw.next();
         expect(reply.responseTo).toBe(requestId);
         expect(reply.flags).toBe(0);
-        expect(vserver.context.topology.waiting).toBe(0);
+        expect(vserver.services.topology.waiting).toBe(0);
         // The connection is back to request/response.
         expect((await raw.command({ ping: 1, $db: 'admin' })).doc).toEqual({ ok: 1 });
       });

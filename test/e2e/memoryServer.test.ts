@@ -7,7 +7,7 @@ import { MongoClient } from 'mongodb';
 import mongoose from 'mongoose';
 import { connect, createServer } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { MongoMemoryServer, MongoMemoryServerStates, StateError } from '../../src/compat/memoryServer.js';
+import { MongoMemoryServer, MongoMemoryServerStates, StateError } from '../../src/server/compat/memoryServer.js';
 import { MongoMemoryServer as FromIndex } from '../../src/index.js';
 
 // ---------------------------------------------------------------------------------------------

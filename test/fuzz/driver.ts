@@ -510,7 +510,7 @@ export const BUG_LOG_IDS: ReadonlySet<number> = new Set([4879802, 21966]);
 
 /** Records the server's bug-indicating log entries while installed. */
 export function watchServerLog(server: PocketMongo): { readonly entries: LogEntry[]; restore(): void } {
-  const log = server.context.log;
+  const log = server.services.log;
   const entries: LogEntry[] = [];
   const warn = log.warn;
   const error = log.error;
@@ -560,10 +560,10 @@ export async function pingWithDriver(uri: string, timeoutMs = 10_000): Promise<D
 /** Waits until the server has no open connections; returns the count left. */
 export async function waitForNoConnections(server: PocketMongo, timeoutMs = 5000): Promise<number> {
   const until = Date.now() + timeoutMs;
-  while (server.context.connections.size > 0 && Date.now() < until) {
+  while (server.services.clients.open.size > 0 && Date.now() < until) {
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
-  return server.context.connections.size;
+  return server.services.clients.open.size;
 }
 
 export function formatStats(stats: FuzzStats): string {

@@ -57,7 +57,7 @@ describe('wire fuzzing', () => {
   test(`the server survives ${MIN_SENT}+ fuzzed frames over TCP and still answers the driver`, async () => {
     const proc = watchProcess();
     const logs = watchServerLog(server);
-    const requestsBefore = server.context.counters.numRequests;
+    const requestsBefore = server.services.counters.numRequests;
     let stats: FuzzStats;
     try {
       stats = await runFuzz({
@@ -75,7 +75,7 @@ describe('wire fuzzing', () => {
     }
     try {
       const summary = formatStats(stats);
-      console.log(`fuzz: ${summary} serverRequests=${server.context.counters.numRequests - requestsBefore}`);
+      console.log(`fuzz: ${summary} serverRequests=${server.services.counters.numRequests - requestsBefore}`);
 
       expect(stats.framesSent + stats.skippedFrames, summary).toBe(FRAMES);
       expect(stats.framesSent, summary).toBeGreaterThanOrEqual(MIN_SENT);

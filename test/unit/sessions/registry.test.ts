@@ -4,7 +4,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { VirtualClock } from '../../../src/clock.js';
 import { CursorManager } from '../../../src/cursors/cursorManager.js';
 import { NO_AUTH_UID, lsidText, userDigest, type LogicalSessionId } from '../../../src/sessions/logicalSessionId.js';
-import { SessionRegistry, type SessionRecord, type SessionRegistryOptions, type SessionResources } from '../../../src/sessions/sessionRegistry.js';
+import { SessionRegistry, type SessionRecord, type SessionRegistryOptions, type SessionResource } from '../../../src/sessions/sessionRegistry.js';
 import { expectMongoError, newLsid, uuidText } from './helpers.js';
 
 const TIMEOUT_MS = 60_000; // timeoutMinutes: 1
@@ -31,17 +31,31 @@ function setup(options: Partial<Omit<SessionRegistryOptions, 'clock'>> = {}): { 
 }
 
 /** A SessionResources that owns one "cursor" per lsid given and records every kill call. */
-class FakeResources implements SessionResources {
-  readonly calls: number[] = [];
+/** Cursor-like resources attached to sessions, each recording its release. */
+class FakeResources {
   readonly killed: LogicalSessionId[] = [];
-  constructor(public owned: LogicalSessionId[] = []) {}
+  private readonly live = new Set<SessionResource>();
 
-  killSessionResources(matches: (lsid: LogicalSessionId) => boolean): number {
-    const dying = this.owned.filter(matches);
-    this.owned = this.owned.filter((l) => !matches(l));
-    this.killed.push(...dying);
-    this.calls.push(dying.length);
-    return dying.length;
+  constructor(private readonly registry: SessionRegistry) {}
+
+  /** Attaches one resource to the (live) session `lsid`. */
+  own(lsid: LogicalSessionId, kind: 'cursor' | 'operation' = 'cursor'): void {
+    const record = this.registry.get(lsid);
+    if (record === undefined) throw new Error('no such session');
+    const resource: SessionResource = {
+      kind,
+      release: () => {
+        this.live.delete(resource);
+        this.killed.push(record.lsid);
+      },
+    };
+    this.live.add(resource);
+    this.registry.attach(record, resource);
+  }
+
+  /** How many are still alive. */
+  get owned(): number {
+    return this.live.size;
   }
 }
 
@@ -257,9 +271,8 @@ function byLastUse(registry: SessionRegistry): Map<string, number> {
 describe('SessionRegistry: endSessions', () => {
   test('end() takes effect at the next refresh and kills the cursors of the ended sessions', () => {
     const { clock, registry } = setup();
-    const cursors = new CursorManager(clock, () => 10 * 60_000);
+    const cursors = new CursorManager(clock, registry, () => 10 * 60_000);
     stoppers.push(() => cursors.stop());
-    registry.setResources(cursors);
     const ended = newLsid();
     const kept = newLsid();
     const persistedThenEnded = newLsid();
@@ -268,7 +281,7 @@ describe('SessionRegistry: endSessions', () => {
     registry.vivify(ended, undefined);
     registry.vivify(kept, undefined);
     const open = (lsid: LogicalSessionId | undefined): Long =>
-      cursors.open('db.c', docs(3), { lsid, batchSize: 1 }).id as Long;
+      cursors.open('db.c', docs(3), { session: lsid === undefined ? undefined : registry.get(lsid), batchSize: 1 }).id as Long;
     const endedCursors = [open(ended), open(ended), open(persistedThenEnded)];
     const keptCursors = [open(kept), open(undefined)];
     expect(cursors.size).toBe(5);
@@ -297,21 +310,26 @@ describe('SessionRegistry: endSessions', () => {
 
   test('a session used after end() is still ended at the refresh; a refresh without ended sessions kills nothing', () => {
     const { clock, registry } = setup();
-    const resources = new FakeResources();
-    registry.setResources(resources);
+    const resources = new FakeResources(registry);
     const lsid = newLsid();
+    const other = newLsid();
     registry.vivify(lsid, undefined);
+    registry.vivify(other, undefined);
+    resources.own(other);
     registry.refresh();
-    expect(resources.calls).toEqual([]);
+    expect(resources.killed).toEqual([]);
     registry.end([lsid]);
     clock.advance(10);
     registry.vivify(lsid, undefined);
-    resources.owned = [lsid, { ...lsid, txnNumber: Long.fromNumber(2), txnUUID: randomBytes(16) }, newLsid()];
+    resources.own(lsid);
+    resources.own(lsid, 'operation');
     registry.refresh();
     expect(registry.get(lsid)).toBeUndefined();
-    expect(collectionIds(registry)).toEqual([]);
-    expect(resources.killed.length).toBe(2);
-    expect(resources.owned.length).toBe(1);
+    expect(collectionIds(registry)).toEqual([keyOf(other)]);
+    expect(resources.killed.map(keyOf)).toEqual([keyOf(lsid), keyOf(lsid)]);
+    expect(resources.owned).toBe(1);
+    // Only cursors count as closed cursors.
+    expect(registry.stats.lastSessionsCollectionJobCursorsClosed).toBe(1);
   });
 });
 
@@ -320,16 +338,14 @@ describe('SessionRegistry: expiry', () => {
     const { clock, registry } = setup();
     const expiring = newLsid();
     const other = newLsid();
-    const resources = new FakeResources([
-      expiring,
-      { id: expiring.id, uid: expiring.uid, txnNumber: Long.fromNumber(1), txnUUID: randomBytes(16) },
-      other,
-    ]);
-    registry.setResources(resources);
+    const resources = new FakeResources(registry);
     registry.vivify(expiring, undefined);
+    resources.own(expiring);
+    resources.own(expiring, 'operation');
     registry.refresh();
     clock.advance(TIMEOUT_MS / 2);
     registry.vivify(other, undefined);
+    resources.own(other);
     expect(collectionIds(registry)).toEqual([keyOf(expiring)]);
 
     clock.advance(TIMEOUT_MS / 2 - 1);
@@ -342,13 +358,13 @@ describe('SessionRegistry: expiry', () => {
     expect(localIds(registry)).toEqual([keyOf(other)]);
     expect(registry.size).toBe(1);
     expect(resources.killed.map(keyOf)).toEqual([keyOf(expiring), keyOf(expiring)]);
-    expect(resources.owned).toEqual([other]);
+    expect(resources.owned).toBe(1);
 
     // The other session goes too, half a timeout later.
     clock.advance(TIMEOUT_MS / 2);
     expect(registry.size).toBe(0);
     expect(registry.cacheSize).toBe(0);
-    expect(resources.owned).toEqual([]);
+    expect(resources.owned).toBe(0);
   });
 
   test('expiry is precise to one sweep', () => {
@@ -364,23 +380,22 @@ describe('SessionRegistry: expiry', () => {
 
   test('a session touched before its deadline survives it', () => {
     const { clock, registry } = setup();
-    const resources = new FakeResources();
-    registry.setResources(resources);
+    const resources = new FakeResources(registry);
     const lsid = newLsid();
     const record: SessionRecord = registry.vivify(lsid, undefined);
-    resources.owned = [lsid];
+    resources.own(lsid);
     clock.advance(TIMEOUT_MS - 10_000);
     registry.vivify(lsid, undefined);
     clock.advance(20_000); // past the first deadline
     expect(registry.get(lsid)).toBe(record);
-    expect(resources.owned).toEqual([lsid]);
+    expect(resources.owned).toBe(1);
     // A refresh does not count as a use.
     registry.refresh();
     clock.advance(TIMEOUT_MS - 20_000 - 1);
     expect(registry.get(lsid)).toBe(record);
     clock.advance(1 + SWEEP_MS);
     expect(registry.get(lsid)).toBeUndefined();
-    expect(resources.owned).toEqual([]);
+    expect(resources.owned).toBe(0);
   });
 
   test('an ended session that expires before the refresh is simply gone', () => {
@@ -398,15 +413,12 @@ describe('SessionRegistry: expiry', () => {
   function massExpirySetup(): { clock: VirtualClock; registry: SessionRegistry; resources: FakeResources; batch: number } {
     const batch = 7_000;
     const { clock, registry } = setup({ maxSessions: 1_000_000, sweepBatch: batch });
-    const resources = new FakeResources();
-    registry.setResources(resources);
-    const withCursors: LogicalSessionId[] = [];
+    const resources = new FakeResources(registry);
     for (let i = 0; i < 100_000; i++) {
       const lsid = newLsid();
       registry.vivify(lsid, undefined);
-      if (i % 1000 === 0) withCursors.push(lsid);
+      if (i % 1000 === 0) resources.own(lsid);
     }
-    resources.owned = withCursors;
     expect(registry.size).toBe(100_000);
     clock.advance(TIMEOUT_MS - 1);
     expect(registry.size).toBe(100_000);
@@ -431,7 +443,7 @@ describe('SessionRegistry: expiry', () => {
     expect(calls).toBe(Math.ceil((100_000 - batch) / batch));
     expect(registry.size).toBe(0);
     expect(registry.cacheSize).toBe(0);
-    expect(resources.owned).toEqual([]);
+    expect(resources.owned).toBe(0);
     expect(resources.killed.length).toBe(100);
   });
 
@@ -448,7 +460,7 @@ describe('SessionRegistry: expiry', () => {
       expect(turns).toBeLessThan(100);
     }
     expect(turns).toBe(Math.ceil((100_000 - batch) / batch));
-    expect(resources.owned).toEqual([]);
+    expect(resources.owned).toBe(0);
     expect(resources.killed.length).toBe(100);
   });
 });
@@ -456,8 +468,7 @@ describe('SessionRegistry: expiry', () => {
 describe('SessionRegistry: statusSection', () => {
   test('counts sessions, refreshes, ended sessions and closed cursors', () => {
     const { clock, registry } = setup({ refreshDisabled: false, refreshMillis: 10_000 });
-    const resources = new FakeResources();
-    registry.setResources(resources);
+    const resources = new FakeResources(registry);
     const int = (d: Document, field: string): number => {
       expect(d[field], field).toBeInstanceOf(Int32);
       return (d[field] as Int32).value;
@@ -471,7 +482,9 @@ describe('SessionRegistry: statusSection', () => {
 
     const lsids = [newLsid(), newLsid(), newLsid()];
     for (const l of lsids) registry.vivify(l, undefined);
-    resources.owned = [lsids[0]!, lsids[0]!, lsids[1]!];
+    resources.own(lsids[0]!);
+    resources.own(lsids[0]!);
+    resources.own(lsids[1]!);
     expect(int(registry.statusSection(), 'activeSessionsCount')).toBe(3);
     registry.end([lsids[0]!]);
 

@@ -1,7 +1,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import type { InitialUser, ServerOptions } from './config.js';
-import { PocketMongo } from './server.js';
-import { PACKAGE_VERSION, SERVER_VERSION } from './version.js';
+import type { InitialUser, ServerOptions } from './options.js';
+import { PocketMongo } from './pocketMongo.js';
+import { PACKAGE_VERSION, SERVER_VERSION } from '../version.js';
 
 function integer(min: number, max: number) {
   return (value: string): number => {
@@ -106,7 +106,7 @@ export async function main(argv: readonly string[] = process.argv): Promise<void
   const onSignal = (signal: NodeJS.Signals) => {
     if (signalled) return;
     signalled = true;
-    server.context.log.info({ c: 'CONTROL', id: 23377, ctx: 'SignalHandler', msg: 'Received signal', attr: { signal } });
+    server.services.log.info({ c: 'CONTROL', id: 23377, ctx: 'SignalHandler', msg: 'Received signal', attr: { signal } });
     void server.stop();
   };
   process.on('SIGINT', onSignal);

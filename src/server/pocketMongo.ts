@@ -1,11 +1,12 @@
-import { systemClock } from './clock.js';
-import { COMMAND_TABLE, CommandRegistry } from './commands/commandTable.js';
-import { DEFAULT_MAX_CONNS, DEFAULT_PORT, DEFAULT_SLOW_MS, Parameters, type ServerOptions } from './config.js';
-import { ErrorCodes, MongoError } from './errors.js';
-import { Log } from './log.js';
-import { Listener } from './net/listener.js';
-import { ServerContext } from './serverContext.js';
-import { PACKAGE_VERSION, SERVER_VERSION } from './version.js';
+import { systemClock } from '../clock.js';
+import { Parameters } from '../commands/serverParameters.js';
+import type { Services } from '../commands/services.js';
+import { DEFAULT_MAX_CONNS, DEFAULT_PORT, DEFAULT_SLOW_MS, type ServerOptions } from './options.js';
+import { ErrorCodes, MongoError } from '../errors.js';
+import { Log } from '../log.js';
+import { Listener } from '../net/listener.js';
+import { wireServices, type Wiring } from './services.js';
+import { PACKAGE_VERSION, SERVER_VERSION } from '../version.js';
 
 /** mongod's bind_ip rules: a comma list; bind_ip_all means every interface (IPv6 too with --ipv6). */
 export function resolveBindIps(options: ServerOptions): string[] {
@@ -52,7 +53,7 @@ export class PocketMongo {
   private resolveClosed!: () => void;
 
   private constructor(
-    readonly context: ServerContext,
+    private readonly wiring: Wiring,
     private readonly listener: Listener,
     private readonly host: string,
   ) {
@@ -73,18 +74,14 @@ export class PocketMongo {
     });
     log.setVerbosity(params.int('logLevel'));
     const clock = options.clock ?? systemClock;
-    const commands = new CommandRegistry(COMMAND_TABLE, { enableTestCommands: params.bool('enableTestCommands') });
     let server: PocketMongo | undefined;
-    const context = new ServerContext(
-      params,
-      log,
-      clock,
-      commands,
-      { argv: options.argv ?? ['pocketmongo'], parsed: parsedOptions(options, bindIps) },
-      options.slowms ?? DEFAULT_SLOW_MS,
-      () => void server?.stop(),
-      { enabled: options.auth ?? false, transitionToAuth: options.transitionToAuth ?? false },
-    );
+    const wiring = wireServices(params, log, clock, {
+      cmdLine: { argv: options.argv ?? ['pocketmongo'], parsed: parsedOptions(options, bindIps) },
+      slowms: options.slowms ?? DEFAULT_SLOW_MS,
+      requestShutdown: () => void server?.stop(),
+      auth: { enabled: options.auth ?? false, transitionToAuth: options.transitionToAuth ?? false },
+    });
+    const context = wiring.services;
     for (const u of options.users ?? []) {
       const db = u.db ?? 'admin';
       context.auth.users.create(
@@ -131,7 +128,7 @@ export class PocketMongo {
       await listener.stop();
       throw err;
     }
-    context.listen = { port: listener.port, bindIps, maxConns, ipv6: options.ipv6 ?? false };
+    context.process.listen = { port: listener.port, bindIps, maxConns, ipv6: options.ipv6 ?? false };
     log.info({
       c: 'NETWORK',
       id: 23016,
@@ -140,8 +137,13 @@ export class PocketMongo {
       attr: { port: listener.port, ssl: 'off' },
     });
     const host = bindIps[0] === '0.0.0.0' || bindIps[0] === '::' ? '127.0.0.1' : bindIps[0]!;
-    server = new PocketMongo(context, listener, host.includes(':') ? `[${host}]` : host);
+    server = new PocketMongo(wiring, listener, host.includes(':') ? `[${host}]` : host);
     return server;
+  }
+
+  /** The server's services (for tests and tools that look inside; the wire is the public door). */
+  get services(): Services {
+    return this.wiring.services;
   }
 
   get port(): number {
@@ -161,11 +163,11 @@ export class PocketMongo {
   /** Graceful stop: refuse new work, release waiting hellos, close every connection. Idempotent. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
-      const { context } = this;
+      const context = this.wiring.services;
       context.log.info({ c: 'CONTROL', id: 4784901, ctx: 'SignalHandler', msg: 'Shutdown started' });
-      context.shuttingDown = true;
+      context.process.shuttingDown = true;
       context.topology.change();
-      context.stopJobs();
+      this.wiring.stopJobs();
       await this.listener.stop();
       context.log.info({ c: 'CONTROL', id: 20565, ctx: 'SignalHandler', msg: 'Now exiting' });
       this.resolveClosed();

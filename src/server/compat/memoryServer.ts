@@ -20,8 +20,8 @@
  */
 import { EventEmitter } from 'node:events';
 import { buildProgram } from '../cli.js';
-import type { InitialUser, ServerOptions } from '../config.js';
-import { PocketMongo } from '../server.js';
+import type { InitialUser, ServerOptions } from '../options.js';
+import { PocketMongo } from '../pocketMongo.js';
 
 /** mongodb-memory-server's states, same names and values. */
 export enum MongoMemoryServerStates {

@@ -1,12 +1,14 @@
-import { wrongType } from '../bson/idlErrors.js';
 import type { Document } from 'bson';
-import { numberValue } from '../bson/args.js';
-import type { CommandSpec } from '../commands/types.js';
-import { ErrorCodes, MongoError, LocationCodes } from '../errors.js';
-import type { ConnectionState } from '../net/connectionState.js';
-import type { ServerContext } from '../serverContext.js';
-import { isChildSession, parseLsidFromClient, type LogicalSessionId } from './logicalSessionId.js';
-import { makeLogicalSessionId, resolveOwner } from './owner.js';
+import { numberValue } from '../../bson/args.js';
+import { wrongType } from '../../bson/idlErrors.js';
+import { ErrorCodes, LocationCodes, MongoError } from '../../errors.js';
+import { isChildSession, parseLsidFromClient } from '../../sessions/logicalSessionId.js';
+import { makeLogicalSessionId } from '../../sessions/owner.js';
+import type { SessionRecord } from '../../sessions/sessionRegistry.js';
+import type { Client } from '../client.js';
+import type { CommandSpec } from '../command.js';
+import type { Services } from '../services.js';
+import { usesLocalhostException } from './authenticate.js';
 
 const CONTEXT = 'OperationSessionInfo';
 
@@ -16,23 +18,22 @@ function present(value: unknown): boolean {
 
 function checkType(field: string, value: unknown, expected: 'long' | 'bool'): void {
   const ok = expected === 'bool' ? typeof value === 'boolean' : numberValue(value) !== undefined;
-  if (!ok) {
-    throw wrongType(`${CONTEXT}.${field}`, value, expected);
-  }
+  if (!ok) throw wrongType(`${CONTEXT}.${field}`, value, expected);
 }
 
 /**
- * The session fields of any command, handled once for all of them (mongod's
- * initializeOperationSessionInfo, sessions-semantics.md §3.1): parse and validate the lsid, resolve
- * its owner, vivify the session (which may fail with 261), and refuse the transaction fields a
- * standalone cannot honour. Returns the session the command runs in, if any.
+ * Stage 3, attach session: the session fields of any command, handled once for all of them
+ * (mongod's initializeOperationSessionInfo, sessions-semantics.md §3.1): parse and validate the
+ * lsid, resolve its owner from the client's Principal, vivify the session (which may fail with
+ * 261), and refuse the transaction fields a standalone cannot honour. Returns the session the
+ * command runs in, if any.
  */
-export function initializeOperationSessionInfo(
-  server: ServerContext,
-  connection: ConnectionState,
+export function attachSession(
+  services: Pick<Services, 'auth' | 'owners' | 'sessions'>,
+  client: Client,
   spec: CommandSpec,
   body: Document,
-): LogicalSessionId | undefined {
+): SessionRecord | undefined {
   const { lsid: rawLsid, txnNumber, autocommit, startTransaction } = body;
   const hasLsid = present(rawLsid);
   const hasTxnNumber = present(txnNumber);
@@ -42,7 +43,7 @@ export function initializeOperationSessionInfo(
   if (!hasLsid && !hasTxnNumber && !present(autocommit) && !present(startTransaction)) return undefined;
   const fromClient = hasLsid ? parseLsidFromClient(rawLsid, `${CONTEXT}.lsid`) : undefined;
 
-  if (spec.requiresAuth === false) {
+  if (!spec.requiresAuth) {
     if (present(autocommit)) {
       throw new MongoError(ErrorCodes.OperationNotSupportedInTransaction, 'This command is not supported in transactions');
     }
@@ -51,34 +52,28 @@ export function initializeOperationSessionInfo(
   // Auth on, nobody logged in, a command that needs no login (hello, saslStart ...): the session
   // fields are ignored altogether, with no session created (step 5 of §3.1).
   // The localhost exception's commands likewise ignore them (step 4).
-  if (
-    server.auth.enforced &&
-    connection.user === undefined &&
-    (spec.requiresAuth === false || (spec.localhostException === true && server.auth.localhostExceptionFor(connection)))
-  ) {
+  const { auth } = services;
+  if (auth.enforced && client.principal.user === undefined && (!spec.requiresAuth || usesLocalhostException(auth, client, spec))) {
     return undefined;
   }
 
-  let lsid: LogicalSessionId | undefined;
+  let session: SessionRecord | undefined;
   if (fromClient !== undefined) {
-    const owner = resolveOwner(connection, server.auth);
-    lsid = makeLogicalSessionId(fromClient, owner, false);
+    const owner = services.owners.resolve(client.principal);
+    const lsid = makeLogicalSessionId(fromClient, owner, false);
     // The kill commands validate an attached lsid but do not run in it (attachLogicalSessionsToOpCtx).
-    if (spec.attachesSession === false) return undefined;
+    if (!spec.attachesSession) return undefined;
     if (isChildSession(lsid)) {
       throw new MongoError(ErrorCodes.InvalidOptions, 'Internal sessions are only allowed for internal clients');
     }
-    server.sessions.vivify(lsid, owner.user);
+    session = services.sessions.vivify(lsid, owner.user);
   }
 
   if (hasTxnNumber) {
-    if (lsid === undefined) {
+    if (session === undefined) {
       throw new MongoError(ErrorCodes.InvalidOptions, 'Transaction number requires a session ID to also be specified');
     }
-    throw new MongoError(
-      ErrorCodes.IllegalOperation,
-      'Transaction numbers are only allowed on a replica set member or mongos',
-    );
+    throw new MongoError(ErrorCodes.IllegalOperation, 'Transaction numbers are only allowed on a replica set member or mongos');
   }
   if (present(autocommit)) {
     throw new MongoError(ErrorCodes.InvalidOptions, "'autocommit' field requires a transaction number to also be specified");
@@ -86,5 +81,5 @@ export function initializeOperationSessionInfo(
   if (present(startTransaction)) {
     throw new MongoError(ErrorCodes.InvalidOptions, "'startTransaction' field requires 'autocommit' field to also be specified");
   }
-  return lsid;
+  return session;
 }

@@ -1,0 +1,66 @@
+import type { Document } from 'bson';
+import { redactForLog } from '../../bson/redact.js';
+import type { SessionRecord } from '../../sessions/sessionRegistry.js';
+import type { WireRequest } from '../../wire/request.js';
+import type { Client } from '../client.js';
+import type { CommandSpec } from '../command.js';
+import { SessionOperation } from '../operation.js';
+import type { Services } from '../services.js';
+import { attachSession } from './attachSession.js';
+import { checkAuthenticated } from './authenticate.js';
+import { checkPrivileges } from './authorize.js';
+import { Invocation } from './invocation.js';
+import { failureReply, okReply } from './reply.js';
+import { resolveCommand } from './resolve.js';
+import { runCommand } from './run.js';
+
+export interface DispatchResult {
+  reply: Document;
+  /** The next request body to answer without a request (exhaust streaming), if any. */
+  exhaustNext?: Document;
+}
+
+/**
+ * The one path every command takes (design.md, "Data flow"): resolve -> authenticate -> attach
+ * session -> authorize -> run -> reply, then the command's opcounter and the slow-operation log.
+ * A command in a session is one of the session's resources while it runs, so killing the
+ * session interrupts it. Nothing here touches sockets.
+ */
+export async function dispatch(services: Services, client: Client, request: WireRequest, signal: AbortSignal): Promise<DispatchResult> {
+  const started = services.clock.now();
+  let spec: CommandSpec | undefined;
+  let session: SessionRecord | undefined;
+  let operation: SessionOperation | undefined;
+  try {
+    spec = resolveCommand(services.commands, request, services.process.shuttingDown);
+    checkAuthenticated(services.auth, client, spec, request.db!);
+    session = attachSession(services, client, spec, request.body);
+    if (session !== undefined) {
+      operation = new SessionOperation(signal);
+      services.sessions.attach(session, operation);
+    }
+    const ctx = new Invocation(services, client, request, session, signal, operation);
+    checkPrivileges(services.auth, ctx, spec);
+    const reply = okReply(await runCommand(spec, ctx, operation));
+    return ctx.exhaust === undefined ? { reply } : { reply, exhaustNext: ctx.exhaust.next };
+  } catch (err) {
+    return { reply: failureReply(err, services.log, client.id, request) };
+  } finally {
+    if (operation !== undefined) {
+      services.sessions.detach(session!, operation);
+      operation.done();
+    }
+    const opcounter = spec?.opcounter ?? 'command';
+    if (opcounter !== 'self') services.counters.opcounters[opcounter] += 1;
+    const millis = services.clock.now() - started;
+    if (millis > services.process.slowms && spec?.neverSlow !== true) {
+      services.log.info({
+        c: 'COMMAND',
+        id: 51803,
+        ctx: `conn${client.id}`,
+        msg: 'Slow query',
+        attr: { type: 'command', ns: `${request.db}.$cmd`, command: redactForLog(request.body), durationMillis: millis },
+      });
+    }
+  }
+}

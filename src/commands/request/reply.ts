@@ -1,0 +1,27 @@
+import { Double, type Document } from 'bson';
+import { errorReply, ErrorCodes, MongoError } from '../../errors.js';
+import type { Log } from '../../log.js';
+import type { WireRequest } from '../../wire/request.js';
+
+const OK = new Double(1);
+
+/** Stage 6, reply: a handler's result with `ok: 1` (unless it set `ok` itself). */
+export function okReply(result: Document): Document {
+  return 'ok' in result ? result : { ...result, ok: OK };
+}
+
+/**
+ * Stage 6, reply, for a failure: a MongoError is mongod's error document; anything else is a bug,
+ * logged as mongod logs an assertion (21966) and answered as InternalError.
+ */
+export function failureReply(err: unknown, log: Log, clientId: number, request: WireRequest): Document {
+  if (err instanceof MongoError) return errorReply(err);
+  log.error({
+    c: 'COMMAND',
+    id: 21966,
+    ctx: `conn${clientId}`,
+    msg: 'Assertion while executing command',
+    attr: { command: request.commandName, db: request.db, error: String((err as Error)?.stack ?? err) },
+  });
+  return errorReply(new MongoError(ErrorCodes.InternalError, String((err as Error)?.message ?? err)));
+}
