@@ -263,7 +263,7 @@ function update(ctx: CommandContext<'catalog' | 'counters'>): Document {
 /** count: documents matching `query`, after skip and limit. */
 function count(ctx: CommandContext<'catalog' | 'namespaces'>): Document {
   const name = collectionArgument(ctx);
-  const query = isPlainObject(ctx.body.query) ? ctx.body.query : {};
+  const query = optionalObject(ctx, 'query', true) ?? {};
   const skip = nonNegativeInt(ctx.body.skip, 'skip', 'count') ?? 0;
   const limit = Math.abs(numberValue(ctx.body.limit) ?? 0);
   const source = ctx.services.namespaces.candidates(ctx.db, name, query, resolveHint(ctx, name, ctx.body.hint, { filter: query })) ?? [];
@@ -277,7 +277,7 @@ function distinct(ctx: CommandContext<'catalog' | 'namespaces'>): Document {
   const name = collectionArgument(ctx);
   const key = ctx.body.key;
   if (typeof key !== 'string') throw key === undefined ? missingField('distinct.key') : wrongType('distinct.key', key, 'string');
-  const query = isPlainObject(ctx.body.query) ? ctx.body.query : {};
+  const query = optionalObject(ctx, 'query', true) ?? {};
   const seen = new Map<string, unknown>();
   const hint = resolveHint(ctx, name, ctx.body.hint, { filter: query });
   for (const doc of runFind({ filter: query }, ctx.services.namespaces.candidates(ctx.db, name, query, hint) ?? [])) {
@@ -296,7 +296,12 @@ function distinct(ctx: CommandContext<'catalog' | 'namespaces'>): Document {
  */
 function findAndModify(ctx: CommandContext<'catalog' | 'counters'>): Document {
   const name = collectionArgument(ctx);
-  const { query, sort, fields } = ctx.body;
+  // findAndModify.idl: query, fields and sort are objects; a query of another type (a bare
+  // ObjectId, as findOneAndDelete(id) sends) is TypeMismatch, never "match everything".
+  const idl = { body: ctx.body, name: 'findAndModify' };
+  const filter = optionalObject(idl, 'query', true) ?? {};
+  const fields = optionalObject(idl, 'fields', true);
+  const sort = optionalObject(idl, 'sort', true);
   const remove = trueValue(ctx.body.remove);
   const u = ctx.body.update === undefined ? undefined : updateArgument(ctx.body.update);
   if (remove && u !== undefined) throw new MongoError(ErrorCodes.FailedToParse, 'Cannot specify both an update and remove=true');
@@ -304,17 +309,16 @@ function findAndModify(ctx: CommandContext<'catalog' | 'counters'>): Document {
   const upsert = trueValue(ctx.body.upsert);
   if (remove && upsert) throw new MongoError(ErrorCodes.FailedToParse, 'Cannot specify both upsert=true and remove=true');
   const arrayFilters = arrayFiltersArgument(ctx.body.arrayFilters, 'findAndModify.arrayFilters');
-  const filter = isPlainObject(query) ? query : {};
   const collection = ctx.services.catalog.get(ctx.db, name);
   const [target] =
     collection === undefined
       ? []
       : runFind(
-          { filter, sort: isPlainObject(sort) ? sort : undefined, limit: 1 },
-          collection.plan(filter, resolveHint(ctx, name, ctx.body.hint, { filter, sort: isPlainObject(sort) ? sort : undefined })).documents,
+          { filter, sort, limit: 1 },
+          collection.plan(filter, resolveHint(ctx, name, ctx.body.hint, { filter, sort })).documents,
         );
   const project = (doc: Document | undefined): Document | null =>
-    doc === undefined ? null : isPlainObject(fields) ? (runFind({ projection: fields }, [doc])[0] ?? null) : doc;
+    doc === undefined ? null : fields !== undefined ? (runFind({ projection: fields }, [doc])[0] ?? null) : doc;
   if (remove) {
     if (target !== undefined && collection!.remove(target)) ctx.services.counters.documentsDeleted(1);
     ctx.services.counters.opcounters.delete += target === undefined ? 0 : 1;
@@ -350,7 +354,7 @@ export function explainFind(ctx: ExplainContext, verbosity: Verbosity): Document
 
 export function explainCount(ctx: ExplainContext, verbosity: Verbosity): Document {
   const collection = collectionArgument(ctx);
-  const filter = isPlainObject(ctx.body.query) ? ctx.body.query : {};
+  const filter = optionalObject(ctx, 'query', true) ?? {};
   const skip = numberValue(ctx.body.skip) ?? 0;
   const limit = Math.abs(numberValue(ctx.body.limit) ?? 0);
   const explained = explainQuery(ctx, collection, { filter }, (stages, results) => {
@@ -367,7 +371,7 @@ export function explainCount(ctx: ExplainContext, verbosity: Verbosity): Documen
 
 export function explainDistinct(ctx: ExplainContext, verbosity: Verbosity): Document {
   const collection = collectionArgument(ctx);
-  const filter = isPlainObject(ctx.body.query) ? ctx.body.query : {};
+  const filter = optionalObject(ctx, 'query', true) ?? {};
   return queryReply(ctx, ctx, verbosity, explainQuery(ctx, collection, { filter }, undefined, ctx.body.hint));
 }
 
@@ -407,8 +411,9 @@ export function explainUpdate(ctx: ExplainContext, verbosity: Verbosity): Docume
 
 export function explainFindAndModify(ctx: ExplainContext, verbosity: Verbosity): Document {
   const collection = collectionArgument(ctx);
-  const filter = isPlainObject(ctx.body.query) ? ctx.body.query : {};
-  const sort = isPlainObject(ctx.body.sort) ? ctx.body.sort : undefined;
+  const idl = { body: ctx.body, name: 'findAndModify' };
+  const filter = optionalObject(idl, 'query', true) ?? {};
+  const sort = optionalObject(idl, 'sort', true);
   const remove = trueValue(ctx.body.remove);
   const wrap: StageWrapper = (stages, results) =>
     remove
