@@ -149,20 +149,31 @@ export class SessionRegistry {
   }
 
   /**
-   * The one kill path: everything the session owns is released, whether the session was killed
-   * (killSessions and friends), expired, or ended at a refresh. Returns how many cursors closed.
+   * The one kill path: what the session owns is released when it is killed (killSessions and
+   * friends), expires, or ends at a refresh. Every resource dies with a kill; expiry and ending
+   * close cursors but do not interrupt running operations (sessions-semantics.md §4.3:
+   * killSessionsLocal interrupts operations, the refresh job only kills cursors). Returns how
+   * many cursors closed.
    */
-  private release(record: SessionRecord): number {
+  private release(record: SessionRecord, reason: 'kill' | 'end' | 'expire'): number {
     const resources = record.resources;
     if (resources === undefined || resources.size === 0) return 0;
     let cursors = 0;
     for (const resource of [...resources]) {
+      if (resource.kind === 'operation' && reason !== 'kill') continue;
       if (resource.kind === 'cursor') cursors += 1;
+      resources.delete(resource);
       resource.release();
     }
-    resources.clear();
-    this.holding.delete(record);
+    if (resources.size === 0) this.holding.delete(record);
     return cursors;
+  }
+
+  /** Whether a command is running in the session now. */
+  private inUse(record: SessionRecord): boolean {
+    if (record.resources === undefined) return false;
+    for (const resource of record.resources) if (resource.kind === 'operation') return true;
+    return false;
   }
 
   /**
@@ -172,7 +183,7 @@ export class SessionRegistry {
    */
   kill(matches: (lsid: LogicalSessionId) => boolean): number {
     let cursors = 0;
-    for (const record of [...this.holding]) if (matches(record.lsid)) cursors += this.release(record);
+    for (const record of [...this.holding]) if (matches(record.lsid)) cursors += this.release(record, 'kill');
     return cursors;
   }
 
@@ -284,7 +295,7 @@ export class SessionRegistry {
     let cursorsClosed = 0;
     for (const record of ended) {
       this.drop(record);
-      cursorsClosed += this.release(record);
+      cursorsClosed += this.release(record, 'end');
     }
     const finished = this.clock.now();
     Object.assign(this.stats, {
@@ -321,15 +332,29 @@ export class SessionRegistry {
    * the next turn of the event loop, so a million sessions falling due never block it for long.
    */
   sweep(): number {
-    const expired = this.wheel.advance(this.clock.now(), this.sweepBatch);
+    const now = this.clock.now();
+    const expired = this.wheel.advance(now, this.sweepBatch);
     if (expired.length === 0) return 0;
+    let removed = 0;
     for (const entry of expired) {
-      // The wheel already unlinked the entry; drop the rest of the record.
       const record = entry.value;
+      if (this.inUse(record)) {
+        // A running operation keeps its session alive: mongod's refresh re-vivifies the sessions
+        // of running operations (logical_session_cache_impl.cpp), so it is used now.
+        record.lastUse = now;
+        this.wheel.move(record.expiry, now + this.timeoutMs);
+        if (!record.inCache && this.cache.size < this.maxSessions) {
+          record.inCache = true;
+          this.cache.add(record);
+        }
+        continue;
+      }
+      // The wheel already unlinked the entry; drop the rest of the record.
       this.records.delete(record.key);
       this.cache.delete(record);
       this.ending.delete(record);
-      this.release(record);
+      this.release(record, 'expire');
+      removed += 1;
     }
     if (expired.length === this.sweepBatch && !this.sweepPending && !this.stopped) {
       this.sweepPending = true;
@@ -338,7 +363,7 @@ export class SessionRegistry {
         if (!this.stopped) this.sweep();
       });
     }
-    return expired.length;
+    return removed;
   }
 
   private scheduleSweep(ms: number): void {

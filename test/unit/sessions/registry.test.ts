@@ -326,8 +326,9 @@ describe('SessionRegistry: endSessions', () => {
     registry.refresh();
     expect(registry.get(lsid)).toBeUndefined();
     expect(collectionIds(registry)).toEqual([keyOf(other)]);
-    expect(resources.killed.map(keyOf)).toEqual([keyOf(lsid), keyOf(lsid)]);
-    expect(resources.owned).toBe(1);
+    // Ending closes the session's cursor; its running operation goes on (§2.3: not interrupted).
+    expect(resources.killed.map(keyOf)).toEqual([keyOf(lsid)]);
+    expect(resources.owned).toBe(2);
     // Only cursors count as closed cursors.
     expect(registry.stats.lastSessionsCollectionJobCursorsClosed).toBe(1);
   });
@@ -341,7 +342,7 @@ describe('SessionRegistry: expiry', () => {
     const resources = new FakeResources(registry);
     registry.vivify(expiring, undefined);
     resources.own(expiring);
-    resources.own(expiring, 'operation');
+    resources.own(expiring);
     registry.refresh();
     clock.advance(TIMEOUT_MS / 2);
     registry.vivify(other, undefined);
@@ -365,6 +366,30 @@ describe('SessionRegistry: expiry', () => {
     expect(registry.size).toBe(0);
     expect(registry.cacheSize).toBe(0);
     expect(resources.owned).toBe(0);
+  });
+
+  test('a running operation keeps its session alive past its deadline and is never interrupted by expiry', () => {
+    const { clock, registry } = setup();
+    const lsid = newLsid();
+    const record = registry.vivify(lsid, undefined);
+    const started = clock.now();
+    let interrupted = false;
+    const operation: SessionResource = { kind: 'operation', release: () => (interrupted = true) };
+    registry.attach(record, operation);
+    clock.advance(TIMEOUT_MS + SWEEP_MS);
+    // mongod's refresh re-vivifies the sessions of running operations: used now, not expired.
+    expect(registry.get(lsid)).toBe(record);
+    expect(record.lastUse).toBe(started + TIMEOUT_MS);
+    expect(interrupted).toBe(false);
+    registry.detach(record, operation);
+    clock.advance(TIMEOUT_MS + SWEEP_MS);
+    expect(registry.get(lsid)).toBeUndefined();
+    expect(interrupted).toBe(false);
+    // A kill interrupts it.
+    const again = registry.vivify(lsid, undefined);
+    registry.attach(again, operation);
+    expect(registry.kill(() => true)).toBe(0);
+    expect(interrupted).toBe(true);
   });
 
   test('expiry is precise to one sweep', () => {
