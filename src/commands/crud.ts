@@ -119,8 +119,10 @@ function deleteCommand(ctx: CommandContext<'catalog' | 'counters'>): Document {
   const collection = ctx.services.catalog.get(ctx.db, name);
   const writeErrors: Document[] = [];
   let n = 0;
+  let statementsRun = 0;
   for (let i = 0; i < deletes.length; i++) {
     const statement = deletes[i];
+    statementsRun += 1;
     try {
       if (!isPlainObject(statement)) throw wrongType(`delete.deletes.${i}`, statement, 'object');
       if (!isPlainObject(statement.q)) {
@@ -141,7 +143,8 @@ function deleteCommand(ctx: CommandContext<'catalog' | 'counters'>): Document {
       if (ordered) break;
     }
   }
-  ctx.services.counters.opcounters.delete += n;
+  // One delete per statement, whatever it matched (write_ops_exec.cpp: gotDelete per DeleteOpEntry).
+  ctx.services.counters.opcounters.delete += statementsRun;
   ctx.services.counters.documentsDeleted(n);
   return writeErrors.length === 0 ? { n: new Int32(n) } : { n: new Int32(n), writeErrors };
 }

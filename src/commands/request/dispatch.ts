@@ -50,8 +50,8 @@ export async function dispatch(services: Services, client: Client, request: Wire
       services.sessions.detach(session!, operation);
       operation.done();
     }
-    const opcounter = spec?.opcounter ?? 'command';
-    if (opcounter !== 'self') services.counters.opcounters[opcounter] += 1;
+    // A command mongod does not find is not counted (ExecCommandDatabase counts found commands).
+    if (spec !== undefined && spec.opcounter !== 'self') services.counters.opcounters[spec.opcounter] += 1;
     const millis = services.clock.now() - started;
     if (millis > services.process.slowms && spec?.neverSlow !== true) {
       services.log.info({
