@@ -127,6 +127,31 @@ export const LocationCodes = {
   InvalidIterationCount: 50662,
   /** A regex option other than imsxlu (RegexMatchExpression). */
   InvalidRegexFlag: 51108,
+  // Arithmetic (evaluate_math.cpp, Value::coerceToLong).
+  /** "only one date allowed in an $add expression" (AddState). */
+  AddMoreThanOneDate: 16612,
+  /** "can't $mod by zero" for int/long/double operands (evaluateMod). */
+  ModByZero: 16610,
+  /** "can't $mod by zero" when an operand is a decimal (evaluateMod). */
+  ModDecimalByZero: 5733415,
+  /** "$mod only supports numeric types, not <t1> and <t2>" (evaluateMod). */
+  ModNotNumeric: 16611,
+  /** "can't take $abs of long long min" ($abs). */
+  AbsLongLongMin: 28680,
+  /** "<op> only supports numeric types, not <t>" (evaluateSingleNumericArg: $abs, ...). */
+  SingleNumericArgNotNumeric: 28765,
+  /** "invalid conversion from Decimal128 result in <op> resulting from arguments: [v, p]". */
+  RoundTruncInvalidConversion: 51080,
+  /** "<op> only supports numeric types, not <t>" ($round / $trunc). */
+  RoundTruncNotNumeric: 51081,
+  /** "precision argument to  <op> must be a integral value" (two spaces, as mongod). */
+  RoundTruncPrecisionNotIntegral: 51082,
+  /** "cannot apply <op> with precision value <p> value must be in [-20, 100]". */
+  RoundTruncPrecisionOutOfRange: 51083,
+  /** "can't convert from BSON type <t> to long" (Value::coerceToLong). */
+  CoerceToLongBadType: 16004,
+  /** "Can't coerce out of range value <v> to long" (Value::coerceToLong of a double). */
+  CoerceToLongOutOfRange: 31109,
 } as const;
 
 const namesByCode = new Map<number, string>(
