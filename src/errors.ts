@@ -50,6 +50,12 @@ export const ErrorCodes = {
   InvalidIdField: 53,
   BSONObjectTooLarge: 10334,
   ConversionFailure: 241,
+  QueryFeatureNotAllowed: 224,
+  PathNotViable: 28,
+  CannotBackfillArray: 34,
+  ConflictingUpdateOperators: 40,
+  InvalidDBRef: 55,
+  EmptyFieldName: 56,
 } as const;
 
 export type ErrorCodeName = keyof typeof ErrorCodes;
@@ -127,6 +133,46 @@ export const LocationCodes = {
   InvalidIterationCount: 50662,
   /** A regex option other than imsxlu (RegexMatchExpression). */
   InvalidRegexFlag: 51108,
+  // The match language, field paths and find projections (expression_parser.cpp, projection_parser.cpp).
+  /** Regex options given in both the BSON regex and $options ($regex first / $options first). */
+  RegexOptionsTwiceRegexFirst: 51074,
+  RegexOptionsTwiceOptionsFirst: 51075,
+  /** Aggregation expressions: wrong number of arguments (ExpressionFixedArity / ExpressionNary). */
+  ExpressionArity: 16020,
+  /** Aggregation expressions: $$name not defined. */
+  UndefinedVariable: 17276,
+  /** FieldPath: empty string / ends with '.' / empty component / component starting with '$'. */
+  FieldPathEmpty: 40352,
+  FieldPathTrailingDot: 40353,
+  FieldPathEmptyComponent: 15998,
+  FieldPathDollarPrefix: 16410,
+  /** Projection parsing (projection_parser.cpp). */
+  ProjectionPathCollisionPrefix: 31249,
+  ProjectionPathCollision: 31250,
+  ProjectionExpressionInExclusion: 31252,
+  ProjectionInclusionInExclusion: 31253,
+  ProjectionExclusionInInclusion: 31254,
+  ProjectionElemMatchAfterPositional: 31255,
+  ProjectionPositionalAfterElemMatch: 31256,
+  ProjectionSliceSkipNotNumber: 31257,
+  ProjectionSliceLimitNotNumber: 31258,
+  ProjectionSliceLimitNotPositive: 31259,
+  ProjectionPositionalWithObject: 31271,
+  ProjectionSliceArrayForm: 31272,
+  ProjectionSliceBadArgument: 31273,
+  ProjectionElemMatchNotObject: 31274,
+  ProjectionElemMatchNested: 31275,
+  ProjectionTwoPositionals: 31276,
+  ProjectionPositionalWithLiteral: 31308,
+  ProjectionLiteralInExclusion: 31310,
+  ProjectionUnknownExpression: 31325,
+  ProjectionPositionalInMiddle: 31394,
+  ProjectionPositionalExclusion: 31395,
+  ProjectionPositionalNeedsMatcher: 51050,
+  ProjectionPositionalNoMatch: 51246,
+  ProjectionPositionalMismatch: 51247,
+  ProjectionEmptySubProjection: 51270,
+  ProjectionDotDollar: 5392900,
   // Arithmetic (evaluate_math.cpp, Value::coerceToLong).
   /** "only one date allowed in an $add expression" (AddState). */
   AddMoreThanOneDate: 16612,

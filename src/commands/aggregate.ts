@@ -10,7 +10,8 @@ import { checkStages } from '../pipeline/stageSpecs.js';
 import { writerOf } from '../pipeline/writeStages.js';
 import { runPipeline } from '../query/mingo.js';
 import { lsidDocument, NO_AUTH_UID, userDigest } from '../sessions/logicalSessionId.js';
-import { collectionArgument, isPlainObject, numberValue, trueValue } from '../bson/args.js';
+import { collectionArgument, isPlainObject, numberValue, optionalObject, trueValue } from '../bson/args.js';
+import { compileQuery, runFind } from '../query/find.js';
 import { typeName } from '../bson/typeName.js';
 import { nonNegativeInt } from './cursorArgs.js';
 import type { Requirement } from '../auth/authorize.js';
@@ -132,11 +133,16 @@ function source(ctx: CommandContext<'auth' | 'owners' | 'catalog' | 'clock' | 'n
       `{aggregate: 1} is not valid for '${stage ?? '(empty pipeline)'}'; a collection is required.`,
     );
   }
-  // A leading $match picks the documents through an index where one applies, as mongod's
-  // pipeline pushes it down to the query layer; it still runs on them.
+  // A leading $match is pushed down to the query layer, as mongod's pipeline does: it picks the
+  // documents through an index where one applies and matches them on their stored BSON values
+  // (with the command's collation and `let`); the rest of the pipeline runs on what it keeps.
   const match = first?.$match;
-  const filter = match !== null && typeof match === 'object' && !Array.isArray(match) && !(match instanceof RegExp) ? (match as Document) : {};
-  return { docs: ctx.services.namespaces.candidates(ctx.db, collection, filter) ?? [], rest: 0 };
+  if (!isPlainObject(match)) return { docs: ctx.services.namespaces.candidates(ctx.db, collection, {}) ?? [], rest: 0 };
+  const collation = optionalObject(ctx, 'collation', true);
+  const simple = collation === undefined || collation.locale === 'simple';
+  const matcher = compileQuery(match, { collation: simple ? undefined : collation, variables: optionalObject(ctx, 'let', true) });
+  const candidates = ctx.services.namespaces.candidates(ctx.db, collection, match, simple ? undefined : 'natural') ?? [];
+  return { docs: runFind({ matcher }, candidates), rest: 1 };
 }
 
 /**

@@ -3,7 +3,7 @@ import { ErrorCodes, MongoError } from '../errors.js';
 import type { Requirement } from '../auth/authorize.js';
 import { isAuthorizedForAnyAction, matchTypeOf, Resource } from '../auth/privileges.js';
 import { wrongType } from '../bson/idlErrors.js';
-import { runFind } from '../query/mingo.js';
+import { runFind } from '../query/find.js';
 import { collectionArgument, numberValue, optionalObject, trueValue } from '../bson/args.js';
 import { nonNegativeInt } from './cursorArgs.js';
 import { onCollection, onDatabase } from './requirements.js';

@@ -1,10 +1,13 @@
 import { Int32, type Document } from 'bson';
 import { DEFAULT_FIRST_BATCH_SIZE } from '../cursors/cursorManager.js';
 import { ErrorCodes, MongoError } from '../errors.js';
-import { applyUpdate, runFind } from '../query/mingo.js';
-import { resolvePositional } from '../query/positional.js';
+import { applyUpdate } from '../query/mingo.js';
+import { compileQuery, runFind } from '../query/find.js';
+import { compileUpdate } from '../query/update/compile.js';
 import { canonicalKey, compareDocuments, compareValues, valuesEqual } from '../bson/bsonOrder.js';
-import { withIdFirst } from '../storage/catalog.js';
+import { withIdFirst, type Hint } from '../storage/catalog.js';
+import type { CompiledFilter } from '../query/match/compile.js';
+import { findProjection } from '../query/projection/findProjection.js';
 import { checkInsertable, checkUpdated } from '../storage/documentRules.js';
 import { missingField, wrongType } from '../bson/idlErrors.js';
 import { bsonText } from '../bson/bsonText.js';
@@ -18,12 +21,33 @@ import { defineCommand, type CommandContext, type CommandSpec, type Verbosity } 
 import { explainQuery, queryReply, singleStatement, type ExplainContext, type StageWrapper } from './queryExplain.js';
 import { wrapStages } from '../storage/planStages.js';
 
-/** What a find asks: filter, projection, sort, skip and limit (find_command.idl types). */
-export function findShape(ctx: CommandContext<never>): { filter: Document; projection?: Document; sort?: Document; skip?: number; limit?: number; collation?: Document } {
-  const collation = optionalObject(ctx, 'collation', true);
+/** A `collation` argument (an object); undefined for none and for the "simple" locale (binary comparison, the default). */
+function collationArgument(collation: Record<string, unknown> | undefined): Document | undefined {
+  return collation !== undefined && collation.locale !== 'simple' ? collation : undefined;
+}
+
+/**
+ * The hint a query runs with: under a collation, strings compare by locale, which no (binary)
+ * index gives, so without an explicit hint the query scans (mongod's planner uses only indexes
+ * whose collation matches the query's; ours all have the simple one).
+ */
+function planHint(hint: Hint | undefined, collation: Document | undefined): Hint | undefined {
+  return collation !== undefined && hint === undefined ? 'natural' : hint;
+}
+
+/** What a find asks: filter, projection, sort, skip and limit (find_command.idl types), its collation and `let`. */
+export function findShape(ctx: CommandContext<never>): {
+  filter: Document;
+  projection?: Document;
+  sort?: Document;
+  skip?: number;
+  limit?: number;
+  collation?: Document;
+  variables?: Document;
+} {
   return {
-    // The "simple" locale is binary comparison, the default.
-    collation: collation !== undefined && typeof collation.locale === 'string' && collation.locale !== 'simple' ? collation : undefined,
+    collation: collationArgument(optionalObject(ctx, 'collation', true)),
+    variables: optionalObject(ctx, 'let', true),
     filter: optionalObject(ctx, 'filter', true) ?? {},
     projection: optionalObject(ctx, 'projection', true),
     sort: optionalObject(ctx, 'sort', true),
@@ -37,7 +61,7 @@ function find(ctx: CommandContext<'catalog' | 'counters' | 'cursors' | 'namespac
   const collection = collectionArgument(ctx);
   const shape = findShape(ctx);
   const batchSize = nonNegativeInt(ctx.body.batchSize, 'batchSize', 'find') ?? DEFAULT_FIRST_BATCH_SIZE;
-  const hint = resolveHint(ctx, collection, ctx.body.hint, shape);
+  const hint = planHint(resolveHint(ctx, collection, ctx.body.hint, shape), shape.collation);
   // Under a collation strings sort by locale, which no (binary) index order gives.
   const source = ctx.services.namespaces.query(ctx.db, collection, shape.filter, hint, shape.collation === undefined ? shape.sort : undefined);
   const docs = source === undefined ? [] : runFind(source.sorted ? { ...shape, sort: undefined } : shape, source.documents);
@@ -116,6 +140,7 @@ function deleteCommand(ctx: CommandContext<'catalog' | 'counters'>): Document {
   const name = collectionArgument(ctx);
   const deletes = requireArrayField(ctx, 'deletes');
   const ordered = ctx.body.ordered === undefined ? true : trueValue(ctx.body.ordered);
+  const variables = optionalObject(ctx, 'let', true);
   const collection = ctx.services.catalog.get(ctx.db, name);
   const writeErrors: Document[] = [];
   let n = 0;
@@ -133,9 +158,10 @@ function deleteCommand(ctx: CommandContext<'catalog' | 'counters'>): Document {
       if (limit !== 0 && limit !== 1) {
         throw new MongoError(ErrorCodes.FailedToParse, `The limit field in delete objects must be 0 or 1. Got ${limit}`);
       }
-      const hint = resolveHint(ctx, name, statement.hint, { filter: statement.q });
+      const collation = collationArgument(optionalObject({ body: statement, name: 'delete.deletes' }, 'collation', true));
+      const hint = planHint(resolveHint(ctx, name, statement.hint, { filter: statement.q }), collation);
       if (collection === undefined) continue;
-      const matches = runFind({ filter: statement.q, limit: limit === 1 ? 1 : undefined }, collection.plan(statement.q, hint).documents);
+      const matches = runFind({ filter: statement.q, limit: limit === 1 ? 1 : undefined, collation, variables }, collection.plan(statement.q, hint).documents);
       for (const doc of matches) if (collection.remove(doc)) n += 1;
     } catch (err) {
       if (!(err instanceof MongoError)) throw err;
@@ -168,38 +194,59 @@ function upsertSeed(q: Document): Document {
   return seed;
 }
 
-/** $setOnInsert applies only when the update inserts (an upsert): then it is a $set. */
-function withoutSetOnInsert(u: Document, inserting: boolean): Document {
-  if (!('$setOnInsert' in u)) return u;
-  const { $setOnInsert, ...rest } = u;
-  if (!inserting) return rest;
-  return { ...rest, $set: { ...(isPlainObject(rest.$set) ? rest.$set : {}), ...($setOnInsert as Document) } };
+/** Whether an operator update names the positional `$` in one of its paths ("a.$.b"). */
+function hasPositional(u: Document): boolean {
+  for (const fields of Object.values(u)) {
+    if (isPlainObject(fields) && Object.keys(fields).some((path) => path === '$' || path.startsWith('$.') || path.includes('.$.') || path.endsWith('.$'))) return true;
+  }
+  return false;
 }
 
-/** The document an update statement produces from `doc` (operators, a pipeline, or a replacement). */
-export function updated(doc: Document, u: Document | Document[], arrayFilters: Document[] | undefined, query: Document, inserting = false): Document {
-  if (Array.isArray(u) || isOperatorUpdate(u)) {
-    const operators = Array.isArray(u) ? u : resolvePositional(withoutSetOnInsert(u, inserting), doc, query);
-    if (!Array.isArray(operators) && Object.keys(operators).length === 0) return doc;
-    const next = applyUpdate(doc, operators, arrayFilters);
-    if (doc._id !== undefined && !valuesEqual(next._id, doc._id)) {
-      throw new MongoError(
-        ErrorCodes.ImmutableField,
-        `Performing an update on the path '_id' would modify the immutable field '_id'`,
-      );
-    }
-    return next;
+/** mongod's check that an update left `_id` as it was. */
+function checkIdUnchanged(before: Document, after: Document): Document {
+  if (before._id !== undefined && !valuesEqual(after._id, before._id)) {
+    throw new MongoError(ErrorCodes.ImmutableField, `Performing an update on the path '_id' would modify the immutable field '_id'`);
+  }
+  return after;
+}
+
+/** What an update statement does to one document. */
+export type Updater = (doc: Document) => Document;
+
+/**
+ * The document an update statement produces from each document it applies to: operators run on
+ * the stored BSON values (query/update: untouched values stay the very same, numbers keep mongod's
+ * types), a replacement replaces, and a pipeline runs on mingo (its reshaped values retyped).
+ * Parsed once, before any document is touched; `inserting` is an upsert's insert ($setOnInsert).
+ */
+export function makeUpdater(
+  u: Document | Document[],
+  arrayFilters: Document[] | undefined,
+  query: CompiledFilter,
+  options: { inserting?: boolean; collation?: Document } = {},
+): Updater {
+  if (Array.isArray(u)) return (doc) => checkIdUnchanged(doc, applyUpdate(doc, u, arrayFilters));
+  if (isOperatorUpdate(u)) {
+    const compiled = compileUpdate(u, { arrayFilters, upsert: options.inserting === true, collation: options.collation });
+    // The positional `$` takes the array position the query's match recorded in each document.
+    const positional = hasPositional(u);
+    return (doc) => {
+      const position = positional ? query.matchWithPosition(doc).arrayPosition : undefined;
+      return checkIdUnchanged(doc, compiled.apply(doc, position === undefined ? undefined : { matchedField: String(position) }).doc);
+    };
   }
   for (const key of Object.keys(u)) {
     if (key.startsWith('$')) throw new MongoError(ErrorCodes.DollarPrefixedFieldName, `The dollar ($) prefixed field '${key}' in '${key}' is not allowed in the context of an update's replacement document. Consider using an aggregation pipeline with $replaceWith.`);
   }
-  if (u._id !== undefined && doc._id !== undefined && !valuesEqual(u._id, doc._id)) {
-    throw new MongoError(
-      ErrorCodes.ImmutableField,
-      `After applying the update, the (immutable) field '_id' was found to have been altered to _id: ${bsonText(u._id)}`,
-    );
-  }
-  return withIdFirst({ ...u, _id: doc._id ?? u._id });
+  return (doc) => {
+    if (u._id !== undefined && doc._id !== undefined && !valuesEqual(u._id, doc._id)) {
+      throw new MongoError(
+        ErrorCodes.ImmutableField,
+        `After applying the update, the (immutable) field '_id' was found to have been altered to _id: ${bsonText(u._id)}`,
+      );
+    }
+    return withIdFirst({ ...u, _id: doc._id ?? u._id });
+  };
 }
 
 /**
@@ -210,6 +257,7 @@ function update(ctx: CommandContext<'catalog' | 'counters'>): Document {
   const name = collectionArgument(ctx);
   const statements = requireArrayField(ctx, 'updates');
   const ordered = ctx.body.ordered === undefined ? true : trueValue(ctx.body.ordered);
+  const variables = optionalObject(ctx, 'let', true);
   const writeErrors: Document[] = [];
   const upserted: Document[] = [];
   let n = 0;
@@ -227,12 +275,16 @@ function update(ctx: CommandContext<'catalog' | 'counters'>): Document {
         throw new MongoError(ErrorCodes.InvalidOptions, 'multi update is not supported for replacement-style update');
       }
       const arrayFilters = arrayFiltersArgument(statement.arrayFilters, 'update.updates.arrayFilters');
+      const collation = collationArgument(optionalObject({ body: statement, name: 'update.updates' }, 'collation', true));
       const collection = ctx.services.catalog.get(ctx.db, name);
-      const hint = resolveHint(ctx, name, statement.hint, { filter: q });
-      const targets = collection === undefined ? [] : runFind({ filter: q, limit: multi ? undefined : 1 }, collection.plan(q, hint).documents);
+      const hint = planHint(resolveHint(ctx, name, statement.hint, { filter: q }), collation);
+      const matcher = compileQuery(q, { collation, variables });
+      // The update is parsed before anything matches (its errors come whether or not a document does).
+      const update = makeUpdater(u as Document | Document[], arrayFilters, matcher, { collation });
+      const targets = collection === undefined ? [] : runFind({ matcher, limit: multi ? undefined : 1 }, collection.plan(q, hint).documents);
       if (targets.length === 0) {
         if (!trueValue(statement.upsert)) continue;
-        const doc = updated(upsertSeed(q), u as Document | Document[], arrayFilters, q, true);
+        const doc = makeUpdater(u as Document | Document[], arrayFilters, matcher, { inserting: true, collation })(upsertSeed(q));
         const inserted = withIdFirst(doc);
         checkUpdated(inserted);
         ctx.services.catalog.ensure(ctx.db, name).add(inserted);
@@ -241,7 +293,7 @@ function update(ctx: CommandContext<'catalog' | 'counters'>): Document {
         continue;
       }
       for (const doc of targets) {
-        const next = updated(doc, u as Document | Document[], arrayFilters, q);
+        const next = update(doc);
         checkUpdated(next);
         n += 1;
         if (compareDocuments(next, doc) === 0) continue;
@@ -269,8 +321,10 @@ function count(ctx: CommandContext<'catalog' | 'namespaces'>): Document {
   const query = optionalObject(ctx, 'query', true) ?? {};
   const skip = nonNegativeInt(ctx.body.skip, 'skip', 'count') ?? 0;
   const limit = Math.abs(numberValue(ctx.body.limit) ?? 0);
-  const source = ctx.services.namespaces.candidates(ctx.db, name, query, resolveHint(ctx, name, ctx.body.hint, { filter: query })) ?? [];
-  let n = Math.max(0, runFind({ filter: query }, source).length - skip);
+  const collation = collationArgument(optionalObject(ctx, 'collation', true));
+  const hint = planHint(resolveHint(ctx, name, ctx.body.hint, { filter: query }), collation);
+  const source = ctx.services.namespaces.candidates(ctx.db, name, query, hint) ?? [];
+  let n = Math.max(0, runFind({ filter: query, collation }, source).length - skip);
   if (limit > 0) n = Math.min(n, limit);
   return { n: new Int32(n) };
 }
@@ -282,8 +336,9 @@ function distinct(ctx: CommandContext<'catalog' | 'namespaces'>): Document {
   if (typeof key !== 'string') throw key === undefined ? missingField('distinct.key') : wrongType('distinct.key', key, 'string');
   const query = optionalObject(ctx, 'query', true) ?? {};
   const seen = new Map<string, unknown>();
-  const hint = resolveHint(ctx, name, ctx.body.hint, { filter: query });
-  for (const doc of runFind({ filter: query }, ctx.services.namespaces.candidates(ctx.db, name, query, hint) ?? [])) {
+  const collation = collationArgument(optionalObject(ctx, 'collation', true));
+  const hint = planHint(resolveHint(ctx, name, ctx.body.hint, { filter: query }), collation);
+  for (const doc of runFind({ filter: query, collation }, ctx.services.namespaces.candidates(ctx.db, name, query, hint) ?? [])) {
     let values: unknown[] = [doc];
     for (const part of key.split('.')) {
       values = values.flatMap((v) => (Array.isArray(v) ? v : [v])).flatMap((v) => (isPlainObject(v) && Object.hasOwn(v, part) ? [v[part]] : []));
@@ -305,6 +360,8 @@ function findAndModify(ctx: CommandContext<'catalog' | 'counters'>): Document {
   const filter = optionalObject(idl, 'query', true) ?? {};
   const fields = optionalObject(idl, 'fields', true);
   const sort = optionalObject(idl, 'sort', true);
+  const collation = collationArgument(optionalObject(idl, 'collation', true));
+  const variables = optionalObject(idl, 'let', true);
   const remove = trueValue(ctx.body.remove);
   const u = ctx.body.update === undefined ? undefined : updateArgument(ctx.body.update);
   if (remove && u !== undefined) throw new MongoError(ErrorCodes.FailedToParse, 'Cannot specify both an update and remove=true');
@@ -313,15 +370,19 @@ function findAndModify(ctx: CommandContext<'catalog' | 'counters'>): Document {
   if (remove && upsert) throw new MongoError(ErrorCodes.FailedToParse, 'Cannot specify both upsert=true and remove=true');
   const arrayFilters = arrayFiltersArgument(ctx.body.arrayFilters, 'findAndModify.arrayFilters');
   const collection = ctx.services.catalog.get(ctx.db, name);
+  const matcher = compileQuery(filter, { collation, variables });
+  // The update is parsed before anything matches.
+  const update = u === undefined ? undefined : makeUpdater(u, arrayFilters, matcher, { collation });
   const [target] =
     collection === undefined
       ? []
       : runFind(
-          { filter, sort, limit: 1 },
-          collection.plan(filter, resolveHint(ctx, name, ctx.body.hint, { filter, sort })).documents,
+          { matcher, sort, limit: 1, collation, variables },
+          collection.plan(filter, planHint(resolveHint(ctx, name, ctx.body.hint, { filter, sort }), collation)).documents,
         );
-  const project = (doc: Document | undefined): Document | null =>
-    doc === undefined ? null : fields !== undefined ? (runFind({ projection: fields }, [doc])[0] ?? null) : doc;
+  // The projection sees the query's match on the document (a positional `a.$` takes its position).
+  const projection = fields === undefined ? undefined : findProjection(fields, matcher, { collation, variables });
+  const project = (doc: Document | undefined): Document | null => (doc === undefined ? null : projection === undefined ? doc : projection(doc));
   if (remove) {
     if (target !== undefined && collection!.remove(target)) ctx.services.counters.documentsDeleted(1);
     ctx.services.counters.opcounters.delete += target === undefined ? 0 : 1;
@@ -330,7 +391,7 @@ function findAndModify(ctx: CommandContext<'catalog' | 'counters'>): Document {
   ctx.services.counters.opcounters.update += 1;
   if (target === undefined) {
     if (!upsert) return { lastErrorObject: { n: new Int32(0), updatedExisting: false }, value: null };
-    const inserted = withIdFirst(updated(upsertSeed(filter), u!, arrayFilters, filter, true));
+    const inserted = withIdFirst(makeUpdater(u!, arrayFilters, matcher, { inserting: true, collation })(upsertSeed(filter)));
     checkUpdated(inserted);
     ctx.services.catalog.ensure(ctx.db, name).add(inserted);
     return {
@@ -338,7 +399,7 @@ function findAndModify(ctx: CommandContext<'catalog' | 'counters'>): Document {
       value: trueValue(ctx.body.new) ? project(inserted) : null,
     };
   }
-  const next = updated(target, u!, arrayFilters, filter);
+  const next = update!(target);
   checkUpdated(next);
   ctx.services.counters.documentsUpdated(1);
   if (compareDocuments(next, target) !== 0) collection!.replace(target, next);
@@ -392,9 +453,15 @@ export function explainDelete(ctx: ExplainContext, verbosity: Verbosity): Docume
 /** UPDATE's counters: what the statement would match, change and insert, computed without writing. */
 function updateStats(results: Document[], query: Document, u: unknown, arrayFilters: unknown, upsert: boolean): Document {
   const filters = Array.isArray(arrayFilters) ? (arrayFilters as Document[]) : undefined;
+  let update: Updater;
+  try {
+    update = makeUpdater(u as Document | Document[], filters, compileQuery(query));
+  } catch {
+    return { nMatched: new Int32(results.length), nWouldModify: new Int32(0), nWouldUpsert: new Int32(upsert && results.length === 0 ? 1 : 0) };
+  }
   const wouldModify = results.filter((doc) => {
     try {
-      return compareDocuments(updated(doc, u as Document | Document[], filters, query), doc) !== 0;
+      return compareDocuments(update(doc), doc) !== 0;
     } catch {
       return false;
     }

@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { Int32, type Document } from 'bson';
 import { isPlainObject } from '../bson/args.js';
 import { ErrorCodes, MongoError } from '../errors.js';
-import { runFind } from '../query/mingo.js';
+import { runFind } from '../query/find.js';
 import type { Hint, QueryPlan } from '../storage/catalog.js';
 import { parsedQuery, planStages, queryHashes, type QueryShape } from '../storage/planStages.js';
 import { SERVER_VERSION } from '../version.js';

@@ -2,7 +2,8 @@ import { ObjectId, UUID, type Document } from 'bson';
 import { bsonText } from '../bson/bsonText.js';
 import { ErrorCodes, LocationCodes, MongoError } from '../errors.js';
 import { canonicalKey } from '../bson/bsonOrder.js';
-import { matches, runPipeline } from '../query/mingo.js';
+import { compileFilter } from '../query/match/compile.js';
+import { runPipeline } from '../query/mingo.js';
 import { Collection, withIdFirst, type Catalog } from '../storage/catalog.js';
 import type { NamespaceReader } from '../storage/namespaceReader.js';
 import { isPlainObject } from '../bson/args.js';
@@ -121,10 +122,11 @@ function mergeOne(store: WriteTarget, spec: MergeSpec, doc: Document): void {
     return;
   }
   const filter = onFilter(incoming, spec.on);
+  const matcher = compileFilter(filter);
   const collection = store.catalog.get(db, coll);
   let existing: Document | undefined;
   for (const candidate of collection === undefined ? [] : store.namespaces.candidates(db, coll, filter) ?? []) {
-    if (matches(filter, candidate)) {
+    if (matcher.matches(candidate)) {
       existing = candidate;
       break;
     }

@@ -10,14 +10,14 @@ import * as projectionOperators from 'mingo/operators/projection';
 import * as queryOperators from 'mingo/operators/query';
 import * as windowOperators from 'mingo/operators/window';
 import type { Options } from 'mingo/types';
+import type { CompiledFilter } from './match/compile.js';
 import { ErrorCodes, MongoError, LocationCodes } from '../errors.js';
 import { bsonText } from '../bson/bsonText.js';
 import { typeName } from '../bson/typeName.js';
 import { checkFilter, withoutComments } from './filterCheck.js';
 import { compileRegex, withCompiledRegexes } from './regex.js';
 import { retype } from './retype.js';
-import { naturalDirection, sortDocuments, sortFields } from './sort.js';
-import type { Cursor } from 'mingo/cursor';
+import { sortDocuments, sortFields } from './sort.js';
 
 /**
  * The values mingo evaluates: BSON's Int32/Double wrappers, and longs and decimals that a double
@@ -245,85 +245,41 @@ export function runPipeline(stages: readonly Document[], docs: Iterable<Document
   }
 }
 
-export interface FindSpec {
-  filter?: Document;
-  /** A collation for the sort (strings ordered by Intl.Collator; matching stays binary). */
-  collation?: Document;
-  projection?: Document;
-  sort?: Document;
-  skip?: number;
-  limit?: number;
-}
-
 /**
- * find over documents: mingo evaluates a numeric view of each document (toQueryValue); without a
- * projection the stored documents themselves come back, so every value keeps its BSON type. A
- * projection runs last, over the documents kept, and its numbers get back their stored types.
+ * A sort mongod computes ({$meta: ...}), by mingo over numeric views of the documents; the stored
+ * documents come back in that order.
  */
-export function runFind(spec: FindSpec, docs: Iterable<Document>): Document[] {
+export function sortByMingo(docs: readonly Document[], sort: Document): Document[] {
   try {
-    if (spec.filter !== undefined) checkFilter(spec.filter);
     const originals = new Map<Document, Document>();
-    // Views are made as the cursor pulls documents: a limit without a sort stops the scan early.
-    function* views(): Generator<Document> {
-      for (const doc of docs) {
-        const view = toQueryValue(doc) as Document;
-        originals.set(view, doc);
-        yield view;
-      }
-    }
-    const filter = toQueryValue(withCompiledRegexes(withoutComments(spec.filter ?? {}))) as Document;
-    const kept = filterSortLimit(spec, compileQuery(filter).find<Document>(views()), originals);
-    if (spec.projection === undefined) return kept.map((view) => originals.get(view)!);
-    // Every kept view matches the filter, so the projection returns them one for one, in order
-    // (the filter stays for positional projections such as {'a.$': 1}).
-    const projected = compileQuery(filter).find<Document>(kept, toQueryValue(spec.projection) as Document).all();
-    return projected.map((doc, i) => retype(doc, originals.get(kept[i]!), true) as Document);
+    const views = docs.map((doc) => {
+      const view = toQueryValue(doc) as Document;
+      originals.set(view, doc);
+      return view;
+    });
+    return compileQuery({}).find<Document>(views).sort(toQueryValue(sort) as Record<string, 1 | -1>).all().map((view) => originals.get(view)!);
   } catch (err) {
     throw translate(err);
   }
 }
 
 /**
- * The views that match, in sort order, after skip and limit. Sorting is done on the stored
- * documents in mongod's BSON order (sort.ts): mingo's own order ranks types and compares longs,
- * decimals and binaries differently. Without a sort, skip and limit stay lazy.
+ * A filter evaluated by mingo over the numeric view of each document: only for what the BSON
+ * matcher (match/) does not evaluate yet (aggregation operators inside $expr). No array position
+ * is recorded.
  */
-function filterSortLimit(spec: FindSpec, cursor: Cursor<Document>, originals: Map<Document, Document>): Document[] {
-  const natural = spec.sort === undefined ? undefined : naturalDirection(spec.sort);
-  const fields = spec.sort === undefined || natural !== undefined || Object.keys(spec.sort).length === 0 ? undefined : sortFields(spec.sort);
-  const start = spec.skip ?? 0;
-  const end = spec.limit !== undefined && spec.limit > 0 ? start + spec.limit : undefined;
-  // {$natural: -1}: the stored order, reversed.
-  if (natural === -1) return cursor.all().reverse().slice(start, end);
-  if (spec.sort !== undefined && natural === undefined && Object.keys(spec.sort).length > 0 && fields === undefined) {
-    // A sort mongod computes ({$meta: ...}) is mingo's.
-    cursor = cursor.sort(toQueryValue(spec.sort) as Record<string, 1 | -1>);
-  }
-  if (fields === undefined) {
-    // Pulled one by one: mingo's all() drains the whole source even past a limit.
-    const kept: Document[] = [];
-    const limit = end === undefined ? Infinity : end - start;
-    let skipped = 0;
-    while (kept.length < limit) {
-      const view = cursor.next();
-      if (view === undefined) break;
-      if (skipped < start) skipped += 1;
-      else kept.push(view);
-    }
-    return kept;
-  }
-  const matched = cursor.all();
-  const viewOf = new Map(matched.map((view) => [originals.get(view)!, view]));
-  const sorted = sortDocuments([...viewOf.keys()], fields, spec.collation);
-  return sorted.slice(start, end).map((doc) => viewOf.get(doc)!);
-}
-
-/** Whether a document matches a filter (mongod's query language, on the numeric view). */
-export function matches(filter: Document, doc: Document): boolean {
+export function mingoFilter(filter: Document, variables?: Document): CompiledFilter {
   try {
     checkFilter(filter);
-    return compileQuery(toQueryValue(withCompiledRegexes(withoutComments(filter))) as Document).test(toQueryValue(doc) as Document);
+    const query = new QueryBase(toQueryValue(withCompiledRegexes(withoutComments(filter))) as Document, variables === undefined ? QUERY_OPTIONS : { ...QUERY_OPTIONS, variables: toQueryValue(variables) as Document });
+    const matches = (doc: Document): boolean => {
+      try {
+        return query.test(toQueryValue(doc) as Document);
+      } catch (err) {
+        throw translate(err);
+      }
+    };
+    return { matches, matchWithPosition: (doc) => ({ matched: matches(doc), arrayPosition: undefined }), hasExpr: true };
   } catch (err) {
     throw translate(err);
   }

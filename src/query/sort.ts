@@ -1,7 +1,5 @@
 import type { Document } from 'bson';
-import { bsonText } from '../bson/bsonText.js';
-import { ErrorCodes, MongoError } from '../errors.js';
-import { compareValues } from '../bson/bsonOrder.js';
+import { collatorFor, comparatorFor } from './match/collation.js';
 
 /** One sort field: its path and direction. */
 interface SortField {
@@ -31,26 +29,8 @@ function valuesAt(value: unknown, parts: readonly string[], from: number, out: u
   if (next !== undefined) valuesAt(next, parts, from + 1, out);
 }
 
-/** A comparison of values that follows a collation for strings (mongod's ICU order, here Intl.Collator). */
+/** A comparison of values that follows a collation for strings (match/collation.ts: one collation implementation). */
 type ValueComparator = (a: unknown, b: unknown) => number;
-
-/** The comparator for a collation spec ({locale, strength, caseFirst, numericOrdering}); binary without one. */
-function comparatorFor(collation: Document | undefined): ValueComparator {
-  if (collation === undefined || typeof collation.locale !== 'string' || collation.locale === 'simple') return compareValues;
-  const strength = Number(collation.strength ?? 3);
-  let collator: Intl.Collator;
-  try {
-    collator = new Intl.Collator(collation.locale, {
-      sensitivity: strength <= 1 ? 'base' : strength === 2 ? 'accent' : 'variant',
-      numeric: collation.numericOrdering === true,
-      caseFirst: collation.caseFirst === 'upper' || collation.caseFirst === 'lower' ? collation.caseFirst : 'false',
-    });
-  } catch {
-    // A locale that is not a language tag (CollatorFactoryICU::makeFromBSON's BadValue).
-    throw new MongoError(ErrorCodes.BadValue, `Field 'locale' is invalid in: ${bsonText(collation)}`);
-  }
-  return (a, b) => (typeof a === 'string' && typeof b === 'string' ? collator.compare(a, b) : compareValues(a, b));
-}
 
 /**
  * A document's sort key for one field, as mongod takes it: the smallest of the values at the path
@@ -98,7 +78,7 @@ export function sortFields(spec: Document): SortField[] | undefined {
  * their incoming order.
  */
 export function sortDocuments(docs: readonly Document[], fields: readonly SortField[], collation?: Document): Document[] {
-  const compare = comparatorFor(collation);
+  const compare = comparatorFor(collatorFor(collation));
   const keyed = docs.map((doc) => ({ doc, keys: fields.map((f) => sortKey(doc, f, compare)) }));
   keyed.sort((x, y) => {
     for (let i = 0; i < fields.length; i++) {

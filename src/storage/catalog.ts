@@ -1,7 +1,7 @@
 import { Int32, ObjectId, UUID, type Document } from 'bson';
 import { bsonText } from '../bson/bsonText.js';
 import { ErrorCodes, MongoError } from '../errors.js';
-import { matches } from '../query/mingo.js';
+import { compileFilter, type CompiledFilter } from '../query/match/compile.js';
 import { canonicalKey, compareDocuments } from '../bson/bsonOrder.js';
 import { isPlainValue, OrderedIndex } from './orderedIndex.js';
 import { fieldPredicates } from './queryPlan.js';
@@ -39,8 +39,12 @@ function duplicateKeyError(ns: string, index: IndexSpec, keyValue: Document): Mo
 /** A unique index's entries: the canonical key of each document's indexed values. */
 class UniqueIndex {
   private readonly entries = new Map<string, Document>();
+  /** The partial filter, compiled once. */
+  private readonly partial: CompiledFilter | undefined;
 
-  constructor(readonly spec: IndexSpec) {}
+  constructor(readonly spec: IndexSpec) {
+    this.partial = spec.partialFilterExpression === undefined ? undefined : compileFilter(spec.partialFilterExpression);
+  }
 
   /** The indexed values of a document, or undefined when the index skips it (sparse, partial). */
   keyValue(doc: Document): Document | undefined {
@@ -52,7 +56,7 @@ class UniqueIndex {
       keyValue[field] = v === undefined ? null : v;
     }
     if (this.spec.sparse && !present) return undefined;
-    if (this.spec.partialFilterExpression !== undefined && !matches(this.spec.partialFilterExpression, doc)) return undefined;
+    if (this.partial !== undefined && !this.partial.matches(doc)) return undefined;
     return keyValue;
   }
 

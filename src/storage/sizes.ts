@@ -1,5 +1,5 @@
 import { BSON, type Document } from 'bson';
-import { matches } from '../query/mingo.js';
+import { compileFilter } from '../query/match/compile.js';
 import { valueAt, type IndexSpec } from './catalog.js';
 
 // Sizes as mongod's statistics report them (dbStats, collStats, $collStats, listDatabases).
@@ -22,11 +22,12 @@ const RECORD_ID_BYTES = 8;
  */
 export function estimatedIndexSize(index: IndexSpec, documents: Iterable<Document>): number {
   const fields = Object.keys(index.key);
+  const partial = index.partialFilterExpression === undefined ? undefined : compileFilter(index.partialFilterExpression);
   let bytes = 0;
   for (const doc of documents) {
     const values = fields.map((field) => valueAt(doc, field));
     if (index.sparse && values.every((v) => v === undefined)) continue;
-    if (index.partialFilterExpression !== undefined && !matches(index.partialFilterExpression, doc)) continue;
+    if (partial !== undefined && !partial.matches(doc)) continue;
     let keys: Document[] = [{}];
     fields.forEach((field, i) => {
       const value = values[i];

@@ -1,6 +1,7 @@
 import type { Document } from 'bson';
 import { expect, test } from 'vitest';
-import { runFind, runPipeline } from '../../../src/query/mingo.js';
+import { runPipeline } from '../../../src/query/mingo.js';
+import { runFind } from '../../../src/query/find.js';
 
 /** A source that counts how many documents were read from it. */
 function counted(n: number): { docs: Iterable<Document>; read: () => number } {

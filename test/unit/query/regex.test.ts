@@ -1,6 +1,6 @@
 import { BSONRegExp } from 'bson';
 import { expect, test } from 'vitest';
-import { runFind } from '../../../src/query/mingo.js';
+import { runFind } from '../../../src/query/find.js';
 import { compileRegex } from '../../../src/query/regex.js';
 
 const names = [{ _id: 1, s: 'Alice' }, { _id: 2, s: 'bob\n' }, { _id: 3, s: 'carol' }, { _id: 4, s: 'a1' }];

@@ -1,6 +1,7 @@
 import { Binary, Decimal128, Double, Int32, Long, MaxKey, MinKey, ObjectId } from 'bson';
 import { expect, test } from 'vitest';
-import { runFind, runPipeline } from '../../../src/query/mingo.js';
+import { runPipeline } from '../../../src/query/mingo.js';
+import { runFind } from '../../../src/query/find.js';
 import { naturalDirection, sortDocuments, sortFields } from '../../../src/query/sort.js';
 
 const by = (spec: Record<string, number>) => sortFields(spec)!;

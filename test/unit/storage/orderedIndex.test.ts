@@ -2,7 +2,7 @@ import { Double, Int32, Long, ObjectId, type Document } from 'bson';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { canonicalKey } from '../../../src/bson/bsonOrder.js';
-import { runFind } from '../../../src/query/mingo.js';
+import { runFind } from '../../../src/query/find.js';
 import { Collection } from '../../../src/storage/catalog.js';
 import { OrderedIndex } from '../../../src/storage/orderedIndex.js';
 

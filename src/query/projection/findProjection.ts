@@ -1,0 +1,629 @@
+/**
+ * find's projection, as mongod 7.0 evaluates it (classic engine): parsed as
+ * src/mongo/db/query/projection_parser.cpp parses it, executed as the projection executors do
+ * (src/mongo/db/exec/projection_node.cpp, inclusion/exclusion_projection_executor.cpp,
+ * projection_executor_builder.cpp, projection_executor_utils.cpp).
+ *
+ *   findProjection(projection, filter?, options?) -> (doc) => projected document
+ *
+ * - Values are passed through untouched: the projected document holds the stored BSON values
+ *   themselves (a Decimal128 keeps its bytes, an Int32 stays an Int32).
+ * - Inclusion ({a: 1, "b.c": 1}): the included fields in the STORED DOCUMENT's order; `_id` is
+ *   included unless excluded; sub-documents inside arrays are projected element by element, and in
+ *   an inclusion other elements (scalars) are dropped; nested arrays are recursed into.
+ * - Exclusion ({a: 0}): the document without those fields, in its order.
+ * - Computed fields ({x: "$a.b"}, {x: {$literal: v}}, constants, and the expression subset of
+ *   ../match/expr.ts) make an inclusion; they come after the included fields, in projection order
+ *   (a computed field that is also a document field keeps the field's place only when an included
+ *   sub-field put it there). A missing result leaves the field out.
+ * - "a.$" (positional): the included array holds only the element at the position the filter's
+ *   match recorded (MatchDetails elemMatchKey; errors 51246/51247 as mongod).
+ * - {a: {$elemMatch: {...}}}: [the first matching element], placed after the other fields; the
+ *   field is left out when no element matches.
+ * - {a: {$slice: n}} / {$slice: [skip, limit]}: applied to the projected document, through arrays
+ *   of documents on the way.
+ * Refused with 115: $meta, aggregation expressions other than expr.ts's subset, $slice in its
+ * aggregation form.
+ */
+import type { Document } from 'bson';
+import { ErrorCodes, LocationCodes, MongoError } from '../../errors.js';
+import { compileFilter, type CompiledFilter } from '../match/compile.js';
+import { collatorFor, comparatorFor } from '../match/collation.js';
+import { located, notSupported } from '../match/errors.js';
+import { compileExpression, type CompiledExpression, type ExpressionContext } from '../match/expr.js';
+import { typeName } from '../../bson/typeName.js';
+import { bsonTypeOf, BSON_TYPE, dbrefDocument, elementText, getField, isDocument, isNumberType, isPrototypeName, MISSING, objectKind, safeNumberInt } from '../match/values.js';
+
+export interface ProjectionOptions {
+  /** The find's collation (the $elemMatch projection and expression comparisons use it). */
+  collation?: Document;
+  /** The find's `let` variables ($$name in projection expressions). */
+  variables?: Document;
+}
+
+type Obj = Record<string, unknown>;
+
+// ---------------------------------------------------------------------------------------------
+// AST (projection_ast.h)
+
+type AstNode =
+  | { kind: 'path'; children: Map<string, AstNode> }
+  | { kind: 'bool'; value: boolean }
+  | { kind: 'expr'; expr: CompiledExpression }
+  | { kind: 'positional' }
+  | { kind: 'slice'; skip: number | undefined; limit: number }
+  | { kind: 'elemMatch'; filter: CompiledFilter };
+
+type PathNode = Extract<AstNode, { kind: 'path' }>;
+
+interface ParseContext {
+  readonly filter: CompiledFilter | undefined;
+  readonly expression: ExpressionContext;
+  readonly options: ProjectionOptions;
+  idSpecified: boolean;
+  hasPositional: boolean;
+  hasElemMatch: boolean;
+  hasFindSlice: boolean;
+  type: 'inclusion' | 'exclusion' | undefined;
+  idIncludedEntirely: boolean;
+  idExcludedEntirely: boolean;
+}
+
+/** The aggregation expression names (Expression::isExpressionName), to tell 31325 from what is unsupported here. */
+const EXPRESSION_NAMES = new Set(
+  (
+    'abs acos acosh add allElementsTrue and anyElementTrue arrayElemAt arrayToObject asin asinh atan atan2 atanh avg ' +
+    'binarySize bitAnd bitNot bitOr bitXor bsonSize ceil cmp concat concatArrays cond convert cos cosh covariancePop ' +
+    'covarianceSamp dateAdd dateDiff dateFromParts dateFromString dateSubtract dateToParts dateToString dateTrunc ' +
+    'dayOfMonth dayOfWeek dayOfYear degreesToRadians divide eq exp filter first firstN floor function getField gt gte ' +
+    'hour ifNull in indexOfArray indexOfBytes indexOfCP isArray isNumber isoDayOfWeek isoWeek isoWeekYear last lastN ' +
+    'let literal ln log log10 lt lte ltrim map max maxN median mergeObjects meta millisecond min minN minute mod ' +
+    'month multiply ne not objectToArray or percentile pow radiansToDegrees rand range reduce regexFind regexFindAll ' +
+    'regexMatch replaceAll replaceOne reverseArray round rtrim sampleRate second setDifference setEquals setField ' +
+    'setIntersection setIsSubset setUnion sin sinh size slice sortArray split sqrt stdDevPop stdDevSamp strLenBytes ' +
+    'strLenCP strcasecmp substr substrBytes substrCP subtract sum switch tan tanh toBool toDate toDecimal toDouble ' +
+    'toHashedIndexKey toInt toLong toLower toObjectId toString toUpper trim trunc tsIncrement tsSecond type ' +
+    'unsetField week year zip'
+  )
+    .split(' ')
+    .map((n) => `$${n}`),
+);
+
+// ---------------------------------------------------------------------------------------------
+// FieldPath validation (field_path.cpp)
+
+function fieldPath(path: string): string[] {
+  if (path === '') throw located(LocationCodes.FieldPathEmpty, 'FieldPath cannot be constructed with empty string');
+  if (path.endsWith('.')) throw located(LocationCodes.FieldPathTrailingDot, "FieldPath must not end with a '.'.");
+  const parts = path.split('.');
+  for (const p of parts) {
+    if (p === '') throw located(LocationCodes.FieldPathEmptyComponent, 'FieldPath field names may not be empty strings.');
+    if (p.startsWith('$') && p !== '$id' && p !== '$ref' && p !== '$db') {
+      throw located(LocationCodes.FieldPathDollarPrefix, "FieldPath field names may not start with '$'. Consider using $getField or $setField.");
+    }
+  }
+  return parts;
+}
+
+function isValidFieldPath(path: string): boolean {
+  try {
+    fieldPath(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** addNodeAtPath: 31250 when the path is taken, 31249 when a leaf stands on the way. */
+function addNodeAtPath(root: PathNode, parts: readonly string[], node: AstNode): void {
+  let parent = root;
+  for (let i = 0; i < parts.length - 1; i++) {
+    const child = parent.children.get(parts[i]!);
+    if (child === undefined) {
+      const created: PathNode = { kind: 'path', children: new Map() };
+      parent.children.set(parts[i]!, created);
+      parent = created;
+    } else if (child.kind === 'path') {
+      parent = child;
+    } else {
+      throw located(LocationCodes.ProjectionPathCollisionPrefix, `Path collision at ${parts.join('.')} remaining portion ${parts.slice(1).join('.')}`);
+    }
+  }
+  const last = parts[parts.length - 1]!;
+  if (parent.children.has(last)) throw located(LocationCodes.ProjectionPathCollision, `Path collision at ${parts.join('.')}`);
+  parent.children.set(last, node);
+}
+
+/** findLastInnerNodeOnPath. */
+function findInnerNode(root: PathNode, parts: readonly string[]): PathNode | undefined {
+  let node: PathNode = root;
+  for (const p of parts) {
+    const child = node.children.get(p);
+    if (child === undefined || child.kind !== 'path') return undefined;
+    node = child;
+  }
+  return node;
+}
+
+function isInclusionOrExclusionValue(v: unknown): boolean {
+  const t = bsonTypeOf(v);
+  return t === BSON_TYPE.bool || isNumberType(t);
+}
+
+function truthy(v: unknown): boolean {
+  if (typeof v === 'boolean') return v;
+  const t = bsonTypeOf(v);
+  if (t === BSON_TYPE.long) return typeof v === 'bigint' ? BigInt.asIntN(64, v) !== 0n : !(v as { isZero(): boolean }).isZero();
+  if (t === BSON_TYPE.decimal) return !/^-?0(?:\.0*)?(?:E[+-]?\d+)?$/.test(String(v));
+  const d = typeof v === 'number' ? v : +(v as { value: number }).value;
+  return d !== 0;
+}
+
+function parseSlice(ctx: ParseContext, parts: readonly string[], arg: unknown, parent: PathNode, spec: Obj): void {
+  let node: AstNode;
+  if (isNumberType(bsonTypeOf(arg))) {
+    node = { kind: 'slice', skip: undefined, limit: safeNumberInt(arg) };
+  } else if (Array.isArray(arg)) {
+    const fail = (code: number, message: string): never => {
+      // mongod then tries the aggregation $slice expression, which is not evaluated here.
+      throw notSupported(`$slice ${JSON.stringify(spec)} (find's $slice says: ${message} [${code}]; the aggregation $slice)`);
+    };
+    if (arg.length !== 2) fail(LocationCodes.ProjectionSliceArrayForm, '$slice array argument should be of form [skip, limit]');
+    const [skip, limit] = arg as [unknown, unknown];
+    if (!isNumberType(bsonTypeOf(skip))) fail(LocationCodes.ProjectionSliceSkipNotNumber, `$slice expects the skip argument to be a number, got ${typeName(skip)}`);
+    if (!isNumberType(bsonTypeOf(limit))) fail(LocationCodes.ProjectionSliceLimitNotNumber, `$slice expects the limit argument to be a number, got ${typeName(limit)}`);
+    const l = safeNumberInt(limit);
+    if (l <= 0) fail(LocationCodes.ProjectionSliceLimitNotPositive, `$slice limit must be positive, got ${l}`);
+    node = { kind: 'slice', skip: safeNumberInt(skip), limit: l };
+  } else {
+    throw notSupported(`$slice ${JSON.stringify(spec)} (find's $slice takes a number or [skip, limit]; the aggregation $slice)`);
+  }
+  addNodeAtPath(parent, parts, node);
+  ctx.hasFindSlice = true;
+}
+
+/** parseSubObjectAsExpression; false when the object is a sub-projection after all. */
+function parseSubObjectAsExpression(ctx: ParseContext, parts: readonly string[], obj: Obj, parent: PathNode, isRoot: boolean): boolean {
+  const op = Object.keys(obj)[0]!;
+  const arg = obj[op];
+  if (op === '$slice') {
+    parseSlice(ctx, parts, arg, parent, obj);
+    return true;
+  }
+  if (op === '$elemMatch') {
+    if (bsonTypeOf(arg) !== BSON_TYPE.object) {
+      throw located(LocationCodes.ProjectionElemMatchNotObject, `elemMatch: Invalid argument, object required, but got ${typeName(arg)}`);
+    }
+    if (ctx.hasPositional) throw located(LocationCodes.ProjectionElemMatchAfterPositional, 'Cannot specify positional operator and $elemMatch.');
+    if (parts.length !== 1 || !isRoot) throw located(LocationCodes.ProjectionElemMatchNested, 'Cannot use $elemMatch projection on a nested field.');
+    const filter = compileFilter({ [parts[0]!]: { $elemMatch: arg } }, { collation: ctx.options.collation, variables: ctx.options.variables });
+    addNodeAtPath(parent, parts, { kind: 'elemMatch', filter });
+    ctx.hasElemMatch = true;
+    return true;
+  }
+  if (!EXPRESSION_NAMES.has(op)) return false;
+  const isMeta = op === '$meta';
+  if (ctx.type === 'exclusion' && !isMeta) {
+    throw located(LocationCodes.ProjectionExpressionInExclusion, 'Cannot use expression other than $meta in exclusion projection');
+  }
+  if (isMeta) throw notSupported('$meta in projections');
+  if (ctx.type === undefined) ctx.type = 'inclusion';
+  const expr = compileProjectionExpression(obj, ctx);
+  addNodeAtPath(parent, parts, { kind: 'expr', expr });
+  return true;
+}
+
+function compileProjectionExpression(expr: unknown, ctx: ParseContext): CompiledExpression {
+  try {
+    return compileExpression(expr, ctx.expression);
+  } catch (err) {
+    if (err instanceof MongoError && err.code === ErrorCodes.CommandNotSupported) {
+      throw new MongoError(ErrorCodes.CommandNotSupported, err.message.replace(/inside \$expr/, 'in a find projection'));
+    }
+    throw err;
+  }
+}
+
+function parseSubObject(ctx: ParseContext, key: string, obj: Obj, parent: PathNode, isRoot: boolean): void {
+  const keys = Object.keys(obj);
+  if (keys.length === 0) throw located(LocationCodes.ProjectionEmptySubProjection, 'An empty sub-projection is not a valid value. Found empty object at path');
+  const parts = fieldPath(key);
+  if (keys.length === 1 && keys[0]!.startsWith('$')) {
+    if (parseSubObjectAsExpression(ctx, parts, obj, parent, isRoot)) return;
+    const first = keys[0]!;
+    const valid = first.endsWith('.$') ? isValidFieldPath(first.slice(0, -2)) : isValidFieldPath(first);
+    if (!valid) throw located(LocationCodes.ProjectionUnknownExpression, `Unknown expression ${first}`);
+  }
+  let node = findInnerNode(parent, parts);
+  if (node === undefined) {
+    node = { kind: 'path', children: new Map() };
+    addNodeAtPath(parent, parts, node);
+  }
+  for (const k of keys) parseElement(ctx, k, obj[k], node, false);
+}
+
+function parseInclusion(ctx: ParseContext, key: string, parent: PathNode, isRoot: boolean): void {
+  const isTopLevelId = key === '_id' && isRoot;
+  if (!key.endsWith('.$')) {
+    addNodeAtPath(parent, fieldPath(key), { kind: 'bool', value: true });
+    if (isTopLevelId) ctx.idIncludedEntirely = true;
+  } else {
+    if (ctx.hasPositional) throw located(LocationCodes.ProjectionTwoPositionals, 'Cannot specify more than one positional projection per query.');
+    if (ctx.hasElemMatch) throw located(LocationCodes.ProjectionPositionalAfterElemMatch, 'Cannot specify positional operator and $elemMatch.');
+    if (ctx.filter === undefined) throw located(LocationCodes.ProjectionPositionalNeedsMatcher, 'Projections with a positional operator require a matcher');
+    if (key === '.$') throw located(LocationCodes.ProjectionDotDollar, `Projection on field ${key} is invalid`);
+    const parts = fieldPath(key.slice(0, -2));
+    // The filter is parsed again with every special feature banned (kBanAllSpecialFeatures).
+    if (ctx.filter.hasExpr) throw new MongoError(ErrorCodes.QueryFeatureNotAllowed, '$expr is not allowed in this context');
+    addNodeAtPath(parent, parts, { kind: 'positional' });
+    ctx.hasPositional = true;
+  }
+  if (!isTopLevelId) {
+    if (ctx.type !== undefined && ctx.type !== 'inclusion') {
+      throw located(LocationCodes.ProjectionInclusionInExclusion, `Cannot do inclusion on field ${key} in exclusion projection`);
+    }
+    ctx.type = 'inclusion';
+  }
+}
+
+function parseExclusion(ctx: ParseContext, key: string, parent: PathNode, isRoot: boolean): void {
+  addNodeAtPath(parent, fieldPath(key), { kind: 'bool', value: false });
+  if (!(key === '_id' && isRoot)) {
+    if (ctx.type !== undefined && ctx.type !== 'exclusion') {
+      throw located(LocationCodes.ProjectionExclusionInInclusion, `Cannot do exclusion on field ${key} in inclusion projection`);
+    }
+    ctx.type = 'exclusion';
+  } else {
+    ctx.idExcludedEntirely = true;
+  }
+}
+
+function parseLiteral(ctx: ParseContext, key: string, value: unknown, parent: PathNode): void {
+  const expr = compileProjectionExpression(value, ctx);
+  addNodeAtPath(parent, fieldPath(key), { kind: 'expr', expr });
+  if (ctx.type !== undefined && ctx.type !== 'inclusion') {
+    throw located(LocationCodes.ProjectionLiteralInExclusion, `Cannot use an expression ${elementText(key, value)} in an exclusion projection`);
+  }
+  ctx.type = 'inclusion';
+}
+
+function parseElement(ctx: ParseContext, key: string, value: unknown, parent: PathNode, isRoot: boolean): void {
+  const positional = key.endsWith('.$');
+  if (key.includes('.$.')) {
+    throw located(
+      LocationCodes.ProjectionPositionalInMiddle,
+      "As of 4.4, it's illegal to specify positional operator in the middle of a path.Positional projection may only be used at the end, for example: a.b.$. If the query previously used a form like a.b.$.d, remove the parts following the '$' and the results will be equivalent.",
+    );
+  }
+  if (bsonTypeOf(value) === BSON_TYPE.object) {
+    if (positional) throw located(LocationCodes.ProjectionPositionalWithObject, 'positional projection cannot be used with an expression or sub object');
+    parseSubObject(ctx, key, objectKind(value) === 2 ? dbrefDocument(value) : (value as Obj), parent, isRoot);
+  } else if (isInclusionOrExclusionValue(value)) {
+    if (truthy(value)) parseInclusion(ctx, key, parent, isRoot);
+    else {
+      if (positional) throw located(LocationCodes.ProjectionPositionalExclusion, 'positional projection cannot be used with exclusion');
+      parseExclusion(ctx, key, parent, isRoot);
+    }
+  } else {
+    if (positional) throw located(LocationCodes.ProjectionPositionalWithLiteral, 'positional projection cannot be used with a literal');
+    parseLiteral(ctx, key, value, parent);
+  }
+}
+
+/** computeProjectionType: the type of a projection nothing but _id and find operators decided. */
+function defaultType(ctx: ParseContext): 'inclusion' | 'exclusion' {
+  if (ctx.hasFindSlice) return ctx.idIncludedEntirely ? 'inclusion' : 'exclusion';
+  if (ctx.hasElemMatch) return 'inclusion';
+  if (ctx.idIncludedEntirely) return 'inclusion';
+  return 'exclusion';
+}
+
+// ---------------------------------------------------------------------------------------------
+// Execution (projection_node.cpp)
+
+/** Output documents and arrays made while projecting one document; MISSING holes are removed at the end. */
+type Made = Array<Obj | unknown[]>;
+
+function peek(doc: unknown, name: string): unknown {
+  return getField(doc, name, isPrototypeName(name));
+}
+
+function setField(o: Obj, k: string, v: unknown): void {
+  if (k === '__proto__') Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
+  else o[k] = v;
+}
+
+function copyDocument(doc: unknown, made: Made): Obj {
+  const src = objectKind(doc) === 2 ? dbrefDocument(doc) : (doc as Obj);
+  const out: Obj = {};
+  for (const k of Object.keys(src)) setField(out, k, src[k]);
+  made.push(out);
+  return out;
+}
+
+type Evaluate = (root: Obj, made: Made) => unknown;
+
+class ProjectionNode {
+  readonly projected = new Set<string>();
+  readonly children = new Map<string, ProjectionNode>();
+  readonly expressions = new Map<string, Evaluate>();
+  /** _orderToProcessAdditionsAndChildren */
+  readonly order: string[] = [];
+  subtreeHasComputed = false;
+
+  constructor(readonly inclusion: boolean) {}
+
+  private child(name: string): ProjectionNode {
+    let c = this.children.get(name);
+    if (c === undefined) {
+      c = new ProjectionNode(this.inclusion);
+      this.children.set(name, c);
+      this.order.push(name);
+    }
+    return c;
+  }
+
+  addProjectionForPath(parts: readonly string[]): void {
+    if (parts.length === 1) this.projected.add(parts[0]!);
+    else this.child(parts[0]!).addProjectionForPath(parts.slice(1));
+  }
+
+  addExpressionForPath(parts: readonly string[], evaluate: Evaluate): void {
+    this.subtreeHasComputed = true;
+    if (parts.length === 1) {
+      this.expressions.set(parts[0]!, evaluate);
+      this.order.push(parts[0]!);
+    } else {
+      this.child(parts[0]!).addExpressionForPath(parts.slice(1), evaluate);
+    }
+  }
+
+  applyToDocument(doc: Obj, made: Made): Obj {
+    const out: Obj = this.inclusion ? {} : copyDocument(doc, made);
+    if (this.inclusion) made.push(out);
+    this.applyProjections(doc, out, made);
+    if (this.subtreeHasComputed) this.applyExpressions(doc, out, made);
+    return out;
+  }
+
+  private applyProjections(input: unknown, out: Obj, made: Made): void {
+    const total = this.projected.size + this.children.size;
+    if (total === 0) return;
+    let done = 0;
+    const src = objectKind(input) === 2 ? dbrefDocument(input) : (input as Obj);
+    for (const k of Object.keys(src)) {
+      if (this.projected.has(k)) {
+        setField(out, k, this.inclusion ? src[k] : MISSING);
+      } else {
+        const c = this.children.get(k);
+        if (c === undefined) continue;
+        setField(out, k, c.applyProjectionsToValue(src[k], made));
+      }
+      if (++done === total) return;
+    }
+  }
+
+  private skipped(value: unknown): unknown {
+    return this.inclusion ? MISSING : value;
+  }
+
+  applyProjectionsToValue(value: unknown, made: Made): unknown {
+    if (isDocument(value)) {
+      const out: Obj = this.inclusion ? {} : copyDocument(value, made);
+      if (this.inclusion) made.push(out);
+      this.applyProjections(value, out, made);
+      return out;
+    }
+    if (Array.isArray(value)) {
+      const out = value.map((el) => this.applyProjectionsToValue(el, made));
+      made.push(out);
+      return out;
+    }
+    return this.skipped(value);
+  }
+
+  private applyExpressions(root: Obj, out: Obj, made: Made): void {
+    for (const name of this.order) {
+      const c = this.children.get(name);
+      if (c !== undefined) setField(out, name, c.applyExpressionsToValue(root, Object.hasOwn(out, name) ? out[name] : MISSING, made));
+      else setField(out, name, this.expressions.get(name)!(root, made));
+    }
+  }
+
+  applyExpressionsToValue(root: Obj, value: unknown, made: Made): unknown {
+    if (isDocument(value)) {
+      const out = copyDocument(value, made);
+      this.applyExpressions(root, out, made);
+      return out;
+    }
+    if (Array.isArray(value)) {
+      const out = value.map((el) => this.applyExpressionsToValue(root, el, made));
+      made.push(out);
+      return out;
+    }
+    if (this.subtreeHasComputed) {
+      const out: Obj = {};
+      made.push(out);
+      this.applyExpressions(root, out, made);
+      return out;
+    }
+    return value === MISSING ? MISSING : this.skipped(value);
+  }
+}
+
+/** sliceArray (projection_executor_utils.cpp). */
+function sliceArray(arr: readonly unknown[], skip: number | undefined, limit: number): unknown[] {
+  const len = arr.length;
+  let start = 0;
+  let forward = 0;
+  if (skip === undefined) {
+    if (limit < 0) {
+      start = Math.max(0, len + limit);
+      forward = len - start;
+    } else {
+      forward = Math.min(len, limit);
+    }
+  } else if (skip < 0) {
+    start = Math.max(0, len + skip);
+    forward = Math.min(len - start, limit);
+  } else {
+    start = Math.min(len, skip);
+    forward = Math.min(len - start, limit);
+  }
+  return arr.slice(start, start + forward);
+}
+
+/** applyFindSliceProjectionHelper. */
+function applySlice(input: unknown, parts: readonly string[], i: number, skip: number | undefined, limit: number, made: Made): Obj {
+  const name = parts[i]!;
+  const next = i + 1;
+  let val = peek(input, name);
+  if (Array.isArray(val)) {
+    if (next === parts.length) val = sliceArray(val, skip, limit);
+    else val = val.map((el) => (isDocument(el) ? applySlice(el, parts, next, skip, limit, made) : el));
+    made.push(val as unknown[]);
+  } else if (isDocument(val) && next < parts.length) {
+    val = applySlice(val, parts, next, skip, limit, made);
+  }
+  const out = copyDocument(input, made);
+  if (val !== MISSING || Object.hasOwn(out, name)) setField(out, name, val);
+  return out;
+}
+
+/** applyFindPositionalProjection. */
+function applyPositional(post: Obj, parts: readonly string[], position: number | undefined): Obj {
+  let sub: unknown = post;
+  for (let ind = 0; ind < parts.length; ind++) {
+    const val = peek(sub, parts[ind]!);
+    if (Array.isArray(val)) {
+      if (position === undefined) {
+        throw located(LocationCodes.ProjectionPositionalNoMatch, "positional operator '.$' couldn't find a matching element in the array");
+      }
+      const elem = position < val.length ? val[position] : MISSING;
+      if (elem === MISSING) throw located(LocationCodes.ProjectionPositionalMismatch, "positional operator '.$' element mismatch");
+      setNested(post, parts.slice(0, ind + 1), [elem]);
+      return post;
+    }
+    if (isDocument(val)) sub = val;
+  }
+  return post;
+}
+
+/** MutableDocument::setNestedField on a projected (own) document. */
+function setNested(doc: Obj, parts: readonly string[], value: unknown): void {
+  let cur = doc;
+  for (let i = 0; i < parts.length - 1; i++) {
+    const name = parts[i]!;
+    let next = Object.hasOwn(cur, name) ? cur[name] : undefined;
+    if (objectKind(next) !== 1) {
+      next = objectKind(next) === 2 ? dbrefDocument(next) : {};
+      setField(cur, name, next);
+    }
+    cur = next as Obj;
+  }
+  setField(cur, parts[parts.length - 1]!, value);
+}
+
+/** Removes the MISSING holes left in the documents and arrays made for one projected document. */
+function removeHoles(made: Made): void {
+  for (const c of made) {
+    if (Array.isArray(c)) {
+      if (!c.includes(MISSING)) continue;
+      let w = 0;
+      for (let r = 0; r < c.length; r++) if (c[r] !== MISSING) c[w++] = c[r];
+      c.length = w;
+    } else {
+      for (const k of Object.keys(c)) if (c[k] === MISSING) delete c[k];
+    }
+  }
+}
+
+type RootReplacement = (pre: Obj, post: Obj, made: Made) => Obj;
+
+/**
+ * Compiles find's projection. `filter` is the find's compiled filter (needed by a positional
+ * projection, "a.$"); `options` the find's collation and `let` variables. Throws MongoError for
+ * a projection mongod refuses (its codes and texts) and 115 for what pocketmongo does not evaluate.
+ */
+export function findProjection(projection: Document, filter?: CompiledFilter, options: ProjectionOptions = {}): (doc: Document) => Document {
+  const collator = collatorFor(options.collation);
+  const ctx: ParseContext = {
+    filter,
+    expression: { compare: comparatorFor(collator), variables: options.variables },
+    options,
+    idSpecified: false,
+    hasPositional: false,
+    hasElemMatch: false,
+    hasFindSlice: false,
+    type: undefined,
+    idIncludedEntirely: false,
+    idExcludedEntirely: false,
+  };
+  const root: PathNode = { kind: 'path', children: new Map() };
+  for (const key of Object.keys(projection)) {
+    if (key === '_id' || key.startsWith('_id.')) ctx.idSpecified = true;
+    parseElement(ctx, key, projection[key], root, true);
+  }
+  const type = ctx.type ?? defaultType(ctx);
+  if (!ctx.idSpecified && type === 'inclusion') addNodeAtPath(root, ['_id'], { kind: 'bool', value: true });
+  if (type === 'exclusion' && ctx.idSpecified && ctx.idIncludedEntirely) root.children.delete('_id');
+
+  // The executor (projection_executor_builder.cpp), built walking the AST in order.
+  const inclusion = type === 'inclusion';
+  const tree = new ProjectionNode(inclusion);
+  const replacements: RootReplacement[] = [];
+  const walk = (node: PathNode, prefix: readonly string[]): void => {
+    for (const [name, child] of node.children) {
+      const path = [...prefix, name];
+      switch (child.kind) {
+        case 'path':
+          walk(child, path);
+          break;
+        case 'bool':
+          if (inclusion && path.length === 1 && name === '_id' && !child.value) break;
+          tree.addProjectionForPath(path);
+          break;
+        case 'expr': {
+          const evaluate = child.expr.evaluate;
+          tree.addExpressionForPath(path, (r) => evaluate(r));
+          break;
+        }
+        case 'positional': {
+          tree.addProjectionForPath(path);
+          const f = filter!;
+          replacements.push((pre, post) => applyPositional(post, path, f.matchWithPosition(pre).arrayPosition));
+          break;
+        }
+        case 'slice': {
+          if (inclusion) tree.addProjectionForPath(path);
+          const { skip, limit } = child;
+          replacements.push((_pre, post, made) => applySlice(post, path, 0, skip, limit, made));
+          break;
+        }
+        case 'elemMatch': {
+          const f = child.filter;
+          const field = path[0]!;
+          tree.addExpressionForPath(path, (r) => {
+            const { matched, arrayPosition } = f.matchWithPosition(r);
+            if (!matched || arrayPosition === undefined) return MISSING;
+            const arr = peek(r, field);
+            if (!Array.isArray(arr) || arrayPosition >= arr.length) return MISSING;
+            return [arr[arrayPosition]];
+          });
+          break;
+        }
+      }
+    }
+  };
+  walk(root, []);
+
+  const isIdentity = !inclusion && tree.projected.size === 0 && tree.children.size === 0 && !tree.subtreeHasComputed && replacements.length === 0;
+  return (doc) => {
+    const made: Made = [];
+    if (isIdentity) return copyDocument(doc, made);
+    let out = tree.applyToDocument(doc as Obj, made);
+    for (const replace of replacements) out = replace(doc as Obj, out, made);
+    removeHoles(made);
+    return out;
+  };
+}
