@@ -1,5 +1,5 @@
 import { BSONRegExp, type Document } from 'bson';
-import { ErrorCodes, MongoError } from '../errors.js';
+import { badValue, notSupported } from './queryErrors.js';
 import { compileRegex } from './regex.js';
 import { isPlainObject, numberValue } from '../bson/args.js';
 import { typeName } from '../bson/typeName.js';
@@ -8,18 +8,6 @@ import { typeName } from '../bson/typeName.js';
 // messages, before mingo sees a filter: mingo takes most malformed arguments without a word and
 // then fails inside with a JavaScript error. Works on stored filters and on mingo's numeric views
 // of them alike (numbers plain or wrapped, regular expressions as BSONRegExp or RegExp).
-
-function badValue(message: string): MongoError {
-  return new MongoError(ErrorCodes.BadValue, message);
-}
-
-/**
- * A query feature mongod has and pocketmongo does not: a clear refusal rather than mingo's
- * "unknown operator" (or, for $where and $function, code it would not run).
- */
-function notSupported(feature: string): MongoError {
-  return new MongoError(ErrorCodes.CommandNotSupported, `pocketmongo does not support ${feature} yet`);
-}
 
 /** A regular expression value, compiled (RegExp values already are). */
 function checkRegexValue(value: unknown): void {

@@ -17,7 +17,7 @@
  *   every element must be one: "$all/$elemMatch has to be consistent"); an operator document
  *   among plain values is "no $ expressions in $all".
  */
-import { badValue } from './errors.js';
+import { badValue } from '../queryErrors.js';
 import type { IndexedTest, MatchNode, Test } from './node.js';
 import { isDocument, parseIntegerElement } from './values.js';
 

@@ -14,7 +14,7 @@
  * BSONElement::numberLong takes them (rounded half to even; NaN and out-of-range values become the
  * smallest long). Positions past 63 test the sign bit (numbers are sign-extended).
  */
-import { badValue, failedToParse } from './errors.js';
+import { badValue, failedToParse } from '../queryErrors.js';
 import type { Test } from './node.js';
 import { bsonTypeOf, BSON_TYPE, decimalNumberLong, elementText, parseIntegerElement } from './values.js';
 

@@ -10,7 +10,7 @@
 import type { Document } from 'bson';
 import { canonicalTypeOrder, compareUtf8, compareValues } from '../../bson/bsonOrder.js';
 import { bsonText } from '../../bson/bsonText.js';
-import { badValue, notSupported } from './errors.js';
+import { badValue, notSupported } from '../queryErrors.js';
 import { dbrefDocument, objectKind } from './values.js';
 
 /** A comparison of two BSON values: -1, 0 or 1. */

@@ -20,7 +20,7 @@
  */
 import { canonicalKey, canonicalTypeOrder, compareUtf8, compareValues } from '../../bson/bsonOrder.js';
 import { collatedCompare } from './collation.js';
-import { badValue } from './errors.js';
+import { badValue } from '../queryErrors.js';
 import type { Test } from './node.js';
 import { isNaNValue, MISSING, simpleDouble } from './values.js';
 

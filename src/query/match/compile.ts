@@ -34,7 +34,7 @@ import { bitTest, type BitOp } from './bitwise.js';
 import { collatorFor, comparatorFor } from './collation.js';
 import { comparisonTest, inTest, type ComparisonOp } from './comparison.js';
 import { existsTest, trueValue, typeTest } from './element.js';
-import { badValue, notSupported } from './errors.js';
+import { badValue, notSupported } from '../queryErrors.js';
 import { modTest, regexDocumentTest, regexValueTest } from './evaluation.js';
 import { coerceToBool, compileExpression, type ExpressionContext } from './expr.js';
 import { alwaysNode, logicalNode } from './logical.js';
@@ -140,6 +140,15 @@ const KEYWORDS = new Set([
   '$type',
   '$within',
 ]);
+
+/**
+ * Whether a name is a path-accepting query operator (MatchExpressionParser's queryOperatorMap:
+ * the operators above, $not, and the internal ones), as $pull tells a condition from a document.
+ */
+export function isPathAcceptingKeyword(name: string | undefined): boolean {
+  if (name === undefined) return false;
+  return name === '$not' || KEYWORDS.has(name) || (name.startsWith('$_internal') && name.length > 10);
+}
 
 const GEO = new Set(['$geoIntersects', '$geoNear', '$geoWithin', '$near', '$nearSphere', '$within']);
 

@@ -8,7 +8,7 @@
  *   Each value the path yields is tested (a leaf array's elements, then the array itself, so
  *   {$type: "array"} matches any array and {$type: "int"} an array holding an int).
  */
-import { badValue, failedToParse, typeMismatch } from './errors.js';
+import { badValue, failedToParse, typeMismatch } from '../queryErrors.js';
 import type { Test } from './node.js';
 import { bsonTypeOf, BSON_TYPE, isNumberType, MISSING, parseIntegerElement } from './values.js';
 

@@ -16,7 +16,7 @@
  */
 import { compileRegex } from '../regex.js';
 import { LocationCodes } from '../../errors.js';
-import { badValue, located } from './errors.js';
+import { badValue, located } from '../queryErrors.js';
 import type { Test } from './node.js';
 import { bsonTypeOf, BSON_TYPE, decimalToInteger, fitsInt64, isNumberType, truncatedInt64 } from './values.js';
 

@@ -17,7 +17,7 @@
 import type { Document } from 'bson';
 import { type ValueCompare } from './collation.js';
 import { LocationCodes } from '../../errors.js';
-import { located, notSupported } from './errors.js';
+import { located, notSupported } from '../queryErrors.js';
 import { bsonTypeOf, BSON_TYPE, getField, isDocument, isPrototypeName, MISSING, objectKind } from './values.js';
 
 /** An evaluated expression: a value, or MISSING. */
@@ -60,8 +60,8 @@ function comparable(v: unknown): unknown {
   return v === MISSING ? undefined : v;
 }
 
-/** Validates the components of a field path as FieldPath does. */
-function fieldPathParts(path: string): string[] {
+/** Validates the components of a field path as FieldPath does (field_path.cpp). */
+export function fieldPathParts(path: string): string[] {
   if (path.endsWith('.')) throw located(LocationCodes.FieldPathTrailingDot, "FieldPath must not end with a '.'.");
   const parts = path.split('.');
   for (const p of parts) {

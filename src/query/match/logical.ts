@@ -11,7 +11,7 @@
  * - {$alwaysTrue: 1} / {$alwaysFalse: 1}: the argument must be the whole number 1
  *   (parseIntegerElementToLong, FailedToParse "<name> must be an integer value of 1").
  */
-import { failedToParse } from './errors.js';
+import { failedToParse } from '../queryErrors.js';
 import { ALWAYS_FALSE, ALWAYS_TRUE, andNode, norNode, notNode, orNode, type MatchNode } from './node.js';
 import { parseIntegerElement } from './values.js';
 

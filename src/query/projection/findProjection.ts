@@ -29,8 +29,8 @@ import type { Document } from 'bson';
 import { ErrorCodes, LocationCodes, MongoError } from '../../errors.js';
 import { compileFilter, type CompiledFilter } from '../match/compile.js';
 import { collatorFor, comparatorFor } from '../match/collation.js';
-import { located, notSupported } from '../match/errors.js';
-import { compileExpression, type CompiledExpression, type ExpressionContext } from '../match/expr.js';
+import { located, notSupported } from '../queryErrors.js';
+import { compileExpression, fieldPathParts, type CompiledExpression, type ExpressionContext } from '../match/expr.js';
 import { typeName } from '../../bson/typeName.js';
 import { bsonTypeOf, BSON_TYPE, dbrefDocument, elementText, getField, isDocument, isNumberType, isPrototypeName, MISSING, objectKind, safeNumberInt } from '../match/values.js';
 
@@ -94,15 +94,7 @@ const EXPRESSION_NAMES = new Set(
 
 function fieldPath(path: string): string[] {
   if (path === '') throw located(LocationCodes.FieldPathEmpty, 'FieldPath cannot be constructed with empty string');
-  if (path.endsWith('.')) throw located(LocationCodes.FieldPathTrailingDot, "FieldPath must not end with a '.'.");
-  const parts = path.split('.');
-  for (const p of parts) {
-    if (p === '') throw located(LocationCodes.FieldPathEmptyComponent, 'FieldPath field names may not be empty strings.');
-    if (p.startsWith('$') && p !== '$id' && p !== '$ref' && p !== '$db') {
-      throw located(LocationCodes.FieldPathDollarPrefix, "FieldPath field names may not start with '$'. Consider using $getField or $setField.");
-    }
-  }
-  return parts;
+  return fieldPathParts(path);
 }
 
 function isValidFieldPath(path: string): boolean {

@@ -5,7 +5,7 @@
 import { Int32, Long } from 'bson';
 import { typeName } from '../../bson/typeName.js';
 import { checkArithmeticUpdateArgument, incValue, mulValue, numericType, type ArithmeticUpdateOperator } from '../numeric.js';
-import { badValue, typeMismatch } from './errors.js';
+import { badValue, typeMismatch } from '../queryErrors.js';
 import { setValue, valueOf, type ApplyContext, type Elem } from './paths.js';
 import { ModifierNode } from './tree.js';
 import { asDocument, elementText, idText, isDocument } from './values.js';

@@ -6,7 +6,8 @@
 import type { Document } from 'bson';
 import { typeName } from '../../bson/typeName.js';
 import { compileFilter } from '../match/compile.js';
-import { badValue, failedToParse, typeMismatch, withContext } from './errors.js';
+import { badValue, failedToParse, typeMismatch } from '../queryErrors.js';
+import { withContext } from './errors.js';
 import { checkNoSpecialFeatures } from './special.js';
 import type { ElementFilter } from './tree.js';
 import { asDocument, defineField, isDocument, type Obj } from './values.js';

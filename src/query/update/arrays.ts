@@ -7,10 +7,10 @@ import type { Document } from 'bson';
 import { canonicalKey } from '../../bson/bsonOrder.js';
 import { bsonText } from '../../bson/bsonText.js';
 import { typeName } from '../../bson/typeName.js';
-import { compileFilter } from '../match/compile.js';
+import { compileFilter, isPathAcceptingKeyword } from '../match/compile.js';
 import { parseIntegerElement } from '../match/values.js';
 import { numericType } from '../numeric.js';
-import { badValue, failedToParse, typeMismatch } from './errors.js';
+import { badValue, failedToParse, typeMismatch } from '../queryErrors.js';
 import { adopt, checkViability, setValue, valueOf, type ApplyContext, type Elem } from './paths.js';
 import { ModifierNode, type LeafNode } from './tree.js';
 import { asDocument, hasOwnField, idText, isDocument, type Obj } from './values.js';
@@ -347,42 +347,6 @@ class ArrayCullingNode implements LeafNode {
     setValue(ctx, at, adopt(ctx, kept));
     ctx.modified = true;
   }
-}
-
-/** The path-accepting query operators (MatchExpressionParser's queryOperatorMap). */
-const PATH_ACCEPTING = new Set([
-  '$all',
-  '$bitsAllClear',
-  '$bitsAllSet',
-  '$bitsAnyClear',
-  '$bitsAnySet',
-  '$elemMatch',
-  '$eq',
-  '$exists',
-  '$geoIntersects',
-  '$geoNear',
-  '$geoWithin',
-  '$gt',
-  '$gte',
-  '$in',
-  '$lt',
-  '$lte',
-  '$mod',
-  '$ne',
-  '$near',
-  '$nearSphere',
-  '$nin',
-  '$not',
-  '$options',
-  '$regex',
-  '$size',
-  '$type',
-  '$within',
-]);
-
-function isPathAcceptingKeyword(name: string | undefined): boolean {
-  if (name === undefined) return false;
-  return PATH_ACCEPTING.has(name) || (name.startsWith('$_internal') && name.length > 10);
 }
 
 /**

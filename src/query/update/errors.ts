@@ -1,17 +1,5 @@
 import { ErrorCodes, MongoError } from '../../errors.js';
 
-export function badValue(message: string): MongoError {
-  return new MongoError(ErrorCodes.BadValue, message);
-}
-
-export function failedToParse(message: string): MongoError {
-  return new MongoError(ErrorCodes.FailedToParse, message);
-}
-
-export function typeMismatch(message: string): MongoError {
-  return new MongoError(ErrorCodes.TypeMismatch, message);
-}
-
 export function pathNotViable(message: string): MongoError {
   return new MongoError(ErrorCodes.PathNotViable, message);
 }

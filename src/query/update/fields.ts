@@ -5,7 +5,7 @@
 import { Timestamp } from 'bson';
 import { valuesEqual } from '../../bson/bsonOrder.js';
 import { typeName } from '../../bson/typeName.js';
-import { badValue } from './errors.js';
+import { badValue } from '../queryErrors.js';
 import {
   createPathAt,
   Elem,

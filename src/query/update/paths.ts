@@ -12,7 +12,8 @@
 import { ErrorCodes, MongoError } from '../../errors.js';
 import { compareUtf8 } from '../../bson/bsonOrder.js';
 import { typeName } from '../../bson/typeName.js';
-import { badValue, pathNotViable } from './errors.js';
+import { badValue } from '../queryErrors.js';
+import { pathNotViable } from './errors.js';
 import { asDocument, copyContainer, defineField, elementText, hasOwnField, isDocument, parseArrayIndex, type Obj } from './values.js';
 
 /** The state of one `apply`: the document as it is being rewritten. */

@@ -23,7 +23,8 @@ import {
   valueOf,
   type ApplyContext,
 } from './paths.js';
-import { badValue, conflict } from './errors.js';
+import { badValue } from '../queryErrors.js';
+import { conflict } from './errors.js';
 import { compareUtf8 } from '../../bson/bsonOrder.js';
 
 export interface LeafNode {

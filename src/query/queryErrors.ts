@@ -1,5 +1,6 @@
-import { ErrorCodes, MongoError } from '../../errors.js';
+import { ErrorCodes, MongoError } from '../errors.js';
 
+// The errors the query language raises, made in one place (match/, update/, projection/).
 
 export function badValue(message: string): MongoError {
   return new MongoError(ErrorCodes.BadValue, message);
