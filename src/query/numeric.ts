@@ -1033,17 +1033,17 @@ function addLongTo(dd: DoubleDoubleSummation, v: unknown): void {
 }
 
 /**
- * $sum (AccumulatorSum, non-constant operand): non-numbers are ignored; ints, longs and doubles go
- * into one DoubleDoubleSummation, decimals into a decimal total (starting at 0E+0). The result
- * type is the widest seen: int (or long) when the sum fits int64, long, else double; a decimal
- * result is the decimal total plus the non-decimal sum converted with 34 digits. Empty: int 0.
+ * The running total $sum and $avg keep (AccumulatorSum/AccumulatorAvg): ints, longs and doubles go
+ * into one DoubleDoubleSummation, decimals into a decimal total (starting at 0E+0), and the widest
+ * type seen is remembered.
  */
-export class SumAccumulator {
-  private type = K_INT;
-  private readonly nonDecimal = new DoubleDoubleSummation();
-  private decimalTotal = DECIMAL_ZERO;
+class NumericTotal {
+  widest = K_INT;
+  readonly nonDecimal = new DoubleDoubleSummation();
+  decimalTotal = DECIMAL_ZERO;
 
-  add(v: unknown): void {
+  /** Adds a number; false, and nothing added, for anything else. */
+  add(v: unknown): boolean {
     const kind = kindOf(v);
     switch (kind) {
       case K_INT:
@@ -1059,14 +1059,33 @@ export class SumAccumulator {
         this.decimalTotal = decimalAdd(this.decimalTotal, v as Decimal128);
         break;
       default:
-        return;
+        return false;
     }
-    if (kind > this.type) this.type = kind;
+    if (kind > this.widest) this.widest = kind;
+    return true;
+  }
+
+  /** The decimal total plus the non-decimal sum converted with 34 digits. */
+  decimal(): Decimal128 {
+    return decimalAdd(this.decimalTotal, this.nonDecimal.getDecimal());
+  }
+}
+
+/**
+ * $sum (AccumulatorSum, non-constant operand): non-numbers are ignored. The result type is the
+ * widest seen: int (or long) when the sum fits int64, long, else double; with a decimal, the
+ * decimal total plus the non-decimal sum. Empty: int 0.
+ */
+export class SumAccumulator {
+  private readonly total = new NumericTotal();
+
+  add(v: unknown): void {
+    this.total.add(v);
   }
 
   result(): BsonNumber {
-    const dd = this.nonDecimal;
-    switch (this.type) {
+    const dd = this.total.nonDecimal;
+    switch (this.total.widest) {
       case K_INT:
         if (dd.fitsLong()) return intOrLong(narrow(dd.getLong()));
         return new Double(dd.getDouble());
@@ -1076,51 +1095,27 @@ export class SumAccumulator {
       case K_DOUBLE:
         return new Double(dd.getDouble());
       default:
-        return decimalAdd(this.decimalTotal, dd.getDecimal());
+        return this.total.decimal();
     }
   }
 }
 
 /**
- * $avg (AccumulatorAvg): non-numbers are ignored (and not counted); the sum is kept as for $sum;
- * no numbers → null; a decimal among them → (decimal total + non-decimal sum with 34 digits) /
- * count, in decimal; else the double sum / count, a double.
+ * $avg (AccumulatorAvg): non-numbers are ignored (and not counted); no numbers → null; a decimal
+ * among them → the decimal total / count, in decimal; else the double sum / count, a double.
  */
 export class AvgAccumulator {
-  private isDecimal = false;
+  private readonly total = new NumericTotal();
   private count = 0;
-  private readonly nonDecimal = new DoubleDoubleSummation();
-  private decimalTotal = DECIMAL_ZERO;
 
   add(v: unknown): void {
-    const kind = kindOf(v);
-    switch (kind) {
-      case K_INT:
-        this.nonDecimal.addDouble(intOf(v));
-        break;
-      case K_LONG:
-        addLongTo(this.nonDecimal, v);
-        break;
-      case K_DOUBLE:
-        this.nonDecimal.addDouble(doubleOf(v, kind));
-        break;
-      case K_DECIMAL:
-        this.decimalTotal = decimalAdd(this.decimalTotal, v as Decimal128);
-        this.isDecimal = true;
-        break;
-      default:
-        return;
-    }
-    this.count++;
+    if (this.total.add(v)) this.count++;
   }
 
   result(): Double | Decimal128 | null {
     if (this.count === 0) return null;
-    if (this.isDecimal) {
-      const total = decimalAdd(this.decimalTotal, this.nonDecimal.getDecimal());
-      return decimalDivide(total, decimalFromBigInt(BigInt(this.count)));
-    }
-    return new Double(this.nonDecimal.getDouble() / this.count);
+    if (this.total.widest === K_DECIMAL) return decimalDivide(this.total.decimal(), decimalFromBigInt(BigInt(this.count)));
+    return new Double(this.total.nonDecimal.getDouble() / this.count);
   }
 }
 
