@@ -19,6 +19,8 @@ export class SessionRecord {
   readonly expiry: WheelEntry<SessionRecord>;
   /** What the session owns and what dies with it (made at the first one; most sessions own nothing). */
   resources: Set<SessionResource> | undefined = undefined;
+  /** No longer in the registry (expired or ended): forgotten once its last resource is gone. */
+  gone = false;
 
   constructor(
     /** lsidKey(id, uid): the id's 16 bytes then the uid's 32, as latin1 characters. */
@@ -99,7 +101,11 @@ export class SessionRegistry {
   private sweepTimer: TimerHandle | undefined;
   private sweepPending = false;
   private stopped = false;
-  /** Sessions that own resources now: the only ones a kill has to look at. */
+  /**
+   * Sessions that have owned resources: the only ones a kill has to look at. A session stays here
+   * while it is registered (a command in a session attaches and detaches an operation each time,
+   * so membership does not churn); a gone one leaves with its last resource.
+   */
   private readonly holding = new Set<SessionRecord>();
   /** config.system.sessions is created lazily, at the first refresh (sessions_collection_standalone.cpp). */
   collectionExists = false;
@@ -136,8 +142,10 @@ export class SessionRegistry {
   /** `resource` now belongs to the session: it dies with it (kill, expiry, end). */
   attach(record: SessionRecord, resource: SessionResource): void {
     let resources = record.resources;
-    if (resources === undefined) resources = record.resources = new Set();
-    if (resources.size === 0) this.holding.add(record);
+    if (resources === undefined) {
+      resources = record.resources = new Set();
+      this.holding.add(record);
+    }
     resources.add(resource);
   }
 
@@ -145,7 +153,7 @@ export class SessionRegistry {
   detach(record: SessionRecord, resource: SessionResource): void {
     const resources = record.resources;
     if (resources === undefined || !resources.delete(resource)) return;
-    if (resources.size === 0) this.holding.delete(record);
+    if (resources.size === 0 && record.gone) this.holding.delete(record);
   }
 
   /**
@@ -165,7 +173,7 @@ export class SessionRegistry {
       resources.delete(resource);
       resource.release();
     }
-    if (resources.size === 0) this.holding.delete(record);
+    if (resources.size === 0 && record.gone) this.holding.delete(record);
     return cursors;
   }
 
@@ -183,7 +191,9 @@ export class SessionRegistry {
    */
   kill(matches: (lsid: LogicalSessionId) => boolean): number {
     let cursors = 0;
-    for (const record of [...this.holding]) if (matches(record.lsid)) cursors += this.release(record, 'kill');
+    for (const record of [...this.holding]) {
+      if (record.resources!.size > 0 && matches(record.lsid)) cursors += this.release(record, 'kill');
+    }
     return cursors;
   }
 
@@ -325,6 +335,13 @@ export class SessionRegistry {
     this.cache.delete(record);
     this.ending.delete(record);
     this.wheel.remove(record.expiry);
+    this.forget(record);
+  }
+
+  /** The record left the registry: it stays among the holders only while a resource remains. */
+  private forget(record: SessionRecord): void {
+    record.gone = true;
+    if (record.resources !== undefined && record.resources.size === 0) this.holding.delete(record);
   }
 
   /**
@@ -354,6 +371,7 @@ export class SessionRegistry {
       this.cache.delete(record);
       this.ending.delete(record);
       this.release(record, 'expire');
+      this.forget(record);
       removed += 1;
     }
     if (expired.length === this.sweepBatch && !this.sweepPending && !this.stopped) {
