@@ -103,3 +103,15 @@ describe('mongosh under auth: show dbs and show collections list what the user m
     ).toBe('[{"name":"c","type":"collection"},{"name":"d","type":"collection"}]\n');
   });
 });
+
+describe('mongosh and exact values (issue 10)', () => {
+  test('Decimal128 digits, longs beyond 2^53 and doubles survive a projection and an update of another field', async () => {
+    await evalOk("db.exact.insertOne({_id: 1, d: NumberDecimal('1.10'), z: NumberDecimal('-0'), l: NumberLong('9007199254740993'), f: Double(2), n: 1})");
+    await evalOk('db.exact.updateOne({_id: 1}, {$inc: {n: 1}, $set: {p: NumberDecimal("2.50")}})');
+    expect(await evalOk('printjson(db.exact.findOne({_id: 1}, {d: 1, z: 1, l: 1, f: 1, p: 1}))')).toBe(
+      "{\n  _id: 1,\n  d: Decimal128('1.10'),\n  z: Decimal128('-0'),\n  l: Long('9007199254740993'),\n  f: 2,\n  p: Decimal128('2.50')\n}\n",
+    );
+    // The double stays a double (mongosh prints it as 2), the long a long, the incremented int an int.
+    expect(await evalOk("print(db.exact.countDocuments({f: {$type: 'double'}, l: {$type: 'long'}, n: {$type: 'int'}}))")).toBe('1\n');
+  });
+});
