@@ -8,10 +8,9 @@ import { collectionReader } from '../pipeline/collectionReader.js';
 import { collStatsDocument, parseCollStats } from '../pipeline/collStats.js';
 import { checkStages } from '../pipeline/stageSpecs.js';
 import { writerOf } from '../pipeline/writeStages.js';
-import { runPipeline } from '../query/mingo.js';
+import { evaluateLetVariables, runPipeline, type PipelineContext } from '../query/aggregation/run.js';
 import { lsidDocument, NO_AUTH_UID, userDigest } from '../sessions/logicalSessionId.js';
 import { collectionArgument, isPlainObject, numberValue, optionalObject, trueValue } from '../bson/args.js';
-import { compileQuery, runFind } from '../query/find.js';
 import { typeName } from '../bson/typeName.js';
 import { nonNegativeInt } from './cursorArgs.js';
 import type { Requirement } from '../auth/authorize.js';
@@ -90,8 +89,26 @@ function uidOf(doc: Document): Buffer {
   return Buffer.from(uid.buffer.buffer, uid.buffer.byteOffset, uid.position);
 }
 
+/**
+ * What an aggregate's stages read besides their input: the database's collections ($lookup,
+ * $unionWith, $graphLookup), the command's `let` (evaluated once, with one NOW), its collation.
+ */
+function pipelineContext(ctx: CommandContext<'clock' | 'namespaces'>): PipelineContext {
+  const now = new Date(ctx.services.clock.now());
+  const collationArg = optionalObject(ctx, 'collation', true);
+  const collation = collationArg === undefined || collationArg.locale === 'simple' ? undefined : collationArg;
+  const letArg = optionalObject(ctx, 'let', true);
+  const variables = letArg === undefined ? undefined : evaluateLetVariables(letArg, { now, collation });
+  return { collection: collectionReader(ctx.services.namespaces, ctx.db), variables, collation, now };
+}
+
 /** The documents the first stage produces, or the collection's when it is not a source stage. */
-function source(ctx: CommandContext<'auth' | 'owners' | 'catalog' | 'clock' | 'namespaces' | 'process' | 'sessions'>, collection: string | undefined, first: Document | undefined): { docs: Iterable<Document>; rest: number } {
+function source(
+  ctx: CommandContext<'auth' | 'owners' | 'catalog' | 'clock' | 'namespaces' | 'process' | 'sessions'>,
+  collection: string | undefined,
+  first: Document | undefined,
+  context: PipelineContext,
+): { docs: Iterable<Document>; rest: number } {
   const stage = first === undefined ? undefined : Object.keys(first)[0];
   if (stage === '$listLocalSessions') {
     if (collection !== undefined) {
@@ -138,11 +155,9 @@ function source(ctx: CommandContext<'auth' | 'owners' | 'catalog' | 'clock' | 'n
   // (with the command's collation and `let`); the rest of the pipeline runs on what it keeps.
   const match = first?.$match;
   if (!isPlainObject(match)) return { docs: ctx.services.namespaces.candidates(ctx.db, collection, {}) ?? [], rest: 0 };
-  const collation = optionalObject(ctx, 'collation', true);
-  const simple = collation === undefined || collation.locale === 'simple';
-  const matcher = compileQuery(match, { collation: simple ? undefined : collation, variables: optionalObject(ctx, 'let', true) });
-  const candidates = ctx.services.namespaces.candidates(ctx.db, collection, match, simple ? undefined : 'natural') ?? [];
-  return { docs: runFind({ matcher }, candidates), rest: 1 };
+  // Under a collation the query scans (no index has one), and the $match stage itself filters.
+  const candidates = ctx.services.namespaces.candidates(ctx.db, collection, match, context.collation === undefined ? undefined : 'natural') ?? [];
+  return { docs: candidates, rest: 0 };
 }
 
 /**
@@ -195,9 +210,10 @@ function aggregate(ctx: CommandContext<'auth' | 'owners' | 'catalog' | 'clock' |
   if (explain) return explainAggregate(ctx, 'queryPlanner');
   const batchSize = nonNegativeInt(cursorSpec.batchSize, 'batchSize', 'aggregate') ?? DEFAULT_FIRST_BATCH_SIZE;
   const stages = pipeline as Document[];
-  const { docs, rest } = source(ctx, collection, stages[0]);
+  const context = pipelineContext(ctx);
+  const { docs, rest } = source(ctx, collection, stages[0], context);
   const write = writerOf(ctx.services, ctx.db, stages[stages.length - 1]);
-  const results = runPipeline(stages.slice(rest, write === undefined ? undefined : -1), docs, { collection: collectionReader(ctx.services.namespaces, ctx.db) });
+  const results = runPipeline(stages.slice(rest, write === undefined ? undefined : -1), docs, context);
   const ns = collection === undefined ? `${ctx.db}.$cmd.aggregate` : `${ctx.db}.${collection}`;
   const open = (items: Iterator<Document>): Document =>
     ctx.services.cursors.open(ns, items, { session: ctx.session, batchSize, owner: ctx.client.principal.userName });
@@ -257,7 +273,7 @@ function aggregatePrivileges(ctx: CommandContext<never>): Requirement[] {
  * aggregate: the leading $match stages become the query under `$cursor`, the other stages follow
  * as written, each with the documents it passed on at executionStats (explain.cpp explainPipeline).
  */
-function explainAggregate(ctx: CommandContext<'catalog' | 'namespaces' | 'process'>, verbosity: Verbosity): Document {
+function explainAggregate(ctx: CommandContext<'catalog' | 'clock' | 'namespaces' | 'process'>, verbosity: Verbosity): Document {
   const pipeline = checkPipelineArgument(ctx);
   const tail = { serverInfo: serverInfo(ctx), serverParameters: serverParameters(), command: { ...ctx.body, $db: ctx.db } };
   // {aggregate: 1} pipelines start with a stage that makes its own documents: no query to plan.
@@ -276,10 +292,10 @@ function explainAggregate(ctx: CommandContext<'catalog' | 'namespaces' | 'proces
   ];
   let docs = explained.results;
   // $lookup, $graphLookup and $unionWith read the database's collections, as aggregate's do.
-  const read = collectionReader(ctx.services.namespaces, ctx.db);
+  const context = pipelineContext(ctx);
   for (const stage of pipeline.slice(first)) {
     // $out and $merge are explained, not run: explain writes nothing.
-    if (detailed && !('$out' in stage) && !('$merge' in stage)) docs = runPipeline([stage], docs, { collection: read });
+    if (detailed && !('$out' in stage) && !('$merge' in stage)) docs = runPipeline([stage], docs, context);
     stages.push(detailed ? { ...stage, nReturned: Long.fromNumber(docs.length), executionTimeMillisEstimate: Long.fromNumber(0) } : stage);
   }
   return { explainVersion: '1', stages, ...tail };

@@ -1,10 +1,10 @@
-import { Int32, type Document } from 'bson';
+import { BSON, Int32, type Document } from 'bson';
 import { DEFAULT_FIRST_BATCH_SIZE } from '../cursors/cursorManager.js';
 import { ErrorCodes, MongoError } from '../errors.js';
-import { applyUpdate } from '../query/mingo.js';
+import { evaluateLetVariables, runPipeline } from '../query/aggregation/run.js';
 import { compileQuery, runFind } from '../query/find.js';
 import { compileUpdate } from '../query/update/compile.js';
-import { canonicalKey, compareDocuments, compareValues, valuesEqual } from '../bson/bsonOrder.js';
+import { canonicalKey, compareValues, valuesEqual } from '../bson/bsonOrder.js';
 import { withIdFirst, type Hint } from '../storage/catalog.js';
 import type { CompiledFilter } from '../query/match/compile.js';
 import { findProjection } from '../query/projection/findProjection.js';
@@ -35,6 +35,15 @@ function planHint(hint: Hint | undefined, collation: Document | undefined): Hint
   return collation !== undefined && hint === undefined ? 'natural' : hint;
 }
 
+/**
+ * A command's `let` (find, update, delete, findAndModify): its expressions evaluated once, with the
+ * command's NOW, into the values `$$name` reads (mongod evaluates them before running anything).
+ */
+function letVariables(ctx: CommandContext<'clock'>, idl: { body: Document; name: string } = ctx): Document | undefined {
+  const spec = optionalObject(idl, 'let', true);
+  return spec === undefined ? undefined : evaluateLetVariables(spec, { now: new Date(ctx.services.clock.now()) });
+}
+
 /** What a find asks: filter, projection, sort, skip and limit (find_command.idl types), its collation and `let`. */
 export function findShape(ctx: CommandContext<never>): {
   filter: Document;
@@ -57,9 +66,9 @@ export function findShape(ctx: CommandContext<never>): {
 }
 
 /** find: filter, projection, sort, skip, limit, batchSize and singleBatch over the collection's documents. */
-function find(ctx: CommandContext<'catalog' | 'counters' | 'cursors' | 'namespaces'>): Document {
+function find(ctx: CommandContext<'catalog' | 'clock' | 'counters' | 'cursors' | 'namespaces'>): Document {
   const collection = collectionArgument(ctx);
-  const shape = findShape(ctx);
+  const shape = { ...findShape(ctx), variables: letVariables(ctx) };
   const batchSize = nonNegativeInt(ctx.body.batchSize, 'batchSize', 'find') ?? DEFAULT_FIRST_BATCH_SIZE;
   const hint = planHint(resolveHint(ctx, collection, ctx.body.hint, shape), shape.collation);
   // Under a collation strings sort by locale, which no (binary) index order gives.
@@ -136,11 +145,11 @@ function insert(ctx: CommandContext<'catalog' | 'counters'>): Document {
 }
 
 /** delete: each statement removes the first match (limit 1) or every match (limit 0). */
-function deleteCommand(ctx: CommandContext<'catalog' | 'counters'>): Document {
+function deleteCommand(ctx: CommandContext<'catalog' | 'clock' | 'counters'>): Document {
   const name = collectionArgument(ctx);
   const deletes = requireArrayField(ctx, 'deletes');
   const ordered = ctx.body.ordered === undefined ? true : trueValue(ctx.body.ordered);
-  const variables = optionalObject(ctx, 'let', true);
+  const variables = letVariables(ctx);
   const collection = ctx.services.catalog.get(ctx.db, name);
   const writeErrors: Document[] = [];
   let n = 0;
@@ -210,8 +219,17 @@ function checkIdUnchanged(before: Document, after: Document): Document {
   return after;
 }
 
-/** What an update statement does to one document. */
-export type Updater = (doc: Document) => Document;
+/**
+ * What an update statement does to one document: the new document, and whether it differs from
+ * the old one as mongod decides (the update engine's no-op rules for operators; identical bytes
+ * for a replacement or a pipeline), so an equal value of another type is a change.
+ */
+export type Updater = (doc: Document) => { doc: Document; modified: boolean };
+
+/** Whether two documents have the same bytes (ObjectReplaceExecutor's binaryEqual). */
+function sameBytes(a: Document, b: Document): boolean {
+  return Buffer.from(BSON.serialize(a)).equals(Buffer.from(BSON.serialize(b)));
+}
 
 /**
  * The document an update statement produces from each document it applies to: operators run on
@@ -223,16 +241,25 @@ export function makeUpdater(
   u: Document | Document[],
   arrayFilters: Document[] | undefined,
   query: CompiledFilter,
-  options: { inserting?: boolean; collation?: Document } = {},
+  options: { inserting?: boolean; collation?: Document; variables?: Document; now?: Date } = {},
 ): Updater {
-  if (Array.isArray(u)) return (doc) => checkIdUnchanged(doc, applyUpdate(doc, u, arrayFilters));
+  if (Array.isArray(u)) {
+    // A pipeline-style update: its stages run on the stored values (query/aggregation).
+    const context = { collation: options.collation, variables: options.variables, now: options.now };
+    return (doc) => {
+      const next = checkIdUnchanged(doc, runPipeline(u, [doc], context)[0] ?? {});
+      return { doc: next, modified: !sameBytes(next, doc) };
+    };
+  }
   if (isOperatorUpdate(u)) {
     const compiled = compileUpdate(u, { arrayFilters, upsert: options.inserting === true, collation: options.collation });
     // The positional `$` takes the array position the query's match recorded in each document.
     const positional = hasPositional(u);
     return (doc) => {
       const position = positional ? query.matchWithPosition(doc).arrayPosition : undefined;
-      return checkIdUnchanged(doc, compiled.apply(doc, position === undefined ? undefined : { matchedField: String(position) }).doc);
+      const result = compiled.apply(doc, position === undefined ? undefined : { matchedField: String(position) });
+      checkIdUnchanged(doc, result.doc);
+      return result;
     };
   }
   for (const key of Object.keys(u)) {
@@ -245,7 +272,8 @@ export function makeUpdater(
         `After applying the update, the (immutable) field '_id' was found to have been altered to _id: ${bsonText(u._id)}`,
       );
     }
-    return withIdFirst({ ...u, _id: doc._id ?? u._id });
+    const next = withIdFirst({ ...u, _id: doc._id ?? u._id });
+    return { doc: next, modified: !sameBytes(next, doc) };
   };
 }
 
@@ -253,11 +281,11 @@ export function makeUpdater(
  * update (write_ops.idl): each statement {q, u, upsert, multi, arrayFilters} updates the first
  * match (or every match with multi), or inserts one with upsert; replies n, nModified, upserted.
  */
-function update(ctx: CommandContext<'catalog' | 'counters'>): Document {
+function update(ctx: CommandContext<'catalog' | 'clock' | 'counters'>): Document {
   const name = collectionArgument(ctx);
   const statements = requireArrayField(ctx, 'updates');
   const ordered = ctx.body.ordered === undefined ? true : trueValue(ctx.body.ordered);
-  const variables = optionalObject(ctx, 'let', true);
+  const variables = letVariables(ctx);
   const writeErrors: Document[] = [];
   const upserted: Document[] = [];
   let n = 0;
@@ -280,11 +308,11 @@ function update(ctx: CommandContext<'catalog' | 'counters'>): Document {
       const hint = planHint(resolveHint(ctx, name, statement.hint, { filter: q }), collation);
       const matcher = compileQuery(q, { collation, variables });
       // The update is parsed before anything matches (its errors come whether or not a document does).
-      const update = makeUpdater(u as Document | Document[], arrayFilters, matcher, { collation });
+      const update = makeUpdater(u as Document | Document[], arrayFilters, matcher, { collation, variables });
       const targets = collection === undefined ? [] : runFind({ matcher, limit: multi ? undefined : 1 }, collection.plan(q, hint).documents);
       if (targets.length === 0) {
         if (!trueValue(statement.upsert)) continue;
-        const doc = makeUpdater(u as Document | Document[], arrayFilters, matcher, { inserting: true, collation })(upsertSeed(q));
+        const doc = makeUpdater(u as Document | Document[], arrayFilters, matcher, { inserting: true, collation, variables })(upsertSeed(q)).doc;
         const inserted = withIdFirst(doc);
         checkUpdated(inserted);
         ctx.services.catalog.ensure(ctx.db, name).add(inserted);
@@ -294,10 +322,10 @@ function update(ctx: CommandContext<'catalog' | 'counters'>): Document {
       }
       for (const doc of targets) {
         const next = update(doc);
-        checkUpdated(next);
+        checkUpdated(next.doc);
         n += 1;
-        if (compareDocuments(next, doc) === 0) continue;
-        collection!.replace(doc, next);
+        if (!next.modified) continue;
+        collection!.replace(doc, next.doc);
         nModified += 1;
       }
     } catch (err) {
@@ -343,7 +371,11 @@ function distinct(ctx: CommandContext<'catalog' | 'namespaces'>): Document {
     for (const part of key.split('.')) {
       values = values.flatMap((v) => (Array.isArray(v) ? v : [v])).flatMap((v) => (isPlainObject(v) && Object.hasOwn(v, part) ? [v[part]] : []));
     }
-    for (const v of values.flatMap((v) => (Array.isArray(v) ? v : [v]))) seen.set(canonicalKey(v), v);
+    // The first of equal values is the one kept (distinct.cpp: a value already seen is skipped).
+    for (const v of values.flatMap((v) => (Array.isArray(v) ? v : [v]))) {
+      const key = canonicalKey(v);
+      if (!seen.has(key)) seen.set(key, v);
+    }
   }
   return { values: [...seen.values()].sort(compareValues) };
 }
@@ -352,7 +384,7 @@ function distinct(ctx: CommandContext<'catalog' | 'namespaces'>): Document {
  * findAndModify: the first document by `query` and `sort` is removed or updated (or one is
  * upserted); `value` is the old document, or the new one with `new: true`, projected by `fields`.
  */
-function findAndModify(ctx: CommandContext<'catalog' | 'counters'>): Document {
+function findAndModify(ctx: CommandContext<'catalog' | 'clock' | 'counters'>): Document {
   const name = collectionArgument(ctx);
   // findAndModify.idl: query, fields and sort are objects; a query of another type (a bare
   // ObjectId, as findOneAndDelete(id) sends) is TypeMismatch, never "match everything".
@@ -361,7 +393,7 @@ function findAndModify(ctx: CommandContext<'catalog' | 'counters'>): Document {
   const fields = optionalObject(idl, 'fields', true);
   const sort = optionalObject(idl, 'sort', true);
   const collation = collationArgument(optionalObject(idl, 'collation', true));
-  const variables = optionalObject(idl, 'let', true);
+  const variables = letVariables(ctx, idl);
   const remove = trueValue(ctx.body.remove);
   const u = ctx.body.update === undefined ? undefined : updateArgument(ctx.body.update);
   if (remove && u !== undefined) throw new MongoError(ErrorCodes.FailedToParse, 'Cannot specify both an update and remove=true');
@@ -372,7 +404,7 @@ function findAndModify(ctx: CommandContext<'catalog' | 'counters'>): Document {
   const collection = ctx.services.catalog.get(ctx.db, name);
   const matcher = compileQuery(filter, { collation, variables });
   // The update is parsed before anything matches.
-  const update = u === undefined ? undefined : makeUpdater(u, arrayFilters, matcher, { collation });
+  const update = u === undefined ? undefined : makeUpdater(u, arrayFilters, matcher, { collation, variables });
   const [target] =
     collection === undefined
       ? []
@@ -391,7 +423,7 @@ function findAndModify(ctx: CommandContext<'catalog' | 'counters'>): Document {
   ctx.services.counters.opcounters.update += 1;
   if (target === undefined) {
     if (!upsert) return { lastErrorObject: { n: new Int32(0), updatedExisting: false }, value: null };
-    const inserted = withIdFirst(makeUpdater(u!, arrayFilters, matcher, { inserting: true, collation })(upsertSeed(filter)));
+    const inserted = withIdFirst(makeUpdater(u!, arrayFilters, matcher, { inserting: true, collation, variables })(upsertSeed(filter)).doc);
     checkUpdated(inserted);
     ctx.services.catalog.ensure(ctx.db, name).add(inserted);
     return {
@@ -400,12 +432,12 @@ function findAndModify(ctx: CommandContext<'catalog' | 'counters'>): Document {
     };
   }
   const next = update!(target);
-  checkUpdated(next);
+  checkUpdated(next.doc);
   ctx.services.counters.documentsUpdated(1);
-  if (compareDocuments(next, target) !== 0) collection!.replace(target, next);
+  if (next.modified) collection!.replace(target, next.doc);
   return {
     lastErrorObject: { n: new Int32(1), updatedExisting: true },
-    value: project(trueValue(ctx.body.new) ? next : target),
+    value: project(trueValue(ctx.body.new) ? next.doc : target),
   };
 }
 
@@ -461,7 +493,7 @@ function updateStats(results: Document[], query: Document, u: unknown, arrayFilt
   }
   const wouldModify = results.filter((doc) => {
     try {
-      return compareDocuments(update(doc), doc) !== 0;
+      return update(doc).modified;
     } catch {
       return false;
     }

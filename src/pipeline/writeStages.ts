@@ -3,7 +3,7 @@ import { bsonText } from '../bson/bsonText.js';
 import { ErrorCodes, LocationCodes, MongoError } from '../errors.js';
 import { canonicalKey } from '../bson/bsonOrder.js';
 import { compileFilter } from '../query/match/compile.js';
-import { runPipeline } from '../query/mingo.js';
+import { runPipeline } from '../query/aggregation/run.js';
 import { Collection, withIdFirst, type Catalog } from '../storage/catalog.js';
 import type { NamespaceReader } from '../storage/namespaceReader.js';
 import { isPlainObject } from '../bson/args.js';

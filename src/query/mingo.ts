@@ -1,5 +1,5 @@
 import { BSONRegExp, Decimal128, Double, Int32, Long, type Document } from 'bson';
-import { Aggregator, Context, update as mingoUpdate } from 'mingo';
+import { Context } from 'mingo';
 import { Query as QueryBase } from 'mingo/query';
 import { Aggregator as PipelineRunner } from 'mingo/aggregator';
 import { Lazy, type Iterator } from 'mingo/lazy';
@@ -12,8 +12,6 @@ import * as windowOperators from 'mingo/operators/window';
 import type { Options } from 'mingo/types';
 import type { CompiledFilter } from './match/compile.js';
 import { ErrorCodes, MongoError, LocationCodes } from '../errors.js';
-import { bsonText } from '../bson/bsonText.js';
-import { typeName } from '../bson/typeName.js';
 import { checkFilter, withoutComments } from './filterCheck.js';
 import { compileRegex, withCompiledRegexes } from './regex.js';
 import { retype } from './retype.js';
@@ -79,7 +77,7 @@ const FULL_CONTEXT = Context.init({
  * object (ComputeOptions, which it does not export) it reuses them. One is caught from a probe
  * operator's arguments, and its class makes the one used from then on, with the full context.
  */
-const QUERY_OPTIONS: Options = (() => {
+const QUERY_OPTIONS_MAKER = (() => {
   let caught: { constructor: new (options: object) => Options; options: object } | undefined;
   const probe = Context.init({
     query: {
@@ -90,8 +88,10 @@ const QUERY_OPTIONS: Options = (() => {
     },
   });
   new QueryBase({ x: { $probe: 1 } }, { context: probe });
-  return new caught!.constructor({ ...caught!.options, context: FULL_CONTEXT });
+  const { constructor: Make, options } = caught!;
+  return (variables?: Document): Options => new Make({ ...options, context: FULL_CONTEXT, ...(variables === undefined ? {} : { variables }) });
 })();
+const QUERY_OPTIONS: Options = QUERY_OPTIONS_MAKER();
 
 function compileQuery(filter: Document): QueryBase {
   return new QueryBase(filter, QUERY_OPTIONS);
@@ -271,7 +271,7 @@ export function sortByMingo(docs: readonly Document[], sort: Document): Document
 export function mingoFilter(filter: Document, variables?: Document): CompiledFilter {
   try {
     checkFilter(filter);
-    const query = new QueryBase(toQueryValue(withCompiledRegexes(withoutComments(filter))) as Document, variables === undefined ? QUERY_OPTIONS : { ...QUERY_OPTIONS, variables: toQueryValue(variables) as Document });
+    const query = new QueryBase(toQueryValue(withCompiledRegexes(withoutComments(filter))) as Document, variables === undefined ? QUERY_OPTIONS : QUERY_OPTIONS_MAKER(toQueryValue(variables) as Document));
     const matches = (doc: Document): boolean => {
       try {
         return query.test(toQueryValue(doc) as Document);
@@ -285,66 +285,3 @@ export function mingoFilter(filter: Document, variables?: Document): CompiledFil
   }
 }
 
-/** Each update operator's operand is a document of fields (UpdateObjectNode::parseAndMerge's first check). */
-function checkModifiers(update: Document): void {
-  for (const [op, operand] of Object.entries(update)) {
-    if (!op.startsWith('$')) continue;
-    if (operand === null || typeof operand !== 'object' || Array.isArray(operand) || Object.getPrototypeOf(operand) !== Object.prototype) {
-      throw new MongoError(
-        ErrorCodes.FailedToParse,
-        `Modifiers operate on fields but we found type ${typeName(operand)} instead. For example: {$mod: {<field>: ...}} not {${op}: ${bsonText(operand)}}`,
-      );
-    }
-  }
-}
-
-/** Operators whose operand is the field's new value, so its numeric type is the one kept. */
-const VALUE_OPERATORS = ['$set', '$setOnInsert'];
-
-/**
- * Where a touched top-level field's numeric types come from: the operand of $set-like operators
- * ({$set: {x: Double(1)}} stores a double), else the stored value ($inc on a long stays a long).
- */
-function numericHint(field: string, doc: Document, update: Document | readonly Document[]): unknown {
-  if (!Array.isArray(update)) {
-    for (const op of VALUE_OPERATORS) {
-      const operand = (update as Document)[op];
-      if (operand !== null && typeof operand === 'object' && field in operand) return (operand as Document)[field];
-    }
-  }
-  return doc[field];
-}
-
-/**
- * Applies an update (operators or a pipeline) to a copy of `doc`. Fields the update did not
- * touch keep their stored BSON values; touched ones come from mingo's numeric view, their
- * numbers retyped (retype.ts).
- */
-export function applyUpdate(doc: Document, update: Document | readonly Document[], arrayFilters?: readonly Document[]): Document {
-  try {
-    const view = toQueryValue(doc) as Document;
-    let result: Document;
-    let touched: Set<string>;
-    if (Array.isArray(update)) {
-      result = (new Aggregator((update as Document[]).map((s) => toQueryValue(s) as Document), {}).run([view]) as Document[])[0] ?? {};
-      touched = new Set(Object.keys(result).filter((k) => !(k in doc) || result[k] !== view[k]));
-      for (const k of Object.keys(doc)) if (!(k in result)) touched.add(k);
-    } else {
-      checkModifiers(update as Document);
-      const paths = mingoUpdate(view, toQueryValue(update) as Document, arrayFilters?.map((f) => toQueryValue(f) as Document), undefined, {
-        cloneMode: 'deep',
-      });
-      result = view;
-      touched = new Set(paths.map((p) => p.split('.')[0]!));
-    }
-    const out: Document = {};
-    for (const [k, v] of Object.entries(result)) {
-      const value = touched.has(k) ? retype(v, numericHint(k, doc, update), false) : doc[k];
-      if (k === '__proto__') Object.defineProperty(out, k, { value, enumerable: true, writable: true, configurable: true });
-      else out[k] = value;
-    }
-    return out;
-  } catch (err) {
-    throw translate(err);
-  }
-}

@@ -25,8 +25,9 @@ function valuesAt(value: unknown, parts: readonly string[], from: number, out: u
     return;
   }
   if (value === null || typeof value !== 'object' || Object.getPrototypeOf(value) !== Object.prototype) return;
-  const next = (value as Document)[parts[from]!];
-  if (next !== undefined) valuesAt(next, parts, from + 1, out);
+  // Own fields only: a field named "constructor" is not Object's.
+  const part = parts[from]!;
+  if (Object.hasOwn(value, part)) valuesAt((value as Document)[part], parts, from + 1, out);
 }
 
 /** A comparison of values that follows a collation for strings (match/collation.ts: one collation implementation). */
@@ -52,7 +53,7 @@ function sortKey(doc: Document, field: SortField, compare: ValueComparator): unk
 function isEmptyArrayAt(doc: Document, parts: readonly string[]): boolean {
   let value: unknown = doc;
   for (const part of parts) {
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
+    if (value === null || typeof value !== 'object' || Array.isArray(value) || !Object.hasOwn(value, part)) return false;
     value = (value as Document)[part];
   }
   return Array.isArray(value) && value.length === 0;

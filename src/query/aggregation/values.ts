@@ -1,0 +1,190 @@
+/**
+ * Document and value helpers the stages share: reading paths as mongod's Document::getNestedField
+ * and document_path_support::visitAllValuesAtPath read them, copy-on-write writes as
+ * MutableDocument::setNestedField makes them (input documents are never modified: they may be the
+ * stored ones), and Value::toString / Document::toString for error messages.
+ *
+ * Values are stored BSON values (bson classes, decoded with promoteValues: false). "Missing" is
+ * `undefined` (the expression module's convention) or the MISSING symbol inside this folder.
+ */
+import type { Decimal128 } from 'bson';
+import { cppDoubleText } from '../numeric.js';
+import { fieldPathParts } from '../match/expr.js';
+import { located } from '../queryErrors.js';
+import { LocationCodes } from '../../errors.js';
+import { arrayIndexOf, dbrefDocument, isDocument, MISSING, objectKind } from '../match/values.js';
+
+export { MISSING };
+
+export type Obj = Record<string, unknown>;
+
+/** Sets a field keeping a `__proto__` field a field. */
+export function setField(o: Obj, k: string, v: unknown): void {
+  if (k === '__proto__') Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
+  else o[k] = v;
+}
+
+/** An own field of a plain document (DBRefs read as the documents they are); MISSING when absent. */
+export function getOwn(doc: unknown, name: string): unknown {
+  const kind = objectKind(doc);
+  if (kind === 0) return MISSING;
+  const o = kind === 2 ? dbrefDocument(doc) : (doc as Obj);
+  return Object.hasOwn(o, name) ? o[name] : MISSING;
+}
+
+/** The fields of a document as a plain object (a DBRef as the document it is on the wire). */
+export function asObj(doc: unknown): Obj {
+  return objectKind(doc) === 2 ? dbrefDocument(doc) : (doc as Obj);
+}
+
+/** A shallow copy of a document, its field order kept. */
+export function copyDocument(doc: unknown): Obj {
+  const src = asObj(doc);
+  const out: Obj = {};
+  for (const k of Object.keys(src)) setField(out, k, src[k]);
+  return out;
+}
+
+/** FieldPath (field_path.cpp): 40352 for the empty string, then fieldPathParts' checks. */
+export function fieldPath(path: string): string[] {
+  if (path === '') throw located(LocationCodes.FieldPathEmpty, 'FieldPath cannot be constructed with empty string');
+  return fieldPathParts(path);
+}
+
+/**
+ * Document::getNestedField: the value at a path through embedded documents only (an array on the
+ * way makes it missing). MISSING when absent.
+ */
+export function getNested(doc: unknown, parts: readonly string[]): unknown {
+  let cur: unknown = doc;
+  for (const p of parts) {
+    if (!isDocument(cur)) return MISSING;
+    cur = getOwn(cur, p);
+    if (cur === MISSING) return MISSING;
+  }
+  return cur;
+}
+
+/**
+ * document_path_support::visitAllValuesAtPath: every value at the path. The first component is a
+ * field name; after a field, numeric components index into arrays ("a.0.1.b"); an array with
+ * path left contributes its documents (arrays within arrays are not expanded); the value at the
+ * end contributes its elements when it is an array, else itself; missing contributes nothing.
+ */
+export function valuesAtPath(doc: unknown, parts: readonly string[]): unknown[] {
+  const out: unknown[] = [];
+  const trailing = (v: unknown): void => {
+    if (v === MISSING) return;
+    if (Array.isArray(v)) for (const el of v) out.push(el);
+    else out.push(v);
+  };
+  const visit = (d: unknown, from: number): void => {
+    let next = getOwn(d, parts[from]!);
+    let i = from + 1;
+    if (i === parts.length) return trailing(next);
+    while (i < parts.length && Array.isArray(next)) {
+      const index = arrayIndexOf(parts[i]!);
+      if (index < 0) break;
+      next = index < next.length ? next[index] : MISSING;
+      i++;
+    }
+    if (i === parts.length) return trailing(next);
+    if (Array.isArray(next)) {
+      for (const el of next) if (objectKind(el) !== 0) visit(el, i);
+    } else if (objectKind(next) !== 0) {
+      visit(next, i);
+    }
+  };
+  if (objectKind(doc) !== 0) visit(doc, 0);
+  return out;
+}
+
+/**
+ * MutableDocument::setNestedField on a copy: the documents along the path are copied (a
+ * non-document on the way is replaced by a new document), an existing field keeps its place, a
+ * new one is appended. MISSING removes the last field. The input is not modified.
+ */
+export function setNested(doc: unknown, parts: readonly string[], value: unknown): Obj {
+  const out = copyDocument(doc);
+  let cur = out;
+  for (let i = 0; i < parts.length - 1; i++) {
+    const name = parts[i]!;
+    const existing = Object.hasOwn(cur, name) ? cur[name] : MISSING;
+    const next = isDocument(existing) ? copyDocument(existing) : {};
+    setField(cur, name, next);
+    cur = next;
+  }
+  const last = parts[parts.length - 1]!;
+  if (value === MISSING) delete cur[last];
+  else setField(cur, last, value);
+  return out;
+}
+
+/** MutableDocument::removeNestedField on a copy (nothing happens when the path is not there). */
+export function removeNested(doc: unknown, parts: readonly string[]): Obj {
+  if (getNested(doc, parts) === MISSING) return copyDocument(doc);
+  return setNested(doc, parts, MISSING);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Messages
+
+/** Value::toString (operator<< of a Value): strings quoted, documents as `{a: 1, b: "x"}`. */
+export function valueString(v: unknown): string {
+  if (v === MISSING || v === undefined) return v === MISSING ? 'MISSING' : 'undefined';
+  if (v === null) return 'null';
+  switch (typeof v) {
+    case 'string':
+      return `"${v}"`;
+    case 'boolean':
+      return String(v);
+    case 'number':
+      return Number.isInteger(v) && Math.abs(v) <= 2147483647 && !Object.is(v, -0) ? String(v) : cppDoubleText(v);
+    case 'bigint':
+      return String(v);
+    default:
+      break;
+  }
+  if (Array.isArray(v)) return `[${v.map(valueString).join(', ')}]`;
+  if (v instanceof Date) return Number.isNaN(v.getTime()) ? 'Invalid Date' : v.toISOString();
+  const tag = (v as { _bsontype?: unknown })._bsontype;
+  switch (tag) {
+    case undefined:
+    case 'DBRef':
+      return documentString(asObj(v));
+    case 'Int32':
+      return String((v as { value: number }).value);
+    case 'Double':
+      return cppDoubleText((v as { value: number }).value);
+    case 'Long':
+      return String(v);
+    case 'Decimal128':
+      return (v as Decimal128).toString();
+    case 'ObjectId':
+      return (v as { toHexString(): string }).toHexString();
+    case 'BSONSymbol':
+      return `"${String((v as { value: unknown }).value)}"`;
+    case 'BSONRegExp':
+      return `/${(v as { pattern: string }).pattern}/${(v as { options: string }).options}`;
+    case 'Timestamp':
+      return `Timestamp(${(v as { high: number }).high >>> 0}, ${(v as { low: number }).low >>> 0})`;
+    case 'MinKey':
+      return 'MinKey';
+    case 'MaxKey':
+      return 'MaxKey';
+    default:
+      return String(v);
+  }
+}
+
+/** Document::toString: `{a: 1, b: "x"}`. */
+export function documentString(doc: Obj): string {
+  return `{${Object.keys(doc)
+    .map((k) => `${k}: ${valueString(doc[k])}`)
+    .join(', ')}}`;
+}
+
+/** typeName of a value, `missing` for a missing one (typeName(EOO)). */
+export function typeNameOrMissing(v: unknown, typeName: (v: unknown) => string): string {
+  return v === MISSING ? 'missing' : typeName(v);
+}
