@@ -2,6 +2,8 @@ import type { Document } from 'bson';
 import { compileFilter, type CompiledFilter, type MatchOptions } from './match/compile.js';
 import { mingoFilter, sortByMingo } from './mingo.js';
 import { MongoError, ErrorCodes } from '../errors.js';
+import { makeCompileContext, type RunContext } from './aggregation/context.js';
+import { compileDocumentTest } from './aggregation/match.js';
 import { findProjection } from './projection/findProjection.js';
 import { naturalDirection, sortDocuments, sortFields } from './sort.js';
 
@@ -19,18 +21,32 @@ export interface FindSpec {
   matcher?: CompiledFilter;
 }
 
+function isNotSupported(err: unknown): boolean {
+  return err instanceof MongoError && err.code === ErrorCodes.CommandNotSupported;
+}
+
 /**
- * A filter compiled for matching stored documents: on their BSON values (match/), except a
- * `$expr` using an aggregation operator the matcher does not evaluate yet, which mingo evaluates
- * over the numeric view as before (exact for the comparisons the matcher does, approximate for
- * numbers beyond a double's precision inside those operators).
+ * A filter compiled for matching stored documents, on their BSON values: the matcher (match/),
+ * and for a `$expr` with aggregation operators beyond its comparisons, the aggregation expression
+ * evaluator (exact too); only an operator that one refuses as well goes to mingo over the numeric
+ * view (approximate for numbers beyond a double's precision). No array position is recorded
+ * through a `$expr` split.
  */
 export function compileQuery(filter: Document, options: MatchOptions = {}): CompiledFilter {
   try {
     return compileFilter(filter, options);
   } catch (err) {
-    if (err instanceof MongoError && err.code === ErrorCodes.CommandNotSupported && / inside \$expr /.test(err.message)) return mingoFilter(filter, options.variables);
-    throw err;
+    if (!(isNotSupported(err) && / inside \$expr /.test((err as Error).message))) throw err;
+  }
+  try {
+    const variables = options.variables ?? {};
+    const test = compileDocumentTest(filter, makeCompileContext(options.collation, variables));
+    const run: RunContext = { now: new Date(), variables: new Map(Object.entries(variables)), variablesDoc: variables, collection: () => [] };
+    const matches = (doc: Document): boolean => test(doc, run);
+    return { matches, matchWithPosition: (doc) => ({ matched: matches(doc), arrayPosition: undefined }), hasExpr: true };
+  } catch (err) {
+    if (!isNotSupported(err)) throw err;
+    return mingoFilter(filter, options.variables);
   }
 }
 

@@ -160,3 +160,32 @@ describe('filters compare BSON values as mongod does', () => {
     expect(found.cursor.firstBatch.map((d: Document) => d._id)).toEqual([2]);
   });
 });
+
+describe('$expr and aggregation compute exactly', () => {
+  test('a find $expr with arithmetic on longs beyond 2^53 and on decimals is exact', async () => {
+    const c = t.db.collection<NumberedDoc>('expr');
+    await c.insertMany([
+      { _id: 1, a: Long.fromString('4503599627370497'), p: Decimal128.fromString('1.10'), q: Decimal128.fromString('2.20') },
+      // Doubles: 1.1 + 2.2 is 3.3000000000000003, not the decimal 3.30.
+      { _id: 2, a: Long.fromString('4503599627370496'), p: new Double(1.1), q: new Double(2.2) },
+    ]);
+    const big = await t.db.command({ find: 'expr', filter: { $expr: { $gt: [{ $multiply: ['$a', new Int32(2)] }, '$$x'] } }, let: { x: Long.fromString('9007199254740993') } });
+    expect(big.cursor.firstBatch.map((d: Document) => d._id)).toEqual([1]);
+    const sum = await c.find({ $expr: { $eq: [{ $add: ['$p', '$q'] }, Decimal128.fromString('3.30')] } }).toArray();
+    expect(sum.map((d) => d._id)).toEqual([1]);
+  });
+
+  test('$group sums decimals exactly and keeps types; $first keeps the stored value', async () => {
+    const c = t.db.collection<NumberedDoc>('grp');
+    await c.insertMany([
+      { _id: 1, g: 'a', v: Decimal128.fromString('1.10'), l: Long.fromNumber(5) },
+      { _id: 2, g: 'a', v: Decimal128.fromString('2.20'), l: new Double(2) },
+    ]);
+    const [out] = await c.aggregate([{ $group: { _id: '$g', s: { $sum: '$v' }, f: { $first: '$l' }, d: { $sum: new Double(1) } } }], { promoteValues: false, promoteLongs: false }).toArray();
+    expect(out!.s).toBeInstanceOf(Decimal128);
+    expect(out!.s.toString()).toBe('3.30');
+    expect(out!.f).toBeInstanceOf(Long);
+    expect(out!.d).toBeInstanceOf(Double);
+  });
+});
+
