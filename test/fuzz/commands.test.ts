@@ -267,7 +267,7 @@ describe('command fuzzing', () => {
     { name: 'findAndModify with a null array filter', doc: { findAndModify: 'a', query: {}, update: { $set: { z: 1 } }, arrayFilters: [null] }, code: 14, errmsg: "BSON field 'findAndModify.arrayFilters.0' is the wrong type 'null', expected type 'object'" },
     { name: 'an update pipeline with a null stage', doc: { findAndModify: 'a', query: {}, update: [null] }, code: 14, errmsg: "Each element of the 'pipeline' array must be an object" },
     { name: 'an update operator of null', doc: { update: 'a', updates: [{ q: {}, u: { $pull: null } }] }, code: 9, errmsg: 'Modifiers operate on fields but we found type null instead. For example: {$mod: {<field>: ...}} not {$pull: null}', writeError: true },
-    { name: '$toDate of a document', doc: { find: 'a', filter: { $expr: { $toDate: [{}] } } }, code: 241, errmsg: 'Unsupported conversion to date in $convert with no onError value' },
+    { name: '$toDate of a document', doc: { find: 'a', filter: { $expr: { $toDate: [{}] } } }, code: 241, errmsg: 'Unsupported conversion from object to date in $convert with no onError value' },
     { name: 'a collation locale that is no language tag', doc: { find: 'a', sort: { s: 1 }, collation: { locale: 'xx_bad' } }, code: 2, errmsg: "Field 'locale' is invalid in:" },
   ];
 

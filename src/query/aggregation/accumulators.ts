@@ -30,10 +30,11 @@ import { ErrorCodes, LocationCodes } from '../../errors.js';
 import type { CompiledExpression } from '../expression/compile.js';
 import { AvgAccumulator, isBsonNumber, SumAccumulator, toDouble, type BsonNumber } from '../numeric.js';
 import { elementText, isDocument, objectKind } from '../match/values.js';
+import { valueText } from '../expression/values.js';
 import { notSupported } from '../queryErrors.js';
 import { compileExpr, type CompileContext } from './context.js';
 import { fail } from './errors.js';
-import { asObj, MISSING, setField, valueString, type Obj } from './values.js';
+import { asObj, MISSING, setField, type Obj } from './values.js';
 import type { ValueCompare } from '../match/collation.js';
 import { canonicalTypeOrder } from '../../bson/bsonOrder.js';
 import { parseSortSpec } from './sortLimit.js';
@@ -196,7 +197,7 @@ class MergeObjectsAccumulator implements Accumulator {
   add(v: unknown): void {
     if (nullish(v)) return;
     if (!isDocument(v)) {
-      fail(LocationCodes.MergeObjectsNotObject, `$mergeObjects requires object inputs, but input ${valueString(v)} is of type ${typeName(v)}`);
+      fail(LocationCodes.MergeObjectsNotObject, `$mergeObjects requires object inputs, but input ${valueText(v)} is of type ${typeName(v)}`);
     }
     const src = asObj(v);
     for (const k of Object.keys(src)) setField(this.out, k, src[k]);
@@ -231,7 +232,7 @@ class StdDevAccumulator implements Accumulator {
 /** AccumulatorN::validateN. */
 function validateN(v: unknown): number {
   const numeric = isBsonNumber(v) || typeof v === 'number' || typeof v === 'bigint';
-  const shown = valueString(v === undefined ? MISSING : v);
+  const shown = valueText(v);
   if (!numeric) fail(5787902, `Value for 'n' must be of integral type, but found ${shown}`);
   const d = toDouble(v as BsonNumber | number | bigint);
   const n = Math.trunc(d);

@@ -13,11 +13,12 @@ import { LocationCodes } from '../../errors.js';
 import type { Document } from 'bson';
 import { canonicalTypeOrder } from '../../bson/bsonOrder.js';
 import { typeName } from '../../bson/typeName.js';
-import { valueText } from '../match/values.js';
+import { valueText as elementValueText } from '../match/values.js';
+import { valueText } from '../expression/values.js';
 import { accumulate, createGroupState, GroupTable, groupDocument, parseStatements, type GroupState } from './group.js';
 import { compileExpr, constantValue, scopeOf, type CompileContext, type CompiledStage } from './context.js';
 import { fail } from './errors.js';
-import { valueString, type Obj } from './values.js';
+import type { Obj } from './values.js';
 
 export function compileBucket(spec: unknown, cc: CompileContext): CompiledStage {
   const obj = spec as Obj;
@@ -25,7 +26,7 @@ export function compileBucket(spec: unknown, cc: CompileContext): CompiledStage 
   const groupBy = compileExpr(obj.groupBy, cc);
   const boundaries = (obj.boundaries as unknown[]).map((b) => {
     const e = compileExpr(b, cc);
-    if (!e.constant) fail(LocationCodes.BucketBoundariesNotConstant, `The $bucket 'boundaries' field must be an array of constant values, but found value: ${valueText(b)}.`);
+    if (!e.constant) fail(LocationCodes.BucketBoundariesNotConstant, `The $bucket 'boundaries' field must be an array of constant values, but found value: ${elementValueText(b)}.`);
     return constantValue(e, now);
   });
   for (let i = 1; i < boundaries.length; i++) {
@@ -40,7 +41,7 @@ export function compileBucket(spec: unknown, cc: CompileContext): CompiledStage 
     if (!(cc.compare(lower, upper) < 0)) {
       fail(
         LocationCodes.BucketBoundariesNotSorted,
-        `The 'boundaries' option to $bucket must be sorted, but elements ${i - 1} and ${i} are not in ascending order (${valueString(lower)} is not less than ${valueString(upper)}).`,
+        `The 'boundaries' option to $bucket must be sorted, but elements ${i - 1} and ${i} are not in ascending order (${valueText(lower)} is not less than ${valueText(upper)}).`,
       );
     }
   }
@@ -48,7 +49,7 @@ export function compileBucket(spec: unknown, cc: CompileContext): CompiledStage 
   let defaultValue: unknown;
   if ('default' in obj) {
     const e = compileExpr(obj.default, cc);
-    if (!e.constant) fail(LocationCodes.BucketDefaultNotConstant, `The $bucket 'default' field must be a constant expression, but found: ${valueText(obj.default)}.`);
+    if (!e.constant) fail(LocationCodes.BucketDefaultNotConstant, `The $bucket 'default' field must be a constant expression, but found: ${elementValueText(obj.default)}.`);
     defaultValue = constantValue(e, now);
     hasDefault = defaultValue !== undefined;
     const lowest = boundaries[0];

@@ -9,9 +9,10 @@
 import { LocationCodes } from '../../errors.js';
 import { typeName } from '../../bson/typeName.js';
 import { objectKind } from '../match/values.js';
+import { valueText } from '../expression/values.js';
 import { compileExpr, scopeOf, type CompileContext, type CompiledStage } from './context.js';
 import { fail } from './errors.js';
-import { asObj, MISSING, valueString } from './values.js';
+import { asObj } from './values.js';
 
 export function compileDocuments(spec: unknown, cc: CompileContext): CompiledStage {
   const expr = compileExpr(spec, cc);
@@ -25,7 +26,7 @@ export function compileDocuments(spec: unknown, cc: CompileContext): CompiledSta
         if (objectKind(el) === 0) {
           fail(
             LocationCodes.ReplaceRootNotObject,
-            `'newRoot' expression  must evaluate to an object, but resulting value was: ${valueString(el === undefined ? MISSING : el)}. Type of resulting value: '${typeName(el)}'. Input document: {}`,
+            `'newRoot' expression  must evaluate to an object, but resulting value was: ${valueText(el)}. Type of resulting value: '${typeName(el)}'. Input document: {}`,
           );
         }
         yield asObj(el);

@@ -2,17 +2,14 @@
  * Document and value helpers the stages share: reading paths as mongod's Document::getNestedField
  * and document_path_support::visitAllValuesAtPath read them, copy-on-write writes as
  * MutableDocument::setNestedField makes them (input documents are never modified: they may be the
- * stored ones), and Value::toString / Document::toString for error messages.
+ * stored ones). Value::toString / Document::toString for error messages is
+ * ../expression/values.ts's valueText.
  *
  * Values are stored BSON values (bson classes, decoded with promoteValues: false). "Missing" is
  * `undefined` (the expression module's convention) or the MISSING symbol inside this folder.
  */
-import type { Decimal128 } from 'bson';
-import { cppDoubleText } from '../numeric.js';
-import { fieldPathParts } from '../match/expr.js';
-import { located } from '../queryErrors.js';
-import { LocationCodes } from '../../errors.js';
 import { arrayIndexOf, dbrefDocument, isDocument, MISSING, objectKind } from '../match/values.js';
+import { fieldPath } from '../projection/projectionAst.js';
 
 export { MISSING };
 
@@ -46,10 +43,7 @@ export function copyDocument(doc: unknown): Obj {
 }
 
 /** FieldPath (field_path.cpp): 40352 for the empty string, then fieldPathParts' checks. */
-export function fieldPath(path: string): string[] {
-  if (path === '') throw located(LocationCodes.FieldPathEmpty, 'FieldPath cannot be constructed with empty string');
-  return fieldPathParts(path);
-}
+export { fieldPath };
 
 /**
  * Document::getNestedField: the value at a path through embedded documents only (an array on the
@@ -128,61 +122,6 @@ export function removeNested(doc: unknown, parts: readonly string[]): Obj {
 
 // ---------------------------------------------------------------------------------------------
 // Messages
-
-/** Value::toString (operator<< of a Value): strings quoted, documents as `{a: 1, b: "x"}`. */
-export function valueString(v: unknown): string {
-  if (v === MISSING || v === undefined) return v === MISSING ? 'MISSING' : 'undefined';
-  if (v === null) return 'null';
-  switch (typeof v) {
-    case 'string':
-      return `"${v}"`;
-    case 'boolean':
-      return String(v);
-    case 'number':
-      return Number.isInteger(v) && Math.abs(v) <= 2147483647 && !Object.is(v, -0) ? String(v) : cppDoubleText(v);
-    case 'bigint':
-      return String(v);
-    default:
-      break;
-  }
-  if (Array.isArray(v)) return `[${v.map(valueString).join(', ')}]`;
-  if (v instanceof Date) return Number.isNaN(v.getTime()) ? 'Invalid Date' : v.toISOString();
-  const tag = (v as { _bsontype?: unknown })._bsontype;
-  switch (tag) {
-    case undefined:
-    case 'DBRef':
-      return documentString(asObj(v));
-    case 'Int32':
-      return String((v as { value: number }).value);
-    case 'Double':
-      return cppDoubleText((v as { value: number }).value);
-    case 'Long':
-      return String(v);
-    case 'Decimal128':
-      return (v as Decimal128).toString();
-    case 'ObjectId':
-      return (v as { toHexString(): string }).toHexString();
-    case 'BSONSymbol':
-      return `"${String((v as { value: unknown }).value)}"`;
-    case 'BSONRegExp':
-      return `/${(v as { pattern: string }).pattern}/${(v as { options: string }).options}`;
-    case 'Timestamp':
-      return `Timestamp(${(v as { high: number }).high >>> 0}, ${(v as { low: number }).low >>> 0})`;
-    case 'MinKey':
-      return 'MinKey';
-    case 'MaxKey':
-      return 'MaxKey';
-    default:
-      return String(v);
-  }
-}
-
-/** Document::toString: `{a: 1, b: "x"}`. */
-export function documentString(doc: Obj): string {
-  return `{${Object.keys(doc)
-    .map((k) => `${k}: ${valueString(doc[k])}`)
-    .join(', ')}}`;
-}
 
 /** typeName of a value, `missing` for a missing one (typeName(EOO)). */
 export function typeNameOrMissing(v: unknown, typeName: (v: unknown) => string): string {

@@ -291,7 +291,15 @@ export function doubleText(d: number): string {
   return cppDoubleText(d);
 }
 
-/** Value's operator<< (document_value/value.cpp), as mongod prints values in error messages. */
+/**
+ * Value's operator<< (document_value/value.cpp), as mongod prints values in error messages; for a
+ * document, Document::toString (`{a: 1, b: "x"}`). The one such text of the query language: the
+ * expressions' messages and the aggregation stages' ($replaceRoot, $bucket, $mergeObjects, ...).
+ *
+ * `undefined` given is a missing value (printed MISSING, as the MISSING symbol is); inside an
+ * array or a document it is a stored BSON undefined (an array holds no missing values, a
+ * document's missing fields are absent), printed `undefined`.
+ */
 export function valueText(v: unknown): string {
   switch (typeOf(v)) {
     case BSON_TYPE.eoo:
@@ -335,19 +343,21 @@ export function valueText(v: unknown): string {
     case BSON_TYPE.javascript:
       return `Code("${String((v as { code: unknown }).code)}")`;
     case BSON_TYPE.array:
-      return `[${(v as unknown[]).map(valueText).join(', ')}]`;
+      return `[${(v as unknown[]).map(innerValueText).join(', ')}]`;
     case BSON_TYPE.object: {
       const doc = documentOf(v);
-      const parts: string[] = [];
-      for (const k of Object.keys(doc)) {
-        const x = doc[k];
-        if (x !== undefined) parts.push(`${k}: ${valueText(x)}`);
-      }
-      return `{${parts.join(', ')}}`;
+      return `{${Object.keys(doc)
+        .map((k) => `${k}: ${innerValueText(doc[k])}`)
+        .join(', ')}}`;
     }
     default:
       return bsonText(v);
   }
+}
+
+/** An element of an array or a field of a document: `undefined` there is a BSON undefined. */
+function innerValueText(v: unknown): string {
+  return v === undefined ? 'undefined' : valueText(v);
 }
 
 /** An object as BSONObj::toString prints it (used by parse errors that quote the spec). */

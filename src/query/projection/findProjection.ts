@@ -30,9 +30,12 @@ import { ErrorCodes, LocationCodes, MongoError } from '../../errors.js';
 import { compileFilter, type CompiledFilter } from '../match/compile.js';
 import { collatorFor, comparatorFor } from '../match/collation.js';
 import { located, notSupported } from '../queryErrors.js';
-import { compileExpression, fieldPathParts, type CompiledExpression, type ExpressionContext } from '../match/expr.js';
+import { compileExpression, type CompiledExpression, type ExpressionContext } from '../match/expr.js';
 import { typeName } from '../../bson/typeName.js';
-import { bsonTypeOf, BSON_TYPE, dbrefDocument, elementText, getField, isDocument, isNumberType, isPrototypeName, MISSING, objectKind, safeNumberInt } from '../match/values.js';
+import { bsonTypeOf, BSON_TYPE, dbrefDocument, defineField as setField, getField, isDocument, isNumberType, isPrototypeName, MISSING, objectKind, safeNumberInt } from '../match/values.js';
+import { addNodeAtPath, buildExecutor, checkPositionalNotInMiddle, fieldPath, isInclusionOrExclusionValue, noteInclusionOrExclusion, noteLiteral, parseProjectionAst, parseSubObject as parseSubObjectWith, truthy } from './projectionAst.js';
+import type { AstNode as Ast, ProjectionType, PathNode as Path, ProjectionParseState } from './projectionAst.js';
+import { copyMade, removeHoles, type Made, type Obj } from './projectionTree.js';
 
 export interface ProjectionOptions {
   /** The find's collation (the $elemMatch projection and expression comparisons use it). */
@@ -41,32 +44,26 @@ export interface ProjectionOptions {
   variables?: Document;
 }
 
-type Obj = Record<string, unknown>;
-
 // ---------------------------------------------------------------------------------------------
 // AST (projection_ast.h)
 
-type AstNode =
-  | { kind: 'path'; children: Map<string, AstNode> }
-  | { kind: 'bool'; value: boolean }
+/** find's leaves besides inclusions and exclusions (the paths and bools are ./projectionAst.ts's). */
+type Leaf =
   | { kind: 'expr'; expr: CompiledExpression }
   | { kind: 'positional' }
   | { kind: 'slice'; skip: number | undefined; limit: number }
   | { kind: 'elemMatch'; filter: CompiledFilter };
 
-type PathNode = Extract<AstNode, { kind: 'path' }>;
+type AstNode = Ast<Leaf>;
+type PathNode = Path<Leaf>;
 
-interface ParseContext {
+interface ParseContext extends ProjectionParseState {
   readonly filter: CompiledFilter | undefined;
   readonly expression: ExpressionContext;
   readonly options: ProjectionOptions;
-  idSpecified: boolean;
   hasPositional: boolean;
   hasElemMatch: boolean;
   hasFindSlice: boolean;
-  type: 'inclusion' | 'exclusion' | undefined;
-  idIncludedEntirely: boolean;
-  idExcludedEntirely: boolean;
 }
 
 /** The aggregation expression names (Expression::isExpressionName), to tell 31325 from what is unsupported here. */
@@ -88,68 +85,6 @@ const EXPRESSION_NAMES = new Set(
     .split(' ')
     .map((n) => `$${n}`),
 );
-
-// ---------------------------------------------------------------------------------------------
-// FieldPath validation (field_path.cpp)
-
-function fieldPath(path: string): string[] {
-  if (path === '') throw located(LocationCodes.FieldPathEmpty, 'FieldPath cannot be constructed with empty string');
-  return fieldPathParts(path);
-}
-
-function isValidFieldPath(path: string): boolean {
-  try {
-    fieldPath(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** addNodeAtPath: 31250 when the path is taken, 31249 when a leaf stands on the way. */
-function addNodeAtPath(root: PathNode, parts: readonly string[], node: AstNode): void {
-  let parent = root;
-  for (let i = 0; i < parts.length - 1; i++) {
-    const child = parent.children.get(parts[i]!);
-    if (child === undefined) {
-      const created: PathNode = { kind: 'path', children: new Map() };
-      parent.children.set(parts[i]!, created);
-      parent = created;
-    } else if (child.kind === 'path') {
-      parent = child;
-    } else {
-      throw located(LocationCodes.ProjectionPathCollisionPrefix, `Path collision at ${parts.join('.')} remaining portion ${parts.slice(1).join('.')}`);
-    }
-  }
-  const last = parts[parts.length - 1]!;
-  if (parent.children.has(last)) throw located(LocationCodes.ProjectionPathCollision, `Path collision at ${parts.join('.')}`);
-  parent.children.set(last, node);
-}
-
-/** findLastInnerNodeOnPath. */
-function findInnerNode(root: PathNode, parts: readonly string[]): PathNode | undefined {
-  let node: PathNode = root;
-  for (const p of parts) {
-    const child = node.children.get(p);
-    if (child === undefined || child.kind !== 'path') return undefined;
-    node = child;
-  }
-  return node;
-}
-
-function isInclusionOrExclusionValue(v: unknown): boolean {
-  const t = bsonTypeOf(v);
-  return t === BSON_TYPE.bool || isNumberType(t);
-}
-
-function truthy(v: unknown): boolean {
-  if (typeof v === 'boolean') return v;
-  const t = bsonTypeOf(v);
-  if (t === BSON_TYPE.long) return typeof v === 'bigint' ? BigInt.asIntN(64, v) !== 0n : !(v as { isZero(): boolean }).isZero();
-  if (t === BSON_TYPE.decimal) return !/^-?0(?:\.0*)?(?:E[+-]?\d+)?$/.test(String(v));
-  const d = typeof v === 'number' ? v : +(v as { value: number }).value;
-  return d !== 0;
-}
 
 function parseSlice(ctx: ParseContext, parts: readonly string[], arg: unknown, parent: PathNode, spec: Obj): void {
   let node: AstNode;
@@ -217,28 +152,18 @@ function compileProjectionExpression(expr: unknown, ctx: ParseContext): Compiled
 }
 
 function parseSubObject(ctx: ParseContext, key: string, obj: Obj, parent: PathNode, isRoot: boolean): void {
-  const keys = Object.keys(obj);
-  if (keys.length === 0) throw located(LocationCodes.ProjectionEmptySubProjection, 'An empty sub-projection is not a valid value. Found empty object at path');
-  const parts = fieldPath(key);
-  if (keys.length === 1 && keys[0]!.startsWith('$')) {
-    if (parseSubObjectAsExpression(ctx, parts, obj, parent, isRoot)) return;
-    const first = keys[0]!;
-    const valid = first.endsWith('.$') ? isValidFieldPath(first.slice(0, -2)) : isValidFieldPath(first);
-    if (!valid) throw located(LocationCodes.ProjectionUnknownExpression, `Unknown expression ${first}`);
-  }
-  let node = findInnerNode(parent, parts);
-  if (node === undefined) {
-    node = { kind: 'path', children: new Map() };
-    addNodeAtPath(parent, parts, node);
-  }
-  for (const k of keys) parseElement(ctx, k, obj[k], node, false);
+  parseSubObjectWith(
+    key,
+    obj,
+    parent,
+    (parts) => parseSubObjectAsExpression(ctx, parts, obj, parent, isRoot),
+    (k, v, node) => parseElement(ctx, k, v, node, false),
+  );
 }
 
 function parseInclusion(ctx: ParseContext, key: string, parent: PathNode, isRoot: boolean): void {
-  const isTopLevelId = key === '_id' && isRoot;
   if (!key.endsWith('.$')) {
     addNodeAtPath(parent, fieldPath(key), { kind: 'bool', value: true });
-    if (isTopLevelId) ctx.idIncludedEntirely = true;
   } else {
     if (ctx.hasPositional) throw located(LocationCodes.ProjectionTwoPositionals, 'Cannot specify more than one positional projection per query.');
     if (ctx.hasElemMatch) throw located(LocationCodes.ProjectionPositionalAfterElemMatch, 'Cannot specify positional operator and $elemMatch.');
@@ -250,43 +175,23 @@ function parseInclusion(ctx: ParseContext, key: string, parent: PathNode, isRoot
     addNodeAtPath(parent, parts, { kind: 'positional' });
     ctx.hasPositional = true;
   }
-  if (!isTopLevelId) {
-    if (ctx.type !== undefined && ctx.type !== 'inclusion') {
-      throw located(LocationCodes.ProjectionInclusionInExclusion, `Cannot do inclusion on field ${key} in exclusion projection`);
-    }
-    ctx.type = 'inclusion';
-  }
+  noteInclusionOrExclusion(ctx, key, true, isRoot);
 }
 
 function parseExclusion(ctx: ParseContext, key: string, parent: PathNode, isRoot: boolean): void {
   addNodeAtPath(parent, fieldPath(key), { kind: 'bool', value: false });
-  if (!(key === '_id' && isRoot)) {
-    if (ctx.type !== undefined && ctx.type !== 'exclusion') {
-      throw located(LocationCodes.ProjectionExclusionInInclusion, `Cannot do exclusion on field ${key} in inclusion projection`);
-    }
-    ctx.type = 'exclusion';
-  } else {
-    ctx.idExcludedEntirely = true;
-  }
+  noteInclusionOrExclusion(ctx, key, false, isRoot);
 }
 
 function parseLiteral(ctx: ParseContext, key: string, value: unknown, parent: PathNode): void {
   const expr = compileProjectionExpression(value, ctx);
   addNodeAtPath(parent, fieldPath(key), { kind: 'expr', expr });
-  if (ctx.type !== undefined && ctx.type !== 'inclusion') {
-    throw located(LocationCodes.ProjectionLiteralInExclusion, `Cannot use an expression ${elementText(key, value)} in an exclusion projection`);
-  }
-  ctx.type = 'inclusion';
+  noteLiteral(ctx, key, value);
 }
 
 function parseElement(ctx: ParseContext, key: string, value: unknown, parent: PathNode, isRoot: boolean): void {
   const positional = key.endsWith('.$');
-  if (key.includes('.$.')) {
-    throw located(
-      LocationCodes.ProjectionPositionalInMiddle,
-      "As of 4.4, it's illegal to specify positional operator in the middle of a path.Positional projection may only be used at the end, for example: a.b.$. If the query previously used a form like a.b.$.d, remove the parts following the '$' and the results will be equivalent.",
-    );
-  }
+  checkPositionalNotInMiddle(key);
   if (bsonTypeOf(value) === BSON_TYPE.object) {
     if (positional) throw located(LocationCodes.ProjectionPositionalWithObject, 'positional projection cannot be used with an expression or sub object');
     parseSubObject(ctx, key, objectKind(value) === 2 ? dbrefDocument(value) : (value as Obj), parent, isRoot);
@@ -303,7 +208,7 @@ function parseElement(ctx: ParseContext, key: string, value: unknown, parent: Pa
 }
 
 /** computeProjectionType: the type of a projection nothing but _id and find operators decided. */
-function defaultType(ctx: ParseContext): 'inclusion' | 'exclusion' {
+function defaultType(ctx: ParseContext): ProjectionType {
   if (ctx.hasFindSlice) return ctx.idIncludedEntirely ? 'inclusion' : 'exclusion';
   if (ctx.hasElemMatch) return 'inclusion';
   if (ctx.idIncludedEntirely) return 'inclusion';
@@ -311,137 +216,16 @@ function defaultType(ctx: ParseContext): 'inclusion' | 'exclusion' {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Execution (projection_node.cpp)
-
-/** Output documents and arrays made while projecting one document; MISSING holes are removed at the end. */
-type Made = Array<Obj | unknown[]>;
+// Execution (projection_node.cpp; the tree is ./projectionTree.ts's)
 
 function peek(doc: unknown, name: string): unknown {
   return getField(doc, name, isPrototypeName(name));
 }
 
-function setField(o: Obj, k: string, v: unknown): void {
-  if (k === '__proto__') Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
-  else o[k] = v;
-}
+/** A computed field of find's projection: its value for the input document, MISSING to leave it out. */
+type Evaluate = (root: Obj) => unknown;
 
-function copyDocument(doc: unknown, made: Made): Obj {
-  const src = objectKind(doc) === 2 ? dbrefDocument(doc) : (doc as Obj);
-  const out: Obj = {};
-  for (const k of Object.keys(src)) setField(out, k, src[k]);
-  made.push(out);
-  return out;
-}
-
-type Evaluate = (root: Obj, made: Made) => unknown;
-
-class ProjectionNode {
-  readonly projected = new Set<string>();
-  readonly children = new Map<string, ProjectionNode>();
-  readonly expressions = new Map<string, Evaluate>();
-  /** _orderToProcessAdditionsAndChildren */
-  readonly order: string[] = [];
-  subtreeHasComputed = false;
-
-  constructor(readonly inclusion: boolean) {}
-
-  private child(name: string): ProjectionNode {
-    let c = this.children.get(name);
-    if (c === undefined) {
-      c = new ProjectionNode(this.inclusion);
-      this.children.set(name, c);
-      this.order.push(name);
-    }
-    return c;
-  }
-
-  addProjectionForPath(parts: readonly string[]): void {
-    if (parts.length === 1) this.projected.add(parts[0]!);
-    else this.child(parts[0]!).addProjectionForPath(parts.slice(1));
-  }
-
-  addExpressionForPath(parts: readonly string[], evaluate: Evaluate): void {
-    this.subtreeHasComputed = true;
-    if (parts.length === 1) {
-      this.expressions.set(parts[0]!, evaluate);
-      this.order.push(parts[0]!);
-    } else {
-      this.child(parts[0]!).addExpressionForPath(parts.slice(1), evaluate);
-    }
-  }
-
-  applyToDocument(doc: Obj, made: Made): Obj {
-    const out: Obj = this.inclusion ? {} : copyDocument(doc, made);
-    if (this.inclusion) made.push(out);
-    this.applyProjections(doc, out, made);
-    if (this.subtreeHasComputed) this.applyExpressions(doc, out, made);
-    return out;
-  }
-
-  private applyProjections(input: unknown, out: Obj, made: Made): void {
-    const total = this.projected.size + this.children.size;
-    if (total === 0) return;
-    let done = 0;
-    const src = objectKind(input) === 2 ? dbrefDocument(input) : (input as Obj);
-    for (const k of Object.keys(src)) {
-      if (this.projected.has(k)) {
-        setField(out, k, this.inclusion ? src[k] : MISSING);
-      } else {
-        const c = this.children.get(k);
-        if (c === undefined) continue;
-        setField(out, k, c.applyProjectionsToValue(src[k], made));
-      }
-      if (++done === total) return;
-    }
-  }
-
-  private skipped(value: unknown): unknown {
-    return this.inclusion ? MISSING : value;
-  }
-
-  applyProjectionsToValue(value: unknown, made: Made): unknown {
-    if (isDocument(value)) {
-      const out: Obj = this.inclusion ? {} : copyDocument(value, made);
-      if (this.inclusion) made.push(out);
-      this.applyProjections(value, out, made);
-      return out;
-    }
-    if (Array.isArray(value)) {
-      const out = value.map((el) => this.applyProjectionsToValue(el, made));
-      made.push(out);
-      return out;
-    }
-    return this.skipped(value);
-  }
-
-  private applyExpressions(root: Obj, out: Obj, made: Made): void {
-    for (const name of this.order) {
-      const c = this.children.get(name);
-      if (c !== undefined) setField(out, name, c.applyExpressionsToValue(root, Object.hasOwn(out, name) ? out[name] : MISSING, made));
-      else setField(out, name, this.expressions.get(name)!(root, made));
-    }
-  }
-
-  applyExpressionsToValue(root: Obj, value: unknown, made: Made): unknown {
-    if (isDocument(value)) {
-      const out = copyDocument(value, made);
-      this.applyExpressions(root, out, made);
-      return out;
-    }
-    if (Array.isArray(value)) {
-      const out = value.map((el) => this.applyExpressionsToValue(root, el, made));
-      made.push(out);
-      return out;
-    }
-    if (this.subtreeHasComputed) {
-      const out: Obj = {};
-      made.push(out);
-      this.applyExpressions(root, out, made);
-      return out;
-    }
-    return value === MISSING ? MISSING : this.skipped(value);
-  }
-}
+const evaluate = (f: Evaluate, root: Obj): unknown => f(root);
 
 /** sliceArray (projection_executor_utils.cpp). */
 function sliceArray(arr: readonly unknown[], skip: number | undefined, limit: number): unknown[] {
@@ -477,7 +261,7 @@ function applySlice(input: unknown, parts: readonly string[], i: number, skip: n
   } else if (isDocument(val) && next < parts.length) {
     val = applySlice(val, parts, next, skip, limit, made);
   }
-  const out = copyDocument(input, made);
+  const out = copyMade(input, made);
   if (val !== MISSING || Object.hasOwn(out, name)) setField(out, name, val);
   return out;
 }
@@ -516,20 +300,6 @@ function setNested(doc: Obj, parts: readonly string[], value: unknown): void {
   setField(cur, parts[parts.length - 1]!, value);
 }
 
-/** Removes the MISSING holes left in the documents and arrays made for one projected document. */
-function removeHoles(made: Made): void {
-  for (const c of made) {
-    if (Array.isArray(c)) {
-      if (!c.includes(MISSING)) continue;
-      let w = 0;
-      for (let r = 0; r < c.length; r++) if (c[r] !== MISSING) c[w++] = c[r];
-      c.length = w;
-    } else {
-      for (const k of Object.keys(c)) if (c[k] === MISSING) delete c[k];
-    }
-  }
-}
-
 type RootReplacement = (pre: Obj, post: Obj, made: Made) => Obj;
 
 /**
@@ -551,69 +321,55 @@ export function findProjection(projection: Document, filter?: CompiledFilter, op
     idIncludedEntirely: false,
     idExcludedEntirely: false,
   };
-  const root: PathNode = { kind: 'path', children: new Map() };
-  for (const key of Object.keys(projection)) {
-    if (key === '_id' || key.startsWith('_id.')) ctx.idSpecified = true;
-    parseElement(ctx, key, projection[key], root, true);
-  }
-  const type = ctx.type ?? defaultType(ctx);
-  if (!ctx.idSpecified && type === 'inclusion') addNodeAtPath(root, ['_id'], { kind: 'bool', value: true });
-  if (type === 'exclusion' && ctx.idSpecified && ctx.idIncludedEntirely) root.children.delete('_id');
+  const { root, type } = parseProjectionAst<Leaf>(
+    Object.keys(projection).map((key) => [key, projection[key]] as const),
+    ctx,
+    (key, value, parent) => parseElement(ctx, key, value, parent, true),
+    () => defaultType(ctx),
+  );
 
   // The executor (projection_executor_builder.cpp), built walking the AST in order.
   const inclusion = type === 'inclusion';
-  const tree = new ProjectionNode(inclusion);
   const replacements: RootReplacement[] = [];
-  const walk = (node: PathNode, prefix: readonly string[]): void => {
-    for (const [name, child] of node.children) {
-      const path = [...prefix, name];
-      switch (child.kind) {
-        case 'path':
-          walk(child, path);
-          break;
-        case 'bool':
-          if (inclusion && path.length === 1 && name === '_id' && !child.value) break;
-          tree.addProjectionForPath(path);
-          break;
-        case 'expr': {
-          const evaluate = child.expr.evaluate;
-          tree.addExpressionForPath(path, (r) => evaluate(r));
-          break;
-        }
-        case 'positional': {
-          tree.addProjectionForPath(path);
-          const f = filter!;
-          replacements.push((pre, post) => applyPositional(post, path, f.matchWithPosition(pre).arrayPosition));
-          break;
-        }
-        case 'slice': {
-          if (inclusion) tree.addProjectionForPath(path);
-          const { skip, limit } = child;
-          replacements.push((_pre, post, made) => applySlice(post, path, 0, skip, limit, made));
-          break;
-        }
-        case 'elemMatch': {
-          const f = child.filter;
-          const field = path[0]!;
-          tree.addExpressionForPath(path, (r) => {
-            const { matched, arrayPosition } = f.matchWithPosition(r);
-            if (!matched || arrayPosition === undefined) return MISSING;
-            const arr = peek(r, field);
-            if (!Array.isArray(arr) || arrayPosition >= arr.length) return MISSING;
-            return [arr[arrayPosition]];
-          });
-          break;
-        }
+  const tree = buildExecutor<Leaf, Evaluate>(root, inclusion, (child, path, tree) => {
+    switch (child.kind) {
+      case 'expr': {
+        const evaluate = child.expr.evaluate;
+        tree.addExpressionForPath(path, (r) => evaluate(r));
+        break;
+      }
+      case 'positional': {
+        tree.addProjectionForPath(path);
+        const f = filter!;
+        replacements.push((pre, post) => applyPositional(post, path, f.matchWithPosition(pre).arrayPosition));
+        break;
+      }
+      case 'slice': {
+        if (inclusion) tree.addProjectionForPath(path);
+        const { skip, limit } = child;
+        replacements.push((_pre, post, made) => applySlice(post, path, 0, skip, limit, made));
+        break;
+      }
+      case 'elemMatch': {
+        const f = child.filter;
+        const field = path[0]!;
+        tree.addExpressionForPath(path, (r) => {
+          const { matched, arrayPosition } = f.matchWithPosition(r);
+          if (!matched || arrayPosition === undefined) return MISSING;
+          const arr = peek(r, field);
+          if (!Array.isArray(arr) || arrayPosition >= arr.length) return MISSING;
+          return [arr[arrayPosition]];
+        });
+        break;
       }
     }
-  };
-  walk(root, []);
+  });
 
   const isIdentity = !inclusion && tree.projected.size === 0 && tree.children.size === 0 && !tree.subtreeHasComputed && replacements.length === 0;
   return (doc) => {
     const made: Made = [];
-    if (isIdentity) return copyDocument(doc, made);
-    let out = tree.applyToDocument(doc as Obj, made);
+    if (isIdentity) return copyMade(doc, made);
+    let out = tree.applyToDocument(doc as Obj, made, evaluate);
     for (const replace of replacements) out = replace(doc as Obj, out, made);
     removeHoles(made);
     return out;
