@@ -753,8 +753,8 @@ function roundOrTrunc(opName: string, mode: RoundingMode, value: unknown, place:
   }
 }
 
-/** Value::coerceToLong. */
-function coerceToLong(v: unknown): bigint {
+/** Value::coerceToLong: doubles truncated (31109 out of range), decimals rounded half-even. */
+export function coerceToLong(v: unknown): bigint {
   const kind = kindOf(v);
   switch (kind) {
     case K_INT:
@@ -775,7 +775,7 @@ function coerceToLong(v: unknown): bigint {
 }
 
 /** Value::integral: a number representable as an int32 without loss. */
-function integral(v: unknown): boolean {
+export function integral(v: unknown): boolean {
   const kind = kindOf(v);
   switch (kind) {
     case K_INT:

@@ -21,13 +21,13 @@ import {
   type ParseContext,
   validateVariableNameForWrite,
 } from './node.js';
+import { integral } from '../numeric.js';
 import {
   coerceToBool,
   coerceToDouble,
   coerceToInt,
   doubleText,
   documentOf,
-  integral,
   isNumber,
   isObject,
   nullish,

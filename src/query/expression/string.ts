@@ -26,7 +26,8 @@ import {
   type OperatorTable,
   type ParseContext,
 } from './node.js';
-import { BSON_TYPE, coerceToLong, coerceToString, coerceToInt, integral, isNumber, nullish, typeName, typeOf, utf8, valueText } from './values.js';
+import { coerceToLong, integral } from '../numeric.js';
+import { BSON_TYPE, coerceToString, coerceToInt, isNumber, nullish, typeName, typeOf, utf8, valueText } from './values.js';
 
 const MINUS_ONE = new Int32(-1);
 const ZERO = new Int32(0);

@@ -17,7 +17,7 @@
 import { Decimal128, Double, Int32, Long, ObjectId } from 'bson';
 import { ErrorCodes, LocationCodes, MongoError } from '../../errors.js';
 import { decimalFromBigInt, decimalIsInfinite, decimalIsNaN, decimalIsZero, decimalToDouble, decimalToInt32, decimalToInt64 } from '../decimal128.js';
-import { toDecimal, type BsonNumber } from '../numeric.js';
+import { type BsonNumber, integral, toDecimal } from '../numeric.js';
 import {
   computed,
   constantNode,
@@ -39,7 +39,6 @@ import {
   doubleText,
   doubleToString,
   doubleValue,
-  integral,
   intValue,
   isNumber,
   isoDateText,

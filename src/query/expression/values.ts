@@ -157,27 +157,6 @@ export function coerceToDouble(v: unknown): number {
   }
 }
 
-/** Value::coerceToLong: doubles truncated (31109 out of range), decimals rounded half-even. */
-export function coerceToLong(v: unknown): bigint {
-  switch (typeOf(v)) {
-    case BSON_TYPE.int:
-      return BigInt(intValue(v));
-    case BSON_TYPE.long:
-      return longValue(v);
-    case BSON_TYPE.double: {
-      const d = doubleValue(v);
-      if (!(d >= -TWO_POW_63 && d < TWO_POW_63)) {
-        throw new MongoError(LocationCodes.CoerceToLongOutOfRange, `Can't coerce out of range value ${cppDoubleText(d)} to long`);
-      }
-      return BigInt(Math.trunc(d));
-    }
-    case BSON_TYPE.decimal:
-      return decimalToInt64(v as Decimal128, 'halfEven').value;
-    default:
-      throw new MongoError(LocationCodes.CoerceToLongBadType, `can't convert from BSON type ${typeName(v)} to long`);
-  }
-}
-
 /** Value::coerceToInt for a value known to be integral(). */
 export function coerceToInt(v: unknown): number {
   switch (typeOf(v)) {
@@ -191,28 +170,6 @@ export function coerceToInt(v: unknown): number {
       return Number(decimalToInt32(v as Decimal128, 'halfEven').value);
     default:
       throw new MongoError(LocationCodes.CoerceToLongBadType, `can't convert from BSON type ${typeName(v)} to int`);
-  }
-}
-
-/** Value::integral(): a number that an int32 represents exactly. */
-export function integral(v: unknown): boolean {
-  switch (typeOf(v)) {
-    case BSON_TYPE.int:
-      return true;
-    case BSON_TYPE.long: {
-      const x = longValue(v);
-      return x >= -2147483648n && x <= 2147483647n;
-    }
-    case BSON_TYPE.double: {
-      const d = doubleValue(v);
-      return d >= INT32_MIN && d <= INT32_MAX && Number.isInteger(d);
-    }
-    case BSON_TYPE.decimal: {
-      const r = decimalToInt32(v as Decimal128, 'halfEven');
-      return !r.invalid && !r.inexact;
-    }
-    default:
-      return false;
   }
 }
 
