@@ -1,7 +1,7 @@
 /**
  * Reading BSON values as mongod's aggregation Value does (src/mongo/db/exec/document_value/
- * value.cpp): BSON type codes and names, nullish, coerceToBool, integral, coerceToInt/Long/Double,
- * coerceToString, coerceToDate, Value's operator<< text (used in error messages), and building
+ * value.cpp): BSON type codes and names, nullish, coerceToBool, coerceToInt/Double, coerceToString
+ * (coerceToLong and integral are numeric.ts's), coerceToDate, Value's operator<< text (used in error messages), and building
  * documents.
  *
  * Values are those of `BSON.deserialize(bytes, { promoteValues: false, bsonRegExp: true })` plus
