@@ -4,7 +4,8 @@ import { ErrorCodes, MongoError } from '../errors.js';
 import { evaluateLetVariables, runPipeline } from '../query/aggregation/run.js';
 import { compileQuery, runFind } from '../query/find.js';
 import { compileUpdate } from '../query/update/compile.js';
-import { canonicalKey, compareValues, valuesEqual } from '../bson/bsonOrder.js';
+import { valuesEqual } from '../bson/bsonOrder.js';
+import { collatorFor, comparatorFor } from '../query/match/collation.js';
 import { withIdFirst, type Hint } from '../storage/catalog.js';
 import type { CompiledFilter } from '../query/match/compile.js';
 import { findProjection } from '../query/projection/findProjection.js';
@@ -35,13 +36,18 @@ function planHint(hint: Hint | undefined, collation: Document | undefined): Hint
   return collation !== undefined && hint === undefined ? 'natural' : hint;
 }
 
+/** The command's one NOW: `let`, $$NOW in $expr and pipeline updates, and $currentDate all read it (from the server's clock). */
+function commandNow(ctx: CommandContext<'clock'>): Date {
+  return new Date(ctx.services.clock.now());
+}
+
 /**
  * A command's `let` (find, update, delete, findAndModify): its expressions evaluated once, with the
  * command's NOW, into the values `$$name` reads (mongod evaluates them before running anything).
  */
-function letVariables(ctx: CommandContext<'clock'>, idl: { body: Document; name: string } = ctx): Document | undefined {
+function letVariables(ctx: CommandContext<never>, now: Date, idl: { body: Document; name: string } = ctx): Document | undefined {
   const spec = optionalObject(idl, 'let', true);
-  return spec === undefined ? undefined : evaluateLetVariables(spec, { now: new Date(ctx.services.clock.now()) });
+  return spec === undefined ? undefined : evaluateLetVariables(spec, { now });
 }
 
 /** What a find asks: filter, projection, sort, skip and limit (find_command.idl types), its collation and `let`. */
@@ -68,7 +74,8 @@ export function findShape(ctx: CommandContext<never>): {
 /** find: filter, projection, sort, skip, limit, batchSize and singleBatch over the collection's documents. */
 function find(ctx: CommandContext<'catalog' | 'clock' | 'counters' | 'cursors' | 'namespaces'>): Document {
   const collection = collectionArgument(ctx);
-  const shape = { ...findShape(ctx), variables: letVariables(ctx) };
+  const now = commandNow(ctx);
+  const shape = { ...findShape(ctx), variables: letVariables(ctx, now), now };
   const batchSize = nonNegativeInt(ctx.body.batchSize, 'batchSize', 'find') ?? DEFAULT_FIRST_BATCH_SIZE;
   const hint = planHint(resolveHint(ctx, collection, ctx.body.hint, shape), shape.collation);
   // Under a collation strings sort by locale, which no (binary) index order gives.
@@ -149,7 +156,8 @@ function deleteCommand(ctx: CommandContext<'catalog' | 'clock' | 'counters'>): D
   const name = collectionArgument(ctx);
   const deletes = requireArrayField(ctx, 'deletes');
   const ordered = ctx.body.ordered === undefined ? true : trueValue(ctx.body.ordered);
-  const variables = letVariables(ctx);
+  const now = commandNow(ctx);
+  const variables = letVariables(ctx, now);
   const collection = ctx.services.catalog.get(ctx.db, name);
   const writeErrors: Document[] = [];
   let n = 0;
@@ -170,7 +178,7 @@ function deleteCommand(ctx: CommandContext<'catalog' | 'clock' | 'counters'>): D
       const collation = collationArgument(optionalObject({ body: statement, name: 'delete.deletes' }, 'collation', true));
       const hint = planHint(resolveHint(ctx, name, statement.hint, { filter: statement.q }), collation);
       if (collection === undefined) continue;
-      const matches = runFind({ filter: statement.q, limit: limit === 1 ? 1 : undefined, collation, variables }, collection.plan(statement.q, hint).documents);
+      const matches = runFind({ filter: statement.q, limit: limit === 1 ? 1 : undefined, collation, variables, now }, collection.plan(statement.q, hint).documents);
       for (const doc of matches) if (collection.remove(doc)) n += 1;
     } catch (err) {
       if (!(err instanceof MongoError)) throw err;
@@ -252,7 +260,8 @@ export function makeUpdater(
     };
   }
   if (isOperatorUpdate(u)) {
-    const compiled = compileUpdate(u, { arrayFilters, upsert: options.inserting === true, collation: options.collation });
+    const now = options.now;
+    const compiled = compileUpdate(u, { arrayFilters, upsert: options.inserting === true, collation: options.collation, now: now === undefined ? undefined : () => now });
     // The positional `$` takes the array position the query's match recorded in each document.
     const positional = hasPositional(u);
     return (doc) => {
@@ -285,7 +294,8 @@ function update(ctx: CommandContext<'catalog' | 'clock' | 'counters'>): Document
   const name = collectionArgument(ctx);
   const statements = requireArrayField(ctx, 'updates');
   const ordered = ctx.body.ordered === undefined ? true : trueValue(ctx.body.ordered);
-  const variables = letVariables(ctx);
+  const now = commandNow(ctx);
+  const variables = letVariables(ctx, now);
   const writeErrors: Document[] = [];
   const upserted: Document[] = [];
   let n = 0;
@@ -306,13 +316,13 @@ function update(ctx: CommandContext<'catalog' | 'clock' | 'counters'>): Document
       const collation = collationArgument(optionalObject({ body: statement, name: 'update.updates' }, 'collation', true));
       const collection = ctx.services.catalog.get(ctx.db, name);
       const hint = planHint(resolveHint(ctx, name, statement.hint, { filter: q }), collation);
-      const matcher = compileQuery(q, { collation, variables });
+      const matcher = compileQuery(q, { collation, variables, now });
       // The update is parsed before anything matches (its errors come whether or not a document does).
-      const update = makeUpdater(u as Document | Document[], arrayFilters, matcher, { collation, variables });
+      const update = makeUpdater(u as Document | Document[], arrayFilters, matcher, { collation, variables, now });
       const targets = collection === undefined ? [] : runFind({ matcher, limit: multi ? undefined : 1 }, collection.plan(q, hint).documents);
       if (targets.length === 0) {
         if (!trueValue(statement.upsert)) continue;
-        const doc = makeUpdater(u as Document | Document[], arrayFilters, matcher, { inserting: true, collation, variables })(upsertSeed(q)).doc;
+        const doc = makeUpdater(u as Document | Document[], arrayFilters, matcher, { inserting: true, collation, variables, now })(upsertSeed(q)).doc;
         const inserted = withIdFirst(doc);
         checkUpdated(inserted);
         ctx.services.catalog.ensure(ctx.db, name).add(inserted);
@@ -344,7 +354,7 @@ function update(ctx: CommandContext<'catalog' | 'clock' | 'counters'>): Document
 }
 
 /** count: documents matching `query`, after skip and limit. */
-function count(ctx: CommandContext<'catalog' | 'namespaces'>): Document {
+function count(ctx: CommandContext<'catalog' | 'clock' | 'namespaces'>): Document {
   const name = collectionArgument(ctx);
   const query = optionalObject(ctx, 'query', true) ?? {};
   const skip = nonNegativeInt(ctx.body.skip, 'skip', 'count') ?? 0;
@@ -352,32 +362,39 @@ function count(ctx: CommandContext<'catalog' | 'namespaces'>): Document {
   const collation = collationArgument(optionalObject(ctx, 'collation', true));
   const hint = planHint(resolveHint(ctx, name, ctx.body.hint, { filter: query }), collation);
   const source = ctx.services.namespaces.candidates(ctx.db, name, query, hint) ?? [];
-  let n = Math.max(0, runFind({ filter: query, collation }, source).length - skip);
+  let n = Math.max(0, runFind({ filter: query, collation, now: commandNow(ctx) }, source).length - skip);
   if (limit > 0) n = Math.min(n, limit);
   return { n: new Int32(n) };
 }
 
-/** distinct: the distinct values of `key` (array elements counted one by one), in BSON order. */
-function distinct(ctx: CommandContext<'catalog' | 'namespaces'>): Document {
+/**
+ * distinct: the distinct values of `key` (array elements counted one by one), in the order of the
+ * collation's comparison (mongod collects them in a BSONElementSet ordered by the collator: under
+ * strength 2, "a" and "A" are one value, the first one met).
+ */
+function distinct(ctx: CommandContext<'catalog' | 'clock' | 'namespaces'>): Document {
   const name = collectionArgument(ctx);
   const key = ctx.body.key;
   if (typeof key !== 'string') throw key === undefined ? missingField('distinct.key') : wrongType('distinct.key', key, 'string');
   const query = optionalObject(ctx, 'query', true) ?? {};
-  const seen = new Map<string, unknown>();
   const collation = collationArgument(optionalObject(ctx, 'collation', true));
+  const compare = comparatorFor(collatorFor(collation));
   const hint = planHint(resolveHint(ctx, name, ctx.body.hint, { filter: query }), collation);
-  for (const doc of runFind({ filter: query, collation }, ctx.services.namespaces.candidates(ctx.db, name, query, hint) ?? [])) {
+  const found: unknown[] = [];
+  for (const doc of runFind({ filter: query, collation, now: commandNow(ctx) }, ctx.services.namespaces.candidates(ctx.db, name, query, hint) ?? [])) {
     let values: unknown[] = [doc];
     for (const part of key.split('.')) {
       values = values.flatMap((v) => (Array.isArray(v) ? v : [v])).flatMap((v) => (isPlainObject(v) && Object.hasOwn(v, part) ? [v[part]] : []));
     }
-    // The first of equal values is the one kept (distinct.cpp: a value already seen is skipped).
-    for (const v of values.flatMap((v) => (Array.isArray(v) ? v : [v]))) {
-      const key = canonicalKey(v);
-      if (!seen.has(key)) seen.set(key, v);
+    for (const v of values) {
+      if (Array.isArray(v)) found.push(...(v as unknown[]));
+      else found.push(v);
     }
   }
-  return { values: [...seen.values()].sort(compareValues) };
+  // A stable sort keeps equal values in the order met: the first of each run is the one kept.
+  found.sort(compare);
+  const values = found.filter((v, i) => i === 0 || compare(found[i - 1], v) !== 0);
+  return { values };
 }
 
 /**
@@ -393,7 +410,8 @@ function findAndModify(ctx: CommandContext<'catalog' | 'clock' | 'counters'>): D
   const fields = optionalObject(idl, 'fields', true);
   const sort = optionalObject(idl, 'sort', true);
   const collation = collationArgument(optionalObject(idl, 'collation', true));
-  const variables = letVariables(ctx, idl);
+  const now = commandNow(ctx);
+  const variables = letVariables(ctx, now, idl);
   const remove = trueValue(ctx.body.remove);
   const u = ctx.body.update === undefined ? undefined : updateArgument(ctx.body.update);
   if (remove && u !== undefined) throw new MongoError(ErrorCodes.FailedToParse, 'Cannot specify both an update and remove=true');
@@ -402,9 +420,9 @@ function findAndModify(ctx: CommandContext<'catalog' | 'clock' | 'counters'>): D
   if (remove && upsert) throw new MongoError(ErrorCodes.FailedToParse, 'Cannot specify both upsert=true and remove=true');
   const arrayFilters = arrayFiltersArgument(ctx.body.arrayFilters, 'findAndModify.arrayFilters');
   const collection = ctx.services.catalog.get(ctx.db, name);
-  const matcher = compileQuery(filter, { collation, variables });
+  const matcher = compileQuery(filter, { collation, variables, now });
   // The update is parsed before anything matches.
-  const update = u === undefined ? undefined : makeUpdater(u, arrayFilters, matcher, { collation, variables });
+  const update = u === undefined ? undefined : makeUpdater(u, arrayFilters, matcher, { collation, variables, now });
   const [target] =
     collection === undefined
       ? []

@@ -4,6 +4,8 @@ import { missingField, wrongType } from '../bson/idlErrors.js';
 import type { IndexSpec } from '../storage/catalog.js';
 import { collectionArgument, isPlainObject, numberValue, trueValue } from '../bson/args.js';
 import { onCollection } from './requirements.js';
+import { compareDocuments } from '../bson/bsonOrder.js';
+import { fullCollationSpec } from '../query/match/collation.js';
 import { defineCommand, type CommandContext, type CommandSpec } from './command.js';
 
 /** mongod's default index name: each field and direction joined by "_" (a_1_b_-1). */
@@ -29,13 +31,19 @@ function parseSpec(raw: unknown, i: number): IndexSpec {
     sparse: trueValue(raw.sparse),
   };
   if (isPlainObject(raw.partialFilterExpression)) spec.partialFilterExpression = raw.partialFilterExpression;
+  if (raw.collation !== undefined) {
+    if (!isPlainObject(raw.collation)) throw wrongType('createIndexes.indexes.collation', raw.collation, 'object');
+    const collation = fullCollationSpec(raw.collation);
+    if (collation !== undefined) spec.collation = collation;
+  }
   const ttl = numberValue(raw.expireAfterSeconds);
   if (ttl !== undefined) spec.expireAfterSeconds = ttl;
   return spec;
 }
 
 function sameSpec(a: IndexSpec, b: IndexSpec): boolean {
-  return JSON.stringify(a.key) === JSON.stringify(b.key) && a.unique === b.unique && a.sparse === b.sparse;
+  const sameCollation = a.collation === undefined || b.collation === undefined ? a.collation === b.collation : compareDocuments(a.collation, b.collation) === 0;
+  return JSON.stringify(a.key) === JSON.stringify(b.key) && a.unique === b.unique && a.sparse === b.sparse && sameCollation;
 }
 
 /** createIndexes: new indexes (the collection is created if needed); unique ones are built and enforced. */
@@ -76,6 +84,7 @@ function describe(spec: IndexSpec): Document {
   if (spec.sparse) doc.sparse = true;
   if (spec.partialFilterExpression !== undefined) doc.partialFilterExpression = spec.partialFilterExpression;
   if (spec.expireAfterSeconds !== undefined) doc.expireAfterSeconds = new Int32(spec.expireAfterSeconds);
+  if (spec.collation !== undefined) doc.collation = spec.collation;
   return doc;
 }
 

@@ -17,6 +17,8 @@ export interface FindSpec {
   limit?: number;
   /** `let` variables ($$name in $expr and projection expressions). */
   variables?: Document;
+  /** The command's one NOW ($$NOW in $expr). */
+  now?: Date;
   /** The filter already compiled (with the same collation and variables), when the caller has it. */
   matcher?: CompiledFilter;
 }
@@ -41,7 +43,7 @@ export function compileQuery(filter: Document, options: MatchOptions = {}): Comp
   try {
     const variables = options.variables ?? {};
     const test = compileDocumentTest(filter, makeCompileContext(options.collation, variables));
-    const run: RunContext = { now: new Date(), variables: new Map(Object.entries(variables)), variablesDoc: variables, collection: () => [] };
+    const run: RunContext = { now: options.now ?? new Date(), variables: new Map(Object.entries(variables)), variablesDoc: variables, collection: () => [] };
     const matches = (doc: Document): boolean => test(doc, run);
     return { matches, matchWithPosition: (doc) => ({ matched: matches(doc), arrayPosition: undefined }), hasExpr: true };
   } catch (err) {
@@ -56,7 +58,7 @@ export function compileQuery(filter: Document, options: MatchOptions = {}): Comp
  * untouched. Without a sort, skip and limit stay lazy, so a limit stops the scan.
  */
 export function runFind(spec: FindSpec, docs: Iterable<Document>): Document[] {
-  const filter = spec.matcher ?? compileQuery(spec.filter ?? {}, { collation: spec.collation, variables: spec.variables });
+  const filter = spec.matcher ?? compileQuery(spec.filter ?? {}, { collation: spec.collation, variables: spec.variables, now: spec.now });
   // Projections are parsed before anything runs, as mongod parses the whole find first.
   const project = spec.projection === undefined ? undefined : findProjection(spec.projection, filter, { collation: spec.collation, variables: spec.variables });
   const start = spec.skip ?? 0;

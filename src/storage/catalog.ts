@@ -1,9 +1,9 @@
 import { Int32, ObjectId, UUID, type Document } from 'bson';
 import { bsonText } from '../bson/bsonText.js';
 import { ErrorCodes, MongoError } from '../errors.js';
-import { compileFilter, type CompiledFilter } from '../query/match/compile.js';
 import { canonicalKey, compareDocuments } from '../bson/bsonOrder.js';
 import { isPlainValue, OrderedIndex } from './orderedIndex.js';
+import { UniqueIndex } from './uniqueIndex.js';
 import { fieldPredicates } from './queryPlan.js';
 import { sortFields } from '../query/sort.js';
 
@@ -15,6 +15,8 @@ export interface IndexSpec {
   readonly sparse: boolean;
   readonly partialFilterExpression?: Document;
   readonly expireAfterSeconds?: number;
+  /** The index's collation, as listIndexes shows it (every option filled in); absent for the simple one. */
+  readonly collation?: Document;
 }
 
 /** The value at a dotted path, through the document's own fields (undefined when missing). */
@@ -27,57 +29,38 @@ export function valueAt(doc: Document, path: string): unknown {
   return value;
 }
 
-/** mongod's DuplicateKey error: "E11000 duplicate key error collection: db.c index: a_1 dup key: { a: 1 }". */
+/**
+ * mongod's DuplicateKey error: "E11000 duplicate key error collection: db.c index: a_1 dup key: { a: 1 }"
+ * (index_entry_comparison.cpp buildDupKeyErrorStatus). Under an index's collation mongod names the
+ * collation and hex-encodes the string keys, which it holds as ICU collation keys; Intl.Collator
+ * has no collation keys, so here the hex is of the document's own UTF-8 string (a client that
+ * decodes `hexEncoded` keys gets the stored string back).
+ */
 function duplicateKeyError(ns: string, index: IndexSpec, keyValue: Document): MongoError {
+  if (index.collation === undefined) {
+    return new MongoError(
+      ErrorCodes.DuplicateKey,
+      `E11000 duplicate key error collection: ${ns} index: ${index.name} dup key: ${bsonText(keyValue)}`,
+      { keyPattern: index.key, keyValue },
+    );
+  }
+  const shown: Document = {};
+  const hexKey: Document = {};
+  const hexEncoded: boolean[] = [];
+  for (const [field, value] of Object.entries(keyValue)) {
+    const hex = typeof value === 'string' ? Buffer.from(value, 'utf8').toString('hex') : undefined;
+    shown[field] = hex === undefined ? value : `0x${hex}`;
+    hexKey[field] = hex ?? value;
+    hexEncoded.push(hex !== undefined);
+  }
+  const info: Document = { keyPattern: index.key, keyValue: hexKey };
+  if (hexEncoded.includes(true)) info.hexEncoded = hexEncoded;
+  info.collation = index.collation;
   return new MongoError(
     ErrorCodes.DuplicateKey,
-    `E11000 duplicate key error collection: ${ns} index: ${index.name} dup key: ${bsonText(keyValue)}`,
-    { keyPattern: index.key, keyValue },
+    `E11000 duplicate key error collection: ${ns} index: ${index.name} collation: ${bsonText(index.collation)} dup key: ${bsonText(shown)}`,
+    info,
   );
-}
-
-/** A unique index's entries: the canonical key of each document's indexed values. */
-class UniqueIndex {
-  private readonly entries = new Map<string, Document>();
-  /** The partial filter, compiled once. */
-  private readonly partial: CompiledFilter | undefined;
-
-  constructor(readonly spec: IndexSpec) {
-    this.partial = spec.partialFilterExpression === undefined ? undefined : compileFilter(spec.partialFilterExpression);
-  }
-
-  /** The indexed values of a document, or undefined when the index skips it (sparse, partial). */
-  keyValue(doc: Document): Document | undefined {
-    const keyValue: Document = {};
-    let present = false;
-    for (const field of Object.keys(this.spec.key)) {
-      const v = valueAt(doc, field);
-      if (v !== undefined) present = true;
-      keyValue[field] = v === undefined ? null : v;
-    }
-    if (this.spec.sparse && !present) return undefined;
-    if (this.partial !== undefined && !this.partial.matches(doc)) return undefined;
-    return keyValue;
-  }
-
-  conflict(doc: Document, ignoring?: Document): Document | undefined {
-    const kv = this.keyValue(doc);
-    if (kv === undefined) return undefined;
-    const holder = this.entries.get(canonicalKey(kv));
-    return holder !== undefined && holder !== ignoring ? kv : undefined;
-  }
-
-  add(doc: Document): void {
-    const kv = this.keyValue(doc);
-    if (kv !== undefined) this.entries.set(canonicalKey(kv), doc);
-  }
-
-  remove(doc: Document): void {
-    const kv = this.keyValue(doc);
-    if (kv === undefined) return;
-    const key = canonicalKey(kv);
-    if (this.entries.get(key) === doc) this.entries.delete(key);
-  }
 }
 
 /** A hint, resolved: an index, or {$natural} (a collection scan). */

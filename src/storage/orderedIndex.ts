@@ -78,7 +78,7 @@ export interface IndexLookup {
  * mongod's key generation does; an array at the end contributes its elements (multikey).
  * Returns true when an array was met on the way.
  */
-function valuesAtPath(doc: unknown, parts: readonly string[], from: number, out: unknown[]): boolean {
+export function valuesAtPath(doc: unknown, parts: readonly string[], from: number, out: unknown[]): boolean {
   if (from === parts.length) {
     if (Array.isArray(doc)) {
       out.push(...doc);

@@ -7,7 +7,7 @@
  * onto Intl.Collator without changing results are taken; the others are refused (115) rather than
  * approximated: strength 4 and 5, caseLevel with strength 2 or 3, alternate "shifted", backwards.
  */
-import type { Document } from 'bson';
+import { Int32, type Document } from 'bson';
 import { canonicalTypeOrder, compareUtf8, compareValues } from '../../bson/bsonOrder.js';
 import { bsonText } from '../../bson/bsonText.js';
 import { badValue, notSupported } from '../queryErrors.js';
@@ -48,6 +48,29 @@ export function collatorFor(collation: Document | undefined): Intl.Collator | un
     numeric: collation.numericOrdering === true,
     caseFirst,
   });
+}
+
+/**
+ * The collation as mongod reports it for an index (listIndexes, DuplicateKey errors): every option
+ * filled in, in CollationSpec::toBSON's order, `version` the ICU version mongod 7.0 ships (57.1);
+ * undefined for the simple collation. The spec must already be accepted by collatorFor.
+ */
+export function fullCollationSpec(collation: Document | undefined): Document | undefined {
+  if (collatorFor(collation) === undefined) return undefined;
+  const c = collation!;
+  const flag = (v: unknown): boolean => v === true;
+  return {
+    locale: c.locale,
+    caseLevel: flag(c.caseLevel),
+    caseFirst: typeof c.caseFirst === 'string' ? c.caseFirst : 'off',
+    strength: new Int32(c.strength === undefined ? 3 : Number((c.strength as { valueOf(): unknown }).valueOf())),
+    numericOrdering: flag(c.numericOrdering),
+    alternate: typeof c.alternate === 'string' ? c.alternate : 'non-ignorable',
+    maxVariable: typeof c.maxVariable === 'string' ? c.maxVariable : 'punct',
+    normalization: flag(c.normalization),
+    backwards: flag(c.backwards),
+    version: '57.1',
+  };
 }
 
 /** ICU collation keywords (locale@collation=x) as BCP 47 -u-co- types. */

@@ -46,6 +46,8 @@ export interface MatchOptions {
   collation?: Document;
   /** `let` variables: $$name in $expr. */
   variables?: Document;
+  /** The command's one NOW ($$NOW in a $expr the aggregation evaluator runs); default: the system clock. */
+  now?: Date;
 }
 
 export interface CompiledFilter {
