@@ -6,6 +6,7 @@ import { crudCommands } from './crud.js';
 import { cursorCommands } from './cursors.js';
 import { diagnosticCommands } from './diagnostics.js';
 import { explainCommands } from './explain.js';
+import { failPointCommands } from './failPoints.js';
 import { helloCommands } from './hello.js';
 import { indexCommands } from './indexes.js';
 import { parameterCommands } from './parameters.js';
@@ -31,6 +32,7 @@ export const COMMAND_TABLE: readonly CommandSpec[] = [
   ...catalogCommands,
   ...authenticationCommands,
   ...userCommands,
+  ...failPointCommands,
 ];
 
 /** Name (and alias) lookup over the table, without the test-only commands unless they are enabled. */

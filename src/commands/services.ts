@@ -8,6 +8,7 @@ import type { Catalog } from '../storage/catalog.js';
 import type { Client } from './client.js';
 import type { CommandRegistry } from './commandTable.js';
 import type { ServerCounters } from './counters.js';
+import type { FailPointRegistry } from './failPoints.js';
 import type { NamespaceView } from './namespaces.js';
 import type { Parameters } from './serverParameters.js';
 import type { Topology } from './topology.js';
@@ -63,4 +64,6 @@ export interface Services {
   readonly cursors: CursorManager;
   readonly catalog: Catalog;
   readonly namespaces: NamespaceView;
+  /** configureFailPoint's fail points (only reachable with enableTestCommands). */
+  readonly failPoints: FailPointRegistry;
 }

@@ -93,7 +93,12 @@ export class Connection {
     }
     let request: WireRequest = decoded.request;
     for (;;) {
-      const { reply, exhaustNext } = await dispatch(this.server, this.client, request, this.client.closed);
+      const { reply, exhaustNext, closeConnection } = await dispatch(this.server, this.client, request, this.client.closed);
+      if (closeConnection === true) {
+        this.socket.destroy();
+        this.close();
+        return;
+      }
       // A moreToCome request gets no reply at all, even an error (mongod's makeCommandResponse).
       if (request.moreToCome || this.closed) return;
       const streaming = exhaustNext !== undefined;

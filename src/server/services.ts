@@ -3,6 +3,7 @@ import type { Clock } from '../clock.js';
 import { COMMAND_TABLE, CommandRegistry } from '../commands/commandTable.js';
 import { ServerCounters } from '../commands/counters.js';
 import { NamespaceView } from '../commands/namespaces.js';
+import { FailPointRegistry } from '../commands/failPoints.js';
 import type { Parameters } from '../commands/serverParameters.js';
 import { ClientRegistry, ServerProcess, type Services } from '../commands/services.js';
 import { Topology } from '../commands/topology.js';
@@ -59,6 +60,7 @@ export function wireServices(params: Parameters, log: Log, clock: Clock, options
     cursors,
     catalog,
     namespaces: new NamespaceView(catalog, sessions, () => params.int('localLogicalSessionTimeoutMinutes'), counters),
+    failPoints: new FailPointRegistry(),
   };
   return {
     services,

@@ -24,7 +24,7 @@ describe('distinct', () => {
 
 describe('unique indexes', () => {
   test('a collated unique index refuses a value equal by its collation, naming the collation', async () => {
-    const c = t.db.collection('u');
+    const c = t.db.collection<{ _id: number; name: string }>('u');
     await c.createIndex({ name: 1 }, { unique: true, collation: caseInsensitive });
     await c.insertOne({ _id: 1, name: 'ping' });
     const err = await serverError(c.insertOne({ _id: 2, name: 'PING' }));
@@ -72,7 +72,7 @@ describe('unique indexes', () => {
   });
 
   test('an array field keys each element: {a: [1, 2]} clashes with {a: 2}; its own repeats do not', async () => {
-    const c = t.db.collection('m');
+    const c = t.db.collection<{ _id: number; a: number | number[] }>('m');
     await c.createIndex({ a: 1 }, { unique: true });
     await c.insertOne({ _id: 1, a: [1, 2] });
     await c.insertOne({ _id: 2, a: [3, 3] });
@@ -94,7 +94,7 @@ describe('unique indexes', () => {
 
 describe('one NOW per command, from the server clock', () => {
   test('$$NOW in a find $expr, a let, a pipeline update and $currentDate read the injected clock', async () => {
-    const c = timed.db.collection('now');
+    const c = timed.db.collection<{ _id: number; at: Date; seen?: Date }>('now');
     await c.insertMany([{ _id: 1, at: new Date(Date.UTC(2030, 0, 1)) }, { _id: 2, at: new Date(Date.UTC(2031, 0, 1)) }]);
     const past = await c.find({ $expr: { $lt: ['$at', '$$NOW'] } }).toArray();
     expect(past.map((d) => d._id)).toEqual([1]);

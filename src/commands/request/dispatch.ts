@@ -10,6 +10,7 @@ import { attachSession } from './attachSession.js';
 import { checkAuthenticated } from './authenticate.js';
 import { checkPrivileges } from './authorize.js';
 import { Invocation } from './invocation.js';
+import { failPointsAfter, failPointsBefore } from './failCommand.js';
 import { failureReply, okReply } from './reply.js';
 import { resolveCommand } from './resolve.js';
 import { runCommand } from './run.js';
@@ -18,6 +19,8 @@ export interface DispatchResult {
   reply: Document;
   /** The next request body to answer without a request (exhaust streaming), if any. */
   exhaustNext?: Document;
+  /** End the connection without replying (the failCommand fail point's closeConnection). */
+  closeConnection?: true;
 }
 
 /**
@@ -31,8 +34,12 @@ export async function dispatch(services: Services, client: Client, request: Wire
   let spec: CommandSpec | undefined;
   let session: SessionRecord | undefined;
   let operation: SessionOperation | undefined;
+  let ran = false;
   try {
     spec = resolveCommand(services.commands, request, services.process.shuttingDown);
+    if (services.failPoints.anyActive && (await failPointsBefore(services, spec, client, request)) === 'close') {
+      return { reply: {}, closeConnection: true };
+    }
     checkAuthenticated(services.auth, client, spec, request.db!);
     session = attachSession(services, client, spec, request.body);
     if (session !== undefined) {
@@ -41,10 +48,14 @@ export async function dispatch(services: Services, client: Client, request: Wire
     }
     const ctx = new Invocation(services, client, request, session, signal, operation);
     checkPrivileges(services.auth, ctx, spec);
-    const reply = okReply(await runCommand(spec, ctx, operation));
+    ran = true;
+    let reply = okReply(await runCommand(spec, ctx, operation));
+    if (services.failPoints.anyActive) reply = failPointsAfter(services, spec, client, request, reply);
     return ctx.exhaust === undefined ? { reply } : { reply, exhaustNext: ctx.exhaust.next };
   } catch (err) {
-    return { reply: failureReply(err, services.log, client.id, request) };
+    const reply = failureReply(err, services.log, client.id, request);
+    // A command that ran and failed still gets the writeConcernError (mongod waits for write concern on errors too).
+    return { reply: ran && services.failPoints.anyActive ? failPointsAfter(services, spec!, client, request, reply) : reply };
   } finally {
     if (operation !== undefined) {
       services.sessions.detach(session!, operation);
