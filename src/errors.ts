@@ -33,6 +33,7 @@ export const ErrorCodes = {
   IndexNotFound: 27,
   IndexKeySpecsConflict: 86,
   DollarPrefixedFieldName: 52,
+  ClientMetadataDocumentTooLarge: 185,
   ClientMetadataCannotBeMutated: 186,
   InvalidUUID: 207,
   UnknownFeatureCompatibilityVersion: 258,

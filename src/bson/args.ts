@@ -31,7 +31,10 @@ export function collectionArgument(ctx: { body: Record<string, unknown>; name: s
   if (typeof name !== 'string') {
     throw new MongoError(ErrorCodes.InvalidNamespace, `collection name has invalid type ${typeName(name)}`);
   }
-  if (name.length === 0) throw new MongoError(ErrorCodes.InvalidNamespace, `Invalid namespace specified '${ctx.db}.'`);
+  // NamespaceString::validCollectionName: not empty, no leading dot, no '$' and no NUL.
+  if (name.length === 0 || name.startsWith('.') || /[$\0]/.test(name)) {
+    throw new MongoError(ErrorCodes.InvalidNamespace, `Invalid namespace specified '${ctx.db}.${name}'`);
+  }
   return name;
 }
 

@@ -201,6 +201,7 @@ function aggregate(ctx: CommandContext<'auth' | 'owners' | 'catalog' | 'clock' |
     );
   }
   const pipeline = checkPipelineArgument(ctx);
+  if (ctx.body.apiStrict === true) checkStagesInApiVersion1(pipeline);
   const explain = trueValue(ctx.body.explain);
   const cursorSpec = ctx.body.cursor;
   if (!explain && !isPlainObject(cursorSpec)) {
@@ -221,6 +222,34 @@ function aggregate(ctx: CommandContext<'auth' | 'owners' | 'catalog' | 'clock' |
   // $out and $merge answer an empty batch, the cursor closed (id 0).
   write(results);
   return { cursor: open([][Symbol.iterator]()) };
+}
+
+/**
+ * The stages outside Stable API Version 1 (their LiteParsed allowedWithApiStrict is
+ * kNeverInVersion1): refused under apiStrict with APIStrictError. ($collStats is in it with
+ * `count` only: checked with its spec.)
+ */
+const NOT_IN_API_VERSION_1 = new Set([
+  '$currentOp',
+  '$indexStats',
+  '$listLocalSessions',
+  '$listSessions',
+  '$listSampledQueries',
+  '$listSearchIndexes',
+  '$planCacheStats',
+  '$search',
+  '$searchMeta',
+  '$shardedDataDistribution',
+  '$vectorSearch',
+]);
+
+function checkStagesInApiVersion1(pipeline: readonly unknown[]): void {
+  for (const stage of pipeline) {
+    const name = stageName(stage);
+    if (name !== undefined && NOT_IN_API_VERSION_1.has(name)) {
+      throw new MongoError(ErrorCodes.APIStrictError, `${name} is not allowed with 'apiStrict: true' in API Version 1`);
+    }
+  }
 }
 
 // Privileges (each stage's LiteParsed::requiredPrivileges).
@@ -274,6 +303,8 @@ function aggregatePrivileges(ctx: CommandContext<never>): Requirement[] {
  * as written, each with the documents it passed on at executionStats (explain.cpp explainPipeline).
  */
 function explainAggregate(ctx: CommandContext<'catalog' | 'clock' | 'namespaces' | 'process'>, verbosity: Verbosity): Document {
+  // aggregation_request_helper.cpp validate (the missing space is mongod's).
+  if (ctx.body.writeConcern !== undefined) throw new MongoError(ErrorCodes.FailedToParse, "Aggregation explain does not support the'writeConcern' option");
   const pipeline = checkPipelineArgument(ctx);
   const tail = { serverInfo: serverInfo(ctx), serverParameters: serverParameters(), command: { ...ctx.body, $db: ctx.db } };
   // {aggregate: 1} pipelines start with a stage that makes its own documents: no query to plan.
@@ -303,5 +334,5 @@ function explainAggregate(ctx: CommandContext<'catalog' | 'clock' | 'namespaces'
 
 /** Aggregation. */
 export const aggregateCommands: readonly CommandSpec[] = [
-  defineCommand({ name: 'aggregate', run: aggregate, explain: explainAggregate, privileges: aggregatePrivileges, apiVersion1: true, allowedInTransaction: true, help: 'Runs the aggregation command. See http://dochub.mongodb.org/core/aggregation for more details.' }),
+  defineCommand({ name: 'aggregate', run: aggregate, explain: explainAggregate, privileges: aggregatePrivileges, apiVersion1: true, allowedInTransaction: true, supportsWriteConcern: true, help: 'Runs the aggregation command. See http://dochub.mongodb.org/core/aggregation for more details.' }),
 ];

@@ -10,7 +10,7 @@ import { withIdFirst, type Hint } from '../storage/catalog.js';
 import type { CompiledFilter } from '../query/match/compile.js';
 import { findProjection } from '../query/projection/findProjection.js';
 import { checkInsertable, checkUpdated } from '../storage/documentRules.js';
-import { missingField, wrongType } from '../bson/idlErrors.js';
+import { missingField, unknownField, wrongType } from '../bson/idlErrors.js';
 import { bsonText } from '../bson/bsonText.js';
 import { checkSubPipeline } from '../pipeline/pipelineShape.js';
 import { collectionArgument, isPlainObject, numberValue, optionalObject, trueValue } from '../bson/args.js';
@@ -80,7 +80,8 @@ function find(ctx: CommandContext<'catalog' | 'clock' | 'counters' | 'cursors' |
   const hint = planHint(resolveHint(ctx, collection, ctx.body.hint, shape), shape.collation);
   // Under a collation strings sort by locale, which no (binary) index order gives.
   const source = ctx.services.namespaces.query(ctx.db, collection, shape.filter, hint, shape.collation === undefined ? shape.sort : undefined);
-  const docs = source === undefined ? [] : runFind(source.sorted ? { ...shape, sort: undefined } : shape, source.documents);
+  // A missing collection still parses the filter and projection (mongod refuses a bad one either way).
+  const docs = runFind(source?.sorted === true ? { ...shape, sort: undefined } : shape, source?.documents ?? []);
   if (source !== undefined && !source.sorted && shape.sort !== undefined && Object.keys(shape.sort).length > 0) ctx.services.counters.sortedInMemory();
   const cursor = ctx.services.cursors.open(`${ctx.db}.${collection}`, docs[Symbol.iterator](), {
     session: ctx.session,
@@ -151,10 +152,23 @@ function insert(ctx: CommandContext<'catalog' | 'counters'>): Document {
   return writeErrors.length === 0 ? { n: new Int32(n) } : { n: new Int32(n), writeErrors };
 }
 
+/** write_ops.idl's DeleteOpEntry and UpdateOpEntry fields in 7.0 (update's `sort` came in 8.0). */
+const DELETE_STATEMENT_FIELDS = new Set(['q', 'limit', 'hint', 'collation', 'sampleId']);
+const UPDATE_STATEMENT_FIELDS = new Set(['q', 'u', 'c', 'arrayFilters', 'hint', 'multi', 'upsert', 'upsertSupplied', 'collation', 'sampleId', '$_allowShardKeyUpdatesWithoutFullShardKeyInQuery']);
+
+/** The statements are parsed with the command (strict IDL structs): an unknown field fails the whole command (40415). */
+function checkStatementFields(statements: readonly unknown[], fields: ReadonlySet<string>, path: string): void {
+  for (const statement of statements) {
+    if (!isPlainObject(statement)) continue;
+    for (const field of Object.keys(statement)) if (!fields.has(field)) throw unknownField(`${path}.${field}`);
+  }
+}
+
 /** delete: each statement removes the first match (limit 1) or every match (limit 0). */
 function deleteCommand(ctx: CommandContext<'catalog' | 'clock' | 'counters'>): Document {
   const name = collectionArgument(ctx);
   const deletes = requireArrayField(ctx, 'deletes');
+  checkStatementFields(deletes, DELETE_STATEMENT_FIELDS, 'delete.deletes');
   const ordered = ctx.body.ordered === undefined ? true : trueValue(ctx.body.ordered);
   const now = commandNow(ctx);
   const variables = letVariables(ctx, now);
@@ -177,9 +191,8 @@ function deleteCommand(ctx: CommandContext<'catalog' | 'clock' | 'counters'>): D
       }
       const collation = collationArgument(optionalObject({ body: statement, name: 'delete.deletes' }, 'collation', true));
       const hint = planHint(resolveHint(ctx, name, statement.hint, { filter: statement.q }), collation);
-      if (collection === undefined) continue;
-      const matches = runFind({ filter: statement.q, limit: limit === 1 ? 1 : undefined, collation, variables, now }, collection.plan(statement.q, hint).documents);
-      for (const doc of matches) if (collection.remove(doc)) n += 1;
+      const matches = runFind({ filter: statement.q, limit: limit === 1 ? 1 : undefined, collation, variables, now }, collection?.plan(statement.q, hint).documents ?? []);
+      for (const doc of matches) if (collection?.remove(doc) === true) n += 1;
     } catch (err) {
       if (!(err instanceof MongoError)) throw err;
       writeErrors.push(writeError(i, err));
@@ -293,6 +306,7 @@ export function makeUpdater(
 function update(ctx: CommandContext<'catalog' | 'clock' | 'counters'>): Document {
   const name = collectionArgument(ctx);
   const statements = requireArrayField(ctx, 'updates');
+  checkStatementFields(statements, UPDATE_STATEMENT_FIELDS, 'update.updates');
   const ordered = ctx.body.ordered === undefined ? true : trueValue(ctx.body.ordered);
   const now = commandNow(ctx);
   const variables = letVariables(ctx, now);

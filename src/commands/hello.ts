@@ -1,5 +1,5 @@
 import { missingField, notAtLeast, wrongType } from '../bson/idlErrors.js';
-import { Int32, Long, ObjectId, type Document } from 'bson';
+import { BSON, Int32, Long, ObjectId, type Document } from 'bson';
 import { ErrorCodes, MongoError, LocationCodes } from '../errors.js';
 import { MAX_BSON_OBJECT_SIZE, MAX_MESSAGE_SIZE_BYTES } from '../bson/limits.js';
 import { negotiateCompressors } from '../wire/compression.js';
@@ -13,6 +13,9 @@ export const MIN_WIRE_VERSION = 0;
 /** mongod 7.0. */
 export const MAX_WIRE_VERSION = 21;
 export const MAX_WRITE_BATCH_SIZE = 100_000;
+
+/** kMaxMongoDMetadataDocumentByteLength. */
+const MAX_CLIENT_METADATA_SIZE = 512;
 
 /**
  * hello / isMaster / ismaster: mongod 7.0's standalone reply (replication_info.cpp). With
@@ -32,6 +35,10 @@ async function hello(ctx: CommandContext<'auth' | 'log' | 'topology' | 'clock' |
     }
     if (typeof body.client !== 'object' || Array.isArray(body.client)) {
       throw wrongType(`${ctx.name}.client`, body.client, 'object');
+    }
+    // ClientMetadata::parse: a mongod takes at most 512 bytes of metadata.
+    if (BSON.calculateObjectSize(body.client as Document) > MAX_CLIENT_METADATA_SIZE) {
+      throw new MongoError(ErrorCodes.ClientMetadataDocumentTooLarge, `The client metadata document must be less then or equal to ${MAX_CLIENT_METADATA_SIZE} bytes`);
     }
     client.metadata = body.client as Document;
     services.log.info({

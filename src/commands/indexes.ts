@@ -6,7 +6,14 @@ import { collectionArgument, isPlainObject, numberValue, trueValue } from '../bs
 import { onCollection } from './requirements.js';
 import { compareDocuments } from '../bson/bsonOrder.js';
 import { fullCollationSpec } from '../query/match/collation.js';
+import { checkPartialFilter } from './partialFilter.js';
 import { defineCommand, type CommandContext, type CommandSpec } from './command.js';
+
+/**
+ * Index options stored as given and shown by listIndexes (index_key_validate.cpp's allowed fields)
+ * that change nothing here beyond being kept: text and geo index settings, the storage engine's.
+ */
+const KEPT_OPTIONS = ['weights', 'default_language', 'language_override', 'textIndexVersion', '2dsphereIndexVersion', 'bits', 'min', 'max', 'wildcardProjection', 'storageEngine'] as const;
 
 /** mongod's default index name: each field and direction joined by "_" (a_1_b_-1). */
 function defaultName(key: Document): string {
@@ -30,7 +37,17 @@ function parseSpec(raw: unknown, i: number): IndexSpec {
     unique: trueValue(raw.unique),
     sparse: trueValue(raw.sparse),
   };
-  if (isPlainObject(raw.partialFilterExpression)) spec.partialFilterExpression = raw.partialFilterExpression;
+  if (isPlainObject(raw.partialFilterExpression)) {
+    checkPartialFilter(raw, raw.partialFilterExpression);
+    spec.partialFilterExpression = raw.partialFilterExpression;
+  }
+  const options: Document = {};
+  for (const option of KEPT_OPTIONS) if (raw[option] !== undefined) options[option] = raw[option];
+  if (Object.keys(options).length > 0) spec.options = options;
+  if (raw.hidden === true) {
+    if (name === '_id_') throw new MongoError(ErrorCodes.BadValue, "can't hide _id index");
+    spec.hidden = true;
+  }
   if (raw.collation !== undefined) {
     if (!isPlainObject(raw.collation)) throw wrongType('createIndexes.indexes.collation', raw.collation, 'object');
     const collation = fullCollationSpec(raw.collation);
@@ -85,6 +102,8 @@ function describe(spec: IndexSpec): Document {
   if (spec.partialFilterExpression !== undefined) doc.partialFilterExpression = spec.partialFilterExpression;
   if (spec.expireAfterSeconds !== undefined) doc.expireAfterSeconds = new Int32(spec.expireAfterSeconds);
   if (spec.collation !== undefined) doc.collation = spec.collation;
+  if (spec.hidden === true) doc.hidden = true;
+  if (spec.options !== undefined) Object.assign(doc, spec.options);
   return doc;
 }
 

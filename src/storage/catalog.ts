@@ -17,6 +17,10 @@ export interface IndexSpec {
   readonly expireAfterSeconds?: number;
   /** The index's collation, as listIndexes shows it (every option filled in); absent for the simple one. */
   readonly collation?: Document;
+  /** Hidden from the query planner (and from hints), still maintained and enforced. */
+  readonly hidden?: boolean;
+  /** Other options kept as given for listIndexes (text and geo settings). */
+  readonly options?: Document;
 }
 
 /** The value at a dotted path, through the document's own fields (undefined when missing). */
@@ -137,7 +141,7 @@ export class Collection {
     let best: { spec: IndexSpec; index: OrderedIndex; rank: number } | undefined;
     for (const { spec, index } of this.ordered) {
       const predicate = predicates.get(index.field);
-      if (predicate === undefined || !index.usable) continue;
+      if (predicate === undefined || !index.usable || spec.hidden === true) continue;
       const rank = predicate.kind === 'in' ? 0 : 1;
       if (best === undefined || rank < best.rank) best = { spec, index, rank };
     }
@@ -155,7 +159,7 @@ export class Collection {
     const fields = sort === undefined ? undefined : sortFields(sort);
     if (fields === undefined || fields.length !== 1) return undefined;
     const path = fields[0]!.parts.join('.');
-    const found = this.ordered.find(({ spec, index }) => index.field === path && index.usable && !index.multikey && !spec.sparse);
+    const found = this.ordered.find(({ spec, index }) => index.field === path && index.usable && !index.multikey && !spec.sparse && spec.hidden !== true);
     if (found === undefined) return undefined;
     const descending = fields[0]!.descending;
     return { kind: 'ordered', index: found.spec, direction: descending ? -1 : 1, documents: { [Symbol.iterator]: () => found.index.inOrder(descending) } };
@@ -167,7 +171,8 @@ export class Collection {
    */
   hintedIndex(hint: string | Document): IndexSpec | 'natural' | undefined {
     if (typeof hint !== 'string' && '$natural' in hint) return 'natural';
-    return this.indexes.find((spec) => (typeof hint === 'string' ? spec.name === hint : compareDocuments(spec.key, hint) === 0));
+    // A hidden index cannot be hinted: to the planner it does not exist.
+    return this.indexes.find((spec) => spec.hidden !== true && (typeof hint === 'string' ? spec.name === hint : compareDocuments(spec.key, hint) === 0));
   }
 
   /**

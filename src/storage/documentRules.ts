@@ -28,12 +28,48 @@ function depthOf(value: unknown, limit: number): number {
   return deepest + 1;
 }
 
-/** The `_id` types mongod refuses to store (storage_validation storageValidIdField); a missing `_id` is generated later. */
+function isPlainDocument(value: unknown): value is Document {
+  return value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype;
+}
+
+/**
+ * The first `$`-prefixed field name below `value` that is not part of a DBRef ($ref first, then
+ * $id, then an optional $db), as storage_validation.cpp storageValidEmbedded finds them.
+ */
+function invalidDollarField(value: unknown): string | undefined {
+  if (Array.isArray(value)) {
+    for (const element of value) {
+      const found = invalidDollarField(element);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+  if (!isPlainDocument(value)) return undefined;
+  const names = Object.keys(value);
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i]!;
+    const inDbRef = (name === '$ref' && i === 0) || (name === '$id' && i === 1 && names[0] === '$ref') || (name === '$db' && i === 2 && names[0] === '$ref' && names[1] === '$id');
+    if (name.startsWith('$') && !inDbRef) return name;
+    const found = invalidDollarField(value[name]);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
+/**
+ * The `_id` values mongod refuses to store (storage_validation storageValidIdField): a regex, an
+ * array or undefined (53), and a document holding a `$`-prefixed field (52). A missing `_id` is
+ * generated later.
+ */
 function checkIdType(doc: Document): void {
   if (!Object.hasOwn(doc, '_id')) return;
   const id: unknown = doc._id;
   const type = id instanceof BSONRegExp || id instanceof RegExp ? 'regex' : Array.isArray(id) ? 'array' : id === undefined ? 'undefined' : undefined;
   if (type !== undefined) throw new MongoError(ErrorCodes.InvalidIdField, `The '_id' value cannot be of type ${type}`);
+  const dollar = invalidDollarField(id);
+  if (dollar !== undefined) {
+    throw new MongoError(ErrorCodes.DollarPrefixedFieldName, `_id fields may not contain '$'-prefixed fields: ${dollar} is not valid for storage.`);
+  }
 }
 
 /**

@@ -1,4 +1,5 @@
 import { unknownField, wrongType } from '../../bson/idlErrors.js';
+import { isPlainObject, numberValue } from '../../bson/args.js';
 import { ErrorCodes, LocationCodes, MongoError } from '../../errors.js';
 import type { WireRequest } from '../../wire/request.js';
 import type { CommandSpec } from '../command.js';
@@ -38,6 +39,31 @@ function checkApiParameters(spec: CommandSpec, request: WireRequest): void {
   }
 }
 
+/** write_concern_options.cpp validateWriteConcern on a standalone: no w > 1 and no tag-set modes. */
+function checkStandaloneWriteConcern(writeConcern: unknown): void {
+  if (!isPlainObject(writeConcern)) return;
+  const w = writeConcern.w;
+  const n = numberValue(w);
+  if (n !== undefined && n > 1) throw new MongoError(ErrorCodes.BadValue, "cannot use 'w' > 1 when a host is not replicated");
+  if (typeof w === 'string' && w !== 'majority') {
+    throw new MongoError(ErrorCodes.BadValue, `cannot use non-majority 'w' mode "${w}" when a host is not a member of a replica set`);
+  }
+}
+
+/**
+ * read_concern_mongod.cpp on a standalone: snapshot and linearizable reads, and reads after an
+ * optime or a cluster time, need a replica set.
+ */
+function checkStandaloneReadConcern(readConcern: unknown): void {
+  if (!isPlainObject(readConcern)) return;
+  if (readConcern.level === 'linearizable') throw new MongoError(ErrorCodes.NotAReplicaSet, 'node needs to be a replica set member to use read concern');
+  if (readConcern.level === 'snapshot') throw new MongoError(ErrorCodes.NotAReplicaSet, 'node needs to be a replica set member to use readConcern: snapshot');
+  for (const name of ['afterClusterTime', 'atClusterTime']) {
+    if (readConcern[name] !== undefined) throw new MongoError(ErrorCodes.IllegalOperation, `Cannot specify ${name} readConcern without replication enabled`);
+  }
+  if (readConcern.afterOpTime !== undefined) throw new MongoError(ErrorCodes.NotAReplicaSet, 'node needs to be a replica set member to use read concern');
+}
+
 /**
  * Stage 1, resolve: the command's spec from the table, and every check its traits make before
  * anyone's identity matters: the protocol it came on, `$db`, adminOnly, the Stable API, strict
@@ -74,6 +100,8 @@ export function resolveCommand(commands: CommandRegistry, request: WireRequest, 
   if (request.body.writeConcern !== undefined && !spec.supportsWriteConcern) {
     throw new MongoError(ErrorCodes.InvalidOptions, 'Command does not support writeConcern');
   }
+  checkStandaloneWriteConcern(request.body.writeConcern);
+  checkStandaloneReadConcern(request.body.readConcern);
   if (shuttingDown) throw new MongoError(ErrorCodes.ShutdownInProgress, 'The server is in quiesce mode and will shut down');
   return spec;
 }
