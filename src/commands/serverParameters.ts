@@ -1,5 +1,6 @@
 import { Double, Int32, Long } from 'bson';
 import { ErrorCodes, MongoError } from '../errors.js';
+import { LogComponentVerbosity } from './logComponents.js';
 
 type ParamType = 'int' | 'long' | 'double' | 'bool' | 'string';
 type ParamValue = number | boolean | string;
@@ -46,6 +47,7 @@ export const PARAMETERS: Readonly<Record<string, ParameterSpec>> = {
 
 /** Parameters that are answered specially rather than stored. */
 const FEATURE_COMPATIBILITY_VERSION = 'featureCompatibilityVersion';
+const LOG_COMPONENT_VERBOSITY = 'logComponentVerbosity';
 export const FCV = '7.0';
 
 function coerce(name: string, spec: ParameterSpec, raw: unknown, fromString: boolean): ParamValue {
@@ -88,6 +90,8 @@ function coerceNumber(type: ParamType, n: number, bad: () => MongoError): number
 export class Parameters {
   private readonly values = new Map<string, ParamValue>();
   private readonly listeners = new Set<(name: string, value: ParamValue) => void>();
+  /** logComponentVerbosity: the per-component levels; the default component's is logLevel. */
+  private readonly logComponents = new LogComponentVerbosity(() => this.int('logLevel'));
 
   constructor(startup: Readonly<Record<string, unknown>> = {}) {
     for (const [name, spec] of Object.entries(PARAMETERS)) this.values.set(name, spec.default);
@@ -121,12 +125,13 @@ export class Parameters {
   }
 
   static isKnown(name: string): boolean {
-    return name === FEATURE_COMPATIBILITY_VERSION || Object.prototype.hasOwnProperty.call(PARAMETERS, name);
+    return name === FEATURE_COMPATIBILITY_VERSION || name === LOG_COMPONENT_VERBOSITY || Object.prototype.hasOwnProperty.call(PARAMETERS, name);
   }
 
   /** The value as getParameter reports it, in the parameter's BSON type. */
   get(name: string): unknown {
     if (name === FEATURE_COMPATIBILITY_VERSION) return { version: FCV };
+    if (name === LOG_COMPONENT_VERBOSITY) return this.logComponents.toDocument();
     const spec = PARAMETERS[name];
     if (spec === undefined) return undefined;
     const value = this.values.get(name)!;
@@ -145,7 +150,7 @@ export class Parameters {
   }
 
   names(): string[] {
-    return [FEATURE_COMPATIBILITY_VERSION, ...Object.keys(PARAMETERS)].sort();
+    return [FEATURE_COMPATIBILITY_VERSION, LOG_COMPONENT_VERBOSITY, ...Object.keys(PARAMETERS)].sort();
   }
 
   /** Runtime setParameter: returns the previous value as getParameter would show it. */
@@ -155,6 +160,13 @@ export class Parameters {
         ErrorCodes.IllegalOperation,
         'featureCompatibilityVersion cannot be set via setParameter. See http://dochub.mongodb.org/core/7.0-feature-compatibility.',
       );
+    }
+    if (name === LOG_COMPONENT_VERBOSITY) {
+      const was = this.logComponents.toDocument();
+      const { levels, defaultLevel } = this.logComponents.parse(raw);
+      if (defaultLevel !== undefined) this.setAtRuntime('logLevel', defaultLevel);
+      this.logComponents.apply(levels);
+      return was;
     }
     const spec = PARAMETERS[name];
     if (spec === undefined) {
