@@ -64,14 +64,17 @@ function sameSpec(a: IndexSpec, b: IndexSpec): boolean {
 }
 
 /** createIndexes: new indexes (the collection is created if needed); unique ones are built and enforced. */
-function createIndexes(ctx: CommandContext<'catalog'>): Document {
+function createIndexes(ctx: CommandContext<'catalog' | 'namespaces'>): Document {
   const name = collectionArgument(ctx);
   const rawIndexes = ctx.body.indexes;
   if (rawIndexes === undefined) throw missingField('createIndexes.indexes');
   if (!Array.isArray(rawIndexes)) throw wrongType('createIndexes.indexes', rawIndexes, 'array');
   const specs = rawIndexes.map(parseSpec);
-  const created = ctx.services.catalog.get(ctx.db, name) === undefined;
-  const collection = ctx.services.catalog.ensure(ctx.db, name);
+  const { namespaces } = ctx.services;
+  const createdSessions = namespaces.ensureSessionsCollection(ctx.db, name);
+  const existing = namespaces.indexTarget(ctx.db, name);
+  const created = createdSessions || existing === undefined;
+  const collection = existing ?? ctx.services.catalog.ensure(ctx.db, name);
   const before = collection.indexes.length;
   for (const spec of specs) {
     const sameName = collection.indexes.find((s) => s.name === spec.name);
@@ -121,9 +124,9 @@ function listIndexes(ctx: CommandContext<'cursors' | 'namespaces'>): Document {
 }
 
 /** dropIndexes: by name, by key pattern, a list of names, or "*" (every index but _id_). */
-function dropIndexes(ctx: CommandContext<'catalog'>): Document {
+function dropIndexes(ctx: CommandContext<'namespaces'>): Document {
   const name = collectionArgument(ctx);
-  const collection = ctx.services.catalog.get(ctx.db, name);
+  const collection = ctx.services.namespaces.collection(ctx.db, name) === undefined ? undefined : ctx.services.namespaces.indexTarget(ctx.db, name);
   if (collection === undefined) throw new MongoError(ErrorCodes.NamespaceNotFound, `ns not found ${ctx.db}.${name}`);
   const was = collection.indexes.length;
   const target = ctx.body.index;

@@ -1,6 +1,7 @@
-import { Int32, type Document, type UUID } from 'bson';
+import type { Document, UUID } from 'bson';
 import type { SessionRegistry } from '../sessions/sessionRegistry.js';
-import { ID_INDEX, type Catalog, type Hint, type IndexSpec } from '../storage/catalog.js';
+import type { Catalog, Hint, IndexSpec } from '../storage/catalog.js';
+import { SessionsIndexes } from './sessionsIndexes.js';
 import type { NamespaceReader } from '../storage/namespaceReader.js';
 import type { ServerCounters } from './counters.js';
 
@@ -20,13 +21,35 @@ const byName = (a: { name: string }, b: { name: string }): number => (a.name < b
  * at the first refresh). Storage never sees sessions; this view assembles the two.
  */
 export class NamespaceView implements NamespaceReader {
+  /** config.system.sessions' indexes: lsidTTLIndex set up at each refresh, others as users make them. */
+  private readonly sessionsIndexes: SessionsIndexes;
+
   constructor(
     private readonly catalog: Catalog,
     private readonly sessions: SessionRegistry,
     /** localLogicalSessionTimeoutMinutes: the sessions collection's TTL. */
-    private readonly sessionTimeoutMinutes: () => number,
+    sessionTimeoutMinutes: () => number,
     private readonly counters: ServerCounters,
-  ) {}
+  ) {
+    this.sessionsIndexes = new SessionsIndexes(() => sessionTimeoutMinutes() * 60);
+    sessions.onRefresh(() => this.sessionsIndexes.ensureTtlIndex());
+  }
+
+  /**
+   * Where createIndexes and dropIndexes act for a namespace: the stored collection, or the
+   * sessions collection's indexes (creating an index there creates the collection, as in mongod).
+   */
+  indexTarget(db: string, name: string): { readonly indexes: readonly IndexSpec[]; addIndex(spec: IndexSpec): void; dropIndex(name: string): boolean } | undefined {
+    if (db === 'config' && name === 'system.sessions') return this.sessionsIndexes;
+    return this.catalog.get(db, name);
+  }
+
+  /** Whether createIndexes on the namespace makes the sessions collection exist (it was not yet). */
+  ensureSessionsCollection(db: string, name: string): boolean {
+    if (db !== 'config' || name !== 'system.sessions' || this.sessions.collectionExists) return false;
+    this.sessions.collectionExists = true;
+    return true;
+  }
 
   /**
    * config.system.sessions as listDatabases, listCollections, listIndexes and the stats commands
@@ -36,14 +59,7 @@ export class NamespaceView implements NamespaceReader {
   private sessionsCollection(): ListedCollection | undefined {
     const sessions = this.sessions;
     if (!sessions.collectionExists) return undefined;
-    const ttlIndex: IndexSpec = {
-      name: 'lsidTTLIndex',
-      key: { lastUse: new Int32(1) },
-      unique: false,
-      sparse: false,
-      expireAfterSeconds: this.sessionTimeoutMinutes() * 60,
-    };
-    return { name: 'system.sessions', uuid: sessions.collectionUuid, indexes: [ID_INDEX, ttlIndex], documents: () => sessions.collectionDocuments() };
+    return { name: 'system.sessions', uuid: sessions.collectionUuid, indexes: this.sessionsIndexes.indexes, documents: () => sessions.collectionDocuments() };
   }
 
   /** The collections of a database as the catalog commands list them, by name. */

@@ -109,6 +109,8 @@ export class SessionRegistry {
   private readonly holding = new Set<SessionRecord>();
   /** config.system.sessions is created lazily, at the first refresh (sessions_collection_standalone.cpp). */
   collectionExists = false;
+  /** Called at the start of each refresh (the sessions collection's setup: its TTL index). */
+  private readonly refreshListeners: Array<() => void> = [];
   /** One shared, owned Buffer per distinct uid (there is one uid per user). */
   private readonly uids = new Map<string, Buffer>([[NO_AUTH_UID.toString('latin1'), NO_AUTH_UID]]);
   /** The sessions collection's UUID, as listCollections shows it. */
@@ -283,6 +285,11 @@ export class SessionRegistry {
     }
   }
 
+  /** Runs `listener` at the start of every refresh, where mongod sets up the sessions collection. */
+  onRefresh(listener: () => void): void {
+    this.refreshListeners.push(listener);
+  }
+
   /**
    * The refresh job (logical_session_cache_impl.cpp _refresh): create the collection if needed,
    * write every cached session (lastUse = now), empty the cache, then delete ended sessions and
@@ -291,6 +298,7 @@ export class SessionRegistry {
   refresh(): void {
     const started = this.clock.now();
     this.collectionExists = true;
+    for (const listener of this.refreshListeners) listener();
     const swapped = this.cache;
     this.cache = new Set();
     let refreshed = 0;
