@@ -246,6 +246,8 @@ export type ResourceSpec =
   | { readonly type: 'namespace'; readonly db: string; readonly collection: string }
   | { readonly type: 'database'; readonly db: string }
   | { readonly type: 'cluster' }
+  /** `ResourcePattern::forAnyNormalResource()` as a check target (updateRole, updateUser roles). */
+  | { readonly type: 'anyNormalResource' }
   | { readonly type: 'anyResource' };
 
 /** Constructors for `ResourceSpec`. */
@@ -267,6 +269,10 @@ export const Resource = {
   },
   cluster(): ResourceSpec {
     return { type: 'cluster' };
+  },
+  /** mongod's `forAnyNormalResource()` target: `{anyResource: true}` or `{db: '', collection: ''}`. */
+  anyNormalResource(): ResourceSpec {
+    return { type: 'anyNormalResource' };
   },
   /** mongod's `forAnyResource()` target: only `{anyResource: true}` matches it. */
   anyResource(): ResourceSpec {
@@ -388,6 +394,9 @@ export function resourceSearchList(target: ResourceSpec): ResourcePattern[] {
       return list;
     case 'cluster':
       list.push(Pattern.cluster());
+      return list;
+    case 'anyNormalResource':
+      list.push(Pattern.anyNormal());
       return list;
     case 'database':
       if (target.db !== 'local' && target.db !== 'config') list.push(Pattern.anyNormal());

@@ -12,8 +12,9 @@ export interface UserDocument {
   readonly user: string;
   readonly db: string;
   credentials: StoredCredentials;
-  roles: RoleName[];
   customData?: Document;
+  /** Replaced, never mutated: privileges are cached per roles array. */
+  roles: RoleName[];
   mechanisms: ScramMechanism[];
 }
 
@@ -52,16 +53,17 @@ export class UserStore {
       throw new MongoError(LocationCodes.UserAlreadyExists, `User "${spec.user}@${spec.db}" already exists`);
     }
     const mechanisms = [...(spec.mechanisms ?? ['SCRAM-SHA-1', 'SCRAM-SHA-256'])] as ScramMechanism[];
-    const doc: UserDocument = {
+    // Built in mongod's field order (createUser): customData before roles. A later updateUser
+    // that adds customData appends it, as mongod's $set does; readers follow the key order.
+    const fields: Omit<UserDocument, 'roles' | 'mechanisms'> = {
       _id: key,
       userId: new UUID(),
       user: spec.user,
       db: spec.db,
       credentials: createScramCredentials(spec.user, spec.pwd, { ...scram, mechanisms }),
-      roles: [...spec.roles],
-      mechanisms,
+      ...(spec.customData === undefined ? {} : { customData: spec.customData }),
     };
-    if (spec.customData !== undefined) doc.customData = spec.customData;
+    const doc: UserDocument = { ...fields, roles: [...spec.roles], mechanisms };
     this.users.set(key, doc);
     return doc;
   }
@@ -88,6 +90,16 @@ export class UserStore {
       }
     }
     return n;
+  }
+
+  /**
+   * Takes the roles `pull` selects out of every user's roles (mongod's `$pull` on system.users
+   * when a role is dropped). The roles array is replaced, never mutated.
+   */
+  pullRoles(pull: (role: RoleName) => boolean): void {
+    for (const doc of this.users.values()) {
+      if (doc.roles.some(pull)) doc.roles = doc.roles.filter((r) => !pull(r));
+    }
   }
 
   all(): UserDocument[] {

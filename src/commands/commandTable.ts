@@ -10,6 +10,7 @@ import { failPointCommands } from './failPoints.js';
 import { helloCommands } from './hello.js';
 import { indexCommands } from './indexes.js';
 import { parameterCommands } from './parameters.js';
+import { roleCommands } from './roles.js';
 import { sessionCommands } from './sessions.js';
 import { shutdownCommands } from './shutdown.js';
 import { userCommands } from './users.js';
@@ -32,6 +33,7 @@ export const COMMAND_TABLE: readonly CommandSpec[] = [
   ...catalogCommands,
   ...authenticationCommands,
   ...userCommands,
+  ...roleCommands,
   ...failPointCommands,
 ];
 

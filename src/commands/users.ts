@@ -1,6 +1,8 @@
 import { Int32, type Document } from 'bson';
 import { createScramCredentials, isScramMechanism, type ScramMechanism } from '../auth/credentials.js';
-import { builtinRoleNames, describeRole, isBuiltinRole } from '../auth/roles.js';
+import { Resource } from '../auth/privileges.js';
+import { checkRolesExist, resolveRoles } from '../auth/roleGraph.js';
+import { parseRoleList, uniqueRoles } from '../auth/roleNames.js';
 import type { RoleName, UserDocument } from '../auth/userStore.js';
 import { ErrorCodes, MongoError } from '../errors.js';
 import { missingField, wrongType } from '../bson/idlErrors.js';
@@ -8,20 +10,24 @@ import { isPlainObject, trueValue } from '../bson/args.js';
 import { onDatabase, onRoleDatabases } from './requirements.js';
 import { defineCommand, type CommandContext, type CommandSpec } from './command.js';
 
-/** createUser/grantRolesToUser role lists: "name" (a role on the command's db) or {role, db}. */
+/**
+ * createUser/updateUser/grantRolesToUser role lists (array<RoleNameOrString>): "name" (a role on
+ * the command's db) or {role, db}, de-duplicated. Whether they exist is checked later, as mongod
+ * does once it holds the user-management lock (`rolesExist`).
+ */
 export function parseRoles(value: unknown, command: string, db: string): RoleName[] {
   if (value === undefined || value === null) throw missingField(`${command}.roles`);
-  if (!Array.isArray(value)) throw wrongType(`${command}.roles`, value, 'array');
-  return value.map((r: unknown) => {
-    const role = typeof r === 'string' ? { role: r, db } : isPlainObject(r) ? { role: r.role, db: r.db } : undefined;
-    if (role === undefined || typeof role.role !== 'string' || typeof role.db !== 'string') {
-      throw new MongoError(ErrorCodes.BadValue, 'Role names must be either strings or objects');
-    }
-    if (!isBuiltinRole(role.role, role.db)) {
-      throw new MongoError(ErrorCodes.RoleNotFound, `Could not find role: ${role.role}@${role.db}`);
-    }
-    return { role: role.role, db: role.db };
-  });
+  return parseRoleList(value, `${command}.roles`, db);
+}
+
+/**
+ * `authenticationRestrictions` on a user: mongod enforces them at login; pocketmongo does not, so
+ * any restriction is refused rather than stored unenforced. An empty list is accepted.
+ */
+function refuseRestrictions(value: unknown, command: string): void {
+  if (value === undefined) return;
+  if (!Array.isArray(value)) throw wrongType(`${command}.authenticationRestrictions`, value, 'array');
+  if (value.length > 0) throw new MongoError(ErrorCodes.CommandNotSupported, 'authenticationRestrictions are not supported by pocketmongo');
 }
 
 function parseMechanisms(value: unknown): ScramMechanism[] | undefined {
@@ -64,6 +70,8 @@ function createUser(ctx: CommandContext<'auth' | 'params'>): Document {
   const roles = parseRoles(ctx.body.roles, 'createUser', ctx.db);
   const customData = ctx.body.customData;
   if (customData !== undefined && !isPlainObject(customData)) throw wrongType('createUser.customData', customData, 'object');
+  refuseRestrictions(ctx.body.authenticationRestrictions, 'createUser');
+  checkRolesExist(roles, ctx.services.auth.findRole);
   ctx.services.auth.users.create(
     { user, db: ctx.db, pwd, roles, customData: customData as Document | undefined, mechanisms: parseMechanisms(ctx.body.mechanisms) },
     scramOptions(ctx),
@@ -76,12 +84,14 @@ function updateUser(ctx: CommandContext<'auth' | 'params'>): Document {
   const name = requireName(ctx);
   const doc = ctx.services.auth.users.get(ctx.db, name);
   const { pwd, roles, customData } = ctx.body;
-  if (pwd === undefined && roles === undefined && customData === undefined && ctx.body.mechanisms === undefined) {
+  if (pwd === undefined && roles === undefined && customData === undefined && ctx.body.mechanisms === undefined && ctx.body.authenticationRestrictions === undefined) {
     throw new MongoError(ErrorCodes.BadValue, 'Must specify at least one field to update in updateUser');
   }
   const mechanisms = parseMechanisms(ctx.body.mechanisms) ?? doc.mechanisms;
   const newRoles = roles === undefined ? undefined : parseRoles(roles, 'updateUser', ctx.db);
   if (customData !== undefined && !isPlainObject(customData)) throw wrongType('updateUser.customData', customData, 'object');
+  refuseRestrictions(ctx.body.authenticationRestrictions, 'updateUser');
+  if (newRoles !== undefined) checkRolesExist(newRoles, ctx.services.auth.findRole);
   if (pwd !== undefined) doc.credentials = createScramCredentials(name, requirePassword(ctx), { ...scramOptions(ctx), mechanisms });
   doc.mechanisms = mechanisms;
   if (newRoles !== undefined) doc.roles = newRoles;
@@ -100,8 +110,10 @@ function dropAllUsersFromDatabase(ctx: CommandContext<'auth'>): Document {
 
 function changeRoles(ctx: CommandContext<'auth'>, grant: boolean): Document {
   const name = requireName(ctx);
-  const doc = ctx.services.auth.users.get(ctx.db, name);
   const roles = parseRoles(ctx.body.roles, ctx.name, ctx.db);
+  if (roles.length === 0) throw new MongoError(ErrorCodes.BadValue, `${ctx.name} command requires a non-empty "roles" array`);
+  const doc = ctx.services.auth.users.get(ctx.db, name);
+  checkRolesExist(roles, ctx.services.auth.findRole);
   const same = (a: RoleName, b: RoleName) => a.role === b.role && a.db === b.db;
   // A new array, never a mutation: privileges are cached per roles array.
   if (grant) {
@@ -120,54 +132,96 @@ function revokeRolesFromUser(ctx: CommandContext<'auth'>): Document {
   return changeRoles(ctx, false);
 }
 
+/** The user documents' mechanisms (the names of its credentials). */
+function mechanismsOf(u: UserDocument): string[] {
+  return [...u.mechanisms];
+}
+
+/**
+ * A user as usersInfo shows it without privileges (mongod runs an aggregation on system.users):
+ * the stored fields in their order, credentials only when asked, customData unless turned off,
+ * and `mechanisms` added last.
+ */
+function userSummary(u: UserDocument, showCredentials: boolean, showCustomData: boolean): Document {
+  const out: Document = {};
+  for (const [field, value] of Object.entries(u)) {
+    if (field === 'mechanisms') continue;
+    if (field === 'credentials' && !showCredentials) continue;
+    if (field === 'customData' && !showCustomData) continue;
+    out[field] = field === 'roles' ? (value as RoleName[]).map((r) => ({ role: r.role, db: r.db })) : value;
+  }
+  out.mechanisms = mechanismsOf(u);
+  return out;
+}
+
+/**
+ * A user as usersInfo shows it with showPrivileges or showAuthenticationRestrictions (mongod's
+ * `getUserDescription`): the stored fields with `mechanisms` where the credentials are, then the
+ * roles held (its own and those they inherit), every privilege they grant (merged), and the
+ * inherited authentication restrictions (none: pocketmongo refuses them).
+ */
+function userDescription(
+  u: UserDocument,
+  ctx: CommandContext<'auth'>,
+  options: { showCredentials: boolean; showCustomData: boolean; showPrivileges: boolean; showAuthenticationRestrictions: boolean },
+): Document {
+  const out: Document = {};
+  for (const [field, value] of Object.entries(u)) {
+    if (field === 'mechanisms') continue;
+    if (field === 'credentials') {
+      out.mechanisms = mechanismsOf(u);
+      if (options.showCredentials) out.credentials = value;
+      continue;
+    }
+    if (field === 'customData' && !options.showCustomData) continue;
+    out[field] = field === 'roles' ? (value as RoleName[]).map((r) => ({ role: r.role, db: r.db })) : value;
+  }
+  if (options.showAuthenticationRestrictions) out.authenticationRestrictions = [];
+  // Every role the user holds is visited, its own roles included.
+  const data = resolveRoles(u.roles, ctx.services.auth.findRole, { roles: true, privileges: options.showPrivileges });
+  out.inheritedRoles = uniqueRoles([...u.roles, ...data.roles]).map((r) => ({ role: r.role, db: r.db }));
+  if (options.showPrivileges) out.inheritedPrivileges = data.privileges.map((p) => ({ resource: { ...p.resource }, actions: [...p.actions] }));
+  out.inheritedAuthenticationRestrictions = [];
+  return out;
+}
+
+function byUserThenDb(a: UserDocument, b: UserDocument): number {
+  if (a.user !== b.user) return a.user < b.user ? -1 : 1;
+  return a.db < b.db ? -1 : a.db > b.db ? 1 : 0;
+}
+
 /** usersInfo: 1 (this db's users), a name, {user, db}, a list of those, or {forAllDBs: true}. */
 function usersInfo(ctx: CommandContext<'auth'>): Document {
   const arg = ctx.body.usersInfo;
   const store = ctx.services.auth.users;
-  let selected: UserDocument[];
-  if (isPlainObject(arg) && trueValue(arg.forAllDBs)) {
-    selected = store.all();
-  } else if (typeof arg === 'string' || isPlainObject(arg) || Array.isArray(arg)) {
-    const wanted = (Array.isArray(arg) ? arg : [arg]).map((u: unknown) => {
-      if (typeof u === 'string') return { user: u, db: ctx.db };
-      if (isPlainObject(u) && typeof u.user === 'string' && typeof u.db === 'string') return { user: u.user, db: u.db };
-      throw new MongoError(ErrorCodes.BadValue, 'User name must be either a string or an object');
-    });
-    selected = wanted.flatMap((w) => store.find(w.db, w.user) ?? []);
-  } else {
-    selected = store.all().filter((u) => u.db === ctx.db);
-  }
   const showCredentials = trueValue(ctx.body.showCredentials);
-  const users = selected
-    .sort((a, b) => (a._id < b._id ? -1 : a._id > b._id ? 1 : 0))
-    .map((u) => {
-      const out: Document = { _id: u._id, userId: u.userId, user: u.user, db: u.db };
-      if (showCredentials) out.credentials = u.credentials;
-      out.roles = u.roles.map((r) => ({ role: r.role, db: r.db }));
-      if (u.customData !== undefined && ctx.body.showCustomData !== false) out.customData = u.customData;
-      out.mechanisms = [...u.mechanisms];
-      return out;
-    });
-  return { users };
+  const showCustomData = ctx.body.showCustomData === undefined || trueValue(ctx.body.showCustomData);
+  const showPrivileges = trueValue(ctx.body.showPrivileges);
+  const showAuthenticationRestrictions = trueValue(ctx.body.showAuthenticationRestrictions);
+  const exact = typeof arg === 'string' || Array.isArray(arg) || (isPlainObject(arg) && !trueValue(arg.forAllDBs));
+  if (showPrivileges || showAuthenticationRestrictions) {
+    if (!exact || ctx.body.filter !== undefined) {
+      throw new MongoError(ErrorCodes.IllegalOperation, 'Privilege or restriction details require exact-match usersInfo queries');
+    }
+    // In the order asked, users that do not exist left out.
+    const found = wantedUsers(arg, ctx.db).flatMap((w) => store.find(w.db, w.user) ?? []);
+    return { users: found.map((u) => userDescription(u, ctx, { showCredentials, showCustomData, showPrivileges, showAuthenticationRestrictions })) };
+  }
+  let selected: UserDocument[];
+  if (isPlainObject(arg) && trueValue(arg.forAllDBs)) selected = store.all();
+  else if (exact) selected = wantedUsers(arg, ctx.db).flatMap((w) => store.find(w.db, w.user) ?? []);
+  else selected = store.all().filter((u) => u.db === ctx.db);
+  // One document per user, sorted by user then db (mongod's $sort).
+  const unique = [...new Map(selected.map((u) => [u._id, u])).values()];
+  return { users: unique.sort(byUserThenDb).map((u) => userSummary(u, showCredentials, showCustomData)) };
 }
 
-/**
- * rolesInfo: the built-in roles asked for (a name, {role, db}, a list), or with `1` and
- * showBuiltinRoles every built-in role of the database. There are no user-defined roles yet.
- */
-function rolesInfo(ctx: CommandContext<'auth'>): Document {
-  const arg = ctx.body.rolesInfo;
-  const showPrivileges = trueValue(ctx.body.showPrivileges);
-  if (typeof arg === 'string' || isPlainObject(arg) || Array.isArray(arg)) {
-    const roles = (Array.isArray(arg) ? arg : [arg]).map((r: unknown) => {
-      if (typeof r === 'string') return { role: r, db: ctx.db };
-      if (isPlainObject(r) && typeof r.role === 'string' && typeof r.db === 'string') return { role: r.role, db: r.db };
-      throw new MongoError(ErrorCodes.BadValue, 'Role names must be either strings or objects');
-    });
-    return { roles: roles.flatMap((r) => describeRole(r.role, r.db, { showPrivileges }) ?? []) };
-  }
-  if (!trueValue(ctx.body.showBuiltinRoles)) return { roles: [] };
-  return { roles: builtinRoleNames(ctx.db).flatMap((r) => describeRole(r.role, r.db, { showPrivileges, form: 'listing' }) ?? []) };
+function wantedUsers(arg: unknown, db: string): { user: string; db: string }[] {
+  return (Array.isArray(arg) ? arg : [arg]).map((u: unknown) => {
+    if (typeof u === 'string') return { user: u, db };
+    if (isPlainObject(u) && typeof u.user === 'string' && typeof u.db === 'string') return { user: u.user, db: u.db };
+    throw new MongoError(ErrorCodes.BadValue, 'User name must be either a string or an object');
+  });
 }
 
 /** User management (user_management_commands.cpp). */
@@ -187,8 +241,8 @@ export const userCommands: readonly CommandSpec[] = [
     privileges: (ctx) => [
       ...(ctx.body.pwd !== undefined ? onDatabase('changePassword')(ctx) : []),
       ...(ctx.body.customData !== undefined ? onDatabase('changeCustomData')(ctx) : []),
-      ...onRoleDatabases('grantRole')(ctx),
-      ...onRoleDatabases('revokeRole')(ctx),
+      // Setting the roles may revoke any role, so it needs to be able to revoke any role.
+      ...(ctx.body.roles !== undefined ? [{ resource: Resource.anyNormalResource(), actions: ['revokeRole' as const] }, ...onRoleDatabases('grantRole')(ctx)] : []),
     ],
     help: 'Used to update a user, for example to change its password',
   }),
@@ -213,20 +267,5 @@ export const userCommands: readonly CommandSpec[] = [
       return self ? [] : onDatabase('viewUser')(ctx);
     },
     help: 'Returns information about users.',
-  }),
-  defineCommand({
-    name: 'rolesInfo',
-    run: rolesInfo,
-    // A user may look at its own roles; anything else needs viewRole.
-    privileges: (ctx) => {
-      const mine = ctx.services.auth.rolesOf(ctx.client.principal);
-      const arg = ctx.body.rolesInfo;
-      const asked = (Array.isArray(arg) ? arg : [arg]).map((r: unknown) =>
-        typeof r === 'string' ? { role: r, db: ctx.db } : (r as { role?: unknown; db?: unknown }),
-      );
-      const own = asked.length > 0 && asked.every((r) => mine.some((m) => m.role === r.role && m.db === r.db));
-      return own ? [] : onDatabase('viewRole')(ctx);
-    },
-    help: 'Returns information about roles.',
   }),
 ];
