@@ -14,6 +14,7 @@ import { roleCommands } from './roles.js';
 import { sessionCommands } from './sessions.js';
 import { shutdownCommands } from './shutdown.js';
 import { userCommands } from './users.js';
+import { validateCommands } from './validate.js';
 
 /**
  * Every command the server knows: each family defines its own (handler, traits, privileges,
@@ -33,6 +34,7 @@ export const COMMAND_TABLE: readonly CommandSpec[] = [
   ...catalogCommands,
   ...authenticationCommands,
   ...userCommands,
+  ...validateCommands,
   ...roleCommands,
   ...failPointCommands,
 ];
