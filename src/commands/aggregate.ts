@@ -18,6 +18,7 @@ import { stageName, startsWithDocuments, subPipelines } from '../pipeline/pipeli
 import { mergeActions, parseMerge, parseOut } from '../pipeline/writeStageSpecs.js';
 import { Long } from 'bson';
 import { explainQuery, serverInfo, serverParameters } from './queryExplain.js';
+import { currentOperations, parseCurrentOpSpec } from './currentOp.js';
 import { defineCommand, type CommandContext, type CommandSpec, type Verbosity } from './command.js';
 
 // The aggregate command: its source stages (the session stages, $collStats), its privileges and
@@ -104,7 +105,7 @@ function pipelineContext(ctx: CommandContext<'clock' | 'namespaces'>): PipelineC
 
 /** The documents the first stage produces, or the collection's when it is not a source stage. */
 function source(
-  ctx: CommandContext<'auth' | 'owners' | 'catalog' | 'clock' | 'namespaces' | 'process' | 'sessions'>,
+  ctx: CommandContext<'auth' | 'owners' | 'catalog' | 'clients' | 'clock' | 'namespaces' | 'process' | 'sessions'>,
   collection: string | undefined,
   first: Document | undefined,
   context: PipelineContext,
@@ -131,6 +132,12 @@ function source(
     const wanted = parseListSessionsSpec(stage, first![stage], ctx);
     const docs = [...(ctx.services.namespaces.documents(ctx.db, collection) ?? [])].filter((d) => wanted(uidOf(d)));
     return { docs, rest: 1 };
+  }
+  if (stage === '$currentOp') {
+    if (ctx.db !== 'admin' || collection !== undefined) {
+      throw new MongoError(ErrorCodes.InvalidNamespace, "$currentOp must be run against the 'admin' database with {aggregate: 1}");
+    }
+    return { docs: currentOperations(ctx.services, ctx.client, parseCurrentOpSpec(first![stage])), rest: 1 };
   }
   if (stage === '$changeStream') {
     // document_source_change_stream.cpp: change streams need the oplog of a replica set.
@@ -190,7 +197,7 @@ export function checkPipelineArgument(ctx: CommandContext<never>): Document[] {
 }
 
 /** aggregate: the source stages, then mingo for the rest of the pipeline; results through a cursor. */
-function aggregate(ctx: CommandContext<'auth' | 'owners' | 'catalog' | 'clock' | 'cursors' | 'namespaces' | 'process' | 'sessions'>): Document {
+function aggregate(ctx: CommandContext<'auth' | 'owners' | 'catalog' | 'clients' | 'clock' | 'cursors' | 'log' | 'namespaces' | 'process' | 'sessions'>): Document {
   const target = ctx.body.aggregate;
   let collection: string | undefined;
   if (typeof target === 'string') collection = target;
@@ -292,6 +299,11 @@ function stagePrivileges(db: string, stages: readonly unknown[]): Requirement[] 
 function aggregatePrivileges(ctx: CommandContext<never>): Requirement[] {
   const pipeline: unknown[] = Array.isArray(ctx.body.pipeline) ? ctx.body.pipeline : [];
   const stage = stageName(pipeline[0]);
+  // DocumentSourceCurrentOp::LiteParsed: other users' operations need inprog on the cluster.
+  if (stage === '$currentOp') {
+    const spec = (pipeline[0] as Document).$currentOp;
+    return isPlainObject(spec) && spec.allUsers === true ? [{ resource: Resource.cluster(), actions: ['inprog'] }] : [];
+  }
   if (stage === '$listLocalSessions' || stage === '$listSessions' || typeof ctx.body.aggregate !== 'string') return [];
   const ns = Resource.namespace(ctx.db, ctx.body.aggregate);
   const first: Requirement = { resource: ns, actions: [stage === '$collStats' ? 'collStats' : 'find'] };

@@ -1,6 +1,7 @@
 import type { Document } from 'bson';
 import { Principal } from '../auth/principal.js';
 import type { CompressorName } from '../wire/compression.js';
+import type { RunningOperation } from './currentOp.js';
 
 /**
  * What the commands know of one client connection: who it is (its auth Principal), what it told
@@ -17,6 +18,8 @@ export class Client {
   compressors: CompressorName[] = [];
   /** Streaming exhaust replies (an awaitable hello with exhaustAllowed). */
   streaming = false;
+  /** The command this connection is running, for currentOp (set by dispatch). */
+  current: RunningOperation | undefined;
   readonly connectedAt: number;
   private readonly closeController = new AbortController();
 

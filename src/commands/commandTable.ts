@@ -4,6 +4,7 @@ import { catalogCommands } from './catalogCommands.js';
 import type { CommandSpec } from './command.js';
 import { crudCommands } from './crud.js';
 import { cursorCommands } from './cursors.js';
+import { currentOpCommands } from './currentOp.js';
 import { diagnosticCommands } from './diagnostics.js';
 import { explainCommands } from './explain.js';
 import { failPointCommands } from './failPoints.js';
@@ -23,6 +24,7 @@ import { validateCommands } from './validate.js';
 export const COMMAND_TABLE: readonly CommandSpec[] = [
   ...helloCommands,
   ...diagnosticCommands,
+  ...currentOpCommands,
   ...parameterCommands,
   ...shutdownCommands,
   ...sessionCommands,

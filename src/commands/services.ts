@@ -41,6 +41,8 @@ export class ServerProcess {
 export class ClientRegistry {
   readonly open = new Map<number, Client>();
   totalCreated = 0;
+  /** The next operation id (currentOp's opid). */
+  nextOpId = 1;
   rejected = 0;
 }
 

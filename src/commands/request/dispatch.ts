@@ -37,6 +37,7 @@ export async function dispatch(services: Services, client: Client, request: Wire
   let ran = false;
   try {
     spec = resolveCommand(services.commands, request, services.process.shuttingDown);
+    client.current = { opid: services.clients.nextOpId++, startedAt: started, db: request.db!, commandName: request.commandName, body: request.body };
     if (services.failPoints.anyActive && (await failPointsBefore(services, spec, client, request)) === 'close') {
       return { reply: {}, closeConnection: true };
     }
@@ -57,6 +58,7 @@ export async function dispatch(services: Services, client: Client, request: Wire
     // A command that ran and failed still gets the writeConcernError (mongod waits for write concern on errors too).
     return { reply: ran && services.failPoints.anyActive ? failPointsAfter(services, spec!, client, request, reply) : reply };
   } finally {
+    client.current = undefined;
     if (operation !== undefined) {
       services.sessions.detach(session!, operation);
       operation.done();
