@@ -11,6 +11,7 @@ import { failPointCommands } from './failPoints.js';
 import { helloCommands } from './hello.js';
 import { indexCommands } from './indexes.js';
 import { parameterCommands } from './parameters.js';
+import { profileCommands } from './profile.js';
 import { roleCommands } from './roles.js';
 import { sessionCommands } from './sessions.js';
 import { shutdownCommands } from './shutdown.js';
@@ -26,6 +27,7 @@ export const COMMAND_TABLE: readonly CommandSpec[] = [
   ...diagnosticCommands,
   ...currentOpCommands,
   ...parameterCommands,
+  ...profileCommands,
   ...shutdownCommands,
   ...sessionCommands,
   ...crudCommands,

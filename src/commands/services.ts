@@ -25,13 +25,15 @@ export class ServerProcess {
   /** Set while shutting down: new commands and connections are refused. */
   shuttingDown = false;
   listen: ListenInfo = { port: 0, bindIps: [], maxConns: 0, ipv6: false };
+  /** The profiler's sample rate (the profile command's sampleRate). */
+  sampleRate = 1;
 
   constructor(
     readonly startedAt: number,
     /** getCmdLineOpts: the argv and the parsed options as mongod reports them. */
     readonly cmdLine: { readonly argv: readonly string[]; readonly parsed: Record<string, unknown> },
-    /** Operations slower than this are logged (--slowms). */
-    readonly slowms: number,
+    /** Operations slower than this are logged (--slowms; the profile command changes it). */
+    public slowms: number,
     /** Starts a graceful shutdown (the `shutdown` command). */
     readonly requestShutdown: () => void,
   ) {}
