@@ -29,6 +29,7 @@ export const ErrorCodes = {
   ShutdownInProgress: 91,
   OperationFailed: 96,
   CommandNotSupported: 115,
+  DocumentValidationFailure: 121,
   ImmutableField: 66,
   CannotCreateIndex: 67,
   IndexNotFound: 27,
@@ -60,6 +61,8 @@ export const ErrorCodes = {
   ConflictingUpdateOperators: 40,
   InvalidDBRef: 55,
   EmptyFieldName: 56,
+  /** A capped collection scan whose position was deleted (collection_scan.cpp). */
+  CappedPositionLost: 136,
   // Codes a client may see from a replica set or inject with the failCommand fail point (their
   // names as mongod 7.0 reports them).
   HostUnreachable: 6,
@@ -168,6 +171,11 @@ export const LocationCodes = {
   CollStatsSpecNotObject: 5447000,
   InvalidRegex: 51091,
   MatchNotObject: 15959,
+  // Collection validators (expression_parser.cpp parseGeo, doc_validation_error.cpp).
+  /** "$geoNear, $near, and $nearSphere are not allowed in this context" (a validator). */
+  GeoNearNotAllowed: 5626500,
+  /** "Cannot generate validation error details: no annotation found for expression ...". */
+  ValidationErrorNoAnnotation: 4994600,
   /** A removed legacy read (OP_QUERY on a collection, OP_GET_MORE): dbmessage.cpp makeErrorResponseToUnsupportedOpQuery. */
   LegacyOpRemoved: 5739101,
   /** SASLprep failed on a password or user name (saslprep's "Failed normalizing string"). */
@@ -440,6 +448,53 @@ export const LocationCodes = {
   DateToPartsUnknownArgument: 40520,
   DateToPartsMissingDate: 40522,
   DateToPartsIso8601NotBool: 40521,
+  /** "<op> requires a string for the timezone argument, but was given a <type> (<value>)" (the extractors). */
+  DateTimezoneNotString: 40533,
+  DateFromPartsNotObject: 40519,
+  DateFromPartsUnknownArgument: 40518,
+  DateFromPartsMissingYear: 40516,
+  DateFromPartsNaturalWithIso: 40489,
+  DateFromPartsIsoWithNatural: 40525,
+  DateFromPartsNotInteger: 40515,
+  DateFromPartsOutOfRange: 31034,
+  DateFromPartsYearRange: 40523,
+  DateFromPartsIsoYearRange: 31095,
+  DateFromStringNotObject: 40540,
+  DateFromStringUnknownArgument: 40541,
+  DateFromStringMissingDateString: 40542,
+  DateFromStringFormatNotString: 40684,
+  DateDiffNotObject: 5166301,
+  DateDiffUnknownArgument: 5166302,
+  DateDiffMissingStartDate: 5166303,
+  DateDiffMissingEndDate: 5166304,
+  DateDiffMissingUnit: 5166305,
+  DateDiffNotDate: 5166307,
+  DateArithmeticNotObject: 5166400,
+  DateArithmeticUnknownArgument: 5166401,
+  DateArithmeticMissingArgument: 5166402,
+  DateArithmeticNotDate: 5166403,
+  DateArithmeticUnitNotString: 5166404,
+  DateArithmeticAmountNotInteger: 5166405,
+  DateAddOverflow: 5166406,
+  DateSubtractAmountInvalid: 6045000,
+  DateTruncOverflowShift: 5439000,
+  DateTruncOverflowBin: 5439001,
+  DateTruncOverflowBinSize: 5439002,
+  DateTruncOverflowDistance: 5439004,
+  DateTruncBinSizeTooLarge: 5439006,
+  DateTruncNotObject: 5439007,
+  DateTruncUnknownArgument: 5439008,
+  DateTruncMissingDate: 5439009,
+  DateTruncMissingUnit: 5439010,
+  DateTruncNotDate: 5439012,
+  /** "<op> requires 'unit' to be a string, but got <type>" ($dateTrunc, $dateDiff). */
+  DateUnitNotString: 5439013,
+  /** "<op> parameter 'unit' value cannot be recognized as a time unit: <unit>". */
+  DateUnitUnknown: 5439014,
+  DateStartOfWeekNotString: 5439015,
+  DateStartOfWeekUnknown: 5439016,
+  DateTruncBinSizeNotInteger: 5439017,
+  DateTruncBinSizeNotPositive: 5439018,
   // Timestamps, bitwise.
   TsSecondNotTimestamp: 5687301,
   TsIncrementNotTimestamp: 5687302,
@@ -528,6 +583,151 @@ export const LocationCodes = {
   CoerceToLongBadType: 16004,
   /** "Can't coerce out of range value <v> to long" (Value::coerceToLong of a double). */
   CoerceToLongOutOfRange: 31109,
+  // $meta (expression.cpp ExpressionMeta, dependencies.cpp DepsTracker::setNeedsMetadata, sort_pattern.cpp).
+  /** "$meta only supports string arguments". */
+  MetaNotString: 17307,
+  /** "Unsupported argument to $meta: <name>". */
+  MetaUnsupported: 17308,
+  /** "query requires <type> metadata, but it is not available" (text score, $geoNear data). */
+  MetadataNotAvailable: 40218,
+  /** "Illegal $meta sort: <elem>". */
+  SortMetaIllegal: 31138,
+  /** "$meta sort by 'searchScore' metadata is not supported". */
+  SortMetaSearchScore: 31218,
+  /** "$meta sort by 'searchHighlights' metadata is not supported". */
+  SortMetaSearchHighlights: 31219,
+  // $redact (document_source_redact.cpp).
+  /** "$redact's expression should not return anything aside from the variables $$KEEP, $$DESCEND, and $$PRUNE, but returned <v>". */
+  RedactBadResult: 17053,
+  // $bucketAuto (document_source_bucket_auto.cpp, granularity_rounder*.cpp).
+  BucketAutoGroupByNotExpression: 40239,
+  BucketAutoNotObject: 40240,
+  BucketAutoBucketsNotNumeric: 40241,
+  BucketAutoBucketsNotInt32: 40242,
+  BucketAutoBucketsNotPositive: 40243,
+  BucketAutoOutputNotObject: 40244,
+  BucketAutoUnknownOption: 40245,
+  BucketAutoMissingArgument: 40246,
+  /** "Unknown rounding granularity '<name>'". */
+  GranularityUnknown: 40257,
+  BucketAutoGranularityNotNumeric: 40258,
+  BucketAutoGranularityNaN: 40259,
+  BucketAutoGranularityNegative: 40260,
+  BucketAutoGranularityNotString: 40261,
+  /** "Can't refer to the group key in $bucketAuto" (an initializer that is not constant). */
+  BucketAutoInitializerNotConstant: 4544714,
+  PreferredNumbersNotNumeric: 40262,
+  PreferredNumbersNaN: 40263,
+  PreferredNumbersNegative: 40268,
+  PowersOfTwoNotNumeric: 40265,
+  PowersOfTwoNaN: 40266,
+  PowersOfTwoNegative: 40267,
+  // $densify (document_source_densify.cpp, date_time_support.cpp dateAdd).
+  DensifyStepNotPositive: 5733401,
+  DensifyDateStepNotWhole: 6586400,
+  DensifyBoundsNotAscending: 5733402,
+  DensifyBoundsNotTwo: 5733403,
+  DensifyBoundsBadType: 5733404,
+  DensifyBoundsDateMixed: 5733405,
+  DensifyBoundsNumberMixed: 5733406,
+  DensifyPartitionBoundsWithoutFields: 5733408,
+  DensifyNumericBoundsWithUnit: 5733409,
+  DensifyDateBoundsWithoutUnit: 5733410,
+  DensifyBoundsTypesDiffer: 5876900,
+  DensifyBoundsNotNumbersOrDates: 5946800,
+  DensifyBoundsBadString: 5946802,
+  DensifyValueBadType: 5733201,
+  DensifyValueUnitMismatch: 6053600,
+  DensifyGeneratorOnPartitionField: 5733306,
+  DensifyGeneratorThroughArray: 5733307,
+  DensifyGeneratorOverwrite: 5733308,
+  DensifyTooManyDocuments: 5897900,
+  DensifyCurrentAboveRange: 8423306,
+  /** "invalid dateAdd 'amount' parameter value: <amount> <unit>". */
+  DateAddAmountInvalid: 5976500,
+  // Trigonometry (expression_trigonometric.h, ExpressionTwoNumericArgs).
+  /** "cannot apply <op> to <v>, value must in [lo,hi]" (the bounded functions; "(lo,hi)" when exclusive). */
+  TrigOutOfBounds: 50989,
+  /** "<op> only supports numeric types, not <t>" (ExpressionTwoNumericArgs, first operand). */
+  TwoNumericArgsFirstNotNumeric: 51044,
+  /** The same for the second operand. */
+  TwoNumericArgsSecondNotNumeric: 51045,
+  // $firstN $lastN $maxN $minN (accumulator_multi.cpp).
+  /** "specification must be an object; found <elem>" ($firstN / $lastN). */
+  FirstLastNSpecNotObject: 5787801,
+  /** "specification must be an object; found <elem>" ($minN / $maxN). */
+  MinMaxNSpecNotObject: 5787900,
+  /** "Unknown argument for 'n' operator: <name>". */
+  AccumulatorNUnknownArgument: 5787901,
+  /** "Value for 'n' must be of integral type, but found <v>" (not a number). */
+  AccumulatorNNotNumeric: 5787902,
+  /** The same text, for a number that is not a whole int64. */
+  AccumulatorNNotIntegral: 5787903,
+  /** "Missing value for 'n'". */
+  AccumulatorNMissingN: 5787906,
+  /** "Missing value for 'input'". */
+  AccumulatorNMissingInput: 5787907,
+  /** "'n' must be greater than 0, found <n>". */
+  AccumulatorNNotPositive: 5787908,
+  /** "Input must be an array" (the expression forms). */
+  AccumulatorNInputNotArray: 5788200,
+  // $percentile $median (accumulator_percentile.cpp).
+  /** "specification must be an object; found <elem>" (the $percentile accumulator). */
+  PercentileSpecNotObject: 7429703,
+  /** The same, for the $percentile expression. */
+  PercentileExprSpecNotObject: 7436200,
+  /** The same, for the $median accumulator. */
+  MedianSpecNotObject: 7436100,
+  /** The same, for the $median expression. */
+  MedianExprSpecNotObject: 7436201,
+  /** "The $percentile 'p' field must be an array of constant values, but found value: <p>.". */
+  PercentilePNotConstant: 7750300,
+  /** "The $percentile 'p' field must be an array of numbers from [0.0, 1.0], but found: <p>" (not a non-empty array). */
+  PercentilePNotArray: 7750301,
+  /** The same text, for an element that is not a number. */
+  PercentilePNotNumeric: 7750302,
+  /** The same text, for a number outside [0, 1]. */
+  PercentilePOutOfRange: 7750303,
+  // $setWindowFields (document_source_set_window_fields.cpp, window_function/*.cpp, partition_iterator.cpp).
+  /** "$setWindowFields 'output' specification contains two conflicting paths". */
+  WindowOutputConflict: 6307900,
+  /** "Lower bound must not exceed upper bound: [<lower>, <upper>]". */
+  WindowBoundsBackwards: 5339900,
+  WindowDocumentBoundsNeedSortBy: 5339901,
+  WindowRangeBoundsNeedSortBy: 5339902,
+  /** "Rank style window functions take no other arguments". */
+  WindowRankExtraArguments: 5371601,
+  WindowRankNeedsSortBy: 5371602,
+  WindowRankNotEmptyObject: 5371603,
+  /** "unit must be 'week' or smaller" ($derivative, $integral). */
+  WindowUnitTooLarge: 5490710,
+  WindowLinearFillNeedsSortBy: 605001,
+  WindowLinearFillRepeated: 6050106,
+  /** Range windows: the current document's sortBy value is not a date (with a unit) / is a date (without) / is not a number. */
+  WindowRangeNeedsDate: 5429513,
+  WindowRangeDateNeedsUnit: 5429413,
+  WindowRangeNeedsNumber: 5429414,
+  /** tassert: a range window over a sortBy that is not ascending has no sortBy expression. */
+  WindowRangeDescending: 5429404,
+  /** tassert "Failed to find the rightmost numeric document, while computing window bounds". */
+  WindowRangeNoRightmost: 5429412,
+  /** tassert "Endpoints should never decrease.". */
+  WindowEndpointsDecrease: 5429407,
+  WindowIntegralInput: 5423900,
+  WindowIntegralNeedsDate: 5423901,
+  WindowIntegralNeedsNumber: 5423902,
+  WindowDerivativeNeedsDate: 5624900,
+  WindowDerivativeDateNeedsUnit: 5624901,
+  WindowDerivativeNeedsNumber: 5624902,
+  WindowDerivativeNullInput: 5624903,
+  /** "specification must be an object; found <elem>" ($top / $bottom / $topN / $bottomN, accumulatorNParseArgs). */
+  TopBottomSpecNotObject: 5788001,
+  // $fill (document_source_fill.cpp).
+  FillOutputNotObject: 6050200,
+  FillMethodAndValue: 6050201,
+  FillBadMethod: 6050202,
+  FillEmptyOutput: 6050203,
+  FillBothPartitions: 6050204,
 } as const;
 
 const namesByCode = new Map<number, string>(

@@ -4,6 +4,8 @@ import { MongoError } from '../errors.js';
 import { missingField, unknownField } from '../bson/idlErrors.js';
 import { isPlainObject, numberValue } from '../bson/args.js';
 import { typeName } from '../bson/typeName.js';
+import { isGranularity } from '../query/aggregation/granularity.js';
+import { cppDoubleText } from '../query/numeric.js';
 
 // The shape checks mongod's stage parsers make (createFromBson) for the stages mingo runs without
 // looking at their arguments: a spec of the wrong type there ends in a JavaScript error inside
@@ -108,28 +110,38 @@ function checkBucket(spec: unknown): void {
   if (!('groupBy' in spec) || !('boundaries' in spec)) fail(40198, "$bucket requires 'groupBy' and 'boundaries' to be specified.");
 }
 
-/** DocumentSourceBucketAuto::createFromBson. */
+/**
+ * DocumentSourceBucketAuto::createFromBson: the fields in order, then 40246, then 40243 (the
+ * groupBy and output expressions are parsed when the runner compiles the stage).
+ */
 function checkBucketAuto(spec: unknown): void {
-  if (!isPlainObject(spec)) fail(40240, `The argument to $bucketAuto must be an object, but found type: ${typeName(spec)}.`);
+  if (!isPlainObject(spec)) fail(40240, `The argument to $bucketAuto must be an object, but found type: ${typeName(spec)}`);
+  let buckets: number | undefined;
   for (const [name, value] of Object.entries(spec)) {
     if (name === 'groupBy') {
-      if (!(typeof value === 'string' && value.startsWith('$')) && !isPlainObject(value)) {
-        fail(40239, `The $bucketAuto 'groupBy' field must be defined as a $-prefixed path or an expression object, but found: ${bsonText(value)}.`);
+      const isOperator = isPlainObject(value) && (Object.keys(value)[0] ?? '').startsWith('$');
+      const isPath = typeof value === 'string' && value.length >= 2 && value.startsWith('$');
+      if (!isOperator && !isPath) {
+        fail(40239, `The $bucketAuto 'groupBy' field must be defined as a $-prefixed path or an expression object, but found: ${bsonText(value)}`);
       }
     } else if (name === 'buckets') {
       const n = numberValue(value);
-      if (n === undefined) fail(40241, `The $bucketAuto 'buckets' field must be a numeric value, but found type: ${typeName(value)}.`);
+      if (n === undefined) fail(40241, `The $bucketAuto 'buckets' field must be a numeric value, but found type: ${typeName(value)}`);
       if (!Number.isInteger(n) || n > 2147483647 || n < -2147483648) {
-        fail(40242, `The $bucketAuto 'buckets' field must be representable as a 32-bit integer, but found ${bsonText(value)}.`);
+        fail(40242, `The $bucketAuto 'buckets' field must be representable as a 32-bit integer, but found ${cppDoubleText(n)}`);
       }
-      if (n <= 0) fail(40243, `The $bucketAuto 'buckets' field must be greater than 0, but found: ${n}.`);
+      buckets = n;
     } else if (name === 'output') {
-      if (!isPlainObject(value)) fail(40244, `The $bucketAuto 'output' field must be an object, but found type: ${typeName(value)}.`);
-    } else if (name !== 'granularity') {
-      fail(40245, `Unrecognized option to $bucketAuto: ${name}.`);
+      if (!isPlainObject(value)) fail(40244, `The $bucketAuto 'output' field must be an object, but found type: ${typeName(value)}`);
+    } else if (name === 'granularity') {
+      if (typeof value !== 'string') fail(40261, `The $bucketAuto 'granularity' field must be a string, but found type: ${typeName(value)}`);
+      if (!isGranularity(value)) fail(40257, `Unknown rounding granularity '${value}'`);
+    } else {
+      fail(40245, `Unrecognized option to $bucketAuto: ${name}`);
     }
   }
-  if (!('groupBy' in spec) || !('buckets' in spec)) fail(40246, "$bucketAuto requires 'groupBy' and 'buckets' to be specified");
+  if (!('groupBy' in spec) || buckets === undefined) fail(40246, "$bucketAuto requires 'groupBy' and 'buckets' to be specified");
+  if (buckets <= 0) fail(40243, `The $bucketAuto 'buckets' field must be greater than 0, but found: ${buckets}`);
 }
 
 const CHECKS: Readonly<Record<string, (spec: unknown) => void>> = {

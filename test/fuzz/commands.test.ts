@@ -257,7 +257,7 @@ describe('command fuzzing', () => {
     { name: '$sample of null', doc: { aggregate: 'a', pipeline: [{ $sample: null }], cursor: {} }, code: 28745, errmsg: 'the $sample stage specification must be an object' },
     { name: '$replaceRoot of null', doc: { aggregate: 'a', pipeline: [{ $replaceRoot: null }], cursor: {} }, code: 40229, errmsg: 'expected an object as specification for $replaceRoot stage, got null' },
     { name: '$bucket without boundaries', doc: { aggregate: 'a', pipeline: [{ $bucket: { groupBy: '$a' } }], cursor: {} }, code: 40198, errmsg: "$bucket requires 'groupBy' and 'boundaries' to be specified." },
-    { name: '$bucketAuto with array buckets', doc: { aggregate: 'a', pipeline: [{ $bucketAuto: { groupBy: '$a', buckets: [1] } }], cursor: {} }, code: 40241, errmsg: "The $bucketAuto 'buckets' field must be a numeric value, but found type: array." },
+    { name: '$bucketAuto with array buckets', doc: { aggregate: 'a', pipeline: [{ $bucketAuto: { groupBy: '$a', buckets: [1] } }], cursor: {} }, code: 40241, errmsg: "The $bucketAuto 'buckets' field must be a numeric value, but found type: array" },
     { name: '$group of a number', doc: { aggregate: 'a', pipeline: [{ $group: 1 }], cursor: {} }, code: 15947, errmsg: "a group's fields must be specified in an object" },
     { name: 'explain checks the pipeline', doc: { explain: { aggregate: 'a', pipeline: [{ $facet: { f: 1 } }], cursor: {} } }, code: 40170, errmsg: 'arguments to $facet must be arrays' },
     { name: 'renameCollection to a non-string', doc: { renameCollection: 'fuzz.a', to: new MinKey() }, code: 14, errmsg: "BSON field 'renameCollection.to' is the wrong type 'minKey', expected type 'string'" },

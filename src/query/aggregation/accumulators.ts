@@ -21,8 +21,13 @@
  *   sort key of each document by sortBy (a $sort pattern: arrays by their least / greatest
  *   element, missing as null), ties keep the first seen; the kept outputs in sortBy order, a
  *   missing output null).
- * Accumulators mongod has and these lack ($accumulator, $median, $percentile, and top/bottom
- * by {$meta}) answer 115, so their stage goes to mingo.
+ * - accumulator_percentile.cpp: $percentile $median (../expression/percentile.ts: the spec,
+ *   7429703 / 7436100 when not a document; non-numbers ignored; mongod's t-digest, reproduced while
+ *   no two numbers share a centroid, else 115 when the result is read).
+ * - accumulator_js_reduce.cpp: $accumulator runs server-side JavaScript, refused with 115 as
+ *   $where and $function are; when a group is created, so that the refusal reaches the client
+ *   (a refusal while compiling would send the stage to mingo, which would run it).
+ * Top/bottom by {$meta} answers 115, so its stage goes to mingo.
  */
 import { Double, type Document } from 'bson';
 import { typeName } from '../../bson/typeName.js';
@@ -30,6 +35,7 @@ import { ErrorCodes, LocationCodes } from '../../errors.js';
 import type { CompiledExpression } from '../expression/compile.js';
 import { AvgAccumulator, isBsonNumber, SumAccumulator, toDouble, type BsonNumber } from '../numeric.js';
 import { elementText, isDocument, objectKind } from '../match/values.js';
+import { checkQuantileSpec, quantilePs, quantileResult, QuantileSamples, type QuantileOp } from '../expression/percentile.js';
 import { valueText } from '../expression/values.js';
 import { notSupported } from '../queryErrors.js';
 import { compileExpr, type CompileContext } from './context.js';
@@ -298,7 +304,7 @@ class MinMaxNAccumulator implements Accumulator {
 }
 
 /** A $sort pattern's key of a value: arrays (flattened) by their least or greatest element, an empty array below null, missing as null. */
-function sortKeyPart(v: unknown, descending: boolean, compare: ValueCompare): unknown {
+export function sortKeyPart(v: unknown, descending: boolean, compare: ValueCompare): unknown {
   if (v === undefined) return null;
   if (!Array.isArray(v)) return v;
   const flat: unknown[] = [];
@@ -316,7 +322,8 @@ function sortKeyPart(v: unknown, descending: boolean, compare: ValueCompare): un
   return best;
 }
 
-interface TopBottomInput {
+/** The argument of $top / $bottom and their N forms: the output and the values at the sortBy paths. */
+export interface TopBottomInput {
   readonly out: unknown;
   readonly keys: readonly unknown[];
 }
@@ -368,6 +375,33 @@ class TopBottomAccumulator implements Accumulator {
     if (!this.single) return outs;
     return outs.length === 0 ? null : outs[0];
   }
+}
+
+/** AccumulatorPercentile / AccumulatorMedian: the numbers, as doubles, into the t-digest. */
+class QuantileAccumulator implements Accumulator {
+  private readonly samples = new QuantileSamples();
+  constructor(
+    private readonly op: QuantileOp,
+    private readonly ps: readonly number[],
+  ) {}
+  add(v: unknown): void {
+    if (isBsonNumber(v) || typeof v === 'number' || typeof v === 'bigint') this.samples.add(toDouble(v as BsonNumber | number | bigint));
+  }
+  result(): unknown {
+    return quantileResult(this.op, this.ps.length, this.samples.approximate(this.ps, this.op));
+  }
+}
+
+/** AccumulatorPercentile::parseArgs / AccumulatorMedian::parseArgs. */
+function parseQuantile(op: QuantileOp, arg: unknown, cc: CompileContext, field: string): AccumulationStatement {
+  if (objectKind(arg) !== 1) {
+    const code = op === '$percentile' ? LocationCodes.PercentileSpecNotObject : LocationCodes.MedianSpecNotObject;
+    fail(code, `specification must be an object; found ${elementText(op, arg)}`);
+  }
+  const spec = checkQuantileSpec(op, arg as Obj);
+  const argument = compileExpr(spec.input, cc);
+  const ps = op === '$median' ? [0.5] : quantilePs(compileExpr(spec.p, cc), spec.p);
+  return { field, argument, initializer: undefined, create: () => new QuantileAccumulator(op, ps) };
 }
 
 /** accumulatorNParseArgs and parseTopBottomN (accumulator_multi.cpp). */
@@ -495,6 +529,18 @@ export function parseAccumulationStatement(
     case '$topN':
     case '$bottomN':
       return parseTopBottom(op, arg, cc, field);
+    case '$percentile':
+    case '$median':
+      return parseQuantile(op, arg, cc, field);
+    case '$accumulator':
+      return {
+        field,
+        argument: compileExpr(null, cc),
+        initializer: undefined,
+        create: () => {
+          throw notSupported('server-side JavaScript ($accumulator)');
+        },
+      };
     default:
       throw notSupported(`the ${op} accumulator`);
   }

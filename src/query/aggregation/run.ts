@@ -14,23 +14,29 @@
  *
  * Stages here: $match, $project, $unset, $addFields, $set, $replaceRoot, $replaceWith, $group,
  * $unwind, $sort, $limit, $skip, $sample, $count, $sortByCount, $bucket, $facet, $lookup,
- * $unionWith, $graphLookup, $documents. Through mingo: $bucketAuto, $setWindowFields, $densify,
- * $fill, $redact, computed ({$meta}) sorts, and any stage whose expressions need mingo.
+ * $unionWith, $graphLookup, $documents, $setWindowFields, $fill, $redact, $bucketAuto, $densify
+ * ($sort by {$meta} included). Through mingo: only a stage whose expressions or accumulators this
+ * folder refuses (115).
  */
 import type { Document } from 'bson';
 import { MongoError } from '../../errors.js';
 import { compileBucket } from './bucket.js';
+import { compileBucketAuto } from './bucketAuto.js';
 import { scopeFor } from '../expression/compile.js';
 import { compileExpr, isNotSupported, makeCompileContext, type CompileContext, type CompiledStage, type RunContext } from './context.js';
+import { compileDensify } from './densify.js';
 import { compileDocuments } from './documents.js';
 import { compileFacet } from './facet.js';
+import { compileFill } from './fill.js';
 import { fallbackStage, isFinalRefusal } from './fallback.js';
 import { compileGroup } from './group.js';
 import { compileGraphLookup, compileLookup, compileUnionWith, type CompiledPipeline } from './joins.js';
 import { compileMatch } from './match.js';
+import { compileRedact } from './redact.js';
 import { compileAddFields, compileProject, compileReplaceRoot, compileUnset } from './reshape.js';
 import { compileCount, compileLimit, compileSample, compileSkip, compileSort, compileSortByCount } from './sortLimit.js';
 import { compileUnwind } from './unwind.js';
+import { compileSetWindowFields } from './window.js';
 
 export interface PipelineContext {
   /** Documents of a collection of the pipeline's database ($lookup, $graphLookup, $unionWith); a missing one reads as empty. */
@@ -99,6 +105,16 @@ function compileOurs(name: string, spec: unknown, cc: CompileContext): CompiledS
       return compileGraphLookup(spec, cc);
     case '$documents':
       return compileDocuments(spec, cc);
+    case '$setWindowFields':
+      return compileSetWindowFields(spec, cc);
+    case '$fill':
+      return compileFill(spec, cc);
+    case '$redact':
+      return compileRedact(spec, cc);
+    case '$bucketAuto':
+      return compileBucketAuto(spec, cc);
+    case '$densify':
+      return compileDensify(spec, cc);
     default:
       return undefined;
   }

@@ -2,7 +2,8 @@
  * Array expressions (src/mongo/db/exec/expression/evaluate_array.cpp, evaluate_map_reduce_filter.cpp,
  * evaluate_logical.cpp, evaluate_math.cpp for $range; parsers in src/mongo/db/pipeline/expression.cpp):
  * $arrayElemAt $first $last $concatArrays $filter $map $reduce $in $indexOfArray $isArray $size
- * $slice $range $reverseArray $zip $sortArray.
+ * $slice $range $reverseArray $zip $sortArray; and $firstN $lastN $maxN $minN, the accumulators'
+ * expression forms (ExpressionFromAccumulatorN, src/mongo/db/pipeline/accumulator_multi.cpp).
  *
  * Elements are returned as they are (the stored objects); new arrays are built only for results.
  */
@@ -21,7 +22,8 @@ import {
   type ParseContext,
   validateVariableNameForWrite,
 } from './node.js';
-import { integral } from '../numeric.js';
+import { elementText } from '../match/values.js';
+import { coerceToLong, integral } from '../numeric.js';
 import {
   coerceToBool,
   coerceToDouble,
@@ -665,6 +667,80 @@ function parseSortArray(arg: unknown, ctx: ParseContext): Node {
   }, [input]);
 }
 
+// ---------------------------------------------------------------------------------------------
+// $firstN $lastN $maxN $minN
+
+type NKind = 'first' | 'last' | 'min' | 'max';
+
+/** AccumulatorN::validateN: a number whose int64 value (coerceToLong) equals it as a double, above 0. */
+function validateN(v: unknown): number {
+  if (!isNumber(v)) throw fail(LocationCodes.AccumulatorNNotNumeric, `Value for 'n' must be of integral type, but found ${valueText(v)}`);
+  const n = coerceToLong(v);
+  if (Number(n) !== coerceToDouble(v)) {
+    throw fail(LocationCodes.AccumulatorNNotIntegral, `Value for 'n' must be of integral type, but found ${valueText(v)}`);
+  }
+  if (n <= 0n) throw fail(LocationCodes.AccumulatorNNotPositive, `'n' must be greater than 0, found ${n}`);
+  // an array never holds 2^53 elements: larger counts keep them all
+  return n > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(n);
+}
+
+/**
+ * AccumulatorMinMaxN over an array: nullish elements ignored; the kept multiset is the n least
+ * (greatest) elements, of equal ones the earliest; it is output ascending for $minN, descending
+ * for $maxN (the multiset read backwards: equal elements latest first).
+ */
+function minMaxN(arr: readonly unknown[], n: number, max: boolean, compare: (a: unknown, b: unknown) => number): unknown[] {
+  const values = arr.filter((v) => !nullish(v));
+  // Array.prototype.sort is stable: equal elements stay in arrival order
+  values.sort(max ? (a, b) => compare(b, a) : compare);
+  const kept = values.slice(0, n);
+  if (!max) return kept;
+  const out: unknown[] = [];
+  for (let start = 0; start < kept.length; ) {
+    let end = start + 1;
+    while (end < kept.length && compare(kept[start], kept[end]) === 0) end++;
+    for (let i = end - 1; i >= start; i--) out.push(kept[i]);
+    start = end;
+  }
+  return out;
+}
+
+/** AccumulatorFirstLastN::parseFirstLastN / AccumulatorMinMaxN::parseMinMaxN, then AccumulatorN::parseArgs. */
+function parseAccumulatorN(kind: NKind) {
+  return (arg: unknown, ctx: ParseContext, op: string): Node => {
+    if (!isArgumentObject(arg)) {
+      const code = kind === 'first' || kind === 'last' ? LocationCodes.FirstLastNSpecNotObject : LocationCodes.MinMaxNSpecNotObject;
+      throw fail(code, `specification must be an object; found ${elementText(op, arg)}`);
+    }
+    let n: Node | undefined;
+    let input: Node | undefined;
+    for (const k of Object.keys(arg)) {
+      if (k === 'input') input = ctx.parse(arg[k]);
+      else if (k === 'n') n = ctx.parse(arg[k]);
+      else throw fail(LocationCodes.AccumulatorNUnknownArgument, `Unknown argument for 'n' operator: ${k}`);
+    }
+    if (n === undefined) throw fail(LocationCodes.AccumulatorNMissingN, "Missing value for 'n'");
+    if (input === undefined) throw fail(LocationCodes.AccumulatorNMissingInput, "Missing value for 'input'");
+    const nEval = n.evaluate;
+    const inputEval = input.evaluate;
+    const compare = ctx.compare;
+    return computed((s) => {
+      // 'n' is checked before the input is evaluated (evaluateAccumulatorN: startNewGroup first)
+      const count = validateN(nEval(s));
+      const arr = inputEval(s);
+      if (!Array.isArray(arr)) throw fail(LocationCodes.AccumulatorNInputNotArray, 'Input must be an array');
+      switch (kind) {
+        case 'first':
+          return arr.slice(0, count).map((v: unknown) => (v === undefined ? null : v));
+        case 'last':
+          return arr.slice(Math.max(0, arr.length - count)).map((v: unknown) => (v === undefined ? null : v));
+        default:
+          return minMaxN(arr, count, kind === 'max', compare);
+      }
+    }, [n, input]);
+  };
+}
+
 export const arrayOperators: OperatorTable = {
   $arrayElemAt: parseArrayElemAt,
   $first: parseFirstLast(0),
@@ -682,4 +758,8 @@ export const arrayOperators: OperatorTable = {
   $range: parseRange,
   $zip: parseZip,
   $sortArray: parseSortArray,
+  $firstN: parseAccumulatorN('first'),
+  $lastN: parseAccumulatorN('last'),
+  $maxN: parseAccumulatorN('max'),
+  $minN: parseAccumulatorN('min'),
 };

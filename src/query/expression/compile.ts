@@ -57,9 +57,12 @@ import {
   type ParseContext,
   type Scope,
 } from './node.js';
+import { metaOperators } from './meta.js';
 import { objectOperators } from './object.js';
+import { percentileOperators } from './percentile.js';
 import { setOperators } from './set.js';
 import { stringOperators } from './string.js';
+import { trigonometryOperators } from './trigonometry.js';
 import { typeOperators } from './type.js';
 import { defineField } from './values.js';
 
@@ -90,37 +93,9 @@ export function scopeFor(root: Document, now: Date, variables: ReadonlyMap<strin
 
 /** 7.0 operators this evaluator refuses (115) so that callers fall back. */
 const REFUSED: readonly string[] = [
-  '$acos',
-  '$acosh',
-  '$asin',
-  '$asinh',
-  '$atan',
-  '$atan2',
-  '$atanh',
-  '$cos',
-  '$cosh',
-  '$degreesToRadians',
-  '$radiansToDegrees',
-  '$sin',
-  '$sinh',
-  '$tan',
-  '$tanh',
-  '$meta',
   '$expr',
   '$function',
-  '$median',
-  '$percentile',
-  '$firstN',
-  '$lastN',
-  '$maxN',
-  '$minN',
   '$toHashedIndexKey',
-  '$dateFromParts',
-  '$dateFromString',
-  '$dateTrunc',
-  '$dateDiff',
-  '$dateAdd',
-  '$dateSubtract',
   '$_internalJsEmit',
   '$_internalFindAllValuesAtPath',
   '$_internalFleEq',
@@ -144,6 +119,9 @@ const OPERATORS: ReadonlyMap<string, OperatorParser> = (() => {
     typeOperators,
     objectOperators,
     dateOperators,
+    metaOperators,
+    trigonometryOperators,
+    percentileOperators,
     { $literal: parseLiteral, $const: parseLiteral, $let: parseLet },
   ];
   for (const family of families) {

@@ -1,17 +1,27 @@
 /**
- * Date expressions, in UTC and fixed UTC offsets (src/mongo/db/exec/expression/evaluate_date.cpp,
- * date parsers in src/mongo/db/pipeline/expression.cpp, formats from date_time_support.cpp):
- * $year $month $dayOfMonth $hour $minute $second $millisecond $dayOfWeek $dayOfYear $week
- * $isoWeek $isoWeekYear $isoDayOfWeek $dateToString $dateToParts.
+ * Date expressions as mongod 7.0 evaluates them (src/mongo/db/pipeline/expression.cpp and
+ * expression.h: DateExpressionAcceptingTimeZone, ExpressionDateToString, ExpressionDateToParts,
+ * ExpressionDateFromParts; src/mongo/db/query/datetime/date_time_support.h/.cpp: TimeZone's
+ * dateParts, formatDate, createFromDateParts): $year $month $dayOfMonth $hour $minute $second
+ * $millisecond $dayOfWeek $dayOfYear $week $isoWeek $isoWeekYear $isoDayOfWeek $dateToString
+ * $dateToParts $dateFromParts, with $dateFromString (dateFromString.ts) and $dateAdd $dateSubtract
+ * $dateDiff $dateTrunc (dateArithmetic.ts) joined into the family's table.
  *
- * The date argument is coerced as Value::coerceToDate does (dates, timestamps, ObjectIds; else
- * 16006). A 'timezone' is honoured when it is a zero-offset zone name (UTC, GMT, Etc/UTC, ...) or a
- * fixed offset ("+05:30", "-0800", "+03"); any other zone name (which needs the tz database and its
- * daylight-saving rules) is refused with 115, at parse time when it is a constant. $dateFromString,
- * $dateFromParts, $dateAdd, $dateSubtract, $dateDiff and $dateTrunc are refused (compile.ts).
+ * Time zones (timeZone.ts) are UTC, fixed offsets and Olson identifiers with their rules. The date
+ * argument is coerced as Value::coerceToDate does (dates, timestamps, ObjectIds; else 16006). 7.0
+ * evaluates a timezone per document even when it is a constant: an unknown one (40485) fails only
+ * when a document is evaluated. The extractors name themselves when the timezone is not a string
+ * (40533); the other operators use makeTimeZone's 40517. $isoWeekYear is a long (TimeZone::isoYear
+ * is a long long), every other extracted part an int. $dateToString without a format writes
+ * "%Y-%m-%dT%H:%M:%S.%LZ" in every zone (7.0 writes the "Z" after local times too); %Z is the
+ * offset in minutes without a sign for positive offsets. %b and %B, which 7.0's release notes and
+ * sources disagree on for $dateToString, are refused with 115.
  */
+import { Int32, Long } from 'bson';
 import { LocationCodes } from '../../errors.js';
-import { Int32 } from 'bson';
+import { coerceToLong } from '../numeric.js';
+import { dateArithmeticOperators } from './dateArithmetic.js';
+import { dateFromStringOperators } from './dateFromString.js';
 import {
   computed,
   fail,
@@ -22,60 +32,24 @@ import {
   type OperatorTable,
   type ParseContext,
 } from './node.js';
-import { coerceToDateMillis, dateParts, nullish, objText, typeName, valueText, type DateParts } from './values.js';
+import {
+  dateMillis,
+  epochDst,
+  getTimeZone,
+  localToUtc,
+  localTime,
+  makeTimeZone,
+  outOfDateRange,
+  resultDate,
+  utcOffset,
+  UTC_ZONE,
+  type LocalTime,
+  type TimeZone,
+} from './timeZone.js';
+import { dateParts, daysFromCivil, integral64Bit, nullish, objText, typeName, valueText, type DateParts } from './values.js';
 
 // ---------------------------------------------------------------------------------------------
-// Time zones
-
-const ZERO_OFFSET_ZONES = new Set([
-  'UTC',
-  'GMT',
-  'UCT',
-  'Universal',
-  'Zulu',
-  'Greenwich',
-  'GMT0',
-  'GMT+0',
-  'GMT-0',
-  'Etc/UTC',
-  'Etc/GMT',
-  'Etc/UCT',
-  'Etc/Universal',
-  'Etc/Zulu',
-  'Etc/Greenwich',
-  'Etc/GMT0',
-  'Etc/GMT+0',
-  'Etc/GMT-0',
-]);
-
-/** The offset in milliseconds of a time zone argument, refusing zones with rules. */
-function zoneOffset(tz: unknown, op: string): number | null {
-  if (nullish(tz)) return null;
-  if (typeof tz !== 'string') throw fail(LocationCodes.TimezoneNotString, `timezone must evaluate to a string, found ${typeName(tz)}`);
-  if (ZERO_OFFSET_ZONES.has(tz)) return 0;
-  const m = /^([+-])(\d{2})(?::?(\d{2}))?$/.exec(tz);
-  if (m !== null) {
-    const hours = Number(m[2]);
-    const minutes = m[3] === undefined ? 0 : Number(m[3]);
-    if (hours <= 23 && minutes <= 59) return (m[1] === '-' ? -1 : 1) * (hours * 60 + minutes) * 60000;
-  }
-  throw refuse(`the time zone "${tz}" in ${op} (only UTC and fixed offsets are honoured)`);
-}
-
-/** A time zone argument: parsed once when constant, else per evaluation. */
-function timezoneReader(tz: Node | undefined, op: string): (s: Parameters<Evaluate>[0]) => number | null {
-  if (tz === undefined) return () => 0;
-  if (tz.constant) {
-    const none = { root: {}, current: {}, now: new Date(0), variables: new Map() };
-    const offset = zoneOffset(tz.evaluate(none), op);
-    return () => offset;
-  }
-  const e = tz.evaluate;
-  return (s) => zoneOffset(e(s), op);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Calendar
+// Calendar (timelib dow.c)
 
 /** 1 (Sunday) .. 7 (Saturday). */
 function dayOfWeek(p: DateParts): number {
@@ -109,16 +83,14 @@ function week(p: DateParts): number {
 /** ISO 8601 week-numbering year and week. */
 function isoWeekAndYear(p: DateParts): { year: number; week: number } {
   // The Thursday of the same ISO week decides the year.
-  const thursday = p.days - (isoDayOfWeek(p) - 1) + 3;
-  const t = dateParts(thursday * 86400000);
-  const w = Math.floor((dayOfYear(t) - 1) / 7) + 1;
-  return { year: t.year, week: w };
+  const thursday = dateParts((p.days - (isoDayOfWeek(p) - 1) + 3) * 86400000);
+  return { year: thursday.year, week: Math.floor((dayOfYear(thursday) - 1) / 7) + 1 };
 }
 
 // ---------------------------------------------------------------------------------------------
-// Extractors
+// Extractors (DateExpressionAcceptingTimeZone)
 
-type Extract = (p: DateParts) => number;
+type Extract = (t: LocalTime) => unknown;
 
 /** parseDateExpressionAcceptingTimeZone: a date, [date], or {date, timezone}. */
 function parseDateArgument(arg: unknown, ctx: ParseContext, op: string): { date: Node; timezone: Node | undefined } {
@@ -148,27 +120,41 @@ function extractor(extract: Extract) {
   return (arg: unknown, ctx: ParseContext, op: string): Node => {
     const { date, timezone } = parseDateArgument(arg, ctx, op);
     const dateEval = date.evaluate;
-    const offsetOf = timezoneReader(timezone, op);
+    const tzEval = timezone?.evaluate;
     return computed(
       (s) => {
         const v = dateEval(s);
         if (nullish(v)) return null;
-        const ms = coerceToDateMillis(v);
-        const offset = offsetOf(s);
-        if (offset === null) return null;
-        return new Int32(extract(dateParts(ms + offset)));
+        const ms = dateMillis(v);
+        let zone = UTC_ZONE;
+        if (tzEval !== undefined) {
+          const id = tzEval(s);
+          if (nullish(id)) return null;
+          if (typeof id !== 'string') {
+            throw fail(
+              LocationCodes.DateTimezoneNotString,
+              `${op} requires a string for the timezone argument, but was given a ${typeName(id)} (${valueText(id)})`,
+            );
+          }
+          zone = getTimeZone(id);
+        }
+        return extract(localTime(zone, ms));
       },
       [date, timezone],
     );
   };
 }
 
+const int = (f: (p: DateParts) => number): Extract => (t) => new Int32(f(t.parts));
+
 // ---------------------------------------------------------------------------------------------
-// $dateToString
+// $dateToString (TimeZone::formatDate)
 
 function pad(n: number, width: number): string {
-  const s = String(Math.abs(n)).padStart(width, '0');
-  return n < 0 ? `-${s}` : s;
+  if (n < 0 || n > 9999) {
+    throw fail(LocationCodes.DateOutOfRangeForFormat, `Could not convert date to string: date component was outside the supported range of 0-9999: ${n}`);
+  }
+  return String(n).padStart(width, '0');
 }
 
 /** TimeZone::validateToStringFormat. */
@@ -184,19 +170,12 @@ function validateFormat(format: string): void {
   }
 }
 
-function yearText(year: number): string {
-  if (year < 0 || year > 9999) {
-    throw fail(
-      LocationCodes.DateOutOfRangeForFormat,
-      `Could not convert date to string: date component was outside the supported range of 0-9999: ${year}`,
-    );
-  }
-  return pad(year, 4);
-}
+const ISO_FORMAT = '%Y-%m-%dT%H:%M:%S.%LZ';
 
-/** TimeZone::formatDate of a (shifted) date. */
-function formatDate(format: string, ms: number, offset: number): string {
-  const p = dateParts(ms + offset);
+/** TimeZone::outputDateWithFormat. */
+function formatDate(format: string, ms: number, zone: TimeZone): string {
+  const t = localTime(zone, ms);
+  const p = t.parts;
   let out = '';
   for (let i = 0; i < format.length; i++) {
     const ch = format[i]!;
@@ -204,13 +183,12 @@ function formatDate(format: string, ms: number, offset: number): string {
       out += ch;
       continue;
     }
-    const c = format[++i]!;
-    switch (c) {
+    switch (format[++i]) {
       case 'd':
         out += pad(p.day, 2);
         break;
       case 'G':
-        out += yearText(isoWeekAndYear(p).year);
+        out += pad(isoWeekAndYear(p).year, 4);
         break;
       case 'H':
         out += pad(p.hour, 2);
@@ -231,7 +209,7 @@ function formatDate(format: string, ms: number, offset: number): string {
         out += pad(p.second, 2);
         break;
       case 'u':
-        out += String(isoDayOfWeek(p));
+        out += pad(isoDayOfWeek(p), 1);
         break;
       case 'U':
         out += pad(week(p), 2);
@@ -240,26 +218,21 @@ function formatDate(format: string, ms: number, offset: number): string {
         out += pad(isoWeekAndYear(p).week, 2);
         break;
       case 'w':
-        out += String(dayOfWeek(p));
+        out += pad(dayOfWeek(p), 1);
         break;
       case 'Y':
-        out += yearText(p.year);
+        out += pad(p.year, 4);
         break;
       case 'z': {
-        const minutes = Math.round(offset / 60000);
-        const a = Math.abs(minutes);
-        out += `${minutes < 0 ? '-' : '+'}${pad(Math.floor(a / 60), 2)}${pad(a % 60, 2)}`;
+        const offset = utcOffset(zone, ms);
+        out += `${offset < 0 ? '-' : '+'}${pad(Math.abs(Math.trunc(offset / 3600)), 2)}${pad(Math.abs(Math.trunc(offset / 60)) % 60, 2)}`;
         break;
       }
-      case 'Z': {
-        const minutes = Math.round(offset / 60000);
-        out += `${minutes < 0 ? '-' : '+'}${Math.abs(minutes)}`;
-        break;
-      }
-      case '%':
-        out += '%';
+      case 'Z':
+        out += String(Math.trunc(utcOffset(zone, ms) / 60) + 0);
         break;
       default:
+        out += '%';
         break;
     }
   }
@@ -280,13 +253,10 @@ function parseDateToString(arg: unknown, ctx: ParseContext): Node {
     else throw fail(LocationCodes.DateToStringUnknownArgument, `Unrecognized argument to $dateToString: ${k}`);
   }
   if (date === undefined) throw fail(LocationCodes.DateToStringMissingDate, "Missing 'date' parameter to $dateToString");
-  // Without a format, mongod writes "Z" only for its UTC zone object; which zone names it gives
-  // that object is not settled here, so a named or offset zone without a format is refused.
-  if (format === undefined && timezone !== undefined) throw refuse("$dateToString with a 'timezone' and no 'format'");
   const dateEval = date.evaluate;
   const formatEval = format?.evaluate;
   const onNullEval = onNull?.evaluate;
-  const offsetOf = timezoneReader(timezone, '$dateToString');
+  const zoneOf = zoneReader(timezone);
   return computed(
     (s) => {
       const v = dateEval(s);
@@ -303,15 +273,21 @@ function parseDateToString(arg: unknown, ctx: ParseContext): Node {
           validateFormat(f);
         }
       }
-      const offset = offsetOf(s);
+      const zone = zoneOf(s);
       if (nullish(v)) return onNullEval !== undefined ? onNullEval(s) : null;
-      if (offset === null) return null;
+      if (zone === null) return null;
       if (formatEval !== undefined && nullish(f)) return null;
-      const ms = coerceToDateMillis(v);
-      return formatDate(formatEval === undefined ? '%Y-%m-%dT%H:%M:%S.%LZ' : (f as string), ms, offset);
+      return formatDate(formatEval === undefined ? ISO_FORMAT : (f as string), dateMillis(v), zone);
     },
     [date, format, timezone, onNull],
   );
+}
+
+/** The zone of an optional timezone operand, per evaluation: UTC without one, null for nullish. */
+function zoneReader(tz: Node | undefined): (s: Parameters<Evaluate>[0]) => TimeZone | null {
+  if (tz === undefined) return () => UTC_ZONE;
+  const e = tz.evaluate;
+  return (s) => makeTimeZone(e(s));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -331,12 +307,12 @@ function parseDateToParts(arg: unknown, ctx: ParseContext): Node {
   if (date === undefined) throw fail(LocationCodes.DateToPartsMissingDate, "Missing 'date' parameter to $dateToParts");
   const dateEval = date.evaluate;
   const isoEval = iso?.evaluate;
-  const offsetOf = timezoneReader(timezone, '$dateToParts');
+  const zoneOf = zoneReader(timezone);
   return computed(
     (s) => {
       const v = dateEval(s);
-      const offset = offsetOf(s);
-      if (offset === null) return null;
+      const zone = zoneOf(s);
+      if (zone === null) return null;
       let useIso = false;
       if (isoEval !== undefined) {
         const flag = isoEval(s);
@@ -345,7 +321,7 @@ function parseDateToParts(arg: unknown, ctx: ParseContext): Node {
         useIso = flag;
       }
       if (nullish(v)) return null;
-      const p = dateParts(coerceToDateMillis(v) + offset);
+      const p = localTime(zone, dateMillis(v)).parts;
       const I = (n: number): Int32 => new Int32(n);
       if (useIso) {
         const iw = isoWeekAndYear(p);
@@ -373,20 +349,145 @@ function parseDateToParts(arg: unknown, ctx: ParseContext): Node {
   );
 }
 
+// ---------------------------------------------------------------------------------------------
+// $dateFromParts (TimeZone::createFromDateParts, createFromIso8601DateParts)
+
+const DATE_PART_MIN = -32768n;
+const DATE_PART_MAX = 32767n;
+/** Local seconds beyond which no result fits a JavaScript Date, whatever the zone. */
+const LOCAL_SECONDS_LIMIT = 8.64e12 + 2 * 86400;
+/** Milliseconds whose microseconds overflow an int64 (mongod's duration cast fails). */
+const MILLIS_LIMIT = 9223372036854775n;
+
+type PartName = 'year' | 'month' | 'day' | 'hour' | 'minute' | 'second' | 'millisecond' | 'isoWeekYear' | 'isoWeek' | 'isoDayOfWeek';
+
+/** evaluateNumberWithDefault(AndBounds): the value, or null when the operand is nullish. */
+function datePart(node: Node | undefined, s: Parameters<Evaluate>[0], name: PartName, dflt: bigint, bounded: boolean): bigint | null {
+  if (node === undefined) return dflt;
+  const v = node.evaluate(s);
+  if (nullish(v)) return null;
+  if (!integral64Bit(v)) {
+    throw fail(LocationCodes.DateFromPartsNotInteger, `'${name}' must evaluate to an integer, found ${typeName(v)} with value ${valueText(v)}`);
+  }
+  const n = coerceToLong(v);
+  if (bounded && (n < DATE_PART_MIN || n > DATE_PART_MAX)) {
+    throw fail(LocationCodes.DateFromPartsOutOfRange, `'${name}' must evaluate to a value in the range [-32768, 32767]; value ${n} is not in range`);
+  }
+  return n;
+}
+
+function floorDiv(a: bigint, b: bigint): bigint {
+  const q = a / b;
+  return (a % b !== 0n && a < 0n !== b < 0n) ? q - 1n : q;
+}
+
+/** The instant of local days + time-of-day parts in a zone, as timelib_update_ts computes it. */
+function fromLocal(zone: TimeZone, days: number, h: bigint, i: bigint, sec: bigint, ms: bigint): Date {
+  if (ms > MILLIS_LIMIT || ms < -MILLIS_LIMIT) throw refuse('$dateFromParts with a millisecond whose microseconds overflow a long');
+  const local = BigInt(days) * 86400n + h * 3600n + i * 60n + sec + floorDiv(ms, 1000n);
+  if (local > BigInt(LOCAL_SECONDS_LIMIT) || local < -BigInt(LOCAL_SECONDS_LIMIT)) throw outOfDateRange();
+  const utc = localToUtc(zone, Number(local), epochDst(zone));
+  return resultDate(utc * 1000 + Number(ms - floorDiv(ms, 1000n) * 1000n));
+}
+
+function parseDateFromParts(arg: unknown, ctx: ParseContext): Node {
+  if (!isArgumentObject(arg)) throw fail(LocationCodes.DateFromPartsNotObject, '$dateFromParts only supports an object as its argument');
+  const nodes: Partial<Record<PartName | 'timezone', Node>> = {};
+  for (const k of Object.keys(arg)) {
+    switch (k) {
+      case 'year':
+      case 'month':
+      case 'day':
+      case 'hour':
+      case 'minute':
+      case 'second':
+      case 'millisecond':
+      case 'isoWeekYear':
+      case 'isoWeek':
+      case 'isoDayOfWeek':
+      case 'timezone':
+        nodes[k] = ctx.parse(arg[k]);
+        break;
+      default:
+        throw fail(LocationCodes.DateFromPartsUnknownArgument, `Unrecognized argument to $dateFromParts: ${k}`);
+    }
+  }
+  const { year, month, day, hour, minute, second, millisecond, isoWeekYear, isoWeek, isoDayOfWeek: isoDay, timezone } = nodes;
+  if (year === undefined && isoWeekYear === undefined) {
+    throw fail(LocationCodes.DateFromPartsMissingYear, "$dateFromParts requires either 'year' or 'isoWeekYear' to be present");
+  }
+  if (year !== undefined && (isoWeekYear !== undefined || isoWeek !== undefined || isoDay !== undefined)) {
+    throw fail(LocationCodes.DateFromPartsNaturalWithIso, '$dateFromParts does not allow mixing natural dates with ISO dates');
+  }
+  if (isoWeekYear !== undefined && (year !== undefined || month !== undefined || day !== undefined)) {
+    throw fail(LocationCodes.DateFromPartsIsoWithNatural, '$dateFromParts does not allow mixing ISO dates with natural dates');
+  }
+  const zoneOf = zoneReader(timezone);
+  return computed(
+    (s) => {
+      const h = datePart(hour, s, 'hour', 0n, true);
+      if (h === null) return null;
+      const i = datePart(minute, s, 'minute', 0n, true);
+      if (i === null) return null;
+      const sec = datePart(second, s, 'second', 0n, false);
+      if (sec === null) return null;
+      const ms = datePart(millisecond, s, 'millisecond', 0n, false);
+      if (ms === null) return null;
+      const zone = zoneOf(s);
+      if (zone === null) return null;
+      if (year !== undefined) {
+        const y = datePart(year, s, 'year', 1970n, false);
+        if (y === null) return null;
+        const m = datePart(month, s, 'month', 1n, true);
+        if (m === null) return null;
+        const d = datePart(day, s, 'day', 1n, true);
+        if (d === null) return null;
+        if (y < 1n || y > 9999n) {
+          throw fail(LocationCodes.DateFromPartsYearRange, `'year' must evaluate to an integer in the range 1 to 9999, found ${y}`);
+        }
+        // Months carry into years, then days and the time of day carry through the calendar.
+        const monthIndex = Number(y) * 12 + Number(m) - 1;
+        const yy = Math.floor(monthIndex / 12);
+        const days = daysFromCivil(yy, monthIndex - yy * 12 + 1, 1) + Number(d) - 1;
+        return fromLocal(zone, days, h, i, sec, ms);
+      }
+      const iy = datePart(isoWeekYear, s, 'isoWeekYear', 1970n, false);
+      if (iy === null) return null;
+      const iw = datePart(isoWeek, s, 'isoWeek', 1n, true);
+      if (iw === null) return null;
+      const id = datePart(isoDay, s, 'isoDayOfWeek', 1n, true);
+      if (id === null) return null;
+      if (iy < 1n || iy > 9999n) {
+        throw fail(LocationCodes.DateFromPartsIsoYearRange, `'isoWeekYear' must evaluate to an integer in the range 1 to 9999, found ${iy}`);
+      }
+      // timelib_date_from_isodate: week 1 holds the year's first Thursday.
+      const jan1 = daysFromCivil(Number(iy), 1, 1);
+      const jan1Dow = (((jan1 + 4) % 7) + 7) % 7; // 0 = Sunday
+      const firstDay = -(jan1Dow > 4 ? jan1Dow - 7 : jan1Dow);
+      const days = jan1 + firstDay + (Number(iw) - 1) * 7 + Number(id);
+      return fromLocal(zone, days, h, i, sec, ms);
+    },
+    [year, month, day, hour, minute, second, millisecond, isoWeekYear, isoWeek, isoDay, timezone],
+  );
+}
+
 export const dateOperators: OperatorTable = {
-  $year: extractor((p) => p.year),
-  $month: extractor((p) => p.month),
-  $dayOfMonth: extractor((p) => p.day),
-  $hour: extractor((p) => p.hour),
-  $minute: extractor((p) => p.minute),
-  $second: extractor((p) => p.second),
-  $millisecond: extractor((p) => p.millisecond),
-  $dayOfWeek: extractor(dayOfWeek),
-  $dayOfYear: extractor(dayOfYear),
-  $week: extractor(week),
-  $isoWeek: extractor((p) => isoWeekAndYear(p).week),
-  $isoWeekYear: extractor((p) => isoWeekAndYear(p).year),
-  $isoDayOfWeek: extractor(isoDayOfWeek),
+  $year: extractor(int((p) => p.year)),
+  $month: extractor(int((p) => p.month)),
+  $dayOfMonth: extractor(int((p) => p.day)),
+  $hour: extractor(int((p) => p.hour)),
+  $minute: extractor(int((p) => p.minute)),
+  $second: extractor(int((p) => p.second)),
+  $millisecond: extractor(int((p) => p.millisecond)),
+  $dayOfWeek: extractor(int(dayOfWeek)),
+  $dayOfYear: extractor(int(dayOfYear)),
+  $week: extractor(int(week)),
+  $isoWeek: extractor(int((p) => isoWeekAndYear(p).week)),
+  $isoWeekYear: extractor((t) => Long.fromNumber(isoWeekAndYear(t.parts).year)),
+  $isoDayOfWeek: extractor(int(isoDayOfWeek)),
   $dateToString: parseDateToString,
   $dateToParts: parseDateToParts,
+  $dateFromParts: parseDateFromParts,
+  ...dateFromStringOperators,
+  ...dateArithmeticOperators,
 };

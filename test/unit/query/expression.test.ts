@@ -91,10 +91,8 @@ describe('parsing', () => {
 
   test("an unknown operator is InvalidPipelineOperator (168) and a refused one 115 at parse time", () => {
     expect(failure(() => compileExpression({ $foo: 1 }))).toEqual({ code: 168, message: "Unrecognized expression '$foo'" });
-    expect(failure(() => compileExpression({ $sin: 1 }))).toEqual({ code: 115, message: 'pocketmongo does not support $sin in aggregation expressions yet' });
-    expect(failure(() => compileExpression({ $dateFromString: { dateString: 'x' } })).code).toBe(115);
+    expect(failure(() => compileExpression({ $function: { body: 'f', args: [], lang: 'js' } }))).toEqual({ code: 115, message: 'pocketmongo does not support $function in aggregation expressions yet' });
     expect(failure(() => compileExpression({ $stdDevPop: [1] })).code).toBe(115);
-    expect(failure(() => compileExpression({ $dateAdd: { startDate: '$d', unit: 'day', amount: 1 } })).code).toBe(115);
   });
 
   test('field path errors', () => {
@@ -745,7 +743,7 @@ describe('dates (UTC and fixed offsets)', () => {
     expect(showEv({ $dayOfWeek: '$d' }, doc)).toBe('int:1');
     expect(showEv({ $isoDayOfWeek: '$d' }, doc)).toBe('int:7');
     expect(showEv({ $isoWeek: '$d' }, doc)).toBe('int:53');
-    expect(showEv({ $isoWeekYear: '$d' }, doc)).toBe('int:2020');
+    expect(showEv({ $isoWeekYear: '$d' }, doc)).toBe('long:2020');
     expect(showEv({ $week: '$d' }, doc)).toBe('int:1');
     expect(showEv({ $dayOfYear: '$d' }, doc)).toBe('int:3');
     expect(showEv({ $hour: { date: '$d', timezone: '+01:00' } }, doc)).toBe('int:0');
@@ -756,18 +754,18 @@ describe('dates (UTC and fixed offsets)', () => {
     expect(showEv({ $year: { date: '$d', timezone: null } }, doc)).toBe('null');
     expect(showEv({ $second: new Timestamp({ t: 61, i: 0 }) })).toBe('int:1');
     expect(err({ $year: 'x' })).toEqual({ code: 16006, message: "can't convert from BSON type string to Date" });
-    expect(err({ $year: { date: '$d', timezone: 5 } }, doc)).toEqual({ code: 40517, message: 'timezone must evaluate to a string, found int' });
+    expect(err({ $year: { date: '$d', timezone: 5 } }, doc)).toEqual({ code: 40533, message: '$year requires a string for the timezone argument, but was given a int (5)' });
     expect(err({ $year: { date: '$d', x: 1 } })).toEqual({ code: 40535, message: 'unrecognized option to $year: "x"' });
     expect(err({ $year: [1, 2] })).toEqual({ code: 40536, message: '$year accepts exactly one argument if given an array, but was given 2' });
-    expect(failure(() => compileExpression({ $year: { date: '$d', timezone: 'America/New_York' } })).code).toBe(115);
+    expect(showEv({ $hour: { date: '$d', timezone: 'America/New_York' } }, doc)).toBe('int:18');
   });
 
   test('$dateToString and $dateToParts', () => {
     expect(showEv({ $dateToString: { date: '$d' } }, doc)).toBe('"2021-01-03T23:59:58.123Z"');
     expect(showEv({ $dateToString: { date: '$d', format: '%d/%m/%Y %H:%M:%S.%L %j %w %u %U %V %G %z %Z %%' } }, doc)).toBe(
-      '"03/01/2021 23:59:58.123 003 1 7 01 53 2020 +0000 +0 %"',
+      '"03/01/2021 23:59:58.123 003 1 7 01 53 2020 +0000 0 %"',
     );
-    expect(showEv({ $dateToString: { date: '$d', format: '%H:%M %z %Z', timezone: '+05:30' } }, doc)).toBe('"05:29 +0530 +330"');
+    expect(showEv({ $dateToString: { date: '$d', format: '%H:%M %z %Z', timezone: '+05:30' } }, doc)).toBe('"05:29 +0530 330"');
     expect(showEv({ $dateToString: { date: '$missing', onNull: 'none' } })).toBe('"none"');
     expect(err({ $dateToString: { date: '$d', format: '%Q' } }, doc)).toEqual({ code: 18536, message: "Invalid format character '%Q' in format string" });
     expect(err({ $dateToString: { date: '$d', format: 'x%' } }, doc)).toEqual({ code: 18535, message: "Unmatched '%' at end of format string" });
