@@ -123,5 +123,18 @@ describe('expressions on the stored values', () => {
       'CommandNotSupported',
       'pocketmongo does not support server-side JavaScript ($accumulator) yet',
     );
+    // Refused even with no document to run on, and $function alike (no fallback runs JavaScript).
+    await expectExactError(
+      t.db.collection('nojs').aggregate([{ $group: { _id: null, s: { $accumulator: accumulator } } }]).toArray(),
+      115,
+      'CommandNotSupported',
+      'pocketmongo does not support server-side JavaScript ($accumulator) yet',
+    );
+    await expectExactError(
+      c.aggregate([{ $addFields: { f: { $function: { body: 'function() { return 1; }', args: [], lang: 'js' } } } }]).toArray(),
+      115,
+      'CommandNotSupported',
+      'pocketmongo does not support server-side JavaScript ($function) yet',
+    );
   });
 });

@@ -37,7 +37,7 @@ import { AvgAccumulator, isBsonNumber, SumAccumulator, toDouble, type BsonNumber
 import { elementText, isDocument, objectKind } from '../match/values.js';
 import { checkQuantileSpec, quantilePs, quantileResult, QuantileSamples, type QuantileOp } from '../expression/percentile.js';
 import { valueText } from '../expression/values.js';
-import { notSupported } from '../queryErrors.js';
+import { finalRefusal, notSupported } from '../queryErrors.js';
 import { compileExpr, type CompileContext } from './context.js';
 import { fail } from './errors.js';
 import { asObj, MISSING, setField, type Obj } from './values.js';
@@ -533,14 +533,7 @@ export function parseAccumulationStatement(
     case '$median':
       return parseQuantile(op, arg, cc, field);
     case '$accumulator':
-      return {
-        field,
-        argument: compileExpr(null, cc),
-        initializer: undefined,
-        create: () => {
-          throw notSupported('server-side JavaScript ($accumulator)');
-        },
-      };
+      throw finalRefusal('server-side JavaScript ($accumulator)');
     default:
       throw notSupported(`the ${op} accumulator`);
   }

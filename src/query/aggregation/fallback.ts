@@ -11,7 +11,7 @@ import type { Document } from 'bson';
 import * as pipelineOperators from 'mingo/operators/pipeline';
 import { LocationCodes, MongoError } from '../../errors.js';
 import { runPipeline as runMingoPipeline } from '../mingo.js';
-import { notSupported } from '../queryErrors.js';
+import { finalRefusal } from '../queryErrors.js';
 import type { CompiledStage } from './context.js';
 
 /** The stages mongod 7.0 knows (to tell "not supported here" from an unknown stage name). */
@@ -24,14 +24,6 @@ const MONGOD_STAGES = new Set([
   '$unionWith', '$unset', '$unwind', '$vectorSearch',
 ]);
 
-/** Refusals no fallback can help (neither mingo nor this folder has the stage): they reach the client. */
-const FINAL = new WeakSet<Error>();
-
-/** Whether an error is a refusal that a fallback to mingo cannot help. */
-export function isFinalRefusal(err: unknown): boolean {
-  return err instanceof Error && FINAL.has(err);
-}
-
 /** Whether mingo has the stage. */
 export function mingoHasStage(name: string): boolean {
   return Object.hasOwn(pipelineOperators, name);
@@ -43,11 +35,7 @@ export function mingoHasStage(name: string): boolean {
  */
 export function fallbackStage(name: string, stage: Document): CompiledStage {
   if (!mingoHasStage(name)) {
-    if (MONGOD_STAGES.has(name)) {
-      const err = notSupported(`the ${name} stage`);
-      FINAL.add(err);
-      throw err;
-    }
+    if (MONGOD_STAGES.has(name)) throw finalRefusal(`the ${name} stage`);
     throw new MongoError(LocationCodes.UnrecognizedStage, `Unrecognized pipeline stage name: '${name}'`);
   }
   return {

@@ -65,6 +65,7 @@ import { stringOperators } from './string.js';
 import { trigonometryOperators } from './trigonometry.js';
 import { typeOperators } from './type.js';
 import { defineField } from './values.js';
+import { finalRefusal } from '../queryErrors.js';
 
 export type { Scope } from './node.js';
 export { coerceToBool } from './values.js';
@@ -94,7 +95,6 @@ export function scopeFor(root: Document, now: Date, variables: ReadonlyMap<strin
 /** 7.0 operators this evaluator refuses (115) so that callers fall back. */
 const REFUSED: readonly string[] = [
   '$expr',
-  '$function',
   '$toHashedIndexKey',
   '$_internalJsEmit',
   '$_internalFindAllValuesAtPath',
@@ -123,6 +123,12 @@ const OPERATORS: ReadonlyMap<string, OperatorParser> = (() => {
     trigonometryOperators,
     percentileOperators,
     { $literal: parseLiteral, $const: parseLiteral, $let: parseLet },
+    // Server-side JavaScript: refused for good (no fallback runs it), as $where and $accumulator.
+    {
+      $function: () => {
+        throw finalRefusal('server-side JavaScript ($function)');
+      },
+    },
   ];
   for (const family of families) {
     for (const [name, parser] of Object.entries(family)) {

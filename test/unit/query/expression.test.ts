@@ -91,7 +91,8 @@ describe('parsing', () => {
 
   test("an unknown operator is InvalidPipelineOperator (168) and a refused one 115 at parse time", () => {
     expect(failure(() => compileExpression({ $foo: 1 }))).toEqual({ code: 168, message: "Unrecognized expression '$foo'" });
-    expect(failure(() => compileExpression({ $function: { body: 'f', args: [], lang: 'js' } }))).toEqual({ code: 115, message: 'pocketmongo does not support $function in aggregation expressions yet' });
+    expect(failure(() => compileExpression({ $toHashedIndexKey: '$a' }))).toEqual({ code: 115, message: 'pocketmongo does not support $toHashedIndexKey in aggregation expressions yet' });
+    expect(failure(() => compileExpression({ $function: { body: 'f', args: [], lang: 'js' } }))).toEqual({ code: 115, message: 'pocketmongo does not support server-side JavaScript ($function) yet' });
     expect(failure(() => compileExpression({ $stdDevPop: [1] })).code).toBe(115);
   });
 

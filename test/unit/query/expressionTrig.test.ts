@@ -323,12 +323,15 @@ describe('$percentile and $median accumulators', () => {
     });
   });
 
-  test('$accumulator is server-side JavaScript: refused with 115 when a group is made, never run elsewhere', () => {
+  test('$accumulator is server-side JavaScript: refused with 115 when the stage is parsed, never run elsewhere', () => {
     const spec = { $accumulator: { init: 'function() { return 0 }', accumulate: 'function(s) { return s }', accumulateArgs: [], merge: 'function(a) { return a }', lang: 'js' } };
     expect(failure(() => runPipeline([{ $group: { _id: null, r: spec } }], docs([1])))).toEqual({
       code: 115,
       message: 'pocketmongo does not support server-side JavaScript ($accumulator) yet',
     });
-    expect(runPipeline([{ $group: { _id: null, r: spec } }], [])).toEqual([]);
+    expect(failure(() => runPipeline([{ $group: { _id: null, r: spec } }], []))).toEqual({
+      code: 115,
+      message: 'pocketmongo does not support server-side JavaScript ($accumulator) yet',
+    });
   });
 });
