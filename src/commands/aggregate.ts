@@ -1,6 +1,6 @@
 import { Binary, type Document } from 'bson';
 import { notAuthorized } from '../auth/authorize.js';
-import { Resource } from '../auth/privileges.js';
+import { Resource, type ActionType } from '../auth/privileges.js';
 import { DEFAULT_FIRST_BATCH_SIZE } from '../cursors/cursorManager.js';
 import { ErrorCodes, MongoError, LocationCodes } from '../errors.js';
 import { missingField, unknownField, wrongType } from '../bson/idlErrors.js';
@@ -8,6 +8,7 @@ import { collectionReader } from '../pipeline/collectionReader.js';
 import { collStatsDocument, parseCollStats } from '../pipeline/collStats.js';
 import { checkStages } from '../pipeline/stageSpecs.js';
 import { writerOf } from '../pipeline/writeStages.js';
+import { writeValidation } from './documentValidation.js';
 import { evaluateLetVariables, runPipeline, type PipelineContext } from '../query/aggregation/run.js';
 import { lsidDocument, NO_AUTH_UID, userDigest } from '../sessions/logicalSessionId.js';
 import { collectionArgument, isPlainObject, numberValue, optionalObject, trueValue } from '../bson/args.js';
@@ -220,11 +221,12 @@ function aggregate(ctx: CommandContext<'auth' | 'owners' | 'catalog' | 'clients'
   const stages = pipeline as Document[];
   const context = pipelineContext(ctx);
   const { docs, rest } = source(ctx, collection, stages[0], context);
-  const write = writerOf(ctx.services, ctx.db, stages[stages.length - 1]);
+  const write = writerOf(ctx.services, ctx.db, stages[stages.length - 1], writeValidation(ctx, new Date(ctx.services.clock.now())));
   const results = runPipeline(stages.slice(rest, write === undefined ? undefined : -1), docs, context);
   const ns = collection === undefined ? `${ctx.db}.$cmd.aggregate` : `${ctx.db}.${collection}`;
   const open = (items: Iterator<Document>): Document =>
-    ctx.services.cursors.open(ns, items, { session: ctx.session, batchSize, owner: ctx.client.principal.userName });
+    // A pipeline knows its end only once it has read past it (PlanExecutorPipeline::isEOF).
+    ctx.services.cursors.open(ns, items, { session: ctx.session, batchSize, owner: ctx.client.principal.userName, endKnown: false });
   if (write === undefined) return { cursor: open(results[Symbol.iterator]()) };
   // $out and $merge answer an empty batch, the cursor closed (id 0).
   write(results);
@@ -261,8 +263,12 @@ function checkStagesInApiVersion1(pipeline: readonly unknown[]): void {
 
 // Privileges (each stage's LiteParsed::requiredPrivileges).
 
-/** The privileges a pipeline's stages need beyond reading the aggregated collection, at any depth. */
-function stagePrivileges(db: string, stages: readonly unknown[]): Requirement[] {
+/**
+ * The privileges a pipeline's stages need beyond reading the aggregated collection, at any depth
+ * (`bypass`: bypassDocumentValidation on the targets of $out and $merge).
+ */
+function stagePrivileges(db: string, stages: readonly unknown[], bypass: boolean): Requirement[] {
+  const writeActions = (actions: readonly ActionType[]): ActionType[] => (bypass ? [...actions, 'bypassDocumentValidation'] : [...actions]);
   const requirements: Requirement[] = [];
   const read = (coll: unknown): void => {
     if (typeof coll === 'string') requirements.push({ resource: Resource.namespace(db, coll), actions: ['find'] });
@@ -277,13 +283,13 @@ function stagePrivileges(db: string, stages: readonly unknown[]): Requirement[] 
     else if (name === '$unionWith') read(isPlainObject(spec) ? (startsWithDocuments(spec.pipeline) ? undefined : spec.coll) : spec);
     else if (name === '$out') {
       const target = parseOut(db, spec);
-      requirements.push({ resource: Resource.namespace(target.db, target.coll), actions: ['insert', 'remove'] });
+      requirements.push({ resource: Resource.namespace(target.db, target.coll), actions: writeActions(['insert', 'remove']) });
     } else if (name === '$merge') {
       const merge = parseMerge(db, spec);
       const actions = mergeActions(merge.whenMatched, merge.whenNotMatched)!;
-      requirements.push({ resource: Resource.namespace(merge.target.db, merge.target.coll), actions });
+      requirements.push({ resource: Resource.namespace(merge.target.db, merge.target.coll), actions: writeActions(actions) });
     }
-    for (const sub of subPipelines(name, spec)) requirements.push(...stagePrivileges(db, sub.stages));
+    for (const sub of subPipelines(name, spec)) requirements.push(...stagePrivileges(db, sub.stages, bypass));
   }
   return requirements;
 }
@@ -307,7 +313,7 @@ function aggregatePrivileges(ctx: CommandContext<never>): Requirement[] {
   if (stage === '$listLocalSessions' || stage === '$listSessions' || typeof ctx.body.aggregate !== 'string') return [];
   const ns = Resource.namespace(ctx.db, ctx.body.aggregate);
   const first: Requirement = { resource: ns, actions: [stage === '$collStats' ? 'collStats' : 'find'] };
-  return [first, ...stagePrivileges(ctx.db, pipeline)];
+  return [first, ...stagePrivileges(ctx.db, pipeline, trueValue(ctx.body.bypassDocumentValidation))];
 }
 
 /**

@@ -1,4 +1,4 @@
-import { Double, Int32, Long, type Document } from 'bson';
+import { Double, Int32, Long, UUID, type Document } from 'bson';
 import { ErrorCodes, MongoError } from '../errors.js';
 import type { Requirement } from '../auth/authorize.js';
 import { isAuthorizedForAnyAction, matchTypeOf, Resource } from '../auth/privileges.js';
@@ -9,6 +9,10 @@ import { nonNegativeInt } from './cursorArgs.js';
 import { onCollection, onDatabase } from './requirements.js';
 import { defineCommand, type CommandContext, type CommandSpec } from './command.js';
 import { dataSize, estimatedIndexSize } from '../storage/sizes.js';
+import { cappedCollectionOptions, cappedStorageStats } from '../storage/capped.js';
+import { createCappedOptions } from './capped.js';
+import { checkValidatorNamespace, parseValidator, validationCollectionOptions } from '../storage/validation.js';
+import { validationArguments } from './documentValidation.js';
 
 /** create: an empty collection; an existing one is NamespaceExists (48). */
 /** The fields of create.idl (7.0), besides the generic arguments. */
@@ -39,14 +43,10 @@ export const CREATE_OPTIONS: readonly string[] = [
 /**
  * Options that change what a collection is or does, which pocketmongo's plain in-memory
  * collections do not do yet: refused rather than ignored, so nobody believes they hold. The
- * others (storage engine and index defaults, validation settings without a validator,
- * change-stream pre-images) change nothing here and are accepted.
+ * others (storage engine and index defaults, change-stream pre-images) change nothing here and
+ * are accepted.
  */
 const UNSUPPORTED_CREATE_OPTIONS: Readonly<Record<string, string>> = {
-  capped: 'capped collections',
-  size: 'capped collections',
-  max: 'capped collections',
-  validator: 'document validation',
   viewOn: 'views',
   pipeline: 'views',
   collation: 'collection default collations',
@@ -58,15 +58,20 @@ const UNSUPPORTED_CREATE_OPTIONS: Readonly<Record<string, string>> = {
 
 function create(ctx: CommandContext<'catalog'>): Document {
   const name = collectionArgument(ctx);
+  const validation = validationArguments(ctx.body, 'create');
   for (const [option, feature] of Object.entries(UNSUPPORTED_CREATE_OPTIONS)) {
     const value = ctx.body[option];
     if (value === undefined || value === null || value === false) continue;
     throw new MongoError(ErrorCodes.CommandNotSupported, `pocketmongo does not support ${feature} yet (create option '${option}')`);
   }
+  const capped = createCappedOptions(ctx.body);
   if (ctx.services.catalog.get(ctx.db, name) !== undefined) {
     throw new MongoError(ErrorCodes.NamespaceExists, `Collection ${ctx.db}.${name} already exists.`);
   }
-  ctx.services.catalog.ensure(ctx.db, name);
+  // userCreateNS parses the validator; the new collection then refuses one where none may be.
+  parseValidator(validation);
+  checkValidatorNamespace(validation, ctx.db, name, new UUID());
+  ctx.services.catalog.create(ctx.db, name, { capped }).validation = validation;
   return {};
 }
 
@@ -181,7 +186,7 @@ export function listCollectionsPrivileges(ctx: CommandContext<'auth'>): Requirem
  * `<db>.$cmd.listCollections`; with `authorizedCollections` only the collections the caller may
  * do something on. The first batch is unbounded unless `cursor.batchSize` says otherwise.
  */
-function listCollections(ctx: CommandContext<'auth' | 'cursors' | 'namespaces'>): Document {
+function listCollections(ctx: CommandContext<'auth' | 'catalog' | 'cursors' | 'namespaces'>): Document {
   const nameOnly = trueValue(ctx.body.nameOnly);
   const authorizedOnly = trueValue(ctx.body.authorizedCollections);
   const filter = optionalObject(ctx, 'filter');
@@ -194,7 +199,7 @@ function listCollections(ctx: CommandContext<'auth' | 'cursors' | 'namespaces'>)
       : {
           name: c.name,
           type: 'collection',
-          options: {},
+          options: { ...cappedOptionsOf(ctx, c.name), ...validationCollectionOptions(ctx.services.catalog.get(ctx.db, c.name)?.validation ?? {}) },
           info: { readOnly: false, uuid: c.uuid },
           idIndex: { v: new Int32(2), key: { _id: new Int32(1) }, name: '_id_' },
         },
@@ -207,6 +212,12 @@ function listCollections(ctx: CommandContext<'auth' | 'cursors' | 'namespaces'>)
       owner: ctx.client.principal.userName,
     }),
   };
+}
+
+/** A collection's options as listCollections shows them: a capped one's limits. */
+function cappedOptionsOf(ctx: CommandContext<'catalog'>, name: string): Document {
+  const capped = ctx.services.catalog.get(ctx.db, name)?.capped;
+  return capped === undefined ? {} : cappedCollectionOptions(capped.options);
 }
 
 /** renameCollection (admin only): `from` and `to` are full namespaces; dropTarget replaces an existing target. */
@@ -263,7 +274,7 @@ function dbStats(ctx: CommandContext<'namespaces'>): Document {
 }
 
 /** collStats: a collection's document count and sizes (mongod's legacy shape). */
-function collStats(ctx: CommandContext<'namespaces'>): Document {
+function collStats(ctx: CommandContext<'catalog' | 'namespaces'>): Document {
   const name = collectionArgument(ctx);
   const scale = Math.max(1, numberValue(ctx.body.scale) ?? 1);
   const collection = ctx.services.namespaces.collection(ctx.db, name);
@@ -285,6 +296,7 @@ function collStats(ctx: CommandContext<'namespaces'>): Document {
     count: new Int32(count),
     avgObjSize: new Int32(count === 0 ? 0 : Math.floor(bytes / count)),
     storageSize: new Int32(Math.floor(bytes / scale)),
+    ...cappedStorageStats(ctx.services.catalog.get(ctx.db, name)?.capped?.options, scale),
     nindexes: new Int32(collection.indexes.length),
     totalIndexSize: new Int32(Math.floor(totalIndexSize / scale)),
     totalSize: new Int32(Math.floor((bytes + totalIndexSize) / scale)),

@@ -1,6 +1,8 @@
 import { aggregateCommands } from './aggregate.js';
 import { authenticationCommands } from './auth.js';
+import { cappedCommands } from './capped.js';
 import { catalogCommands } from './catalogCommands.js';
+import { collModCommands } from './collMod.js';
 import type { CommandSpec } from './command.js';
 import { crudCommands } from './crud.js';
 import { cursorCommands } from './cursors.js';
@@ -36,6 +38,8 @@ export const COMMAND_TABLE: readonly CommandSpec[] = [
   ...explainCommands,
   ...indexCommands,
   ...catalogCommands,
+  ...collModCommands,
+  ...cappedCommands,
   ...authenticationCommands,
   ...userCommands,
   ...validateCommands,

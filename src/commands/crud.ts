@@ -16,6 +16,9 @@ import { checkSubPipeline } from '../pipeline/pipelineShape.js';
 import { collectionArgument, isPlainObject, numberValue, optionalObject, trueValue } from '../bson/args.js';
 import { nonNegativeInt } from './cursorArgs.js';
 import { resolveHint } from './hint.js';
+import { withBypass, writeValidation } from './documentValidation.js';
+import { validateWrite } from '../storage/validation.js';
+import { findOnCapped } from './capped.js';
 import { Resource } from '../auth/privileges.js';
 import { onCollection } from './requirements.js';
 import { defineCommand, type CommandContext, type CommandSpec, type Verbosity } from './command.js';
@@ -77,13 +80,20 @@ function find(ctx: CommandContext<'catalog' | 'clock' | 'counters' | 'cursors' |
   const now = commandNow(ctx);
   const shape = { ...findShape(ctx), variables: letVariables(ctx, now), now };
   const batchSize = nonNegativeInt(ctx.body.batchSize, 'batchSize', 'find') ?? DEFAULT_FIRST_BATCH_SIZE;
+  // Tailable finds, and natural-order scans of capped collections, keep their position (capped.ts).
+  const capped = findOnCapped(ctx, collection, shape, batchSize);
+  if (capped !== undefined) return { cursor: capped };
   const hint = planHint(resolveHint(ctx, collection, ctx.body.hint, shape), shape.collation);
   // Under a collation strings sort by locale, which no (binary) index order gives.
   const source = ctx.services.namespaces.query(ctx.db, collection, shape.filter, hint, shape.collation === undefined ? shape.sort : undefined);
   // A missing collection still parses the filter and projection (mongod refuses a bad one either way).
   const docs = runFind(source?.sorted === true ? { ...shape, sort: undefined } : shape, source?.documents ?? []);
-  if (source !== undefined && !source.sorted && shape.sort !== undefined && Object.keys(shape.sort).length > 0) ctx.services.counters.sortedInMemory();
+  const sortedInMemory = source !== undefined && !source.sorted && shape.sort !== undefined && Object.keys(shape.sort).length > 0;
+  if (sortedInMemory) ctx.services.counters.sortedInMemory();
+  // mongod's plan knows its end early only after a blocking sort, a reached limit, or with no collection (EOF plan).
+  const limitReached = shape.limit !== undefined && shape.limit > 0 && docs.length >= shape.limit;
   const cursor = ctx.services.cursors.open(`${ctx.db}.${collection}`, docs[Symbol.iterator](), {
+    endKnown: source === undefined || sortedInMemory || limitReached,
     session: ctx.session,
     owner: ctx.client.principal.userName,
     batchSize,
@@ -126,11 +136,12 @@ function requireArrayField(ctx: CommandContext<never>, field: string): unknown[]
  * insert (write_ops.idl): documents get an `_id` (first) when they lack one; a taken `_id` is a
  * DuplicateKey write error; ordered inserts stop at the first error, unordered ones go on.
  */
-function insert(ctx: CommandContext<'catalog' | 'counters'>): Document {
+function insert(ctx: CommandContext<'catalog' | 'clock' | 'counters' | 'log'>): Document {
   const name = collectionArgument(ctx);
   const documents = requireArrayField(ctx, 'documents');
   const ordered = ctx.body.ordered === undefined ? true : trueValue(ctx.body.ordered);
   const collection = ctx.services.catalog.ensure(ctx.db, name);
+  const validation = writeValidation(ctx, commandNow(ctx));
   const writeErrors: Document[] = [];
   let n = 0;
   for (let i = 0; i < documents.length; i++) {
@@ -139,6 +150,7 @@ function insert(ctx: CommandContext<'catalog' | 'counters'>): Document {
       if (!isPlainObject(raw)) throw wrongType(`insert.documents.${i}`, raw, 'object');
       checkInsertable(raw, ctx.request.messageLength);
       const doc = withIdFirst(raw);
+      validateWrite(collection, doc, validation);
       collection.add(doc);
       n += 1;
     } catch (err) {
@@ -303,13 +315,14 @@ export function makeUpdater(
  * update (write_ops.idl): each statement {q, u, upsert, multi, arrayFilters} updates the first
  * match (or every match with multi), or inserts one with upsert; replies n, nModified, upserted.
  */
-function update(ctx: CommandContext<'catalog' | 'clock' | 'counters'>): Document {
+function update(ctx: CommandContext<'catalog' | 'clock' | 'counters' | 'log'>): Document {
   const name = collectionArgument(ctx);
   const statements = requireArrayField(ctx, 'updates');
   checkStatementFields(statements, UPDATE_STATEMENT_FIELDS, 'update.updates');
   const ordered = ctx.body.ordered === undefined ? true : trueValue(ctx.body.ordered);
   const now = commandNow(ctx);
   const variables = letVariables(ctx, now);
+  const validation = writeValidation(ctx, now);
   const writeErrors: Document[] = [];
   const upserted: Document[] = [];
   let n = 0;
@@ -339,6 +352,7 @@ function update(ctx: CommandContext<'catalog' | 'clock' | 'counters'>): Document
         const doc = makeUpdater(u as Document | Document[], arrayFilters, matcher, { inserting: true, collation, variables, now })(upsertSeed(q)).doc;
         const inserted = withIdFirst(doc);
         checkUpdated(inserted);
+        validateWrite(ctx.services.catalog.ensure(ctx.db, name), inserted, validation);
         ctx.services.catalog.ensure(ctx.db, name).add(inserted);
         upserted.push({ index: new Int32(i), _id: inserted._id });
         n += 1;
@@ -347,6 +361,7 @@ function update(ctx: CommandContext<'catalog' | 'clock' | 'counters'>): Document
       for (const doc of targets) {
         const next = update(doc);
         checkUpdated(next.doc);
+        if (next.modified) validateWrite(collection!, next.doc, validation, doc);
         n += 1;
         if (!next.modified) continue;
         collection!.replace(doc, next.doc);
@@ -415,7 +430,7 @@ function distinct(ctx: CommandContext<'catalog' | 'clock' | 'namespaces'>): Docu
  * findAndModify: the first document by `query` and `sort` is removed or updated (or one is
  * upserted); `value` is the old document, or the new one with `new: true`, projected by `fields`.
  */
-function findAndModify(ctx: CommandContext<'catalog' | 'clock' | 'counters'>): Document {
+function findAndModify(ctx: CommandContext<'catalog' | 'clock' | 'counters' | 'log'>): Document {
   const name = collectionArgument(ctx);
   // findAndModify.idl: query, fields and sort are objects; a query of another type (a bare
   // ObjectId, as findOneAndDelete(id) sends) is TypeMismatch, never "match everything".
@@ -457,6 +472,7 @@ function findAndModify(ctx: CommandContext<'catalog' | 'clock' | 'counters'>): D
     if (!upsert) return { lastErrorObject: { n: new Int32(0), updatedExisting: false }, value: null };
     const inserted = withIdFirst(makeUpdater(u!, arrayFilters, matcher, { inserting: true, collation, variables })(upsertSeed(filter)).doc);
     checkUpdated(inserted);
+    validateWrite(ctx.services.catalog.ensure(ctx.db, name), inserted, writeValidation(ctx, now));
     ctx.services.catalog.ensure(ctx.db, name).add(inserted);
     return {
       lastErrorObject: { n: new Int32(1), updatedExisting: false, upserted: inserted._id },
@@ -465,6 +481,7 @@ function findAndModify(ctx: CommandContext<'catalog' | 'clock' | 'counters'>): D
   }
   const next = update!(target);
   checkUpdated(next.doc);
+  if (next.modified) validateWrite(collection!, next.doc, writeValidation(ctx, now), target);
   ctx.services.counters.documentsUpdated(1);
   if (next.modified) collection!.replace(target, next.doc);
   return {
@@ -560,9 +577,9 @@ export function explainFindAndModify(ctx: ExplainContext, verbosity: Verbosity):
 /** Reads and writes: find, insert, update, delete, findAndModify, count, distinct. */
 export const crudCommands: readonly CommandSpec[] = [
   defineCommand({ name: 'find', run: find, explain: explainFind, privileges: onCollection('find'), apiVersion1: true, allowedInTransaction: true, opcounter: 'query', help: 'query for documents' }),
-  defineCommand({ name: 'insert', run: insert, apiVersion1: true, allowedInTransaction: true, supportsWriteConcern: true, opcounter: 'self', privileges: onCollection('insert'), help: 'insert documents' }),
+  defineCommand({ name: 'insert', run: insert, apiVersion1: true, allowedInTransaction: true, supportsWriteConcern: true, opcounter: 'self', privileges: withBypass(onCollection('insert')), help: 'insert documents' }),
   defineCommand({ name: 'delete', run: deleteCommand, explain: explainDelete, apiVersion1: true, allowedInTransaction: true, supportsWriteConcern: true, opcounter: 'self', privileges: onCollection('remove'), help: 'delete documents' }),
-  defineCommand({ name: 'update', run: update, explain: explainUpdate, apiVersion1: true, allowedInTransaction: true, supportsWriteConcern: true, opcounter: 'self', privileges: onCollection('update'), help: 'update documents' }),
+  defineCommand({ name: 'update', run: update, explain: explainUpdate, apiVersion1: true, allowedInTransaction: true, supportsWriteConcern: true, opcounter: 'self', privileges: withBypass(onCollection('update')), help: 'update documents' }),
   defineCommand({
     name: 'findAndModify',
     explain: explainFindAndModify,
@@ -572,12 +589,12 @@ export const crudCommands: readonly CommandSpec[] = [
     allowedInTransaction: true,
     supportsWriteConcern: true,
     opcounter: 'self',
-    privileges: (ctx) => {
+    privileges: withBypass((ctx) => {
       const c = ctx.body[ctx.name];
       if (typeof c !== 'string') return [];
       const ns = Resource.namespace(ctx.db, c);
       return [{ resource: ns, actions: ctx.body.remove ? ['find', 'remove'] : ['find', 'update', ...(ctx.body.upsert ? (['insert'] as const) : [])] }];
-    },
+    }),
     help: '{ findAndModify: "collection", query: {processed:false}, update: {$set: {processed:true}}, new: true}',
   }),
   defineCommand({ name: 'count', run: count, explain: explainCount, apiVersion1: true, opcounter: 'command', privileges: onCollection('find'), help: 'count objects in collection' }),

@@ -3,6 +3,7 @@ import { Long, type Document } from 'bson';
 import { notAuthorized } from '../auth/authorize.js';
 import { Resource } from '../auth/privileges.js';
 import { ErrorCodes, MongoError, LocationCodes } from '../errors.js';
+import { numberValue } from '../bson/args.js';
 import { lsidText } from '../sessions/logicalSessionId.js';
 import { nonNegativeInt } from './cursorArgs.js';
 import { onCollection } from './requirements.js';
@@ -19,11 +20,16 @@ function requireCollection(ctx: CommandContext<never>, command: string, field: s
   return value;
 }
 
+/** An awaitData getMore without maxTimeMS waits this long (getmore_cmd.cpp setUpOperationDeadline). */
+const DEFAULT_AWAIT_DATA_MS = 1000;
+
 /**
  * getMore (getmore_cmd.cpp): the next batch of a cursor, only from the namespace and the session
- * that opened it (validateLSID applies with auth off too, sessions-semantics.md §3.3).
+ * that opened it (validateLSID applies with auth off too, sessions-semantics.md §3.3). On a
+ * tailable awaitData cursor, `maxTimeMS` is how long it may wait for an insert (the drivers'
+ * maxAwaitTimeMS); any other cursor refuses it.
  */
-function getMore(ctx: CommandContext<'auth' | 'cursors'>): Document {
+function getMore(ctx: CommandContext<'auth' | 'cursors'>): Document | Promise<Document> {
   const id = ctx.body.getMore;
   if (!(id instanceof Long)) {
     throw wrongType(`getMore.getMore`, id, 'long');
@@ -74,7 +80,14 @@ function getMore(ctx: CommandContext<'auth' | 'cursors'>): Document {
       `Cannot run getMore on cursor ${id.toString()}, which was created in session ${lsidText(theirs.lsid)}, in session ${lsidText(mine.lsid)}`,
     );
   }
-  return { cursor: ctx.services.cursors.more(cursor, batchSize) };
+  const maxTimeMS = ctx.body.maxTimeMS;
+  const hasMaxTime = maxTimeMS !== undefined && maxTimeMS !== null;
+  if (hasMaxTime && !cursor.awaitData) {
+    throw new MongoError(ErrorCodes.BadValue, 'cannot set maxTimeMS on getMore command for a non-awaitData cursor');
+  }
+  if (!cursor.awaitData) return { cursor: ctx.services.cursors.more(cursor, batchSize) };
+  const waitMs = hasMaxTime ? Math.max(0, Math.trunc(numberValue(maxTimeMS) ?? 0)) : DEFAULT_AWAIT_DATA_MS;
+  return ctx.services.cursors.moreAwaiting(cursor, batchSize, waitMs, ctx.signal).then((reply) => ({ cursor: reply }));
 }
 
 /** killCursors: reports which ids it killed and which it did not find. */

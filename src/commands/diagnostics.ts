@@ -193,7 +193,8 @@ function connectionStatus(ctx: CommandContext<'auth'>): Document {
   const user = ctx.client.principal.user;
   const authInfo: Document = {
     authenticatedUsers: user === undefined ? [] : [{ user: user.user, db: user.db }],
-    authenticatedUserRoles: ctx.services.auth.rolesOf(ctx.client.principal).map((r) => ({ role: r.role, db: r.db })),
+    // AuthorizationSession::getAuthenticatedRoleNames: the roles held and every role they inherit.
+    authenticatedUserRoles: ctx.services.auth.allRolesOf(ctx.client.principal).map((r) => ({ role: r.role, db: r.db })),
   };
   if (trueValue(ctx.body.showPrivileges)) {
     authInfo.authenticatedUserPrivileges = ctx.services.auth.privilegesOf(ctx.client.principal).map((p) => ({

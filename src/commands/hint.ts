@@ -13,7 +13,7 @@ export interface HintedQuery {
 }
 
 /** MatchExpression::debugString of a normalized filter: one "path $op value" line per leaf, $and over several. */
-function treeText(filter: Document): string {
+export function treeText(filter: Document): string {
   const leaf = (clause: Document): string => {
     const [path, condition] = Object.entries(clause)[0]!;
     if (path.startsWith('$') || condition === null || typeof condition !== 'object') return `${bsonText(clause)}\n`;

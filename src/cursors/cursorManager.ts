@@ -3,6 +3,7 @@ import { BSON, Long, type Document } from 'bson';
 import type { Clock, TimerHandle } from '../clock.js';
 import type { SessionRecord, SessionRegistry, SessionResource } from '../sessions/sessionRegistry.js';
 import { MAX_BSON_OBJECT_SIZE } from '../bson/limits.js';
+import { ErrorCodes, MongoError } from '../errors.js';
 
 /** mongod's default first batch (query_request_helper: kDefaultBatchSize). */
 export const DEFAULT_FIRST_BATCH_SIZE = 101;
@@ -32,6 +33,32 @@ function lifespanBucket(ms: number): LifespanBucket {
   return 'greaterThanOrEqual10Minutes';
 }
 
+/**
+ * A cursor's documents. One that keeps a position between batches (a capped collection scan) has
+ * `restore`, run before each getMore: it throws when the position is lost.
+ */
+export interface CursorSource extends Iterator<Document> {
+  restore?(): void;
+}
+
+/**
+ * What makes a cursor tailable (find with `tailable` on a capped collection): the end of its source
+ * only means "nothing yet", so it stays open; an awaitData getMore that finds nothing waits for
+ * `onInsert` (which calls `wake` once at the collection's next insert and returns a cancel).
+ */
+export interface TailOptions {
+  readonly awaitData: boolean;
+  onInsert(wake: () => void): () => void;
+}
+
+/** How an awaitData wait ended. */
+type WaitOutcome = 'insert' | 'timeout' | 'killed' | 'interrupted';
+
+/** getmore_cmd.cpp adds this context to an error raised while the batch is produced. */
+function duringGetMore(err: unknown): unknown {
+  return err instanceof MongoError ? new MongoError(err.code, `Executor error during getMore :: caused by :: ${err.message}`, { ...err.extra }) : err;
+}
+
 /** An open server-side cursor: the rest of a result, owned by the session that opened it. */
 export class ServerCursor implements SessionResource {
   readonly kind = 'cursor';
@@ -47,19 +74,41 @@ export class ServerCursor implements SessionResource {
   id: Long = Long.ZERO;
   /** The session that opened it, if any (getMore must come from the same one); the cursor dies with it. */
   session: SessionRecord | undefined;
+  /** In use by a getMore that waits (mongod's pinned cursor): it does not time out meanwhile. */
+  pinned = false;
+  /** Ends the wait of the getMore using it, when it is killed meanwhile. */
+  interrupt: (() => void) | undefined;
 
   constructor(
     private readonly manager: CursorManager,
     /** "db.collection" (or "db.$cmd.aggregate"). */
     readonly ns: string,
     readonly noTimeout: boolean,
-    private readonly source: Iterator<Document>,
+    private readonly source: CursorSource,
     now: number,
     /** "user@db" of the user that opened it, when someone was logged in. */
     readonly owner: string | undefined,
+    /** Set for a tailable cursor. */
+    readonly tail?: TailOptions,
+    /**
+     * Whether the plan knows its end before reading past it (a blocking sort, a reached limit, a
+     * queued result: mongod's isEOF()). A scan or a pipeline does not: when a batch ends exactly at
+     * the last document the cursor stays open, and one more getMore answers an empty batch.
+     */
+    private readonly endKnown = true,
   ) {
     this.lastUsed = now;
     this.createdAt = now;
+  }
+
+  /** Whether getMore may wait for inserts (and take a maxTimeMS): a tailable awaitData cursor. */
+  get awaitData(): boolean {
+    return this.tail?.awaitData === true;
+  }
+
+  /** Finds the source's position again before a getMore (a capped scan's may have been deleted). */
+  restore(): void {
+    this.source.restore?.();
   }
 
   /** Its session was killed, expired or ended: the cursor closes. */
@@ -86,9 +135,14 @@ export class ServerCursor implements SessionResource {
     return batch;
   }
 
-  /** True when no document is left. */
+  /** True when no document is left (never for a tailable cursor: more may come). */
   get isExhausted(): boolean {
+    if (this.tail !== undefined) return false;
     if (this.exhausted) return true;
+    if (!this.endKnown) return false;
+    // A scan that keeps a position is not read ahead (it would move the position): as mongod's,
+    // it knows its end only once a batch reads past it.
+    if (this.source.restore !== undefined) return false;
     if (this.lookahead === undefined) this.lookahead = this.pull();
     return this.exhausted && this.lookahead === undefined;
   }
@@ -96,7 +150,7 @@ export class ServerCursor implements SessionResource {
   private pull(): Document | undefined {
     const next = this.source.next();
     if (next.done) {
-      this.exhausted = true;
+      if (this.tail === undefined) this.exhausted = true;
       return undefined;
     }
     return next.value;
@@ -146,13 +200,16 @@ export class CursorManager {
     return n;
   }
 
-  /** Runs the first batch; keeps a cursor open only if documents remain. Returns the reply's `cursor`. */
+  /**
+   * Runs the first batch; keeps a cursor open only if documents remain, or if it is tailable.
+   * Returns the reply's `cursor`.
+   */
   open(
     ns: string,
-    source: Iterator<Document>,
-    options: { session: SessionRecord | undefined; batchSize: number; singleBatch?: boolean; noTimeout?: boolean; owner?: string },
+    source: CursorSource,
+    options: { session: SessionRecord | undefined; batchSize: number; singleBatch?: boolean; noTimeout?: boolean; owner?: string; tail?: TailOptions; endKnown?: boolean },
   ): Document {
-    const cursor = new ServerCursor(this, ns, options.noTimeout ?? false, source, this.clock.now(), options.owner);
+    const cursor = new ServerCursor(this, ns, options.noTimeout ?? false, source, this.clock.now(), options.owner, options.tail, options.endKnown);
     const firstBatch = cursor.nextBatch(options.batchSize);
     cursor.batches = 1;
     // listCollections and listIndexes do not count their first batch as returned documents
@@ -178,7 +235,61 @@ export class CursorManager {
   /** The next batch of an open cursor; closes it when exhausted. Returns the reply's `cursor`. */
   more(cursor: ServerCursor, batchSize: number): Document {
     cursor.lastUsed = this.clock.now();
-    const nextBatch = cursor.nextBatch(batchSize);
+    return this.reply(cursor, this.batch(cursor, batchSize, true));
+  }
+
+  /**
+   * getMore on a tailable awaitData cursor (getmore_cmd.cpp, PlanExecutorImpl::_waitForInserts):
+   * when no document is ready it waits, up to `waitMs` of the server's clock, for an insert into
+   * the collection, and answers as soon as one brings a document (one its filter skips waits on).
+   * Killing the cursor meanwhile answers CursorKilled; a killed session or closed connection
+   * (`signal`) ends the wait and the cursor.
+   */
+  async moreAwaiting(cursor: ServerCursor, batchSize: number, waitMs: number, signal: AbortSignal): Promise<Document> {
+    cursor.lastUsed = this.clock.now();
+    const deadline = cursor.lastUsed + waitMs;
+    let nextBatch = this.batch(cursor, batchSize, true);
+    cursor.pinned = true;
+    try {
+      while (nextBatch.length === 0 && deadline > this.clock.now()) {
+        const outcome = await this.waitForInsert(cursor, deadline - this.clock.now(), signal);
+        if (outcome === 'timeout') break;
+        if (outcome !== 'insert') {
+          this.dispose(cursor.id.toString());
+          const code = outcome === 'killed' ? ErrorCodes.CursorKilled : ErrorCodes.Interrupted;
+          throw new MongoError(code, 'Executor error during getMore :: caused by :: operation was interrupted');
+        }
+        nextBatch = this.batch(cursor, batchSize, false);
+      }
+    } finally {
+      cursor.pinned = false;
+    }
+    cursor.lastUsed = this.clock.now();
+    return this.reply(cursor, nextBatch);
+  }
+
+  /**
+   * A getMore's documents: the position restored first (when asked), then the batch. Either
+   * failing kills the cursor (getmore_cmd.cpp's cursorDeleter); the batch's errors carry the
+   * executor's context.
+   */
+  private batch(cursor: ServerCursor, batchSize: number, restore: boolean): Document[] {
+    try {
+      if (restore) cursor.restore();
+    } catch (err) {
+      this.dispose(cursor.id.toString());
+      throw err;
+    }
+    try {
+      return cursor.nextBatch(batchSize);
+    } catch (err) {
+      this.dispose(cursor.id.toString());
+      throw duringGetMore(err);
+    }
+  }
+
+  /** The reply's `cursor` for a getMore batch; the cursor closes when exhausted. */
+  private reply(cursor: ServerCursor, nextBatch: Document[]): Document {
     cursor.batches += 1;
     this.onReturned(nextBatch.length);
     let id = cursor.id;
@@ -187,6 +298,25 @@ export class CursorManager {
       id = Long.ZERO;
     }
     return { nextBatch, id, ns: cursor.ns };
+  }
+
+  /** Waits for the cursor's collection's next insert, at most `ms` on the server's clock. */
+  private waitForInsert(cursor: ServerCursor, ms: number, signal: AbortSignal): Promise<WaitOutcome> {
+    if (signal.aborted) return Promise.resolve('interrupted');
+    return new Promise((resolve) => {
+      const end = (outcome: WaitOutcome) => {
+        this.clock.clearTimer(timer);
+        cancelInsert();
+        cursor.interrupt = undefined;
+        signal.removeEventListener('abort', onAbort);
+        resolve(outcome);
+      };
+      const onAbort = () => end('interrupted');
+      const timer = this.clock.setTimer(ms, () => end('timeout'));
+      const cancelInsert = cursor.tail!.onInsert(() => end('insert'));
+      cursor.interrupt = () => end('killed');
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
   }
 
   kill(id: Long): boolean {
@@ -198,7 +328,7 @@ export class CursorManager {
     this.timer = this.clock.setTimer(60_000, () => {
       const deadline = this.clock.now() - this.cursorTimeoutMillis();
       for (const [key, cursor] of this.cursors) {
-        if (!cursor.noTimeout && cursor.lastUsed <= deadline) {
+        if (!cursor.noTimeout && !cursor.pinned && cursor.lastUsed <= deadline) {
           this.dispose(key);
           this.totalTimedOut += 1;
         }
@@ -217,6 +347,7 @@ export class CursorManager {
     const cursor = this.cursors.get(key);
     if (cursor === undefined) return false;
     this.cursors.delete(key);
+    cursor.interrupt?.();
     if (cursor.session !== undefined) this.sessions.detach(cursor.session, cursor);
     if (cursor.batches > 1) this.moreThanOneBatch += 1;
     this.lifespan[lifespanBucket(this.clock.now() - cursor.createdAt)] += 1;

@@ -8,6 +8,7 @@ import { notAtLeast, unknownField, wrongType } from '../bson/idlErrors.js';
 import { ID_INDEX, type Catalog, type IndexSpec } from '../storage/catalog.js';
 import type { NamespaceReader } from '../storage/namespaceReader.js';
 import { dataSize, estimatedIndexSize } from '../storage/sizes.js';
+import { cappedStorageStats, type CappedOptions } from '../storage/capped.js';
 
 // $collStats (document_source_coll_stats.cpp, storage_stats.cpp): one document about the
 // aggregated collection, with the sections the spec asks for.
@@ -101,7 +102,7 @@ function latencyStats(histograms: boolean): Document {
  * pages, so freeStorageSize is 0), the indexes their estimated size (estimatedIndexSize). There is
  * no WiredTiger, so no wiredTiger or indexDetails sections.
  */
-function storageStats(documents: readonly Document[], indexes: readonly IndexSpec[], scale: number): Document {
+function storageStats(documents: readonly Document[], indexes: readonly IndexSpec[], capped: CappedOptions | undefined, scale: number): Document {
   const size = dataSize(documents);
   const count = documents.length;
   const storageSize = size;
@@ -119,7 +120,7 @@ function storageStats(documents: readonly Document[], indexes: readonly IndexSpe
     numOrphanDocs: appendNumber(0),
     storageSize: appendNumber(Math.floor(storageSize / scale)),
     freeStorageSize: appendNumber(0),
-    capped: false,
+    ...cappedStorageStats(capped, scale),
     nindexes: new Int32(indexes.length),
     indexBuilds: [],
     totalIndexSize: appendNumber(Math.floor(totalIndexSize / scale)),
@@ -129,9 +130,9 @@ function storageStats(documents: readonly Document[], indexes: readonly IndexSpe
   };
 }
 
-/** queryExecStats (appendQueryExecStats): the collection scans run on the collection (none tailable). */
-function queryExecStats(scans: number): Document {
-  return { collectionScans: { total: Long.fromNumber(scans), nonTailable: Long.fromNumber(scans) } };
+/** queryExecStats (appendQueryExecStats): the collection scans run on the collection, and those not tailable. */
+function queryExecStats(scans: number, tailable: number): Document {
+  return { collectionScans: { total: Long.fromNumber(scans), nonTailable: Long.fromNumber(scans - tailable) } };
 }
 
 /** A section that needs the collection, asked of a collection that does not exist. */
@@ -166,7 +167,7 @@ export function collStatsDocument(source: CollStatsSource, db: string, collectio
     if (documents === undefined) throw notFound('storageStats', ns);
     // config.system.sessions is served by the session registry, with mongod's _id index.
     const indexes = source.catalog.get(db, collection)?.indexes ?? [ID_INDEX];
-    doc.storageStats = storageStats(documents, indexes, spec.storageStats.scale);
+    doc.storageStats = storageStats(documents, indexes, source.catalog.get(db, collection)?.capped?.options, spec.storageStats.scale);
   }
   if (spec.count) {
     if (documents === undefined) throw notFound('count', ns);
@@ -174,7 +175,8 @@ export function collStatsDocument(source: CollStatsSource, db: string, collectio
   }
   if (spec.queryExecStats) {
     if (documents === undefined) throw notFound('queryExecStats', ns);
-    doc.queryExecStats = queryExecStats(source.catalog.get(db, collection)?.collectionScans ?? 0);
+    const stored = source.catalog.get(db, collection);
+    doc.queryExecStats = queryExecStats(stored?.collectionScans ?? 0, stored?.tailableScans ?? 0);
   }
   return doc;
 }

@@ -6,6 +6,7 @@ import { compileFilter } from '../query/match/compile.js';
 import { runPipeline } from '../query/aggregation/run.js';
 import { Collection, withIdFirst, type Catalog } from '../storage/catalog.js';
 import type { NamespaceReader } from '../storage/namespaceReader.js';
+import { validateWrite, type WriteValidation } from '../storage/validation.js';
 import { isPlainObject } from '../bson/args.js';
 import { stageName } from './pipelineShape.js';
 import { parseMerge, parseOut, type MergeSpec, type Namespace } from './writeStageSpecs.js';
@@ -22,13 +23,19 @@ export interface WriteTarget {
  * $out: the output replaces the target's documents at once, keeping its indexes. As mongod, the
  * documents go first into a temporary collection built with the target's indexes (DuplicateKey
  * there fails the whole $out, naming the temporary namespace, and leaves the target as it was),
- * which then takes the target's place. The target is created even when the output is empty.
+ * which then takes the target's place. The target is created even when the output is empty. The
+ * temporary collection has the target's validator too, so the documents pass it first.
  */
-function writeOut(store: WriteTarget, target: Namespace, docs: readonly Document[]): void {
+function writeOut(store: WriteTarget, target: Namespace, docs: readonly Document[], validation: WriteValidation): void {
   const existing = store.catalog.get(target.db, target.coll);
   const temp = new Collection(target.db, `tmp.agg_out.${new UUID().toHexString(true)}`);
   for (const index of existing?.indexes ?? []) if (index.name !== '_id_') temp.addIndex(index);
-  for (const doc of docs) temp.add(withIdFirst(doc));
+  temp.validation = existing?.validation ?? {};
+  for (const doc of docs) {
+    const stored = withIdFirst(doc);
+    validateWrite(temp, stored, validation);
+    temp.add(stored);
+  }
   const collection = store.catalog.ensure(target.db, target.coll);
   for (const doc of [...collection.documents()]) collection.remove(doc);
   for (const doc of temp.documents()) collection.add(doc);
@@ -111,14 +118,22 @@ function mergeDuplicateKey(err: MongoError, spec: MergeSpec): MongoError {
   return new MongoError(err.code, `${context} :: caused by :: ${err.message}`, { ...err.extra });
 }
 
+/** An insert into $merge's target (validated as inserts are). */
+function mergeInsert(store: WriteTarget, spec: MergeSpec, doc: Document, validation: WriteValidation): void {
+  const collection = store.catalog.ensure(spec.target.db, spec.target.coll);
+  const stored = withIdFirst(doc);
+  validateWrite(collection, stored, validation);
+  collection.add(stored);
+}
+
 /** $merge of one output document into the target. */
-function mergeOne(store: WriteTarget, spec: MergeSpec, doc: Document): void {
+function mergeOne(store: WriteTarget, spec: MergeSpec, doc: Document, validation: WriteValidation): void {
   const { db, coll } = spec.target;
   // makeBatchObject: an `_id` is generated when `on` includes it and the document has none.
   const incoming = doc._id === undefined && spec.on.includes('_id') ? { ...doc, _id: new ObjectId() } : doc;
   if (spec.whenMatched === 'fail') {
     // fail + insert is a plain insert: a matching document is a DuplicateKey.
-    store.catalog.ensure(db, coll).add(withIdFirst(incoming));
+    mergeInsert(store, spec, incoming, validation);
     return;
   }
   const filter = onFilter(incoming, spec.on);
@@ -132,7 +147,7 @@ function mergeOne(store: WriteTarget, spec: MergeSpec, doc: Document): void {
     }
   }
   if (existing === undefined) {
-    if (spec.whenNotMatched === 'insert') store.catalog.ensure(db, coll).add(withIdFirst(incoming));
+    if (spec.whenNotMatched === 'insert') mergeInsert(store, spec, incoming, validation);
     else if (spec.whenNotMatched === 'fail') {
       throw new MongoError(
         ErrorCodes.MergeStageNoMatchingDocument,
@@ -142,31 +157,38 @@ function mergeOne(store: WriteTarget, spec: MergeSpec, doc: Document): void {
     return;
   }
   const next = mergedDocument(spec, existing, incoming);
-  if (next !== undefined) collection!.replace(existing, next);
+  if (next === undefined) return;
+  validateWrite(collection!, next, validation, existing);
+  collection!.replace(existing, next);
 }
 
 /** $merge: document by document, as mongod's batches apply them (earlier writes stay on an error). */
-function writeMerge(store: WriteTarget, spec: MergeSpec, docs: readonly Document[]): void {
+function writeMerge(store: WriteTarget, spec: MergeSpec, docs: readonly Document[], validation: WriteValidation): void {
   for (const doc of docs) {
     try {
-      mergeOne(store, spec, doc);
+      mergeOne(store, spec, doc, validation);
     } catch (err) {
       throw err instanceof MongoError && err.code === ErrorCodes.DuplicateKey ? mergeDuplicateKey(err, spec) : err;
     }
   }
 }
 
-/** The write a pipeline's last stage asks for, if it is $out or $merge. */
-export function writerOf(store: WriteTarget, db: string, last: Document | undefined): ((docs: readonly Document[]) => void) | undefined {
+/** The write a pipeline's last stage asks for, if it is $out or $merge; what it stores passes the target's validator. */
+export function writerOf(
+  store: WriteTarget,
+  db: string,
+  last: Document | undefined,
+  validation: WriteValidation,
+): ((docs: readonly Document[]) => void) | undefined {
   const name = stageName(last);
   if (name === '$out') {
     const target = parseOut(db, last![name]);
-    return (docs) => writeOut(store, target, docs);
+    return (docs) => writeOut(store, target, docs, validation);
   }
   if (name === '$merge') {
     const spec = parseMerge(db, last![name]);
     checkOnIndex(store, spec);
-    return (docs) => writeMerge(store, spec, docs);
+    return (docs) => writeMerge(store, spec, docs, validation);
   }
   return undefined;
 }

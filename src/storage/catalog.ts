@@ -5,6 +5,8 @@ import { canonicalKey, compareDocuments } from '../bson/bsonOrder.js';
 import { isPlainValue, OrderedIndex } from './orderedIndex.js';
 import { UniqueIndex } from './uniqueIndex.js';
 import { fieldPredicates } from './queryPlan.js';
+import { CappedRecords, type CappedOptions } from './capped.js';
+import type { ValidationOptions } from './validation.js';
 import { sortFields } from '../query/sort.js';
 
 /** An index as listIndexes shows it. */
@@ -98,13 +100,22 @@ export class Collection {
   /** Each stored document's insertion number: its place among equal keys in every index (mongod's RecordId). */
   private readonly seqOf = new Map<Document, number>();
   private nextSeq = 0;
-  /** Collection scans run on it ($collStats queryExecStats; none is tailable here). */
+  /** Collection scans run on it ($collStats queryExecStats). */
   collectionScans = 0;
+  /** How many of them were tailable (not counted as "nonTailable"). */
+  tailableScans = 0;
+  /** Set for a capped collection: its limits, natural order and insert notifier (storage/capped.ts). */
+  readonly capped: CappedRecords | undefined;
+  /** Document validation: the validator, its level and action (create, collMod); none by default. */
+  validation: ValidationOptions = {};
 
   constructor(
     readonly db: string,
     readonly name: string,
-  ) {}
+    capped?: CappedOptions,
+  ) {
+    this.capped = capped === undefined ? undefined : new CappedRecords(capped);
+  }
 
   get ns(): string {
     return `${this.db}.${this.name}`;
@@ -212,6 +223,11 @@ export class Collection {
     this.seqOf.set(doc, seq);
     for (const index of this.unique) index.add(doc);
     for (const { index } of this.ordered) index.add(doc, seq);
+    if (this.capped !== undefined) {
+      // The oldest documents go after each insert, then tailing cursors wake (mongod's order).
+      for (const oldest of this.capped.inserted(seq, doc)) this.remove(oldest);
+      this.capped.notifyInsert();
+    }
   }
 
   /** Replaces a stored document by its new version (same `_id`), keeping unique indexes. */
@@ -226,6 +242,7 @@ export class Collection {
     this.seqOf.set(next, seq);
     for (const index of this.unique) index.add(next);
     for (const { index } of this.ordered) index.add(next, seq);
+    this.capped?.replaced(seq, next);
   }
 
   remove(doc: Document): boolean {
@@ -234,11 +251,16 @@ export class Collection {
     for (const index of this.unique) index.remove(doc);
     for (const { index } of this.ordered) index.remove(doc, seq);
     this.seqOf.delete(doc);
+    this.capped?.removed(seq);
     return this.byId.delete(canonicalKey(doc._id));
   }
 
   /** Adds a secondary index; a unique one is built from the documents (DuplicateKey if they clash). */
   addIndex(spec: IndexSpec): void {
+    // index_catalog_impl.cpp prepareSpecForCreate (7.0; 7.1 lifts it).
+    if (this.capped !== undefined && spec.expireAfterSeconds !== undefined) {
+      throw new MongoError(ErrorCodes.CannotCreateIndex, 'Cannot create TTL index on a capped collection');
+    }
     if (spec.unique) {
       const index = new UniqueIndex(spec);
       for (const doc of this.byId.values()) {
@@ -278,16 +300,18 @@ export class Catalog {
 
   /** The collection, created (with its database) if it does not exist yet. */
   ensure(db: string, name: string): Collection {
+    return this.get(db, name) ?? this.create(db, name);
+  }
+
+  /** A new collection (with its database) under a name that is free, capped when `options.capped` says so. */
+  create(db: string, name: string, options: { capped?: CappedOptions } = {}): Collection {
     let collections = this.databases.get(db);
     if (collections === undefined) {
       collections = new Map();
       this.databases.set(db, collections);
     }
-    let collection = collections.get(name);
-    if (collection === undefined) {
-      collection = new Collection(db, name);
-      collections.set(name, collection);
-    }
+    const collection = new Collection(db, name, options.capped);
+    collections.set(name, collection);
     return collection;
   }
 
@@ -304,7 +328,8 @@ export class Catalog {
   rename(fromDb: string, fromName: string, toDb: string, toName: string): void {
     const source = this.drop(fromDb, fromName);
     if (source === undefined) return;
-    const target = this.ensure(toDb, toName);
+    const target = this.create(toDb, toName, { capped: source.capped?.options });
+    target.validation = source.validation;
     for (const index of source.indexes) if (index.name !== '_id_') target.addIndex(index);
     for (const doc of source.documents()) target.add(doc);
   }

@@ -22,10 +22,10 @@
  * Operator families live in: path.ts (dotted paths through arrays), comparison.ts ($eq $ne $gt
  * $gte $lt $lte $in $nin), element.ts ($exists $type), array.ts ($size $all $elemMatch),
  * evaluation.ts ($regex $mod), expr.ts ($expr), bitwise.ts ($bits*), logical.ts ($and $or $nor
- * $not $alwaysTrue $alwaysFalse), collation.ts.
+ * $not $alwaysTrue $alwaysFalse), jsonSchema.ts ($jsonSchema), collation.ts.
  *
  * Refused with 115 CommandNotSupported: $text, $where, geospatial operators,
- * $jsonSchema, $_internal* operators, and inside $expr every operator but $eq $ne $gt $gte $lt $lte
+ * $_internal* operators, and inside $expr every operator but $eq $ne $gt $gte $lt $lte
  * $and $or $not $literal ("pocketmongo does not support <op> inside $expr yet").
  */
 import type { Document } from 'bson';
@@ -37,6 +37,7 @@ import { existsTest, trueValue, typeTest } from './element.js';
 import { badValue, notSupported } from '../queryErrors.js';
 import { modTest, regexDocumentTest, regexValueTest } from './evaluation.js';
 import { coerceToBool, compileExpression, type ExpressionContext } from './expr.js';
+import { compileJsonSchema } from './jsonSchema.js';
 import { alwaysNode, logicalNode } from './logical.js';
 import { ALWAYS_FALSE, ALWAYS_TRUE, andNode, notNode, pathLeaf, type Details, type MatchNode, type Test } from './node.js';
 import { bsonTypeOf, BSON_TYPE, dbrefDocument, numberAsDouble, objectKind } from './values.js';
@@ -268,7 +269,7 @@ function parsePathless(key: string, value: unknown, ctx: ParseContext, level: Le
       if (level === 'sub') throw badValue('$text can only be applied to the top-level document');
       throw notSupported('$text queries');
     case '$jsonSchema':
-      throw notSupported('$jsonSchema');
+      return compileJsonSchema(value);
     default:
       if (PATHLESS.has(key)) throw notSupported(`the internal operator ${key}`);
       throw badValue(
