@@ -1,6 +1,6 @@
 import type { Document } from 'bson';
 import { ErrorCodes, MongoError, ProtocolViolation, LocationCodes } from '../errors.js';
-import { decodeDocument, encodeDocument, firstFieldName } from './bson.js';
+import { decodeDocument, duplicateFieldIn, encodeDocument, firstFieldName } from './bson.js';
 import { crc32c } from './crc32c.js';
 import { HEADER_SIZE, writeHeader } from './header.js';
 import { OpCode } from './opcodes.js';
@@ -25,6 +25,8 @@ export interface OpMsgRequest {
   checksumPresent: boolean;
   moreToCome: boolean;
   exhaustAllowed: boolean;
+  /** A field name repeated inside the body's lsid (the IDL refuses it: 40413). */
+  lsidDuplicateField: string | undefined;
 }
 
 /** Reads the flag bits alone, so even a malformed message can be answered (or not) correctly. */
@@ -118,6 +120,7 @@ export function decodeOpMsg(frame: Buffer): OpMsgRequest {
     checksumPresent,
     moreToCome: (flagBits & OpMsgFlags.moreToCome) !== 0,
     exhaustAllowed: (flagBits & OpMsgFlags.exhaustAllowed) !== 0,
+    lsidDuplicateField: typeof body.lsid === 'object' && body.lsid !== null ? duplicateFieldIn(bodyBytes, 'lsid') : undefined,
   };
 }
 

@@ -29,6 +29,8 @@ export interface WireRequest extends ReplyTarget {
   byteLength: number;
   /** Size of the message once decompressed: no document in it can be larger. */
   messageLength: number;
+  /** A field name repeated inside the body's lsid (decoding kept only the last; the IDL refuses it). */
+  lsidDuplicateField?: string | undefined;
 }
 
 export type DecodeResult =
@@ -95,6 +97,7 @@ export function decodeRequest(frame: Buffer): DecodeResult {
           exhaustAllowed: msg.exhaustAllowed,
           byteLength: frame.length,
           messageLength: message.length,
+          lsidDuplicateField: msg.lsidDuplicateField,
         },
       };
     }
@@ -115,6 +118,7 @@ export function decodeRequest(frame: Buffer): DecodeResult {
           exhaustAllowed: false,
           byteLength: frame.length,
           messageLength: message.length,
+          lsidDuplicateField: undefined,
         },
       };
     }

@@ -953,10 +953,8 @@ describe('lsid on an ordinary command (§3.1, §3.2), over a raw socket', () => 
 
   // §3.2 (inferred there from the IDL): a field repeated inside the lsid is 40413. BSON with a
   // repeated key cannot come from a JS object, so the bytes are patched: "iX" becomes "id".
-  // BUG (divergence): pocketmongo decodes the body with js-bson, which keeps the last value of a
-  // repeated key, so the request succeeds instead of failing with 40413 (src/wire/bson.ts
-  // decodeDocument / src/sessions/logicalSessionId.ts parseLsidFromClient never see the duplicate).
-  test.fails('find with an lsid holding a duplicate field: 40413', async () => {
+  // Decoding keeps the last of repeated keys, so the wire layer looks for them in the bytes.
+  test('find with an lsid holding a duplicate field: 40413', async () => {
     const bytes = Buffer.from(
       BSON.serialize({
         find: 'c',

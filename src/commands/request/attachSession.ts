@@ -33,6 +33,8 @@ export function attachSession(
   client: Client,
   spec: CommandSpec,
   body: Document,
+  /** A field the client repeated inside its lsid (found in the bytes: decoding keeps the last). */
+  lsidDuplicateField?: string,
 ): SessionRecord | undefined {
   const { lsid: rawLsid, txnNumber, autocommit, startTransaction } = body;
   const hasLsid = present(rawLsid);
@@ -41,6 +43,9 @@ export function attachSession(
   if (present(autocommit)) checkType('autocommit', autocommit, 'bool');
   if (present(startTransaction)) checkType('startTransaction', startTransaction, 'bool');
   if (!hasLsid && !hasTxnNumber && !present(autocommit) && !present(startTransaction)) return undefined;
+  if (hasLsid && lsidDuplicateField !== undefined) {
+    throw new MongoError(LocationCodes.IdlDuplicateField, `BSON field '${CONTEXT}.lsid.${lsidDuplicateField}' is a duplicate field`);
+  }
   const fromClient = hasLsid ? parseLsidFromClient(rawLsid, `${CONTEXT}.lsid`) : undefined;
 
   if (!spec.requiresAuth) {

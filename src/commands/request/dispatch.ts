@@ -42,7 +42,7 @@ export async function dispatch(services: Services, client: Client, request: Wire
       return { reply: {}, closeConnection: true };
     }
     checkAuthenticated(services.auth, client, spec, request.db!);
-    session = attachSession(services, client, spec, request.body);
+    session = attachSession(services, client, spec, request.body, request.lsidDuplicateField);
     if (session !== undefined) {
       operation = new SessionOperation(signal);
       services.sessions.attach(session, operation);
