@@ -111,6 +111,8 @@ export type ErrorCodeName = keyof typeof ErrorCodes;
  */
 export const LocationCodes = {
   IdlDuplicateField: 40413,
+  /** "distinct too big, 16mb cap" (distinct.cpp). */
+  DistinctTooBig: 17217,
   IdlMissingField: 40414,
   IdlUnknownField: 40415,
   IdlValidatorFailed: 51024,

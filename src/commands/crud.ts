@@ -1,6 +1,6 @@
 import { BSON, Int32, type Document } from 'bson';
 import { DEFAULT_FIRST_BATCH_SIZE } from '../cursors/cursorManager.js';
-import { ErrorCodes, MongoError } from '../errors.js';
+import { ErrorCodes, LocationCodes, MongoError } from '../errors.js';
 import { evaluateLetVariables, runPipeline } from '../query/aggregation/run.js';
 import { compileQuery, runFind } from '../query/find.js';
 import { compileUpdate } from '../query/update/compile.js';
@@ -396,6 +396,9 @@ function count(ctx: CommandContext<'catalog' | 'clock' | 'namespaces'>): Documen
   return { n: new Int32(n) };
 }
 
+/** distinct.cpp: the values must fit in one reply, a user document (16 MB). */
+const MAX_DISTINCT_RESPONSE_BYTES = 16 * 1024 * 1024;
+
 /**
  * distinct: the distinct values of `key` (array elements counted one by one), in the order of the
  * collation's comparison (mongod collects them in a BSONElementSet ordered by the collator: under
@@ -423,6 +426,8 @@ function distinct(ctx: CommandContext<'catalog' | 'clock' | 'namespaces'>): Docu
   // A stable sort keeps equal values in the order met: the first of each run is the one kept.
   found.sort(compare);
   const values = found.filter((v, i) => i === 0 || compare(found[i - 1], v) !== 0);
+  // distinct.cpp: the values must fit in one reply.
+  if (BSON.calculateObjectSize({ values }) >= MAX_DISTINCT_RESPONSE_BYTES) throw new MongoError(LocationCodes.DistinctTooBig, 'distinct too big, 16mb cap');
   return { values };
 }
 

@@ -119,3 +119,13 @@ describe('index specifications', () => {
     expect((await serverError(c.find({ h: 1 }).hint('h').toArray())).code).toBe(2);
   });
 });
+
+describe('replies that would pass 16 MB', () => {
+  test('distinct whose values pass 16 MB is 17217', async () => {
+    const c = t.db.collection('big');
+    const chunk = 'x'.repeat(1024 * 1024);
+    await c.insertMany(Array.from({ length: 17 }, (_, i) => ({ s: `${i}${chunk}` })));
+    await expectExactError(t.db.command({ distinct: 'big', key: 's' }), 17217, 'Location17217', 'distinct too big, 16mb cap');
+    expect((await t.db.command({ distinct: 'big', key: 's', query: { s: { $regex: '^1' } } })).values.length).toBe(8);
+  });
+});
