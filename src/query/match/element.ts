@@ -33,8 +33,8 @@ export function trueValue(v: unknown): boolean {
   }
 }
 
-/** The type aliases of kTypeAliasMap (bsontypes.cpp). */
-const TYPE_ALIASES: Readonly<Record<string, number>> = {
+/** The type aliases of kTypeAliasMap (bsontypes.cpp): $type's names, and $jsonSchema's bsonType. */
+export const TYPE_ALIASES: Readonly<Record<string, number>> = {
   double: BSON_TYPE.double,
   string: BSON_TYPE.string,
   object: BSON_TYPE.object,

@@ -43,6 +43,7 @@ import {
   type ErrorAnnotation,
 } from './annotated.js';
 import { comparisonTest, type ComparisonOp } from './comparison.js';
+import { TYPE_ALIASES } from './element.js';
 import { existsTest } from './element.js';
 import { regexTest } from './evaluation.js';
 import { pathLeaf, type MatchNode, type Test } from './node.js';
@@ -98,30 +99,6 @@ const JSON_TYPE_ALIASES: Readonly<Record<string, number>> = {
   string: BSON_TYPE.string,
 };
 
-/** The `bsonType` keyword's names (kTypeAliasMap, as $type takes them). */
-const BSON_TYPE_ALIASES: Readonly<Record<string, number>> = {
-  double: BSON_TYPE.double,
-  string: BSON_TYPE.string,
-  object: BSON_TYPE.object,
-  array: BSON_TYPE.array,
-  binData: BSON_TYPE.binData,
-  undefined: BSON_TYPE.undefined,
-  objectId: BSON_TYPE.objectId,
-  bool: BSON_TYPE.bool,
-  date: BSON_TYPE.date,
-  null: BSON_TYPE.null,
-  regex: BSON_TYPE.regex,
-  dbPointer: BSON_TYPE.dbPointer,
-  javascript: BSON_TYPE.javascript,
-  symbol: BSON_TYPE.symbol,
-  javascriptWithScope: BSON_TYPE.javascriptWithScope,
-  int: BSON_TYPE.int,
-  timestamp: BSON_TYPE.timestamp,
-  long: BSON_TYPE.long,
-  decimal: BSON_TYPE.decimal,
-  maxKey: BSON_TYPE.maxKey,
-  minKey: BSON_TYPE.minKey,
-};
 
 /** A MatcherTypeSet: BSON type codes, and "number" (every numeric type). */
 interface TypeSet {
@@ -304,7 +281,7 @@ class SchemaParser {
     let statedNode: AnnotatedNode | undefined;
     for (const [keyword, aliases] of [
       ['type', JSON_TYPE_ALIASES],
-      ['bsonType', BSON_TYPE_ALIASES],
+      ['bsonType', TYPE_ALIASES],
     ] as const) {
       if (!k.has(keyword)) continue;
       stated = parseTypeSet(keyword, k.get(keyword), aliases);
