@@ -121,9 +121,17 @@ function updateArgument(value: unknown): Document | Document[] {
 }
 
 /** One entry of a write reply's `writeErrors`. */
-function writeError(index: number, err: MongoError): Document {
-  return { index: new Int32(index), code: err.code, ...err.extra, errmsg: err.message };
+/**
+ * One entry of `writeErrors`. Past the first two errors of a command, a message over 1 MiB is
+ * sent empty (write_commands.cpp generateError: kMaxErrorSizeToReportAfterMaxReasonsReached), so
+ * many long DuplicateKey keys cannot overflow the reply.
+ */
+function writeError(index: number, err: MongoError, earlierErrors: number): Document {
+  const errmsg = earlierErrors > 1 && Buffer.byteLength(err.message) > MAX_REPORTED_ERROR_BYTES ? '' : err.message;
+  return { index: new Int32(index), code: err.code, ...err.extra, errmsg };
 }
+
+const MAX_REPORTED_ERROR_BYTES = 1024 * 1024;
 
 function requireArrayField(ctx: CommandContext<never>, field: string): unknown[] {
   const value = ctx.body[field];
@@ -155,7 +163,7 @@ function insert(ctx: CommandContext<'catalog' | 'clock' | 'counters' | 'log'>): 
       n += 1;
     } catch (err) {
       if (!(err instanceof MongoError)) throw err;
-      writeErrors.push(writeError(i, err));
+      writeErrors.push(writeError(i, err, writeErrors.length));
       if (ordered) break;
     }
   }
@@ -207,7 +215,7 @@ function deleteCommand(ctx: CommandContext<'catalog' | 'clock' | 'counters'>): D
       for (const doc of matches) if (collection?.remove(doc) === true) n += 1;
     } catch (err) {
       if (!(err instanceof MongoError)) throw err;
-      writeErrors.push(writeError(i, err));
+      writeErrors.push(writeError(i, err, writeErrors.length));
       if (ordered) break;
     }
   }
@@ -369,7 +377,7 @@ function update(ctx: CommandContext<'catalog' | 'clock' | 'counters' | 'log'>): 
       }
     } catch (err) {
       if (!(err instanceof MongoError)) throw err;
-      writeErrors.push(writeError(i, err));
+      writeErrors.push(writeError(i, err, writeErrors.length));
       if (ordered) break;
     }
   }

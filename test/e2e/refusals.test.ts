@@ -129,3 +129,18 @@ describe('replies that would pass 16 MB', () => {
     expect((await t.db.command({ distinct: 'big', key: 's', query: { s: { $regex: '^1' } } })).values.length).toBe(8);
   });
 });
+
+describe('long write errors', () => {
+  test('past the first two write errors, a message over 1 MiB is sent empty (the key still in keyValue)', async () => {
+    const c = t.db.collection('longkeys');
+    await c.createIndex({ s: 1 }, { unique: true });
+    const s = 'k'.repeat(1024 * 1024 + 10);
+    const reply = await t.db.command({ insert: 'longkeys', documents: [{ s }, { s }, { s }, { s }], ordered: false });
+    expect(reply.n).toBe(1);
+    const errors = reply.writeErrors as Document[];
+    expect(errors.map((e) => e.index)).toEqual([1, 2, 3]);
+    expect(errors.map((e) => (e.errmsg as string).length > 1024 * 1024)).toEqual([true, true, false]);
+    expect(errors[2]!.errmsg).toBe('');
+    expect(errors[2]!.keyValue).toEqual({ s });
+  });
+});
