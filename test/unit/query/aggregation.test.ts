@@ -1,6 +1,7 @@
 import { Decimal128, Double, Int32, Long, ObjectId, type Document } from 'bson';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
+import { mongoError, unreadable } from '../../helpers/mongoErrors.js';
 import { compareValues } from '../../../src/bson/bsonOrder.js';
 import { MongoError } from '../../../src/errors.js';
 import { compileFilter } from '../../../src/query/match/compile.js';
@@ -30,20 +31,7 @@ function run(stages: Document[], docs: Document[], context?: PipelineContext): D
   return runPipeline(stages, docs, context);
 }
 
-function mongoError(f: () => unknown): { code: number; message: string } {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof MongoError) return { code: e.code, message: e.message };
-    throw e;
-  }
-  throw new Error('no error');
-}
 
-/** Documents that fail the test when read: proof that nothing ran before an error. */
-function* unreadable(): Generator<Document> {
-  throw new Error('a document was read');
-}
 
 describe('the bugs of the mingo runner', () => {
   test('$group/$first keep Long 5 and Double 2.0 (the very objects)', () => {

@@ -3,7 +3,7 @@
 import { Decimal128, Double, Int32, Long, Timestamp, type Document } from 'bson';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { MongoError } from '../../../src/errors.js';
+import { mongoError, unreadable } from '../../helpers/mongoErrors.js';
 import { granularityRounder } from '../../../src/query/aggregation/granularity.js';
 import { runPipeline, type PipelineContext } from '../../../src/query/aggregation/run.js';
 import { numericType, type BsonNumber } from '../../../src/query/numeric.js';
@@ -28,20 +28,7 @@ function run(stages: Document[], docs: Document[], context?: PipelineContext): D
   return runPipeline(stages, docs, context);
 }
 
-function mongoError(f: () => unknown): { code: number; message: string } {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof MongoError) return { code: e.code, message: e.message };
-    throw e;
-  }
-  throw new Error('no error');
-}
 
-/** Documents that fail the test when read: proof that nothing ran before an error. */
-function* unreadable(): Generator<Document> {
-  throw new Error('a document was read');
-}
 
 describe('$redact', () => {
   const byLevel = { $cond: { if: { $lte: ['$level', 1] }, then: '$$DESCEND', else: '$$PRUNE' } };

@@ -1,8 +1,8 @@
 import { Decimal128, Double, Int32, Long, type Document } from 'bson';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
+import { mongoError } from '../../helpers/mongoErrors.js';
 import { compareValues } from '../../../src/bson/bsonOrder.js';
-import { MongoError } from '../../../src/errors.js';
 import { numericType, type BsonNumber } from '../../../src/query/numeric.js';
 import { runPipeline, type PipelineContext } from '../../../src/query/aggregation/run.js';
 
@@ -42,15 +42,6 @@ function window(output: Document, sortBy: Document | null = { x: 1 }, extra: Doc
   return { $setWindowFields: { ...(sortBy === null ? {} : { sortBy }), ...extra, output } };
 }
 
-function mongoError(f: () => unknown): { code: number; message: string } {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof MongoError) return { code: e.code, message: e.message };
-    throw e;
-  }
-  throw new Error('no error');
-}
 
 const xs = (...values: unknown[]): Document[] => values.map((y, i) => ({ _id: I(i), x: I(i), y }));
 

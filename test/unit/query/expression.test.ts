@@ -15,6 +15,7 @@ import {
 } from 'bson';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
+import { mongoError as failure } from '../../helpers/mongoErrors.js';
 import { MongoError } from '../../../src/errors.js';
 import { compileExpression, coerceToBool, scopeFor, type ExpressionOptions } from '../../../src/query/expression/compile.js';
 import { abs, add, divide, mod, multiply, numericType, round, subtract, trunc, type BsonNumber } from '../../../src/query/numeric.js';
@@ -34,15 +35,6 @@ function ev(expr: unknown, doc: Document = {}, options?: ExpressionOptions, vari
   return compileExpression(expr, options).evaluate(scopeFor(doc, NOW, variables));
 }
 
-function failure(f: () => unknown): { code: number; message: string } {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof MongoError) return { code: e.code, message: e.message };
-    throw e;
-  }
-  throw new Error('expected an error');
-}
 
 /** The error of compiling and evaluating. */
 function err(expr: unknown, doc: Document = {}, options?: ExpressionOptions): { code: number; message: string } {

@@ -3,7 +3,7 @@
 import { Decimal128, Double, Int32, Long, type Document } from 'bson';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { MongoError } from '../../../src/errors.js';
+import { mongoError as failure } from '../../helpers/mongoErrors.js';
 import { runPipeline } from '../../../src/query/aggregation/run.js';
 import { compileExpression, scopeFor, type ExpressionOptions } from '../../../src/query/expression/compile.js';
 import { numericType, type BsonNumber } from '../../../src/query/numeric.js';
@@ -18,15 +18,6 @@ function ev(expr: unknown, doc: Document = {}, options?: ExpressionOptions): unk
   return compileExpression(expr, options).evaluate(scopeFor(doc, NOW));
 }
 
-function failure(f: () => unknown): { code: number; message: string } {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof MongoError) return { code: e.code, message: e.message };
-    throw e;
-  }
-  throw new Error('expected an error');
-}
 
 function err(expr: unknown, doc: Document = {}, options?: ExpressionOptions): { code: number; message: string } {
   return failure(() => ev(expr, doc, options));

@@ -1,7 +1,7 @@
 import { Decimal128, Double, Int32, Long } from 'bson';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { MongoError } from '../../../src/errors.js';
+import { mongoError } from '../../helpers/mongoErrors.js';
 import {
   decimalAdd,
   decimalDivide,
@@ -54,15 +54,6 @@ function show(v: unknown): string {
   return `${t}:${(v as BsonNumber).toString()}`;
 }
 
-function mongoError(f: () => unknown): { code: number; message: string } {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof MongoError) return { code: e.code, message: e.message };
-    throw e;
-  }
-  throw new Error('expected a MongoError');
-}
 
 const INT32_MIN = -2147483648;
 const INT32_MAX = 2147483647;
