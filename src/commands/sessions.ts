@@ -1,9 +1,9 @@
 import { missingField, unknownField, wrongType } from '../bson/idlErrors.js';
 import { Int32, UUID, type Document } from 'bson';
-import { v4 as uuidv4 } from 'uuid';
 import { Resource } from '../auth/privileges.js';
 import { ErrorCodes, MongoError } from '../errors.js';
 import { matcherFor, type KillPattern } from '../sessions/killer.js';
+import { randomUuidBytes } from '../sessions/randomUuid.js';
 import {
   isChildSession,
   lsidText,
@@ -42,7 +42,7 @@ function resolveSessionArray(
 /** startSession (start_session_command.cpp): a new session owned by the caller. */
 function startSession(ctx: CommandContext<'owners' | 'params' | 'sessions'>): Document {
   const owner = ctx.owner;
-  const id = uuidv4(undefined, Buffer.allocUnsafe(16));
+  const id = randomUuidBytes();
   ctx.services.sessions.vivify({ id, uid: owner.uid }, owner.user);
   return {
     id: { id: new UUID(id) },
