@@ -214,8 +214,11 @@ function parseRank(op: '$rank' | '$denseRank' | '$documentNumber', obj: Obj, sor
   return fixed(leftUnboundedExecutor(input, () => new RankAccumulator(op, descending, cc.compare)));
 }
 
-/** ExpressionFromLeftUnboundedWindowFunction::parse ($locf). */
-function parseLocf(obj: Obj, cc: CompileContext): WindowFunction {
+/**
+ * The spec of a window function that takes no window ($locf, $linearFill): its name and input;
+ * a `window` is refused, as are a second function and unknown arguments.
+ */
+function parseWindowlessFunction(obj: Obj, cc: CompileContext): { name: string; input: CompiledExpression } {
   let input: CompiledExpression | undefined;
   let name: string | undefined;
   let window = false;
@@ -228,27 +231,22 @@ function parseLocf(obj: Obj, cc: CompileContext): WindowFunction {
     } else failToParse(`Window function found an unknown argument: ${arg}`);
   }
   if (window) failToParse(`'window' field is not allowed in ${name}`);
-  return fixed(leftUnboundedExecutor(expressionInput(input!), () => new LocfAccumulator()));
+  return { name: name!, input: input! };
+}
+
+/** ExpressionFromLeftUnboundedWindowFunction::parse ($locf). */
+function parseLocf(obj: Obj, cc: CompileContext): WindowFunction {
+  const { input } = parseWindowlessFunction(obj, cc);
+  return fixed(leftUnboundedExecutor(expressionInput(input), () => new LocfAccumulator()));
 }
 
 /** ExpressionLinearFill::parse. */
 function parseLinearFill(obj: Obj, sortBy: SortBy, cc: CompileContext): WindowFunction {
-  let input: CompiledExpression | undefined;
-  let name: string | undefined;
-  let window = false;
-  for (const [arg, value] of Object.entries(obj)) {
-    if (arg === 'window') window = true;
-    else if (WINDOW_FUNCTIONS.has(arg)) {
-      if (name !== undefined) failToParse('Cannot specify two functions in window function spec');
-      name = arg;
-      input = compileExpr(value, cc);
-    } else failToParse(`Window function found an unknown argument: ${arg}`);
-  }
-  if (window) failToParse(`'window' field is not allowed in ${name}`);
+  const { name, input } = parseWindowlessFunction(obj, cc);
   if (sortBy === undefined || sortBy.length !== 1) {
     fail(LocationCodes.WindowLinearFillNeedsSortBy, `${name} must be specified with a top level sortBy expression with exactly one element`);
   }
-  return fixed(linearFillExecutor(input!));
+  return fixed(linearFillExecutor(input));
 }
 
 const SUB_OBJECT_FIELDS = "$expMovingAvg sub object must have exactly two fields: An 'input' field, and either an 'N' field or an 'alpha' field";
