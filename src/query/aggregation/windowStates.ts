@@ -313,13 +313,10 @@ class Multiset<T> {
   }
 }
 
-/** WindowFunctionMin / WindowFunctionMax. */
-export class RemovableMinMax implements WindowState {
-  private readonly set: Multiset<unknown>;
-  constructor(
-    private readonly max: boolean,
-    compare: ValueCompare,
-  ) {
+/** The window's non-nullish values in the value order (what $min/$max and their N forms keep). */
+abstract class OrderedValues implements WindowState {
+  protected readonly set: Multiset<unknown>;
+  constructor(compare: ValueCompare) {
     this.set = new Multiset(compare);
   }
   add(value: unknown): void {
@@ -327,6 +324,17 @@ export class RemovableMinMax implements WindowState {
   }
   remove(value: unknown): void {
     if (!nullish(value)) this.set.erase(value);
+  }
+  abstract value(): unknown;
+}
+
+/** WindowFunctionMin / WindowFunctionMax. */
+export class RemovableMinMax extends OrderedValues {
+  constructor(
+    private readonly max: boolean,
+    compare: ValueCompare,
+  ) {
+    super(compare);
   }
   value(): unknown {
     const items = this.set.items;
@@ -336,20 +344,13 @@ export class RemovableMinMax implements WindowState {
 }
 
 /** WindowFunctionMinN / WindowFunctionMaxN. */
-export class RemovableMinMaxN implements WindowState {
-  private readonly set: Multiset<unknown>;
+export class RemovableMinMaxN extends OrderedValues {
   constructor(
     private readonly max: boolean,
     private readonly n: number,
     compare: ValueCompare,
   ) {
-    this.set = new Multiset(compare);
-  }
-  add(value: unknown): void {
-    if (!nullish(value)) this.set.insert(value);
-  }
-  remove(value: unknown): void {
-    if (!nullish(value)) this.set.erase(value);
+    super(compare);
   }
   value(): unknown {
     const items = this.max ? [...this.set.items].reverse() : this.set.items;
