@@ -63,6 +63,11 @@ export const ErrorCodes = {
   EmptyFieldName: 56,
   /** A capped collection scan whose position was deleted (collection_scan.cpp). */
   CappedPositionLost: 136,
+  // Views (view_graph.cpp, views_for_database.cpp, run_aggregate.cpp).
+  GraphContainsCycle: 5,
+  ViewDepthLimitExceeded: 165,
+  CommandNotSupportedOnView: 166,
+  OptionNotSupportedOnView: 167,
   // Codes a client may see from a replica set or inject with the failCommand fail point (their
   // names as mongod 7.0 reports them).
   HostUnreachable: 6,

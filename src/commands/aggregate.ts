@@ -21,6 +21,7 @@ import { Long } from 'bson';
 import { explainQuery, serverInfo, serverParameters } from './queryExplain.js';
 import { currentOperations, parseCurrentOpSpec } from './currentOp.js';
 import { defineCommand, type CommandContext, type CommandSpec, type Verbosity } from './command.js';
+import { checkInvolvedViews, expandViewAggregate, withBody } from './views.js';
 
 // The aggregate command: its source stages (the session stages, $collStats), its privileges and
 // its explain are here; the checks of the other stages' specs are in pipeline/stageSpecs, $out and
@@ -101,7 +102,8 @@ function pipelineContext(ctx: CommandContext<'clock' | 'namespaces'>): PipelineC
   const collation = collationArg === undefined || collationArg.locale === 'simple' ? undefined : collationArg;
   const letArg = optionalObject(ctx, 'let', true);
   const variables = letArg === undefined ? undefined : evaluateLetVariables(letArg, { now, collation });
-  return { collection: collectionReader(ctx.services.namespaces, ctx.db), variables, collation, now };
+  checkInvolvedViews(ctx.services.namespaces, ctx.db, ctx.body.pipeline, collation);
+  return { collection: collectionReader(ctx.services.namespaces, ctx.db, ctx.services.namespaces.views, now), variables, collation, now };
 }
 
 /** The documents the first stage produces, or the collection's when it is not a source stage. */
@@ -197,8 +199,15 @@ export function checkPipelineArgument(ctx: CommandContext<never>): Document[] {
   return pipeline as Document[];
 }
 
-/** aggregate: the source stages, then mingo for the rest of the pipeline; results through a cursor. */
-function aggregate(ctx: CommandContext<'auth' | 'owners' | 'catalog' | 'clients' | 'clock' | 'cursors' | 'log' | 'namespaces' | 'process' | 'sessions'>): Document {
+/** What running an aggregate reads and opens (the reads a view turns into run it too). */
+export type AggregateContext = CommandContext<'auth' | 'owners' | 'catalog' | 'clients' | 'clock' | 'cursors' | 'log' | 'namespaces' | 'process' | 'sessions'>;
+
+/**
+ * aggregate: the source stages, then mingo for the rest of the pipeline; results through a cursor.
+ * On a view it runs on the collection under the view (views.ts), its cursor still named by the
+ * view (`cursorNs`).
+ */
+export function aggregate(ctx: AggregateContext, cursorNs?: string): Document {
   const target = ctx.body.aggregate;
   let collection: string | undefined;
   if (typeof target === 'string') collection = target;
@@ -215,6 +224,8 @@ function aggregate(ctx: CommandContext<'auth' | 'owners' | 'catalog' | 'clients'
   if (!explain && !isPlainObject(cursorSpec)) {
     throw new MongoError(ErrorCodes.FailedToParse, "The 'cursor' option is required, except for aggregate with the explain argument");
   }
+  const onView = collection === undefined ? undefined : expandViewAggregate(ctx, collection, pipeline);
+  if (onView !== undefined) return aggregate(withBody(ctx, onView), cursorNs ?? `${ctx.db}.${collection}`);
   // The legacy `explain: true` form answers as the explain command does at queryPlanner verbosity.
   if (explain) return explainAggregate(ctx, 'queryPlanner');
   const batchSize = nonNegativeInt(cursorSpec.batchSize, 'batchSize', 'aggregate') ?? DEFAULT_FIRST_BATCH_SIZE;
@@ -223,7 +234,7 @@ function aggregate(ctx: CommandContext<'auth' | 'owners' | 'catalog' | 'clients'
   const { docs, rest } = source(ctx, collection, stages[0], context);
   const write = writerOf(ctx.services, ctx.db, stages[stages.length - 1], writeValidation(ctx, new Date(ctx.services.clock.now())));
   const results = runPipeline(stages.slice(rest, write === undefined ? undefined : -1), docs, context);
-  const ns = collection === undefined ? `${ctx.db}.$cmd.aggregate` : `${ctx.db}.${collection}`;
+  const ns = cursorNs ?? (collection === undefined ? `${ctx.db}.$cmd.aggregate` : `${ctx.db}.${collection}`);
   const open = (items: Iterator<Document>): Document =>
     // A pipeline knows its end only once it has read past it (PlanExecutorPipeline::isEOF).
     ctx.services.cursors.open(ns, items, { session: ctx.session, batchSize, owner: ctx.client.principal.userName, endKnown: false });
@@ -317,13 +328,26 @@ function aggregatePrivileges(ctx: CommandContext<never>): Requirement[] {
 }
 
 /**
+ * checkAuthForCreateOrModifyView (authorization_checks.cpp): a caller who may read the view
+ * needs what reading its definition reads, the privileges of {aggregate: viewOn, pipeline}; one
+ * who cannot read the view learns nothing from defining it.
+ */
+export function viewDefinitionPrivileges(ctx: CommandContext<'auth'>, view: string, viewOn: string, pipeline: readonly unknown[]): Requirement[] {
+  if (!ctx.services.auth.mayDo(ctx.client.principal, Resource.namespace(ctx.db, view), 'find')) return [];
+  return aggregatePrivileges(withBody(ctx, { aggregate: viewOn, pipeline }));
+}
+
+/**
  * aggregate: the leading $match stages become the query under `$cursor`, the other stages follow
  * as written, each with the documents it passed on at executionStats (explain.cpp explainPipeline).
  */
-function explainAggregate(ctx: CommandContext<'catalog' | 'clock' | 'namespaces' | 'process'>, verbosity: Verbosity): Document {
+export function explainAggregate(ctx: CommandContext<'catalog' | 'clock' | 'namespaces' | 'process'>, verbosity: Verbosity): Document {
   // aggregation_request_helper.cpp validate (the missing space is mongod's).
   if (ctx.body.writeConcern !== undefined) throw new MongoError(ErrorCodes.FailedToParse, "Aggregation explain does not support the'writeConcern' option");
   const pipeline = checkPipelineArgument(ctx);
+  // On a view: the explain of the aggregate it runs as, on the collection under it.
+  const onView = typeof ctx.body.aggregate === 'string' ? expandViewAggregate(ctx, ctx.body.aggregate, pipeline) : undefined;
+  if (onView !== undefined) return explainAggregate(withBody(ctx, onView), verbosity);
   const tail = { serverInfo: serverInfo(ctx), serverParameters: serverParameters(), command: { ...ctx.body, $db: ctx.db } };
   // {aggregate: 1} pipelines start with a stage that makes its own documents: no query to plan.
   if (typeof ctx.body.aggregate !== 'string') return { explainVersion: '1', stages: pipeline, ...tail };

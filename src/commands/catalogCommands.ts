@@ -13,6 +13,9 @@ import { cappedCollectionOptions, cappedStorageStats } from '../storage/capped.j
 import { createCappedOptions } from './capped.js';
 import { checkValidatorNamespace, parseValidator, validationCollectionOptions } from '../storage/validation.js';
 import { validationArguments } from './documentValidation.js';
+import { bsonText } from '../bson/bsonText.js';
+import { viewDefinitionPrivileges } from './aggregate.js';
+import { createView, listedView, viewArguments } from './views.js';
 
 /** create: an empty collection; an existing one is NamespaceExists (48). */
 /** The fields of create.idl (7.0), besides the generic arguments. */
@@ -44,11 +47,9 @@ export const CREATE_OPTIONS: readonly string[] = [
  * Options that change what a collection is or does, which pocketmongo's plain in-memory
  * collections do not do yet: refused rather than ignored, so nobody believes they hold. The
  * others (storage engine and index defaults, change-stream pre-images) change nothing here and
- * are accepted.
+ * are accepted. A view's collation is its own (views.ts).
  */
 const UNSUPPORTED_CREATE_OPTIONS: Readonly<Record<string, string>> = {
-  viewOn: 'views',
-  pipeline: 'views',
   collation: 'collection default collations',
   timeseries: 'time-series collections',
   clusteredIndex: 'clustered collections',
@@ -56,28 +57,48 @@ const UNSUPPORTED_CREATE_OPTIONS: Readonly<Record<string, string>> = {
   encryptedFields: 'queryable encryption',
 };
 
-function create(ctx: CommandContext<'catalog'>): Document {
+function create(ctx: CommandContext<'auth' | 'catalog' | 'namespaces'>): Document {
   const name = collectionArgument(ctx);
   const validation = validationArguments(ctx.body, 'create');
+  const view = viewArguments(ctx.body, 'create');
+  // CollectionOptions::isView: a non-empty viewOn makes a view (an empty one, a collection).
+  const viewOn = view.viewOn === '' ? undefined : view.viewOn;
   for (const [option, feature] of Object.entries(UNSUPPORTED_CREATE_OPTIONS)) {
     const value = ctx.body[option];
-    if (value === undefined || value === null || value === false) continue;
+    if (value === undefined || value === null || value === false || (option === 'collation' && viewOn !== undefined)) continue;
     throw new MongoError(ErrorCodes.CommandNotSupported, `pocketmongo does not support ${feature} yet (create option '${option}')`);
   }
   const capped = createCappedOptions(ctx.body);
+  if (view.pipeline !== undefined && view.viewOn === undefined) throw new MongoError(ErrorCodes.InvalidOptions, "'pipeline' requires 'viewOn' to also be specified");
+  if (view.viewOn !== undefined && ctx.body.idIndex !== undefined && ctx.body.idIndex !== null) {
+    throw new MongoError(ErrorCodes.InvalidOptions, `'idIndex' is not allowed with 'viewOn': ${bsonText(ctx.body.idIndex)}`);
+  }
+  // catalog::checkIfNamespaceExists: a collection or a view of that name.
   if (ctx.services.catalog.get(ctx.db, name) !== undefined) {
     throw new MongoError(ErrorCodes.NamespaceExists, `Collection ${ctx.db}.${name} already exists.`);
   }
-  // userCreateNS parses the validator; the new collection then refuses one where none may be.
+  if (ctx.services.namespaces.views.lookup(ctx.db, name) !== undefined) {
+    throw new MongoError(ErrorCodes.NamespaceExists, `A view already exists. NS: ${ctx.db}.${name}`);
+  }
+  // userCreateNS parses the validator (a view's too); the new collection then refuses one where none may be.
   parseValidator(validation);
+  if (viewOn !== undefined) {
+    createView(ctx, name, { ...view, viewOn });
+    return {};
+  }
   checkValidatorNamespace(validation, ctx.db, name, new UUID());
   ctx.services.catalog.create(ctx.db, name, { capped }).validation = validation;
   return {};
 }
 
-/** drop: since 7.0 dropping a collection that does not exist succeeds. */
-function drop(ctx: CommandContext<'catalog'>): Document {
+/**
+ * drop: since 7.0 dropping a collection that does not exist succeeds. A view leaves system.views
+ * (drop_collection.cpp _dropView: the reply names it, without an index count); dropping
+ * system.views drops every view of the database.
+ */
+function drop(ctx: CommandContext<'catalog' | 'namespaces'>): Document {
   const name = collectionArgument(ctx);
+  if (ctx.services.namespaces.views.drop(ctx.db, name)) return { ns: `${ctx.db}.${name}` };
   const dropped = ctx.services.catalog.drop(ctx.db, name);
   return dropped === undefined ? {} : { nIndexesWas: new Int32(1), ns: dropped.ns };
 }
@@ -204,6 +225,9 @@ function listCollections(ctx: CommandContext<'auth' | 'catalog' | 'cursors' | 'n
           idIndex: { v: new Int32(2), key: { _id: new Int32(1) }, name: '_id_' },
         },
   );
+  // Views come after the collections, as mongod lists them (buildViewBson).
+  const views = ctx.services.namespaces.views.list(ctx.db).filter((v) => !authorizedOnly || mayActOnCollection(ctx, ctx.db, v.name));
+  for (const view of views.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) entries.push(listedView(view, nameOnly));
   const selected = filter === undefined ? entries : runFind({ filter }, entries);
   return {
     cursor: ctx.services.cursors.open(`${ctx.db}.$cmd.listCollections`, selected[Symbol.iterator](), {
@@ -220,8 +244,8 @@ function cappedOptionsOf(ctx: CommandContext<'catalog'>, name: string): Document
   return capped === undefined ? {} : cappedCollectionOptions(capped.options);
 }
 
-/** renameCollection (admin only): `from` and `to` are full namespaces; dropTarget replaces an existing target. */
-function renameCollection(ctx: CommandContext<'catalog'>): Document {
+/** renameCollection (admin only): `from` and `to` are full namespaces; dropTarget replaces an existing target. A view is neither. */
+function renameCollection(ctx: CommandContext<'catalog' | 'namespaces'>): Document {
   const from = ctx.body.renameCollection;
   const to = ctx.body.to;
   // rename_collection.idl: both are `namespacestring`, strings on the wire.
@@ -235,7 +259,12 @@ function renameCollection(ctx: CommandContext<'catalog'>): Document {
   const [fromDb, fromColl] = split(from);
   const [toDb, toColl] = split(to);
   const catalog = ctx.services.catalog;
-  if (catalog.get(fromDb, fromColl) === undefined) throw new MongoError(ErrorCodes.NamespaceNotFound, 'Source collection does not exist');
+  const views = ctx.services.namespaces.views;
+  if (catalog.get(fromDb, fromColl) === undefined) {
+    if (views.lookup(fromDb, fromColl) !== undefined) throw new MongoError(ErrorCodes.CommandNotSupportedOnView, `cannot rename view: ${from}`);
+    throw new MongoError(ErrorCodes.NamespaceNotFound, 'Source collection does not exist');
+  }
+  if (views.lookup(toDb, toColl) !== undefined) throw new MongoError(ErrorCodes.NamespaceExists, `a view already exists with that name: ${to}`);
   if (catalog.get(toDb, toColl) !== undefined) {
     if (!trueValue(ctx.body.dropTarget)) throw new MongoError(ErrorCodes.NamespaceExists, 'target namespace exists');
     catalog.drop(toDb, toColl);
@@ -259,7 +288,7 @@ function dbStats(ctx: CommandContext<'namespaces'>): Document {
   return {
     db: ctx.db,
     collections: new Int32(collections.length),
-    views: new Int32(0),
+    views: new Int32(ctx.services.namespaces.views.list(ctx.db).length),
     objects: Long.fromNumber(objects),
     avgObjSize: new Double(objects === 0 ? 0 : bytes / objects),
     dataSize: new Double(bytes / scale),
@@ -332,7 +361,12 @@ export const catalogCommands: readonly CommandSpec[] = [
     // create.idl is strict: another field is 40415.
     strict: true,
     fields: CREATE_OPTIONS,
-    privileges: onCollection('createCollection'),
+    // checkAuthForCreate: a view also needs what reading its definition reads, when the caller may read the view.
+    privileges: (ctx) => {
+      const { create: view, viewOn, pipeline } = ctx.body;
+      const definition = typeof view === 'string' && typeof viewOn === 'string' && viewOn !== '' ? viewDefinitionPrivileges(ctx, view, viewOn, Array.isArray(pipeline) ? pipeline : []) : [];
+      return [...onCollection('createCollection')(ctx), ...definition];
+    },
     help: 'explicitly creates a collection or view',
   }),
   defineCommand({ name: 'drop', run: drop, apiVersion1: true, supportsWriteConcern: true, privileges: onCollection('dropCollection'), help: 'drop a collection' }),

@@ -24,6 +24,9 @@ import { onCollection } from './requirements.js';
 import { defineCommand, type CommandContext, type CommandSpec, type Verbosity } from './command.js';
 import { explainQuery, queryReply, singleStatement, type ExplainContext, type StageWrapper } from './queryExplain.js';
 import { wrapStages } from '../storage/planStages.js';
+import { viewIsNotACollection } from '../storage/viewCatalog.js';
+import { aggregate, explainAggregate, type AggregateContext } from './aggregate.js';
+import { countAsAggregate, countReply, distinctAsAggregate, distinctReply, findAsAggregate, inViewPipeline, isView, withBody, writeRefusal } from './views.js';
 
 /** A `collation` argument (an object); undefined for none and for the "simple" locale (binary comparison, the default). */
 function collationArgument(collation: Record<string, unknown> | undefined): Document | undefined {
@@ -74,12 +77,21 @@ export function findShape(ctx: CommandContext<never>): {
   };
 }
 
+/** What the reads need: on a view they run (or explain) the aggregate they turn into. */
+type ReadContext = AggregateContext & CommandContext<'counters'>;
+
 /** find: filter, projection, sort, skip, limit, batchSize and singleBatch over the collection's documents. */
-function find(ctx: CommandContext<'catalog' | 'clock' | 'counters' | 'cursors' | 'namespaces'>): Document {
+function find(ctx: ReadContext): Document {
   const collection = collectionArgument(ctx);
   const now = commandNow(ctx);
   const shape = { ...findShape(ctx), variables: letVariables(ctx, now), now };
   const batchSize = nonNegativeInt(ctx.body.batchSize, 'batchSize', 'find') ?? DEFAULT_FIRST_BATCH_SIZE;
+  // On a view: the find runs as an aggregate (its filter and projection parsed as a find's first).
+  if (isView(ctx, collection)) {
+    runFind(shape, []);
+    const body = findAsAggregate(ctx, collection, shape);
+    return inViewPipeline(() => aggregate(withBody(ctx, body)));
+  }
   // Tailable finds, and natural-order scans of capped collections, keep their position (capped.ts).
   const capped = findOnCapped(ctx, collection, shape, batchSize);
   if (capped !== undefined) return { cursor: capped };
@@ -148,7 +160,9 @@ function insert(ctx: CommandContext<'catalog' | 'clock' | 'counters' | 'log'>): 
   const name = collectionArgument(ctx);
   const documents = requireArrayField(ctx, 'documents');
   const ordered = ctx.body.ordered === undefined ? true : trueValue(ctx.body.ordered);
-  const collection = ctx.services.catalog.ensure(ctx.db, name);
+  // A view (or system.views) refuses each document: no collection is made for it.
+  const refusal = writeRefusal(ctx.services.catalog, ctx.db, name);
+  const collection = refusal === undefined ? ctx.services.catalog.ensure(ctx.db, name) : undefined;
   const validation = writeValidation(ctx, commandNow(ctx));
   const writeErrors: Document[] = [];
   let n = 0;
@@ -158,6 +172,7 @@ function insert(ctx: CommandContext<'catalog' | 'clock' | 'counters' | 'log'>): 
       if (!isPlainObject(raw)) throw wrongType(`insert.documents.${i}`, raw, 'object');
       checkInsertable(raw, ctx.request.messageLength);
       const doc = withIdFirst(raw);
+      if (collection === undefined) throw refusal!;
       validateWrite(collection, doc, validation);
       collection.add(doc);
       n += 1;
@@ -193,6 +208,7 @@ function deleteCommand(ctx: CommandContext<'catalog' | 'clock' | 'counters'>): D
   const now = commandNow(ctx);
   const variables = letVariables(ctx, now);
   const collection = ctx.services.catalog.get(ctx.db, name);
+  const refusal = writeRefusal(ctx.services.catalog, ctx.db, name);
   const writeErrors: Document[] = [];
   let n = 0;
   let statementsRun = 0;
@@ -209,6 +225,7 @@ function deleteCommand(ctx: CommandContext<'catalog' | 'clock' | 'counters'>): D
       if (limit !== 0 && limit !== 1) {
         throw new MongoError(ErrorCodes.FailedToParse, `The limit field in delete objects must be 0 or 1. Got ${limit}`);
       }
+      if (refusal !== undefined) throw refusal;
       const collation = collationArgument(optionalObject({ body: statement, name: 'delete.deletes' }, 'collation', true));
       const hint = planHint(resolveHint(ctx, name, statement.hint, { filter: statement.q }), collation);
       const matches = runFind({ filter: statement.q, limit: limit === 1 ? 1 : undefined, collation, variables, now }, collection?.plan(statement.q, hint).documents ?? []);
@@ -331,6 +348,7 @@ function update(ctx: CommandContext<'catalog' | 'clock' | 'counters' | 'log'>): 
   const now = commandNow(ctx);
   const variables = letVariables(ctx, now);
   const validation = writeValidation(ctx, now);
+  const refusal = writeRefusal(ctx.services.catalog, ctx.db, name);
   const writeErrors: Document[] = [];
   const upserted: Document[] = [];
   let n = 0;
@@ -343,6 +361,7 @@ function update(ctx: CommandContext<'catalog' | 'clock' | 'counters' | 'log'>): 
       if (!isPlainObject(q)) throw q === undefined ? missingField('update.updates.q') : wrongType('update.updates.q', q, 'object');
       if (!isPlainObject(u) && !Array.isArray(u)) throw u === undefined ? missingField('update.updates.u') : wrongType('update.updates.u', u, 'object');
       if (Array.isArray(u)) checkSubPipeline(u);
+      if (refusal !== undefined) throw refusal;
       const multi = trueValue(statement.multi);
       if (multi && isPlainObject(u) && !isOperatorUpdate(u)) {
         throw new MongoError(ErrorCodes.InvalidOptions, 'multi update is not supported for replacement-style update');
@@ -391,12 +410,13 @@ function update(ctx: CommandContext<'catalog' | 'clock' | 'counters' | 'log'>): 
 }
 
 /** count: documents matching `query`, after skip and limit. */
-function count(ctx: CommandContext<'catalog' | 'clock' | 'namespaces'>): Document {
+function count(ctx: ReadContext): Document {
   const name = collectionArgument(ctx);
   const query = optionalObject(ctx, 'query', true) ?? {};
   const skip = nonNegativeInt(ctx.body.skip, 'skip', 'count') ?? 0;
   const limit = Math.abs(numberValue(ctx.body.limit) ?? 0);
   const collation = collationArgument(optionalObject(ctx, 'collation', true));
+  if (isView(ctx, name)) return countReply(aggregate(withBody(ctx, countAsAggregate(ctx, name, query, skip, limit))));
   const hint = planHint(resolveHint(ctx, name, ctx.body.hint, { filter: query }), collation);
   const source = ctx.services.namespaces.candidates(ctx.db, name, query, hint) ?? [];
   let n = Math.max(0, runFind({ filter: query, collation, now: commandNow(ctx) }, source).length - skip);
@@ -412,12 +432,13 @@ const MAX_DISTINCT_RESPONSE_BYTES = 16 * 1024 * 1024;
  * collation's comparison (mongod collects them in a BSONElementSet ordered by the collator: under
  * strength 2, "a" and "A" are one value, the first one met).
  */
-function distinct(ctx: CommandContext<'catalog' | 'clock' | 'namespaces'>): Document {
+function distinct(ctx: ReadContext): Document {
   const name = collectionArgument(ctx);
   const key = ctx.body.key;
   if (typeof key !== 'string') throw key === undefined ? missingField('distinct.key') : wrongType('distinct.key', key, 'string');
   const query = optionalObject(ctx, 'query', true) ?? {};
   const collation = collationArgument(optionalObject(ctx, 'collation', true));
+  if (isView(ctx, name)) return distinctReply(aggregate(withBody(ctx, distinctAsAggregate(ctx, name, key, query))));
   const compare = comparatorFor(collatorFor(collation));
   const hint = planHint(resolveHint(ctx, name, ctx.body.hint, { filter: query }), collation);
   const found: unknown[] = [];
@@ -461,6 +482,8 @@ function findAndModify(ctx: CommandContext<'catalog' | 'clock' | 'counters' | 'l
   const upsert = trueValue(ctx.body.upsert);
   if (remove && upsert) throw new MongoError(ErrorCodes.FailedToParse, 'Cannot specify both upsert=true and remove=true');
   const arrayFilters = arrayFiltersArgument(ctx.body.arrayFilters, 'findAndModify.arrayFilters');
+  const refusal = writeRefusal(ctx.services.catalog, ctx.db, name);
+  if (refusal !== undefined) throw refusal;
   const collection = ctx.services.catalog.get(ctx.db, name);
   const matcher = compileQuery(filter, { collation, variables, now });
   // The update is parsed before anything matches.
@@ -503,18 +526,33 @@ function findAndModify(ctx: CommandContext<'catalog' | 'clock' | 'counters' | 'l
   };
 }
 
-// Explain (explain.cpp): the query each command would run, and its own stage above it.
+// Explain (explain.cpp): the query each command would run, and its own stage above it. On a
+// view, reads explain the aggregate they run as; writes are refused (166).
 
-export function explainFind(ctx: ExplainContext, verbosity: Verbosity): Document {
+/** An explained write names a collection, never a view. */
+function explainedWriteTarget(ctx: ExplainContext): string {
   const collection = collectionArgument(ctx);
+  if (isView(ctx, collection)) throw viewIsNotACollection(ctx.db, collection);
+  return collection;
+}
+
+export function explainFind(ctx: ReadContext, verbosity: Verbosity): Document {
+  const collection = collectionArgument(ctx);
+  if (isView(ctx, collection)) {
+    const shape = findShape(ctx);
+    runFind(shape, []);
+    const body = findAsAggregate(ctx, collection, shape);
+    return inViewPipeline(() => explainAggregate(withBody(ctx, body), verbosity));
+  }
   return queryReply(ctx, ctx, verbosity, explainQuery(ctx, collection, findShape(ctx), undefined, ctx.body.hint));
 }
 
-export function explainCount(ctx: ExplainContext, verbosity: Verbosity): Document {
+export function explainCount(ctx: ReadContext, verbosity: Verbosity): Document {
   const collection = collectionArgument(ctx);
   const filter = optionalObject(ctx, 'query', true) ?? {};
   const skip = numberValue(ctx.body.skip) ?? 0;
   const limit = Math.abs(numberValue(ctx.body.limit) ?? 0);
+  if (isView(ctx, collection)) return explainAggregate(withBody(ctx, countAsAggregate(ctx, collection, filter, skip, limit)), verbosity);
   const explained = explainQuery(ctx, collection, { filter }, (stages, results) => {
     const counted = Math.max(0, results.length - skip);
     const stats = { nCounted: new Int32(limit > 0 ? Math.min(counted, limit) : counted), nSkipped: new Int32(Math.min(skip, results.length)) };
@@ -527,15 +565,18 @@ export function explainCount(ctx: ExplainContext, verbosity: Verbosity): Documen
   return queryReply(ctx, ctx, verbosity, explained);
 }
 
-export function explainDistinct(ctx: ExplainContext, verbosity: Verbosity): Document {
+export function explainDistinct(ctx: ReadContext, verbosity: Verbosity): Document {
   const collection = collectionArgument(ctx);
   const filter = optionalObject(ctx, 'query', true) ?? {};
+  if (isView(ctx, collection) && typeof ctx.body.key === 'string') {
+    return explainAggregate(withBody(ctx, distinctAsAggregate(ctx, collection, ctx.body.key, filter)), verbosity);
+  }
   return queryReply(ctx, ctx, verbosity, explainQuery(ctx, collection, { filter }, undefined, ctx.body.hint));
 }
 
 
 export function explainDelete(ctx: ExplainContext, verbosity: Verbosity): Document {
-  const collection = collectionArgument(ctx);
+  const collection = explainedWriteTarget(ctx);
   const statement = singleStatement(ctx, 'deletes');
   const filter = isPlainObject(statement.q) ? statement.q : {};
   const limit = numberValue(statement.limit) === 1 ? 1 : 0;
@@ -564,7 +605,7 @@ function updateStats(results: Document[], query: Document, u: unknown, arrayFilt
 }
 
 export function explainUpdate(ctx: ExplainContext, verbosity: Verbosity): Document {
-  const collection = collectionArgument(ctx);
+  const collection = explainedWriteTarget(ctx);
   const statement = singleStatement(ctx, 'updates');
   const filter = isPlainObject(statement.q) ? statement.q : {};
   const wrap: StageWrapper = (stages, results) =>
@@ -574,7 +615,7 @@ export function explainUpdate(ctx: ExplainContext, verbosity: Verbosity): Docume
 }
 
 export function explainFindAndModify(ctx: ExplainContext, verbosity: Verbosity): Document {
-  const collection = collectionArgument(ctx);
+  const collection = explainedWriteTarget(ctx);
   const idl = { body: ctx.body, name: 'findAndModify' };
   const filter = optionalObject(idl, 'query', true) ?? {};
   const sort = optionalObject(idl, 'sort', true);

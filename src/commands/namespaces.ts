@@ -3,6 +3,7 @@ import type { SessionRegistry } from '../sessions/sessionRegistry.js';
 import type { Catalog, Hint, IndexSpec } from '../storage/catalog.js';
 import { SessionsIndexes } from './sessionsIndexes.js';
 import type { NamespaceReader } from '../storage/namespaceReader.js';
+import { ViewCatalog, viewIsNotACollection } from '../storage/viewCatalog.js';
 import type { ServerCounters } from './counters.js';
 
 /** What the catalog commands show of a collection: stored, or the sessions collection. */
@@ -18,11 +19,14 @@ const byName = (a: { name: string }, b: { name: string }): number => (a.name < b
 /**
  * The namespaces as commands see them: the catalog's stored collections, plus
  * config.system.sessions, which is the session registry's view (created, as mongod creates it,
- * at the first refresh). Storage never sees sessions; this view assembles the two.
+ * at the first refresh). Storage never sees sessions; this view assembles the two. The views of
+ * each database (kept in its system.views) are namespaces too, which are not collections.
  */
 export class NamespaceView implements NamespaceReader {
   /** config.system.sessions' indexes: lsidTTLIndex set up at each refresh, others as users make them. */
   private readonly sessionsIndexes: SessionsIndexes;
+  /** The databases' views (create with viewOn, collMod, drop). */
+  readonly views: ViewCatalog;
 
   constructor(
     private readonly catalog: Catalog,
@@ -32,15 +36,18 @@ export class NamespaceView implements NamespaceReader {
     private readonly counters: ServerCounters,
   ) {
     this.sessionsIndexes = new SessionsIndexes(() => sessionTimeoutMinutes() * 60);
+    this.views = new ViewCatalog(catalog);
     sessions.onRefresh(() => this.sessionsIndexes.ensureTtlIndex());
   }
 
   /**
    * Where createIndexes and dropIndexes act for a namespace: the stored collection, or the
    * sessions collection's indexes (creating an index there creates the collection, as in mongod).
+   * A view has none: CommandNotSupportedOnView (166).
    */
   indexTarget(db: string, name: string): { readonly indexes: readonly IndexSpec[]; addIndex(spec: IndexSpec): void; dropIndex(name: string): boolean } | undefined {
     if (db === 'config' && name === 'system.sessions') return this.sessionsIndexes;
+    if (this.views.lookup(db, name) !== undefined) throw viewIsNotACollection(db, name);
     return this.catalog.get(db, name);
   }
 
@@ -70,8 +77,9 @@ export class NamespaceView implements NamespaceReader {
     return [...stored, sessions].sort(byName);
   }
 
-  /** The one collection `db.name` as the catalog commands see it. */
+  /** The one collection `db.name` as the catalog commands see it; a view is CommandNotSupportedOnView (166). */
   collection(db: string, name: string): ListedCollection | undefined {
+    if (this.views.lookup(db, name) !== undefined) throw viewIsNotACollection(db, name);
     return this.collections(db).find((c) => c.name === name);
   }
 

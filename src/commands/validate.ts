@@ -16,6 +16,7 @@ import { defineCommand, type CommandContext, type CommandSpec } from './command.
 function validate(ctx: CommandContext<'namespaces'>): Document {
   const name = collectionArgument(ctx);
   if (trueValue(ctx.body.repair)) throw new MongoError(ErrorCodes.CommandNotSupported, 'pocketmongo does not support validate with repair: true (its in-memory storage has nothing to repair)');
+  if (ctx.services.namespaces.views.lookup(ctx.db, name) !== undefined) throw new MongoError(ErrorCodes.CommandNotSupportedOnView, 'Cannot validate a view');
   const collection = ctx.services.namespaces.collection(ctx.db, name);
   if (collection === undefined) throw new MongoError(ErrorCodes.NamespaceNotFound, `Collection '${ctx.db}.${name}' does not exist to validate.`);
   const generators = collection.indexes.map((spec) => ({ name: spec.name, keys: new IndexKeys(spec) }));

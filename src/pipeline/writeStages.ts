@@ -7,6 +7,7 @@ import { runPipeline } from '../query/aggregation/run.js';
 import { Collection, withIdFirst, type Catalog } from '../storage/catalog.js';
 import type { NamespaceReader } from '../storage/namespaceReader.js';
 import { validateWrite, type WriteValidation } from '../storage/validation.js';
+import { ViewCatalog, viewIsNotACollection } from '../storage/viewCatalog.js';
 import { isPlainObject } from '../bson/args.js';
 import { stageName } from './pipelineShape.js';
 import { parseMerge, parseOut, type MergeSpec, type Namespace } from './writeStageSpecs.js';
@@ -173,6 +174,12 @@ function writeMerge(store: WriteTarget, spec: MergeSpec, docs: readonly Document
   }
 }
 
+/** A view is no target: the write fails when the pipeline's output reaches it, with the executor's context. */
+function viewTargetRefusal(store: WriteTarget, target: Namespace): MongoError | undefined {
+  if (new ViewCatalog(store.catalog).lookup(target.db, target.coll) === undefined) return undefined;
+  return new MongoError(ErrorCodes.CommandNotSupportedOnView, `PlanExecutor error during aggregation :: caused by :: ${viewIsNotACollection(target.db, target.coll).message}`);
+}
+
 /** The write a pipeline's last stage asks for, if it is $out or $merge; what it stores passes the target's validator. */
 export function writerOf(
   store: WriteTarget,
@@ -183,10 +190,20 @@ export function writerOf(
   const name = stageName(last);
   if (name === '$out') {
     const target = parseOut(db, last![name]);
-    return (docs) => writeOut(store, target, docs, validation);
+    const refusal = viewTargetRefusal(store, target);
+    return (docs) => {
+      if (refusal !== undefined) throw refusal;
+      writeOut(store, target, docs, validation);
+    };
   }
   if (name === '$merge') {
     const spec = parseMerge(db, last![name]);
+    const refusal = viewTargetRefusal(store, spec.target);
+    if (refusal !== undefined) {
+      return () => {
+        throw refusal;
+      };
+    }
     checkOnIndex(store, spec);
     return (docs) => writeMerge(store, spec, docs, validation);
   }
