@@ -1,8 +1,10 @@
 /** Start-up latency: the CLI in a fresh process, and the embedded API in this one. */
+import { existsSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { checkOk } from '../lib/clients.js';
 import { median, timeMs } from '../lib/measure.js';
-import { LOOPBACK, startServer, type ServerKind } from '../lib/processes.js';
+import { LOOPBACK, REPO_ROOT, startServer, type ServerKind } from '../lib/processes.js';
 import type { Benchmark } from '../lib/types.js';
 import { encodeOpMsg, RawConnection } from '../lib/wire.js';
 
@@ -27,6 +29,21 @@ async function spawnToFirstPing(kind: ServerKind): Promise<number> {
   }
 }
 
+/** What bin/pocketmongo.js runs (scripts/bundle.mjs, part of `npm run build`), and V8's code cache for it. */
+const CLI_BUNDLE = join(REPO_ROOT, 'dist', 'cli.bundle.js');
+const CLI_CODE_CACHE = join(REPO_ROOT, 'dist', 'cli.bundle.cache');
+/** tsc's output, which bin/pocketmongo.js runs instead of a bundle older than it. */
+const TSC_CLI = join(REPO_ROOT, 'dist', 'server', 'cli.js');
+
+/** What the spawned CLI loads, for the note. */
+function cliEntry(): string {
+  const mtime = (file: string) => statSync(file, { throwIfNoEntry: false })?.mtimeMs;
+  const bundled = mtime(CLI_BUNDLE);
+  const compiled = mtime(TSC_CLI);
+  if (bundled === undefined || (compiled !== undefined && compiled > bundled)) return 'tsc output, NOT the bundle (run `npm run build`)';
+  return existsSync(CLI_CODE_CACHE) ? 'bundle + code cache' : 'bundle, NO code cache';
+}
+
 export const cliStart: Benchmark = {
   name: 'start.cli',
   title: 'CLI start → first ping',
@@ -43,7 +60,7 @@ export const cliStart: Benchmark = {
       baseline: median(samples.baseline),
       unit: 'ms',
       better: 'lower',
-      note: `median of ${repetitions} spawns`,
+      note: `median of ${repetitions} spawns; ${cliEntry()}`,
     };
   },
 };
