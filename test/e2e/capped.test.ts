@@ -1,6 +1,6 @@
 // Capped collections and tailable cursors (issue 11) through the real driver, on a server whose
 // clock is virtual: an awaitData getMore waits until an insert wakes it or the clock is advanced.
-import { Int32, MongoClient, type Document } from 'mongodb';
+import { Int32, Long, MongoClient, type Document } from 'mongodb';
 import { describe, expect, test, vi } from 'vitest';
 import { VirtualClock } from '../../src/index.js';
 import { expectExactError, useDriver, type NumberedDoc } from '../helpers/driver.js';
@@ -188,7 +188,7 @@ describe('tailable cursors', () => {
     await expectExactError(t.db.command({ find: 'tailrules', tailable: true, singleBatch: true }), 2, 'BadValue', "cannot use tailable option with the 'singleBatch' option");
     const { cursor } = await t.db.command({ find: 'tailrules', tailable: true, batchSize: 1 });
     await expectExactError(
-      t.db.command({ getMore: cursor.id, collection: 'tailrules', maxTimeMS: 10 }),
+      t.db.command({ getMore: Long.fromValue(cursor.id), collection: 'tailrules', maxTimeMS: 10 }),
       2,
       'BadValue',
       'cannot set maxTimeMS on getMore command for a non-awaitData cursor',
@@ -202,10 +202,10 @@ describe('tailable cursors', () => {
     const first = await t.db.command({ find: 'tail', tailable: true, filter: { _id: { $ne: 3 } } });
     expect(first.cursor.firstBatch).toEqual(range(0, 2));
     expect(first.cursor.id).not.toEqual(0);
-    const empty = await t.db.command({ getMore: first.cursor.id, collection: 'tail' });
+    const empty = await t.db.command({ getMore: Long.fromValue(first.cursor.id), collection: 'tail' });
     expect(empty.cursor).toMatchObject({ nextBatch: [], id: first.cursor.id });
     await c.insertMany(range(2, 5));
-    const more = await t.db.command({ getMore: first.cursor.id, collection: 'tail' });
+    const more = await t.db.command({ getMore: Long.fromValue(first.cursor.id), collection: 'tail' });
     // The filter still applies to what arrives.
     expect(more.cursor.nextBatch).toEqual([{ _id: 2 }, { _id: 4 }]);
     await t.db.command({ killCursors: 'tail', cursors: [first.cursor.id] });
@@ -236,20 +236,20 @@ describe('tailable cursors', () => {
     await capped('awaittime', { size: 4096 }, [{ _id: 1 }]);
     const { cursor } = await t.db.command({ find: 'awaittime', tailable: true, awaitData: true });
     let before = clock.pendingTimers;
-    const timed = t.db.command({ getMore: cursor.id, collection: 'awaittime', maxTimeMS: 500 });
+    const timed = t.db.command({ getMore: Long.fromValue(cursor.id), collection: 'awaittime', maxTimeMS: 500 });
     await waiting(before);
     clock.advance(499);
     clock.advance(1);
     expect((await timed).cursor).toMatchObject({ nextBatch: [], id: cursor.id });
     before = clock.pendingTimers;
-    const byDefault = t.db.command({ getMore: cursor.id, collection: 'awaittime' });
+    const byDefault = t.db.command({ getMore: Long.fromValue(cursor.id), collection: 'awaittime' });
     await waiting(before);
     clock.advance(1000);
     expect((await byDefault).cursor).toMatchObject({ nextBatch: [], id: cursor.id });
     // An insert the filter does not want does not end the wait.
     const filtered = await t.db.command({ find: 'awaittime', tailable: true, awaitData: true, filter: { want: true } });
     before = clock.pendingTimers;
-    const wanted = t.db.command({ getMore: filtered.cursor.id, collection: 'awaittime', maxTimeMS: 60_000 });
+    const wanted = t.db.command({ getMore: Long.fromValue(filtered.cursor.id), collection: 'awaittime', maxTimeMS: 60_000 });
     await waiting(before);
     await t.db.collection<NumberedDoc>('awaittime').insertOne({ _id: 2 });
     await t.db.collection<NumberedDoc>('awaittime').insertOne({ _id: 3, want: true });
@@ -260,7 +260,7 @@ describe('tailable cursors', () => {
     await capped('killwait', { size: 4096 }, [{ _id: 1 }]);
     const { cursor } = await t.db.command({ find: 'killwait', tailable: true, awaitData: true });
     const before = clock.pendingTimers;
-    const pending = t.db.command({ getMore: cursor.id, collection: 'killwait', maxTimeMS: 60_000 });
+    const pending = t.db.command({ getMore: Long.fromValue(cursor.id), collection: 'killwait', maxTimeMS: 60_000 });
     await waiting(before);
     expect(await t.db.command({ killCursors: 'killwait', cursors: [cursor.id] })).toMatchObject({ cursorsKilled: [cursor.id] });
     await expectExactError(pending, 237, 'CursorKilled', 'Executor error during getMore :: caused by :: operation was interrupted');
@@ -274,12 +274,12 @@ describe('a cursor whose position was deleted dies (CappedPositionLost)', () => 
     expect(cursor.firstBatch).toEqual(range(0, 4));
     await c.insertMany(range(10, 30));
     await expectExactError(
-      t.db.command({ getMore: cursor.id, collection: 'lost' }),
+      t.db.command({ getMore: Long.fromValue(cursor.id), collection: 'lost' }),
       136,
       'CappedPositionLost',
       'CollectionScan died due to position in capped collection being deleted. Last seen record id: RecordId(4)',
     );
-    await expectExactError(t.db.command({ getMore: cursor.id, collection: 'lost' }), 43, 'CursorNotFound', `cursor id ${cursor.id} not found`);
+    await expectExactError(t.db.command({ getMore: Long.fromValue(cursor.id), collection: 'lost' }), 43, 'CursorNotFound', `cursor id ${cursor.id} not found`);
   });
 
   test('such a scan is not read ahead: a first batch that takes every document leaves the cursor open until a getMore finds the end', async () => {
@@ -287,7 +287,7 @@ describe('a cursor whose position was deleted dies (CappedPositionLost)', () => 
     const { cursor } = await t.db.command({ find: 'exact', batchSize: 2 });
     expect(cursor.firstBatch).toEqual(range(0, 2));
     expect(cursor.id).not.toEqual(0);
-    expect((await t.db.command({ getMore: cursor.id, collection: 'exact' })).cursor).toMatchObject({ nextBatch: [], id: 0 });
+    expect((await t.db.command({ getMore: Long.fromValue(cursor.id), collection: 'exact' })).cursor).toMatchObject({ nextBatch: [], id: 0 });
   });
 
   test('a tailable cursor at its end whose last document went', async () => {
@@ -295,7 +295,7 @@ describe('a cursor whose position was deleted dies (CappedPositionLost)', () => 
     const { cursor } = await t.db.command({ find: 'losttail', tailable: true });
     await c.insertMany(range(2, 5));
     await expectExactError(
-      t.db.command({ getMore: cursor.id, collection: 'losttail' }),
+      t.db.command({ getMore: Long.fromValue(cursor.id), collection: 'losttail' }),
       136,
       'CappedPositionLost',
       'Executor error during getMore :: caused by :: CollectionScan died due to failure to restore tailable cursor position. Last seen record id: RecordId(2)',
@@ -306,7 +306,7 @@ describe('a cursor whose position was deleted dies (CappedPositionLost)', () => 
     const c = await capped('indexed', { size: 4096, max: 5 }, range(0, 5));
     const { cursor } = await t.db.command({ find: 'indexed', filter: { _id: { $gte: 0 } }, batchSize: 2 });
     await c.insertMany(range(5, 10));
-    const more = await t.db.command({ getMore: cursor.id, collection: 'indexed' });
+    const more = await t.db.command({ getMore: Long.fromValue(cursor.id), collection: 'indexed' });
     expect(more.cursor.nextBatch).toEqual(range(2, 5));
   });
 });
