@@ -52,8 +52,9 @@ function hold(n: number): object {
   for (const id of sessionIds) map.set(lsidKey(id, NO_AUTH_UID), { lastUse: 0 });
   const baselineMs = performance.now() - t0;
   const baselineMB = heapMB() - before2;
-  // Both structures are still alive here, so neither measurement was shrunk by the other's GC.
-  if (r.size !== n || map.size !== n) throw new Error(`expected ${n} sessions, have ${r.size} and ${map.size}`);
+  // Both structures (and the ids, allocated before either measurement) are still alive here, so
+  // neither measurement was shrunk by the other's GC or by the ids being freed in between.
+  if (r.size !== n || map.size !== n || sessionIds.length !== n) throw new Error(`expected ${n} sessions, have ${r.size} and ${map.size}`);
   r.stop();
   return { registryMs, registryMB, baselineMs, baselineMB };
 }

@@ -141,9 +141,23 @@ export function lsidText(lsid: LogicalSessionId): string {
   return `${uuidText(lsid.id)} - ${lsid.uid.toString('base64')} - ${txnNumber} - ${txnUUID}`;
 }
 
-/** The registry key of a session: its id and uid as one (one-byte, 48-character) string. */
+const keyBytes = Buffer.allocUnsafe(48);
+
+/**
+ * The registry key of a session, one flat one-byte string: the id's 16 bytes alone when the uid
+ * is SHA-256("") (auth off: nearly every session), else the id's 16 bytes then the uid's 32. The
+ * lengths differ, so the two forms never collide.
+ */
 export function lsidKey(id: Buffer, uid: Buffer): string {
-  return id.toString('latin1') + uid.toString('latin1');
+  const noAuth = uid === NO_AUTH_UID || uid.equals(NO_AUTH_UID);
+  if (id.length !== 16 || uid.length !== 32) return id.toString('latin1') + (noAuth ? '' : uid.toString('latin1'));
+  if (noAuth) {
+    // The same string as id.toString('latin1'), made in half the time (one per startSession).
+    return String.fromCharCode(id[0]!, id[1]!, id[2]!, id[3]!, id[4]!, id[5]!, id[6]!, id[7]!, id[8]!, id[9]!, id[10]!, id[11]!, id[12]!, id[13]!, id[14]!, id[15]!);
+  }
+  keyBytes.set(id, 0);
+  keyBytes.set(uid, 16);
+  return keyBytes.toString('latin1', 0, 48);
 }
 
 /** The `_id` document of a session in $listLocalSessions and config.system.sessions. */

@@ -2,43 +2,98 @@ import { Int32, UUID, type Document } from 'bson';
 import type { Clock, TimerHandle } from '../clock.js';
 import { ErrorCodes, MongoError } from '../errors.js';
 import { lsidDocument, NO_AUTH_UID, lsidKey, lsidText, type LogicalSessionId } from './logicalSessionId.js';
-import { TimerWheel, type WheelEntry } from './timerWheel.js';
+import { IntrusiveTimerWheel, type Timed } from './timerWheel.js';
+
+const IN_CACHE = 1;
+const ENDING = 2;
+const GONE = 4;
 
 /**
  * One logical session, as the server holds it. Both observable views are derived from these.
- * A million of them must fit comfortably: the id lives only in the key, the uid is shared.
+ * A million of them must fit comfortably, so a record is one object of ten fields: the id
+ * lives only in the key, the uid is shared, the three flags share one field, and the record is
+ * its own entry in the expiry wheel (no separate entry object, no closures, no per-record sets
+ * until it owns something).
  */
-export class SessionRecord {
-  /** In the local cache: used since the last refresh ($listLocalSessions, maxSessions). */
-  inCache = true;
+export class SessionRecord implements Timed<SessionRecord> {
+  // Every field is assigned in the constructor, in one order, and none is declared as a class
+  // field: a declared field starts as undefined, and V8 would then box each new number stored
+  // in lastUse (a fresh heap number per touch) instead of updating it in place.
+  /** lsidKey(id, uid): the id's 16 bytes (then the uid's 32 unless it is SHA-256("")), as latin1 characters. */
+  declare readonly key: string;
+  /** The owner's digest (shared by all of that owner's sessions). */
+  declare readonly uid: Buffer;
+  /** "user@db" of the owner when auth is on. */
+  declare readonly user: string | undefined;
+  /** Last time a command used the session (ms). Its expiry is due at lastUse + the timeout. */
+  declare lastUse: number;
+  /** @internal wheel links */ declare prev: SessionRecord | undefined;
+  /** @internal */ declare next: SessionRecord | undefined;
+  /** @internal */ declare slot: number;
+  /** IN_CACHE | ENDING | GONE. */
+  private declare flags: number;
   /** In config.system.sessions: the refresh time written there, if written. */
-  persistedLastUse: number | undefined = undefined;
-  /** endSessions was called: removed at the next refresh. */
-  ending = false;
-  /** The expiry entry: due at lastUse + localLogicalSessionTimeoutMinutes. */
-  readonly expiry: WheelEntry<SessionRecord>;
+  declare persistedLastUse: number | undefined;
   /** What the session owns and what dies with it (made at the first one; most sessions own nothing). */
-  resources: Set<SessionResource> | undefined = undefined;
-  /** No longer in the registry (expired or ended): forgotten once its last resource is gone. */
-  gone = false;
+  declare resources: Set<SessionResource> | undefined;
 
-  constructor(
-    /** lsidKey(id, uid): the id's 16 bytes then the uid's 32, as latin1 characters. */
-    readonly key: string,
-    /** The owner's digest (shared by all of that owner's sessions). */
-    readonly uid: Buffer,
-    /** "user@db" of the owner when auth is on. */
-    readonly user: string | undefined,
-    /** Last time a command used the session (ms). */
-    public lastUse: number,
-    wheel: TimerWheel<SessionRecord>,
-    due: number,
-  ) {
-    this.expiry = wheel.insert(this, due);
+  constructor(key: string, uid: Buffer, user: string | undefined, lastUse: number) {
+    this.key = key;
+    this.uid = uid;
+    this.user = user;
+    this.lastUse = lastUse;
+    this.prev = undefined;
+    this.next = undefined;
+    this.slot = -1;
+    this.flags = 0;
+    this.persistedLastUse = undefined;
+    this.resources = undefined;
+  }
+
+  /** In the local cache: used since the last refresh ($listLocalSessions, maxSessions). */
+  get inCache(): boolean {
+    return (this.flags & IN_CACHE) !== 0;
+  }
+
+  set inCache(value: boolean) {
+    this.flags = value ? this.flags | IN_CACHE : this.flags & ~IN_CACHE;
+  }
+
+  /** endSessions was called: removed at the next refresh. */
+  get ending(): boolean {
+    return (this.flags & ENDING) !== 0;
+  }
+
+  set ending(value: boolean) {
+    this.flags = value ? this.flags | ENDING : this.flags & ~ENDING;
+  }
+
+  /** No longer in the registry (expired or ended): forgotten once its last resource is gone. */
+  get gone(): boolean {
+    return (this.flags & GONE) !== 0;
+  }
+
+  set gone(value: boolean) {
+    this.flags = value ? this.flags | GONE : this.flags & ~GONE;
   }
 
   get lsid(): LogicalSessionId {
     return { id: Buffer.from(this.key.slice(0, 16), 'latin1'), uid: this.uid };
+  }
+}
+
+/** Session expiry: every session is due the timeout after its last use. */
+class ExpiryWheel extends IntrusiveTimerWheel<SessionRecord> {
+  constructor(
+    tickMs: number,
+    private readonly timeoutMs: number,
+    now: number,
+  ) {
+    super(tickMs, timeoutMs, now);
+  }
+
+  protected dueOf(record: SessionRecord): number {
+    return record.lastUse + this.timeoutMs;
   }
 }
 
@@ -89,10 +144,17 @@ interface CacheStats {
  */
 export class SessionRegistry {
   private readonly records = new Map<string, SessionRecord>();
-  /** The local cache, as a set so a refresh walks only the sessions used since the last one. */
-  private cache = new Set<SessionRecord>();
+  /**
+   * The local cache, so a refresh walks only the sessions used since the last one: the records
+   * flagged inCache, in the order they entered it. A record that leaves the cache other than by a
+   * refresh (it expired or ended) only loses its flag; the array skips it and is compacted when
+   * such leftovers outnumber the members.
+   */
+  private cache: SessionRecord[] = [];
+  /** How many records are in the cache (flagged inCache). */
+  private cached = 0;
   private readonly ending = new Set<SessionRecord>();
-  private readonly wheel: TimerWheel<SessionRecord>;
+  private readonly wheel: ExpiryWheel;
   private readonly clock: Clock;
   private readonly timeoutMs: number;
   private readonly maxSessions: number;
@@ -124,7 +186,7 @@ export class SessionRegistry {
     this.sweepBatch = options.sweepBatch ?? 5_000;
     const sweepMillis = options.sweepMillis ?? 500;
     const now = this.clock.now();
-    this.wheel = new TimerWheel<SessionRecord>(sweepMillis, this.timeoutMs, now);
+    this.wheel = new ExpiryWheel(sweepMillis, this.timeoutMs, now);
     this.stats = {
       sessionsCollectionJobCount: 0,
       lastSessionsCollectionJobDurationMillis: 0,
@@ -204,7 +266,7 @@ export class SessionRegistry {
   }
 
   get cacheSize(): number {
-    return this.cache.size;
+    return this.cached;
   }
 
   get(lsid: LogicalSessionId): SessionRecord | undefined {
@@ -222,17 +284,17 @@ export class SessionRegistry {
     if (record !== undefined) {
       if (!record.inCache) {
         this.admitToCache(lsid);
-        record.inCache = true;
-        this.cache.add(record);
+        this.enterCache(record);
       }
       record.lastUse = now;
-      this.wheel.move(record.expiry, now + this.timeoutMs);
+      this.wheel.reschedule(record);
       return record;
     }
     this.admitToCache(lsid);
-    record = new SessionRecord(key, this.internUid(lsid.uid), user, now, this.wheel, now + this.timeoutMs);
+    record = new SessionRecord(key, this.internUid(lsid.uid), user, now);
+    this.wheel.add(record);
     this.records.set(key, record);
-    this.cache.add(record);
+    this.enterCache(record);
     return record;
   }
 
@@ -251,8 +313,31 @@ export class SessionRegistry {
     return shared;
   }
 
+  private enterCache(record: SessionRecord): void {
+    record.inCache = true;
+    this.cache.push(record);
+    this.cached += 1;
+  }
+
+  /** A record leaves the cache between refreshes (it expired or was dropped). */
+  private leaveCache(record: SessionRecord): void {
+    if (!record.inCache) return;
+    record.inCache = false;
+    this.cached -= 1;
+    const cache = this.cache;
+    const stale = cache.length - this.cached;
+    if (stale <= 1024 || stale <= this.cached) return;
+    // Compacted in place (no new array to allocate mid-sweep), order kept.
+    let kept = 0;
+    for (let i = 0; i < cache.length; i++) {
+      const member = cache[i]!;
+      if (member.inCache) cache[kept++] = member;
+    }
+    cache.length = kept;
+  }
+
   private admitToCache(lsid: LogicalSessionId): void {
-    if (this.cache.size >= this.maxSessions) {
+    if (this.cached >= this.maxSessions) {
       throw new MongoError(
         ErrorCodes.TooManyLogicalSessions,
         `Unable to add session ID ${lsidText(lsid)} into the cache because the number of active sessions is too high`,
@@ -272,7 +357,7 @@ export class SessionRegistry {
 
   /** $listLocalSessions: records in the local cache. */
   *localSessions(): Iterable<SessionRecord> {
-    yield* this.cache;
+    for (const record of this.cache) if (record.inCache) yield record;
   }
 
   /** config.system.sessions: one document per persisted record, as mongod stores them. */
@@ -300,9 +385,11 @@ export class SessionRegistry {
     this.collectionExists = true;
     for (const listener of this.refreshListeners) listener();
     const swapped = this.cache;
-    this.cache = new Set();
+    this.cache = [];
+    this.cached = 0;
     let refreshed = 0;
     for (const record of swapped) {
+      if (!record.inCache) continue;
       record.inCache = false;
       if (record.ending) continue;
       record.persistedLastUse = started;
@@ -340,9 +427,9 @@ export class SessionRegistry {
   /** Removes a session from the registry and both views (not its resources: callers release them). */
   private drop(record: SessionRecord): void {
     this.records.delete(record.key);
-    this.cache.delete(record);
+    this.leaveCache(record);
     this.ending.delete(record);
-    this.wheel.remove(record.expiry);
+    this.wheel.remove(record);
     this.forget(record);
   }
 
@@ -361,22 +448,18 @@ export class SessionRegistry {
     const expired = this.wheel.advance(now, this.sweepBatch);
     if (expired.length === 0) return 0;
     let removed = 0;
-    for (const entry of expired) {
-      const record = entry.value;
+    for (const record of expired) {
       if (this.inUse(record)) {
         // A running operation keeps its session alive: mongod's refresh re-vivifies the sessions
         // of running operations (logical_session_cache_impl.cpp), so it is used now.
         record.lastUse = now;
-        this.wheel.move(record.expiry, now + this.timeoutMs);
-        if (!record.inCache && this.cache.size < this.maxSessions) {
-          record.inCache = true;
-          this.cache.add(record);
-        }
+        this.wheel.reschedule(record);
+        if (!record.inCache && this.cached < this.maxSessions) this.enterCache(record);
         continue;
       }
       // The wheel already unlinked the entry; drop the rest of the record.
       this.records.delete(record.key);
-      this.cache.delete(record);
+      this.leaveCache(record);
       this.ending.delete(record);
       this.release(record, 'expire');
       this.forget(record);
@@ -422,7 +505,7 @@ export class SessionRegistry {
   statusSection(): Document {
     const s = this.stats;
     return {
-      activeSessionsCount: new Int32(this.cache.size),
+      activeSessionsCount: new Int32(this.cached),
       sessionsCollectionJobCount: new Int32(s.sessionsCollectionJobCount),
       lastSessionsCollectionJobDurationMillis: new Int32(s.lastSessionsCollectionJobDurationMillis),
       lastSessionsCollectionJobTimestamp: s.lastSessionsCollectionJobTimestamp,

@@ -3,18 +3,20 @@
  * slot chosen by `floor(due / tickMs) mod slots`. Insert, move and remove are O(1); advancing
  * visits only the slots of the ticks that passed, and in each slot only entries hashed there.
  * With `slots * tickMs` longer than the longest delay, every entry visited is due.
+ *
+ * The links live in the entries themselves (`Timed`), so an object that is timed (a session
+ * record) carries its own links and needs no separate entry object, and a subclass says how an
+ * entry's due time is found (a session's is its last use plus the timeout, so it is not stored
+ * twice); `TimerWheel` wraps values that do not carry links, with a due time each.
  */
-export interface WheelEntry<T> {
-  readonly value: T;
-  /** Absolute due time (ms). */
-  due: number;
-  /** @internal */ prev: WheelEntry<T> | undefined;
-  /** @internal */ next: WheelEntry<T> | undefined;
+export interface Timed<E> {
+  /** @internal */ prev: E | undefined;
+  /** @internal */ next: E | undefined;
   /** @internal slot index, -1 when not in the wheel. */ slot: number;
 }
 
-export class TimerWheel<T> {
-  private readonly heads: Array<WheelEntry<T> | undefined>;
+export abstract class IntrusiveTimerWheel<E extends Timed<E>> {
+  private readonly heads: Array<E | undefined>;
   private readonly mask: number;
   /** The last tick fully processed. */
   private tick: number;
@@ -32,30 +34,32 @@ export class TimerWheel<T> {
   ) {
     const wanted = Math.min(1 << 20, Math.max(64, Math.ceil(horizonMs / tickMs) + 2));
     const size = 2 ** Math.ceil(Math.log2(wanted));
-    this.heads = new Array<WheelEntry<T> | undefined>(size).fill(undefined);
+    this.heads = new Array<E | undefined>(size).fill(undefined);
     this.mask = size - 1;
     this.tick = Math.floor(now / tickMs);
   }
+
+  /** An entry's absolute due time (ms); it changes only through add or reschedule. */
+  protected abstract dueOf(entry: E): number;
 
   get size(): number {
     return this.count;
   }
 
-  insert(value: T, due: number): WheelEntry<T> {
-    const entry: WheelEntry<T> = { value, due, prev: undefined, next: undefined, slot: -1 };
-    this.link(entry);
-    return entry;
+  /** Puts an entry that is not in the wheel (slot -1) into it, at its due time. */
+  add(entry: E): void {
+    this.link(entry, this.slotOf(this.dueOf(entry)));
   }
 
-  /** Reschedules an entry (a session used again); an entry no longer in the wheel goes back in. */
-  move(entry: WheelEntry<T>, due: number): void {
-    entry.due = due;
-    if (entry.slot === this.slotOf(due)) return;
+  /** An entry's due time changed (a session used again); an entry no longer in the wheel goes back in. */
+  reschedule(entry: E): void {
+    const slot = this.slotOf(this.dueOf(entry));
+    if (entry.slot === slot) return;
     if (entry.slot >= 0) this.unlink(entry);
-    this.link(entry);
+    this.link(entry, slot);
   }
 
-  remove(entry: WheelEntry<T>): void {
+  remove(entry: E): void {
     if (entry.slot >= 0) this.unlink(entry);
   }
 
@@ -63,16 +67,16 @@ export class TimerWheel<T> {
    * Removes and returns entries due at or before `now`, at most `limit` of them; call again while
    * it returns `limit` entries (the rest stay in the wheel, still due).
    */
-  advance(now: number, limit = Number.POSITIVE_INFINITY): WheelEntry<T>[] {
-    const expired: WheelEntry<T>[] = [];
+  advance(now: number, limit = Number.POSITIVE_INFINITY): E[] {
+    const expired: E[] = [];
     const target = Math.floor(now / this.tickMs);
     // Never walk more than one rotation: after that every slot has been seen once.
     const start = Math.max(this.tick, target - this.mask);
     for (let t = start; t <= target; t++) {
       let entry = this.heads[t & this.mask];
       while (entry !== undefined) {
-        const next = entry.next;
-        if (entry.due <= now) {
+        const next: E | undefined = entry.next;
+        if (this.dueOf(entry) <= now) {
           if (expired.length >= limit) {
             this.tick = t;
             return expired;
@@ -93,8 +97,7 @@ export class TimerWheel<T> {
     return Math.max(Math.floor(due / this.tickMs), this.tick) & this.mask;
   }
 
-  private link(entry: WheelEntry<T>): void {
-    const slot = this.slotOf(entry.due);
+  private link(entry: E, slot: number): void {
     const head = this.heads[slot];
     entry.slot = slot;
     entry.prev = undefined;
@@ -104,7 +107,7 @@ export class TimerWheel<T> {
     this.count += 1;
   }
 
-  private unlink(entry: WheelEntry<T>): void {
+  private unlink(entry: E): void {
     if (entry.prev !== undefined) entry.prev.next = entry.next;
     else this.heads[entry.slot] = entry.next;
     if (entry.next !== undefined) entry.next.prev = entry.prev;
@@ -112,5 +115,31 @@ export class TimerWheel<T> {
     entry.next = undefined;
     entry.slot = -1;
     this.count -= 1;
+  }
+}
+
+/** A wheel entry wrapping a value that does not carry links itself. */
+export interface WheelEntry<T> extends Timed<WheelEntry<T>> {
+  readonly value: T;
+  /** Absolute due time (ms). */
+  due: number;
+}
+
+/** A timer wheel of plain values, each with its own due time: each is wrapped in an entry that carries the links. */
+export class TimerWheel<T> extends IntrusiveTimerWheel<WheelEntry<T>> {
+  protected dueOf(entry: WheelEntry<T>): number {
+    return entry.due;
+  }
+
+  insert(value: T, due: number): WheelEntry<T> {
+    const entry: WheelEntry<T> = { value, due, prev: undefined, next: undefined, slot: -1 };
+    this.add(entry);
+    return entry;
+  }
+
+  /** Reschedules an entry; an entry no longer in the wheel goes back in. */
+  move(entry: WheelEntry<T>, due: number): void {
+    entry.due = due;
+    this.reschedule(entry);
   }
 }

@@ -241,6 +241,15 @@ describe('uids and text forms', () => {
     );
   });
 
+  test('lsidKey: the id alone under the no-auth uid, the id then the uid otherwise', () => {
+    const id = randomBytes(16);
+    const a = userDigest('a@admin');
+    expect(lsidKey(id, NO_AUTH_UID)).toBe(id.toString('latin1'));
+    expect(lsidKey(id, Buffer.from(NO_AUTH_UID))).toBe(id.toString('latin1'));
+    expect(lsidKey(id, a)).toBe(id.toString('latin1') + a.toString('latin1'));
+    expect(lsidKey(Buffer.alloc(16, 0xff), NO_AUTH_UID)).toBe('\xff'.repeat(16));
+  });
+
   test('lsidKey and lsidDocument identify {id, uid}', () => {
     const id = randomBytes(16);
     const a = userDigest('a@admin');

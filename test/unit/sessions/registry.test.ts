@@ -403,6 +403,28 @@ describe('SessionRegistry: expiry', () => {
     expect(registry.get(lsid)).toBeUndefined();
   });
 
+  test('the local cache keeps first-use order and holds no expired session, however many come and go', () => {
+    const { clock, registry } = setup({ maxSessions: 100_000 });
+    const live: LogicalSessionId[] = [];
+    // Waves of sessions, a third of each wave used again so it outlives the next deadline.
+    for (let wave = 0; wave < 6; wave++) {
+      const fresh = Array.from({ length: 3_000 }, () => newLsid());
+      for (const lsid of fresh) registry.vivify(lsid, undefined);
+      for (const lsid of live) registry.vivify(lsid, undefined);
+      live.push(...fresh.filter((_, i) => i % 3 === 0));
+      clock.advance(TIMEOUT_MS / 2);
+      for (const lsid of live) registry.vivify(lsid, undefined);
+      clock.advance(TIMEOUT_MS / 2 + SWEEP_MS + 1);
+      expect(registry.size).toBe(live.length);
+      expect(registry.cacheSize).toBe(live.length);
+      expect(localIds(registry)).toEqual(live.map(keyOf).sort());
+      // The order is the order of first use (as a Set's insertion order).
+      expect([...registry.localSessions()].map((r) => keyOf(r.lsid))).toEqual(live.map(keyOf));
+      // Expired sessions are not held on to by the cache.
+      expect((registry as unknown as { cache: unknown[] }).cache.length).toBeLessThanOrEqual(2 * live.length + 1024);
+    }
+  });
+
   test('a session touched before its deadline survives it', () => {
     const { clock, registry } = setup();
     const resources = new FakeResources(registry);
