@@ -106,6 +106,11 @@ export const ErrorCodes = {
   StaleConfig: 13388,
   NotPrimaryNoSecondaryOk: 13435,
   NotPrimaryOrSecondary: 13436,
+  // Start-up with --dbpath (storage_engine_lock_file_posix.cpp, FCV start-up check).
+  NonExistentPath: 29,
+  DBPathInUse: 98,
+  MustDowngrade: 229,
+  DataCorruptionDetected: 301,
 } as const;
 
 export type ErrorCodeName = keyof typeof ErrorCodes;
@@ -115,6 +120,8 @@ export type ErrorCodeName = keyof typeof ErrorCodes;
  * `Location<code>`. Named here so code says what they mean.
  */
 export const LocationCodes = {
+  /** Data files of another storage engine than the one asked for (storage_engine_metadata.cpp). */
+  StorageEngineMismatch: 28662,
   IdlDuplicateField: 40413,
   /** "distinct too big, 16mb cap" (distinct.cpp). */
   DistinctTooBig: 17217,

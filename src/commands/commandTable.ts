@@ -13,6 +13,7 @@ import { failPointCommands } from './failPoints.js';
 import { helloCommands } from './hello.js';
 import { indexCommands } from './indexes.js';
 import { parameterCommands } from './parameters.js';
+import { fsyncCommands } from './fsync.js';
 import { profileCommands } from './profile.js';
 import { roleCommands } from './roles.js';
 import { sessionCommands } from './sessions.js';
@@ -31,6 +32,7 @@ export const COMMAND_TABLE: readonly CommandSpec[] = [
   ...parameterCommands,
   ...profileCommands,
   ...shutdownCommands,
+  ...fsyncCommands,
   ...sessionCommands,
   ...crudCommands,
   ...aggregateCommands,

@@ -89,7 +89,7 @@ function hostInfo(ctx: CommandContext<'clock'>): Document {
 }
 
 /** serverStatus: mongod's header fields, then its sections in alphabetical order. */
-function serverStatus(ctx: CommandContext<'clock' | 'process' | 'counters' | 'clients' | 'topology' | 'cursors' | 'sessions'>): Document {
+function serverStatus(ctx: CommandContext<'clock' | 'process' | 'counters' | 'clients' | 'topology' | 'cursors' | 'sessions' | 'durable'>): Document {
   const server = ctx.services;
   const now = server.clock.now();
   const uptimeMillis = Math.max(0, now - server.process.startedAt);
@@ -162,16 +162,17 @@ function serverStatus(ctx: CommandContext<'clock' | 'process' | 'counters' | 'cl
         },
       };
     },
-    // What mongod's in-memory storage engine (storage.engine: inMemory, WiredTiger-based) reports.
+    // What mongod's in-memory storage engine (storage.engine: inMemory, WiredTiger-based) reports,
+    // and with --dbpath what its durable engine reports (durability-semantics.md §5).
     storageEngine: () => ({
-      name: 'inMemory',
+      name: server.durable === undefined ? 'inMemory' : 'wiredTiger',
       supportsCommittedReads: true,
       oldestRequiredTimestampForCrashRecovery: new Timestamp({ t: 0, i: 0 }),
       supportsPendingDrops: true,
       dropPendingIdents: Long.fromNumber(0),
       supportsSnapshotReadConcern: true,
       readOnly: false,
-      persistent: false,
+      persistent: server.durable !== undefined,
       backupCursorOpen: false,
     }),
     logicalSessionRecordCache: () => server.sessions.statusSection(),

@@ -5,6 +5,7 @@ import type { Log } from '../log.js';
 import type { OwnerResolver } from '../sessions/owner.js';
 import type { SessionRegistry } from '../sessions/sessionRegistry.js';
 import type { Catalog } from '../storage/catalog.js';
+import type { DurableStore } from '../storage/durable/durableStore.js';
 import type { Client } from './client.js';
 import type { CommandRegistry } from './commandTable.js';
 import type { ServerCounters } from './counters.js';
@@ -67,6 +68,8 @@ export interface Services {
   readonly sessions: SessionRegistry;
   readonly cursors: CursorManager;
   readonly catalog: Catalog;
+  /** The catalog's durable store with --dbpath; undefined for a server that keeps data in memory. */
+  readonly durable: DurableStore | undefined;
   readonly namespaces: NamespaceView;
   /** configureFailPoint's fail points (only reachable with enableTestCommands). */
   readonly failPoints: FailPointRegistry;

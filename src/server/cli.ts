@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { InitialUser, ServerOptions } from './options.js';
 import { PocketMongo } from './pocketMongo.js';
+import { ErrorCodes, MongoError } from '../errors.js';
 import { PACKAGE_VERSION, SERVER_VERSION } from '../version.js';
 
 function integer(min: number, max: number) {
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
     .option('--auth', 'run with security (authentication and authorization)')
     .option('--transitionToAuth', 'accept both authenticated and unauthenticated clients')
     .option('--initUser <user:pwd>', 'create a root user on admin at start (or the POCKETMONGO_INITDB_ROOT_* variables)')
+    .option('--dbpath <directory>', 'keep data in this directory across restarts (it must exist); default: in memory only')
     .option('--quiet', 'quieter output')
     .option('--logpath <file>', 'log file to send writes to instead of stdout')
     .option('--logappend', 'append to logpath instead of over-writing')
@@ -81,8 +83,18 @@ export function toServerOptions(opts: Record<string, unknown>, argv: readonly st
     logappend: opts.logappend === true,
     logToStdout: true,
     slowms: opts.slowms as number | undefined,
+    ...(opts.dbpath === undefined ? {} : { dbPath: opts.dbpath as string }),
     argv,
   };
+}
+
+/**
+ * mongod's exit codes for a failed start (durability-semantics.md §2.2): data files of an
+ * incompatible version 62, any other uncaught DBException 100.
+ */
+function startupExitCode(err: unknown): number {
+  if (!(err instanceof MongoError)) return 1;
+  return err.code === ErrorCodes.MustDowngrade ? 62 : 100;
 }
 
 export async function main(argv: readonly string[] = process.argv): Promise<void> {
@@ -100,7 +112,7 @@ export async function main(argv: readonly string[] = process.argv): Promise<void
     server = await PocketMongo.start(options);
   } catch (err) {
     process.stderr.write(`pocketmongo: ${(err as Error).message}\n`);
-    process.exit(1);
+    process.exit(startupExitCode(err));
   }
   let signalled = false;
   const onSignal = (signal: NodeJS.Signals) => {

@@ -33,6 +33,11 @@ export interface ServerOptions {
   logToStdout?: boolean;
   /** Operations slower than this many ms are logged (--slowms). Default 100. */
   slowms?: number;
+  /**
+   * Keep data in this directory across restarts (--dbpath). It must exist; one server at a time
+   * holds it. Without it, data lives in memory only.
+   */
+  dbPath?: string;
   /** The time source; tests inject a VirtualClock. */
   clock?: Clock;
   /** The command line as given, reported by getCmdLineOpts. */

@@ -1,4 +1,7 @@
+import { join } from 'node:path';
 import { systemClock } from '../clock.js';
+import { DataDirectory, LOCK_FILE } from '../storage/durable/dataDirectory.js';
+import { DurableStore } from '../storage/durable/durableStore.js';
 import { Parameters } from '../commands/serverParameters.js';
 import type { Services } from '../commands/services.js';
 import { DEFAULT_MAX_CONNS, DEFAULT_PORT, DEFAULT_SLOW_MS, type ServerOptions } from './options.js';
@@ -46,6 +49,46 @@ function parsedOptions(options: ServerOptions, bindIps: readonly string[]): Reco
   return parsed;
 }
 
+/** A data directory held by a server and the store in it. */
+interface OpenStorage {
+  readonly directory: DataDirectory;
+  readonly store: DurableStore;
+}
+
+/** --dbpath: mongod's start-up checks and lock, then the store (its module is loaded only here). */
+function openStorage(dbPath: string, log: Log): OpenStorage {
+  const directory = DataDirectory.open(dbPath);
+  if (directory.uncleanShutdown) {
+    log.warn({ c: 'STORAGE', id: 22271, ctx: 'initandlisten', msg: 'Detected unclean shutdown - Lock file is not empty', attr: { lockFile: join(dbPath, LOCK_FILE) } });
+  }
+  try {
+    if (directory.storeNeedsCheck) DurableStore.check(directory.storePath);
+    return { directory, store: DurableStore.open(directory.storePath) };
+  } catch (err) {
+    directory.release(false);
+    throw err;
+  }
+}
+
+/** Fills the new server's catalog from the store, and says what it found. */
+function loadStorage(storage: OpenStorage, services: Services): void {
+  const started = services.clock.now();
+  const { collections, documents } = storage.store.load(services.catalog);
+  services.log.info({
+    c: 'STORAGE',
+    id: 22315,
+    ctx: 'initandlisten',
+    msg: 'Opening the durable store',
+    attr: { dbPath: storage.directory.path, collections, documents, durationMillis: services.clock.now() - started, uncleanShutdown: storage.directory.uncleanShutdown },
+  });
+}
+
+async function closeStorage(storage: OpenStorage | undefined): Promise<void> {
+  if (storage === undefined) return;
+  await storage.store.close();
+  storage.directory.release(true);
+}
+
 /** A running server. Several may run in one process; they share nothing. */
 export class PocketMongo {
   private stopping: Promise<void> | undefined;
@@ -56,6 +99,7 @@ export class PocketMongo {
     private readonly wiring: Wiring,
     private readonly listener: Listener,
     private readonly host: string,
+    private readonly storage: OpenStorage | undefined,
   ) {
     this.closedPromise = new Promise((resolve) => {
       this.resolveClosed = resolve;
@@ -75,13 +119,23 @@ export class PocketMongo {
     log.setVerbosity(params.int('logLevel'));
     const clock = options.clock ?? systemClock;
     let server: PocketMongo | undefined;
+    let storage: OpenStorage | undefined;
+    try {
+      storage = options.dbPath === undefined ? undefined : openStorage(options.dbPath, log);
+    } catch (err) {
+      const error = err instanceof MongoError ? `${err.codeName}: ${err.message}` : String(err);
+      log.error({ c: 'STORAGE', id: 20557, ctx: 'initandlisten', msg: 'DBException in initAndListen, terminating', attr: { error } });
+      throw err;
+    }
     const wiring = wireServices(params, log, clock, {
+      durable: storage?.store,
       cmdLine: { argv: options.argv ?? ['pocketmongo'], parsed: parsedOptions(options, bindIps) },
       slowms: options.slowms ?? DEFAULT_SLOW_MS,
       requestShutdown: () => void server?.stop(),
       auth: { enabled: options.auth ?? false, transitionToAuth: options.transitionToAuth ?? false },
     });
     const context = wiring.services;
+    if (storage !== undefined) loadStorage(storage, context);
     for (const u of options.users ?? []) {
       const db = u.db ?? 'admin';
       context.auth.users.create(
@@ -126,6 +180,7 @@ export class PocketMongo {
       await listener.start();
     } catch (err) {
       await listener.stop();
+      await closeStorage(storage);
       throw err;
     }
     context.process.listen = { port: listener.port, bindIps, maxConns, ipv6: options.ipv6 ?? false };
@@ -137,7 +192,7 @@ export class PocketMongo {
       attr: { port: listener.port, ssl: 'off' },
     });
     const host = bindIps[0] === '0.0.0.0' || bindIps[0] === '::' ? '127.0.0.1' : bindIps[0]!;
-    server = new PocketMongo(wiring, listener, host.includes(':') ? `[${host}]` : host);
+    server = new PocketMongo(wiring, listener, host.includes(':') ? `[${host}]` : host, storage);
     return server;
   }
 
@@ -169,6 +224,11 @@ export class PocketMongo {
       context.topology.change();
       this.wiring.stopJobs();
       await this.listener.stop();
+      if (this.storage !== undefined) {
+        context.log.info({ c: 'STORAGE', id: 4784930, ctx: 'SignalHandler', msg: 'Shutting down the storage engine' });
+        await closeStorage(this.storage);
+        context.log.info({ c: 'STORAGE', id: 22279, ctx: 'SignalHandler', msg: 'shutdown: removing fs lock...' });
+      }
       context.log.info({ c: 'CONTROL', id: 20565, ctx: 'SignalHandler', msg: 'Now exiting' });
       this.resolveClosed();
     })();

@@ -12,6 +12,7 @@ import type { Log } from '../log.js';
 import { OwnerResolver } from '../sessions/owner.js';
 import { SessionRegistry } from '../sessions/sessionRegistry.js';
 import { Catalog } from '../storage/catalog.js';
+import type { DurableStore } from '../storage/durable/durableStore.js';
 import { TtlMonitor } from '../storage/ttlMonitor.js';
 
 /** What wiring a server needs beyond its parameters, log and clock. */
@@ -20,6 +21,8 @@ export interface WiringOptions {
   readonly slowms: number;
   readonly requestShutdown: () => void;
   readonly auth: { readonly enabled: boolean; readonly transitionToAuth: boolean };
+  /** With --dbpath: the store the catalog's changes go to (and that already filled it). */
+  readonly durable?: DurableStore;
 }
 
 /** One server's services, and its background jobs (session sweeper and refresh, cursor timeouts, TTL). */
@@ -43,7 +46,7 @@ export function wireServices(params: Parameters, log: Log, clock: Clock, options
     refreshDisabled: params.bool('disableLogicalSessionCacheRefresh'),
   });
   const cursors = new CursorManager(clock, sessions, () => params.int('cursorTimeoutMillis'), (n) => counters.documentsReturned(n));
-  const catalog = new Catalog();
+  const catalog = new Catalog(options.durable);
   const ttl = new TtlMonitor(catalog, clock);
   const services: Services = {
     clock,
@@ -59,6 +62,7 @@ export function wireServices(params: Parameters, log: Log, clock: Clock, options
     sessions,
     cursors,
     catalog,
+    durable: options.durable,
     namespaces: new NamespaceView(catalog, sessions, () => params.int('localLogicalSessionTimeoutMinutes'), counters),
     failPoints: new FailPointRegistry(),
   };

@@ -83,11 +83,31 @@ export type QueryPlan =
 export const ID_INDEX: IndexSpec = { name: '_id_', key: { _id: new Int32(1) }, unique: true, sparse: false };
 
 /**
+ * Where a catalog's changes go to be made durable (storage/durable with --dbpath); an in-memory
+ * server has none. Records are named as mongod names them: by the collection's UUID and the
+ * document's RecordId (its insertion number, kept across replacements).
+ */
+export interface CatalogChanges {
+  /** A document was stored as record `seq`: inserted, or replaced in place. */
+  written(collection: Collection, seq: number, doc: Document): void;
+  removed(collection: Collection, seq: number): void;
+  /** The collection was created, or its options or indexes changed. */
+  described(collection: Collection): void;
+  dropped(collection: Collection): void;
+}
+
+/** What a collection is created with (a stored one brings back its UUID). */
+export interface CollectionOptions {
+  readonly capped?: CappedOptions;
+  readonly uuid?: UUID;
+}
+
+/**
  * One collection: documents in insertion order, keyed by `_id` (the `_id_` index), plus its
  * secondary indexes. Unique indexes are enforced on every write.
  */
 export class Collection {
-  readonly uuid = new UUID();
+  readonly uuid: UUID;
   private readonly byId = new Map<string, Document>();
   private readonly secondary: IndexSpec[] = [];
   private readonly unique: UniqueIndex[] = [];
@@ -106,15 +126,33 @@ export class Collection {
   tailableScans = 0;
   /** Set for a capped collection: its limits, natural order and insert notifier (storage/capped.ts). */
   readonly capped: CappedRecords | undefined;
-  /** Document validation: the validator, its level and action (create, collMod); none by default. */
-  validation: ValidationOptions = {};
+  private validationOptions: ValidationOptions = {};
+  /** Set while the collection is in a catalog that keeps its changes (see CatalogChanges). */
+  changes: CatalogChanges | undefined = undefined;
 
   constructor(
     readonly db: string,
     readonly name: string,
     capped?: CappedOptions,
+    uuid?: UUID,
   ) {
     this.capped = capped === undefined ? undefined : new CappedRecords(capped);
+    this.uuid = uuid ?? new UUID();
+  }
+
+  /** Document validation: the validator, its level and action (create, collMod); none by default. */
+  get validation(): ValidationOptions {
+    return this.validationOptions;
+  }
+
+  set validation(options: ValidationOptions) {
+    this.validationOptions = options;
+    this.changes?.described(this);
+  }
+
+  /** Each stored document with its record number, in insertion order. */
+  records(): IterableIterator<[Document, number]> {
+    return this.seqOf.entries();
   }
 
   get ns(): string {
@@ -218,16 +256,31 @@ export class Collection {
   add(doc: Document): void {
     const idKey = canonicalKey(doc._id);
     this.checkUnique(doc, idKey);
-    this.byId.set(idKey, doc);
     const seq = this.nextSeq++;
-    this.seqOf.set(doc, seq);
-    for (const index of this.unique) index.add(doc);
-    for (const { index } of this.ordered) index.add(doc, seq);
+    this.store(doc, idKey, seq);
+    this.changes?.written(this, seq, doc);
     if (this.capped !== undefined) {
       // The oldest documents go after each insert, then tailing cursors wake (mongod's order).
       for (const oldest of this.capped.inserted(seq, doc)) this.remove(oldest);
       this.capped.notifyInsert();
     }
+  }
+
+  /**
+   * Puts back a document read from durable storage as record `seq` (start-up, in record order):
+   * no checks (it was checked when written) and no change to record.
+   */
+  restore(doc: Document, seq: number): void {
+    this.store(doc, canonicalKey(doc._id), seq);
+    if (seq >= this.nextSeq) this.nextSeq = seq + 1;
+    this.capped?.inserted(seq, doc);
+  }
+
+  private store(doc: Document, idKey: string, seq: number): void {
+    this.byId.set(idKey, doc);
+    this.seqOf.set(doc, seq);
+    for (const index of this.unique) index.add(doc);
+    for (const { index } of this.ordered) index.add(doc, seq);
   }
 
   /** Replaces a stored document by its new version (same `_id`), keeping unique indexes. */
@@ -243,6 +296,7 @@ export class Collection {
     for (const index of this.unique) index.add(next);
     for (const { index } of this.ordered) index.add(next, seq);
     this.capped?.replaced(seq, next);
+    this.changes?.written(this, seq, next);
   }
 
   remove(doc: Document): boolean {
@@ -252,6 +306,7 @@ export class Collection {
     for (const { index } of this.ordered) index.remove(doc, seq);
     this.seqOf.delete(doc);
     this.capped?.removed(seq);
+    this.changes?.removed(this, seq);
     return this.byId.delete(canonicalKey(doc._id));
   }
 
@@ -276,6 +331,7 @@ export class Collection {
       this.ordered.push({ spec, index });
     }
     this.secondary.push(spec);
+    this.changes?.described(this);
   }
 
   dropIndex(name: string): boolean {
@@ -286,13 +342,16 @@ export class Collection {
     if (u >= 0) this.unique.splice(u, 1);
     const o = this.ordered.findIndex((x) => x.spec.name === name);
     if (o >= 0) this.ordered.splice(o, 1);
+    this.changes?.described(this);
     return true;
   }
 }
 
-/** The databases and their collections, in memory. */
+/** The databases and their collections, in memory (and through `changes`, on disk). */
 export class Catalog {
   private readonly databases = new Map<string, Map<string, Collection>>();
+
+  constructor(private readonly changes?: CatalogChanges) {}
 
   get(db: string, name: string): Collection | undefined {
     return this.databases.get(db)?.get(name);
@@ -304,14 +363,18 @@ export class Catalog {
   }
 
   /** A new collection (with its database) under a name that is free, capped when `options.capped` says so. */
-  create(db: string, name: string, options: { capped?: CappedOptions } = {}): Collection {
+  create(db: string, name: string, options: CollectionOptions = {}): Collection {
     let collections = this.databases.get(db);
     if (collections === undefined) {
       collections = new Map();
       this.databases.set(db, collections);
     }
-    const collection = new Collection(db, name, options.capped);
+    const collection = new Collection(db, name, options.capped, options.uuid);
     collections.set(name, collection);
+    if (this.changes !== undefined) {
+      collection.changes = this.changes;
+      this.changes.described(collection);
+    }
     return collection;
   }
 
@@ -321,7 +384,14 @@ export class Catalog {
     if (collection === undefined) return undefined;
     collections!.delete(name);
     if (collections!.size === 0) this.databases.delete(db);
+    this.forget(collection);
     return collection;
+  }
+
+  private forget(collection: Collection): void {
+    if (collection.changes === undefined) return;
+    collection.changes.dropped(collection);
+    collection.changes = undefined;
   }
 
   /** Moves a collection (documents and indexes) to a new namespace. */
@@ -335,6 +405,9 @@ export class Catalog {
   }
 
   dropDatabase(db: string): boolean {
+    const collections = this.databases.get(db);
+    if (collections === undefined) return false;
+    for (const collection of collections.values()) this.forget(collection);
     return this.databases.delete(db);
   }
 

@@ -5,7 +5,10 @@
  */
 import { MongoClient } from 'mongodb';
 import mongoose from 'mongoose';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { MongoMemoryServer, MongoMemoryServerStates, StateError } from '../../src/server/compat/memoryServer.js';
 import { MongoMemoryServer as FromIndex } from '../../src/index.js';
@@ -295,11 +298,9 @@ describe('MongoMemoryServer (pocketmongo/memory-server)', () => {
     const client = await MongoClient.connect(mongod.getUri());
     const reply = await client.db('admin').command({ getParameter: 1, cursorTimeoutMillis: 1 });
     expect(Number(reply.cursorTimeoutMillis)).toBe(1234);
-    expect(mongod.instanceInfo!.storageEngine).toBe('ephemeralForTest');
     await client.close();
     await mongod.stop();
 
-    await expect(MongoMemoryServer.create({ instance: { dbPath: '/tmp/data' } })).rejects.toThrow(/dbPath is not supported/);
     await expect(MongoMemoryServer.create({ instance: { replSet: 'rs0' } })).rejects.toThrow(/replSet is not supported/);
     await expect(MongoMemoryServer.create({ instance: { args: ['--nojournal'] } })).rejects.toThrow(/not supported by pocketmongo/);
     await expect(MongoMemoryServer.create({ instance: { args: ['--port', '1'] } })).rejects.toThrow(/may not set --port/);
@@ -322,5 +323,42 @@ describe('MongoMemoryServer (pocketmongo/memory-server)', () => {
       socket.once('error', resolve);
     });
     expect(refused).toMatchObject({ code: 'ECONNREFUSED' });
+  });
+
+  test("storageEngine 'wiredTiger': a temporary data directory that survives stop({doCleanup: false}) and goes with cleanup", async () => {
+    const mongod = await MongoMemoryServer.create({ instance: { storageEngine: 'wiredTiger' } });
+    const info = mongod.instanceInfo!;
+    expect(info).toMatchObject({ storageEngine: 'wiredTiger', dbPath: info.tmpDir });
+    expect(existsSync(join(info.tmpDir!, 'mongod.lock'))).toBe(true);
+    let client = await MongoClient.connect(mongod.getUri());
+    await client.db('app').collection('kept').insertOne({ note: 'across a restart' });
+    await client.close();
+    await mongod.stop({ doCleanup: false });
+    await mongod.start();
+    client = await MongoClient.connect(mongod.getUri());
+    expect(await client.db('app').collection('kept').find({}, { projection: { _id: 0 } }).toArray()).toEqual([{ note: 'across a restart' }]);
+    await client.close();
+    await mongod.stop();
+    expect(existsSync(info.tmpDir!)).toBe(false);
+  });
+
+  test('instance.dbPath keeps the data in that directory for the next instance, and is never removed', async () => {
+    const dbPath = mkdtempSync(join(tmpdir(), 'pocketmongo-mms-dbpath-'));
+    try {
+      const first = await MongoMemoryServer.create({ instance: { dbPath } });
+      expect(first.instanceInfo).toMatchObject({ dbPath, storageEngine: 'wiredTiger', tmpDir: undefined });
+      let client = await MongoClient.connect(first.getUri());
+      await client.db('app').collection('kept').insertOne({ note: 'in dbPath' });
+      await client.close();
+      await first.stop({ doCleanup: true, force: true });
+      expect(existsSync(join(dbPath, 'storage.bson'))).toBe(true);
+      const second = await MongoMemoryServer.create({ instance: { dbPath } });
+      client = await MongoClient.connect(second.getUri());
+      expect(await client.db('app').collection('kept').countDocuments()).toBe(1);
+      await client.close();
+      await second.stop();
+    } finally {
+      rmSync(dbPath, { recursive: true, force: true });
+    }
   });
 });

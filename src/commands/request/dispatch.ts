@@ -24,6 +24,17 @@ export interface DispatchResult {
 }
 
 /**
+ * write_concern.cpp waitForWriteConcern on a standalone: `j: true` waits for the journal, and so
+ * does `w: "majority"` unless `j: false` (durability-semantics.md §1.2).
+ */
+function waitsForJournal(writeConcern: unknown): boolean {
+  if (writeConcern === null || typeof writeConcern !== 'object') return false;
+  const { j, w } = writeConcern as Document;
+  if (j !== undefined) return typeof j === 'boolean' ? j : Number((j as { valueOf(): unknown }).valueOf()) !== 0;
+  return w === 'majority';
+}
+
+/**
  * The one path every command takes (design.md, "Data flow"): resolve -> authenticate -> attach
  * session -> authorize -> run -> reply, then the command's opcounter and the slow-operation log.
  * A command in a session is one of the session's resources while it runs, so killing the
@@ -51,6 +62,7 @@ export async function dispatch(services: Services, client: Client, request: Wire
     checkPrivileges(services.auth, ctx, spec);
     ran = true;
     let reply = okReply(await runCommand(spec, ctx, operation));
+    if (services.durable !== undefined && waitsForJournal(request.body.writeConcern)) await services.durable.sync();
     if (services.failPoints.anyActive) reply = failPointsAfter(services, spec, client, request, reply);
     return ctx.exhaust === undefined ? { reply } : { reply, exhaustNext: ctx.exhaust.next };
   } catch (err) {

@@ -9,15 +9,20 @@
  * runs a `PocketMongo` in this process.
  *
  * Options that cannot be honoured are refused with an error rather than silently taking another
- * meaning (`instance.dbPath`, `instance.replSet`, mongod `args` pocketmongo does not know). Options
+ * meaning (`instance.replSet`, mongod `args` pocketmongo does not know). Options
  * about the binary or the child process (`opts.binary`, `opts.spawn`, `instance.launchTimeout`,
  * `instance.keyfileLocation`, `auth.keyfileContent`, `auth.force`, the `MONGOMS_*` environment
  * variables) are accepted and ignored: there is no binary to download and no process to spawn.
  *
- * Storage is memory only, like mongod's `ephemeralForTest` engine (so `instanceInfo.storageEngine`
- * says so whatever was asked): data does not survive `stop()`, even with `{ doCleanup: false }`
- * followed by `start()`.
+ * Storage is in memory (reported as mongod's `ephemeralForTest` engine) unless the instance asks
+ * for disk as mongodb-memory-server users do: `instance.dbPath` keeps the data in that directory
+ * (never removed by `cleanup`), and `storageEngine: 'wiredTiger'` without a dbPath keeps it in a
+ * temporary directory (`instanceInfo.tmpDir`) that survives `stop({doCleanup: false})` and a
+ * restart, and is removed by `cleanup`, as mongodb-memory-server removes its own.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { EventEmitter } from 'node:events';
 import { buildProgram } from '../cli.js';
 import type { InitialUser, ServerOptions } from '../options.js';
@@ -46,9 +51,9 @@ export interface MongoMemoryInstanceOpts {
   ip?: string;
   /** Reported in `instanceInfo.dbName`; as in mongodb-memory-server it is NOT added to `getUri()`. */
   dbName?: string;
-  /** Refused: pocketmongo keeps data in memory only. */
+  /** Keep the data in this existing directory (pocketmongo's --dbpath); it is never removed. */
   dbPath?: string;
-  /** Accepted; storage is always in memory (reported as 'ephemeralForTest'). */
+  /** 'wiredTiger' keeps the data on disk (in a temporary directory unless dbPath is given); default in memory. */
   storageEngine?: StorageEngine;
   /** Refused: pocketmongo has no replica-set mode. */
   replSet?: string;
@@ -95,7 +100,7 @@ export interface AutomaticAuth {
   /** Default 'rootuser'. */
   customRootPwd?: string;
   extraUsers?: CreateUser[];
-  /** Ignored: users are created at every start (there is no dbPath that could already hold them). */
+  /** Ignored: users are created at every start. */
   force?: boolean;
   /** Ignored: only used for replica sets. */
   keyfileContent?: string;
@@ -114,7 +119,7 @@ export interface MongoMemoryServerOpts {
 export interface Cleanup {
   /** Default true. */
   doCleanup?: boolean;
-  /** Accepted: there is no dbPath to remove. */
+  /** Accepted: a user's dbPath is never removed, the temporary directory always is. */
   force?: boolean;
 }
 
@@ -123,11 +128,12 @@ export interface MongoInstanceData {
   port: number;
   ip: string;
   dbName: string;
-  /** Always undefined: nothing is written to disk. */
-  dbPath: undefined;
-  storageEngine: 'ephemeralForTest';
+  /** Where the data is kept on disk (instance.dbPath or tmpDir); undefined in memory. */
+  dbPath: string | undefined;
+  storageEngine: StorageEngine;
   replSet: undefined;
-  tmpDir: undefined;
+  /** The temporary data directory of a wiredTiger instance without a dbPath. */
+  tmpDir: string | undefined;
 }
 
 /** Thrown when a method is called in a state that does not allow it (mongodb-memory-server's StateError). */
@@ -195,6 +201,8 @@ export class MongoMemoryServer extends EventEmitter {
   protected _state: MongoMemoryServerStates = MongoMemoryServerStates.new;
   protected _instanceInfo: MongoInstanceData | undefined;
   private _server: PocketMongo | undefined;
+  /** The temporary data directory this instance made (storageEngine 'wiredTiger' without a dbPath). */
+  private _tmpDir: string | undefined;
   private _host = '127.0.0.1';
 
   constructor(opts?: MongoMemoryServerOpts) {
@@ -249,9 +257,6 @@ export class MongoMemoryServer extends EventEmitter {
 
   private serverOptions(): { options: ServerOptions; ip: string } {
     const inst = this.opts.instance ?? {};
-    if (inst.dbPath !== undefined) {
-      throw new Error('MongoMemoryServer: instance.dbPath is not supported: pocketmongo keeps data in memory only');
-    }
     if (inst.replSet !== undefined) {
       throw new Error('MongoMemoryServer: instance.replSet is not supported: pocketmongo has no replica-set mode');
     }
@@ -266,8 +271,11 @@ export class MongoMemoryServer extends EventEmitter {
       users.push({ user: auth.customRootName ?? DEFAULT_ROOT_NAME, pwd: auth.customRootPwd ?? DEFAULT_ROOT_PWD, db: 'admin', roles: ['root'] });
       for (const u of auth.extraUsers ?? []) users.push(toInitialUser(u));
     }
+    if (inst.dbPath === undefined && inst.storageEngine === 'wiredTiger') this._tmpDir ??= mkdtempSync(join(tmpdir(), 'mongo-mem-'));
+    const dbPath = inst.dbPath ?? this._tmpDir;
     const options: ServerOptions = {
       ...fromArgs,
+      ...(dbPath === undefined ? {} : { dbPath }),
       bindIp: ip,
       ipv6: fromArgs.ipv6 === true || ip.includes(':'),
       auth: authOn,
@@ -300,10 +308,10 @@ export class MongoMemoryServer extends EventEmitter {
       port: server.port,
       ip,
       dbName: inst.dbName ?? '',
-      dbPath: undefined,
-      storageEngine: 'ephemeralForTest',
+      dbPath: options.dbPath,
+      storageEngine: options.dbPath === undefined ? 'ephemeralForTest' : 'wiredTiger',
       replSet: undefined,
-      tmpDir: undefined,
+      tmpDir: this._tmpDir,
     };
   }
 
@@ -348,7 +356,7 @@ export class MongoMemoryServer extends EventEmitter {
   /**
    * Stops the server (closing every connection). By default also runs `cleanup` (state back to
    * 'new', `instanceInfo` undefined); `{ doCleanup: false }` (or `false`, mongodb-memory-server 8)
-   * keeps `instanceInfo` so that `start()` reuses the port. The data is gone either way.
+   * keeps `instanceInfo` so that `start()` reuses the port (and, on disk, the data).
    * @returns false if it was never started or is already stopped, else true
    */
   async stop(cleanupOptions?: boolean | Cleanup): Promise<boolean> {
@@ -366,8 +374,8 @@ export class MongoMemoryServer extends EventEmitter {
   }
 
   /**
-   * Forgets the stopped instance: state back to 'new', `instanceInfo` undefined. There is no
-   * dbPath to remove. A no-op on a 'new' instance.
+   * Forgets the stopped instance: state back to 'new', `instanceInfo` undefined, the temporary
+   * data directory removed. A no-op on a 'new' instance.
    * @throws StateError while starting or running
    */
   async cleanup(options?: boolean | Cleanup): Promise<void> {
@@ -377,6 +385,8 @@ export class MongoMemoryServer extends EventEmitter {
     }
     const doCleanup = typeof options === 'boolean' ? true : (options?.doCleanup ?? true);
     if (!doCleanup) return;
+    if (this._tmpDir !== undefined) rmSync(this._tmpDir, { recursive: true, force: true });
+    this._tmpDir = undefined;
     this._instanceInfo = undefined;
     this.stateChange(MongoMemoryServerStates.new);
   }

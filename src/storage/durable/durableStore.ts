@@ -1,0 +1,189 @@
+import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { ErrorCodes, MongoError } from '../../errors.js';
+import { BSON, type Document } from 'bson';
+import type { RootDatabase } from 'lmdb';
+import type { Catalog, CatalogChanges, Collection } from '../catalog.js';
+import { describe, readDescriptor } from './descriptor.js';
+
+// The durable side of the catalog with --dbpath (design.md, "The storage engine"): the in-memory
+// catalog stays the working set; changes are queued here as they happen and go to LMDB in one
+// store transaction at the end of the event-loop turn, so the writes of every command served in
+// that turn share one commit, synced on LMDB's own thread (group commit without blocking the
+// event loop). A `j: true` write waits for sync(); other writes are acknowledged at once and on
+// disk within a turn and a sync, well inside mongod's commitIntervalMs (100 ms). LMDB's copy-on-write pages make every commit atomic and leave the last
+// committed state after a crash, so no document is ever torn and a command's writes are all
+// there or none. Records are keyed as mongod keys them: a collection by its UUID, a document by
+// its RecordId (insertion number), so a replacement overwrites its record in place.
+
+/** Keys (lmdb's ordered-binary arrays): ['c', uuid] a collection's descriptor, ['d', uuid, recordId] a document. */
+const DESCRIPTOR = 'c';
+const DOCUMENT = 'd';
+
+type Change =
+  | { readonly kind: 'put'; readonly key: readonly (string | number)[]; readonly value: Buffer }
+  | { readonly kind: 'remove'; readonly key: readonly (string | number)[] }
+  | { readonly kind: 'drop'; readonly uuid: string };
+
+/** Documents are read back exactly as the wire decodes them: every value keeps its BSON type. */
+const DECODE_OPTIONS = { promoteValues: false, bsonRegExp: true } as const;
+
+/** What start-up found in the store. */
+export interface LoadSummary {
+  readonly collections: number;
+  readonly documents: number;
+}
+
+export class DurableStore implements CatalogChanges {
+  private pending: Change[] = [];
+  /** While the catalog is filled from the store, its changes are not changes. */
+  private loading = false;
+  /** Set when a commit failed: the store no longer matches memory, so every later commit fails too. */
+  private failure: Error | undefined;
+
+  private constructor(private readonly db: RootDatabase<Buffer, (string | number)[]>) {}
+
+  /**
+   * Reads the whole store file once in a child process, so that a damaged file (truncated, or
+   * overwritten by something else) stops start-up with a clear error instead of crashing this
+   * process: LMDB maps the file into memory, and a page past the end of a truncated file is a
+   * SIGBUS, which no JavaScript can catch. Run when the file may not be as a clean shutdown left it.
+   */
+  static check(path: string): void {
+    const require = createRequire(import.meta.url);
+    const reader = [
+      'const [lmdb, bson, path] = process.argv.slice(1);',
+      "const db = require(lmdb).open({ path, encoding: 'binary', readOnly: true });",
+      'const { BSON } = require(bson);',
+      'for (const { value } of db.getRange({})) BSON.deserialize(value);',
+    ].join('\n');
+    const result = spawnSync(process.execPath, ['-e', reader, require.resolve('lmdb'), require.resolve('bson'), path], { encoding: 'utf8' });
+    if (result.status === 0) return;
+    const why =
+      result.signal !== null ? `reading it ended with ${result.signal}` : (result.stderr.split('\n').find((line) => /^\w*Error: /.test(line)) ?? `exit code ${result.status}`).trim();
+    throw new MongoError(
+      ErrorCodes.DataCorruptionDetected,
+      `The data file ${path} is damaged (${why}); pocketmongo will not start on it. Restore the directory from a backup, or start on an empty one.`,
+    );
+  }
+
+  /**
+   * Opens (or creates) the store file. lmdb (its native binding prebuilt inside the npm package)
+   * is loaded only by a server that keeps data on disk, and from node_modules, not from a bundle.
+   */
+  static open(path: string): DurableStore {
+    const { open } = createRequire(import.meta.url)('lmdb') as typeof import('lmdb');
+    const db = open<Buffer, (string | number)[]>({ path, encoding: 'binary', compression: false });
+    return new DurableStore(db);
+  }
+
+  /** Fills an empty catalog with the stored collections and documents (start-up). */
+  load(catalog: Catalog): LoadSummary {
+    this.loading = true;
+    try {
+      return this.fill(catalog);
+    } finally {
+      this.loading = false;
+    }
+  }
+
+  private fill(catalog: Catalog): LoadSummary {
+    const byUuid = new Map<string, { collection: Collection; indexes: ReturnType<typeof readDescriptor>['indexes'] }>();
+    for (const { key, value } of this.db.getRange({ start: [DESCRIPTOR], end: [DOCUMENT] })) {
+      const descriptor = readDescriptor(value);
+      const collection = catalog.create(descriptor.db, descriptor.name, { uuid: descriptor.uuid, capped: descriptor.capped });
+      collection.validation = descriptor.validation;
+      byUuid.set(String(key[1]), { collection, indexes: descriptor.indexes });
+    }
+    let documents = 0;
+    for (const { key, value } of this.db.getRange({ start: [DOCUMENT], end: [DOCUMENT, '\uffff'] })) {
+      const owner = byUuid.get(String(key[1]));
+      // Documents of a collection whose drop was committed with them cannot exist (one
+      // transaction); anything else would be a store written by someone else: skip it.
+      if (owner === undefined) continue;
+      owner.collection.restore(BSON.deserialize(value, DECODE_OPTIONS), Number(key[2]));
+      documents += 1;
+    }
+    // Indexes are built once over the loaded documents rather than entry by entry.
+    for (const { collection, indexes } of byUuid.values()) for (const spec of indexes) collection.addIndex(spec);
+    return { collections: byUuid.size, documents };
+  }
+
+  written(collection: Collection, seq: number, doc: Document): void {
+    if (this.loading) return;
+    this.queue({ kind: 'put', key: [DOCUMENT, collection.uuid.toHexString(false), seq], value: Buffer.from(BSON.serialize(doc)) });
+  }
+
+  removed(collection: Collection, seq: number): void {
+    if (this.loading) return;
+    this.queue({ kind: 'remove', key: [DOCUMENT, collection.uuid.toHexString(false), seq] });
+  }
+
+  described(collection: Collection): void {
+    if (this.loading) return;
+    this.queue({ kind: 'put', key: [DESCRIPTOR, collection.uuid.toHexString(false)], value: describe(collection) });
+  }
+
+  dropped(collection: Collection): void {
+    if (this.loading) return;
+    this.queue({ kind: 'drop', uuid: collection.uuid.toHexString(false) });
+  }
+
+  private queue(change: Change): void {
+    if (this.pending.length === 0) setImmediate(this.commitQueued);
+    this.pending.push(change);
+  }
+
+  /** The end-of-turn commit; its failure is kept (and reported to the next sync) by commit(). */
+  private readonly commitQueued = (): void => {
+    this.commit()?.catch(() => undefined);
+  };
+
+  /**
+   * Everything changed so far is committed and synced to disk: what a `j: true` write waits for
+   * (and the fsync command, and shutdown).
+   */
+  async sync(): Promise<void> {
+    await this.commit();
+    if (this.failure !== undefined) throw this.failure;
+    await this.db.flushed;
+  }
+
+  /**
+   * Sends the changes queued since the last commit to the store as one transaction; resolves once
+   * it is committed, undefined when nothing changed.
+   */
+  private commit(): Promise<void> | undefined {
+    if (this.pending.length === 0) return undefined;
+    const changes = this.pending;
+    this.pending = [];
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    const db = this.db;
+    const committed = db.transaction(() => {
+      for (const change of changes) {
+        if (change.kind === 'put') db.put(change.key as (string | number)[], change.value);
+        else if (change.kind === 'remove') db.remove(change.key as (string | number)[]);
+        else dropRecords(db, change.uuid);
+      }
+    });
+    return committed.then(
+      () => undefined,
+      (err: unknown) => {
+        this.failure ??= err instanceof Error ? err : new Error(String(err));
+        throw this.failure;
+      },
+    );
+  }
+
+  /** Syncs and closes the store (clean shutdown). */
+  async close(): Promise<void> {
+    await this.sync();
+    await this.db.close();
+  }
+}
+
+/** A dropped collection: its descriptor and every document, in the same transaction. */
+function dropRecords(db: RootDatabase<Buffer, (string | number)[]>, uuid: string): void {
+  db.remove([DESCRIPTOR, uuid]);
+  for (const key of db.getKeys({ start: [DOCUMENT, uuid], end: [DOCUMENT, uuid, Infinity] })) db.remove(key);
+}
