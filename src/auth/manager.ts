@@ -32,6 +32,11 @@ export class AuthManager {
     readonly transitionToAuth: boolean,
   ) {}
 
+  /** Moves whenever a user or a user-defined role changes (both stores only count up). */
+  get generation(): number {
+    return this.users.generation + this.roles.generation;
+  }
+
   /** Privilege checks apply (auth on, not transitioning). */
   get enforced(): boolean {
     return this.enabled && !this.transitionToAuth;

@@ -39,6 +39,12 @@ export class RoleStore {
     return this.roles.size;
   }
 
+  /** Puts back a role read from durable storage (start-up). */
+  restore(doc: RoleDocument): void {
+    this.roles.set(doc._id, doc);
+    this.changes += 1;
+  }
+
   find(name: RoleName): RoleDocument | undefined {
     return this.roles.get(roleId(name));
   }

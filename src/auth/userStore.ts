@@ -34,6 +34,22 @@ function userKey(db: string, user: string): string {
 /** The users, keyed as admin.system.users is: `_id` "<db>.<user>". */
 export class UserStore {
   private readonly users = new Map<string, UserDocument>();
+  private changes = 0;
+
+  /** Bumped by every change to any user (durable storage saves the users when it moves). */
+  get generation(): number {
+    return this.changes;
+  }
+
+  /** A user document was edited in place (updateUser, grantRolesToUser, revokeRolesFromUser). */
+  touch(): void {
+    this.changes += 1;
+  }
+
+  /** Puts back a user read from durable storage (start-up). */
+  restore(doc: UserDocument): void {
+    this.users.set(doc._id, doc);
+  }
 
   get size(): number {
     return this.users.size;
@@ -65,6 +81,7 @@ export class UserStore {
     };
     const doc: UserDocument = { ...fields, roles: [...spec.roles], mechanisms };
     this.users.set(key, doc);
+    this.changes += 1;
     return doc;
   }
 
@@ -79,6 +96,7 @@ export class UserStore {
     if (!this.users.delete(userKey(db, user))) {
       throw new MongoError(ErrorCodes.UserNotFound, `Could not find user "${user}" for db "${db}"`);
     }
+    this.changes += 1;
   }
 
   dropAll(db: string): number {
@@ -89,6 +107,7 @@ export class UserStore {
         n += 1;
       }
     }
+    if (n > 0) this.changes += 1;
     return n;
   }
 
@@ -98,7 +117,9 @@ export class UserStore {
    */
   pullRoles(pull: (role: RoleName) => boolean): void {
     for (const doc of this.users.values()) {
-      if (doc.roles.some(pull)) doc.roles = doc.roles.filter((r) => !pull(r));
+      if (!doc.roles.some(pull)) continue;
+      doc.roles = doc.roles.filter((r) => !pull(r));
+      this.changes += 1;
     }
   }
 

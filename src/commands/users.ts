@@ -96,6 +96,7 @@ function updateUser(ctx: CommandContext<'auth' | 'params'>): Document {
   doc.mechanisms = mechanisms;
   if (newRoles !== undefined) doc.roles = newRoles;
   if (customData !== undefined) doc.customData = customData as Document;
+  ctx.services.auth.users.touch();
   return {};
 }
 
@@ -121,6 +122,7 @@ function changeRoles(ctx: CommandContext<'auth'>, grant: boolean): Document {
   } else {
     doc.roles = doc.roles.filter((r) => !roles.some((role) => same(r, role)));
   }
+  ctx.services.auth.users.touch();
   return {};
 }
 

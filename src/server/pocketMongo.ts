@@ -9,6 +9,7 @@ import { ErrorCodes, MongoError } from '../errors.js';
 import { Log } from '../log.js';
 import { Listener } from '../net/listener.js';
 import { wireServices, type Wiring } from './services.js';
+import { loadAuth, saveAuthIfChanged } from '../commands/authStorage.js';
 import { PACKAGE_VERSION, SERVER_VERSION } from '../version.js';
 
 /** mongod's bind_ip rules: a comma list; bind_ip_all means every interface (IPv6 too with --ipv6). */
@@ -74,6 +75,7 @@ function openStorage(dbPath: string, log: Log): OpenStorage {
 function loadStorage(storage: OpenStorage, services: Services): void {
   const started = services.clock.now();
   const { collections, documents } = storage.store.load(services.catalog);
+  loadAuth(services);
   services.log.info({
     c: 'STORAGE',
     id: 22315,
@@ -138,6 +140,9 @@ export class PocketMongo {
     if (storage !== undefined) loadStorage(storage, context);
     for (const u of options.users ?? []) {
       const db = u.db ?? 'admin';
+      // A user kept from an earlier run with --dbpath stays as it is (the official image's
+      // MONGO_INITDB_ROOT_* likewise only act on an empty data directory).
+      if (context.auth.users.find(db, u.user) !== undefined) continue;
       context.auth.users.create(
         {
           user: u.user,
@@ -148,6 +153,7 @@ export class PocketMongo {
         { scramIterationCount: params.int('scramIterationCount'), scramSHA256IterationCount: params.int('scramSHA256IterationCount') },
       );
     }
+    saveAuthIfChanged(context);
     params.onChange((name, value) => {
       if (name === 'logLevel') log.setVerbosity(value as number);
       if (name === 'quiet') log.quiet = value as boolean;

@@ -180,6 +180,36 @@ describe('a restart keeps what was acknowledged', () => {
     expect((await second.client.db('admin').admin().listDatabases()).databases.map((d) => d.name)).not.toContain('scratch');
   });
 
+  test('users (their credentials, roles, customData) and user-defined roles, with --auth', async () => {
+    const dir = freshDir();
+    const options = { port: 0, dbPath: dir, auth: true, users: [{ user: 'root', pwd: 'rootpwd' }] };
+    const rootUri = (server: PocketMongo) => `${server.uri}?authSource=admin`;
+    let server = await PocketMongo.start(options);
+    running.push(server);
+    let root = await MongoClient.connect(rootUri(server), { auth: { username: 'root', password: 'rootpwd' } });
+    clients.push(root);
+    await root.db('shop').command({ createRole: 'reader', privileges: [{ resource: { db: 'shop', collection: 'items' }, actions: ['find'] }], roles: [] });
+    await root.db('shop').command({ createUser: 'clerk', pwd: 'clerkpwd', roles: ['reader'], customData: { desk: new Int32(7) } });
+    await root.db('shop').command({ grantRolesToUser: 'clerk', roles: [{ role: 'read', db: 'shop' }] });
+    await root.db('shop').collection<NumberedDoc>('items').insertOne({ _id: 1 });
+    const usersBefore = await root.db('shop').command({ usersInfo: 1 });
+    const rolesBefore = await root.db('shop').command({ rolesInfo: 1, showPrivileges: true });
+    await root.close();
+    await server.stop();
+    running.length = 0;
+    clients.length = 0;
+
+    server = await PocketMongo.start(options);
+    running.push(server);
+    root = await MongoClient.connect(rootUri(server), { auth: { username: 'root', password: 'rootpwd' } });
+    clients.push(root);
+    expect(await root.db('shop').command({ usersInfo: 1 })).toEqual(usersBefore);
+    expect(await root.db('shop').command({ rolesInfo: 1, showPrivileges: true })).toEqual(rolesBefore);
+    const clerk = await MongoClient.connect(`${server.uri}?authSource=shop`, { auth: { username: 'clerk', password: 'clerkpwd' } });
+    clients.push(clerk);
+    expect(await clerk.db('shop').collection('items').find().toArray()).toEqual([{ _id: 1 }]);
+  });
+
   test('serverStatus says the engine is persistent; fsync flushes and refuses to lock', async () => {
     const { client } = await start(freshDir());
     const status = await client.db('admin').command({ serverStatus: 1 });

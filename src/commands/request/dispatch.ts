@@ -6,6 +6,7 @@ import type { Client } from '../client.js';
 import type { CommandSpec } from '../command.js';
 import { SessionOperation } from '../operation.js';
 import type { Services } from '../services.js';
+import { saveAuthIfChanged } from '../authStorage.js';
 import { attachSession } from './attachSession.js';
 import { checkAuthenticated } from './authenticate.js';
 import { checkPrivileges } from './authorize.js';
@@ -62,7 +63,10 @@ export async function dispatch(services: Services, client: Client, request: Wire
     checkPrivileges(services.auth, ctx, spec);
     ran = true;
     let reply = okReply(await runCommand(spec, ctx, operation));
-    if (services.durable !== undefined && waitsForJournal(request.body.writeConcern)) await services.durable.sync();
+    if (services.durable !== undefined) {
+      saveAuthIfChanged(services);
+      if (waitsForJournal(request.body.writeConcern)) await services.durable.sync();
+    }
     if (services.failPoints.anyActive) reply = failPointsAfter(services, spec, client, request, reply);
     return ctx.exhaust === undefined ? { reply } : { reply, exhaustNext: ctx.exhaust.next };
   } catch (err) {

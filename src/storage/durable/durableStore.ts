@@ -16,9 +16,13 @@ import { describe, readDescriptor } from './descriptor.js';
 // there or none. Records are keyed as mongod keys them: a collection by its UUID, a document by
 // its RecordId (insertion number), so a replacement overwrites its record in place.
 
-/** Keys (lmdb's ordered-binary arrays): ['c', uuid] a collection's descriptor, ['d', uuid, recordId] a document. */
+/**
+ * Keys (lmdb's ordered-binary arrays): ['c', uuid] a collection's descriptor, ['d', uuid, recordId]
+ * a document, ['m', name] a whole-state document kept by a layer above (the users, the roles).
+ */
 const DESCRIPTOR = 'c';
 const DOCUMENT = 'd';
+const STATE = 'm';
 
 type Change =
   | { readonly kind: 'put'; readonly key: readonly (string | number)[]; readonly value: Buffer }
@@ -122,6 +126,17 @@ export class DurableStore implements CatalogChanges {
   described(collection: Collection): void {
     if (this.loading) return;
     this.queue({ kind: 'put', key: [DESCRIPTOR, collection.uuid.toHexString(false)], value: describe(collection) });
+  }
+
+  /** Replaces the state document `name` (committed with the other changes of this turn). */
+  saveState(name: string, doc: Document): void {
+    this.queue({ kind: 'put', key: [STATE, name], value: Buffer.from(BSON.serialize(doc)) });
+  }
+
+  /** The state document `name` as last committed, decoded with every BSON type kept. */
+  state(name: string): Document | undefined {
+    const bytes = this.db.get([STATE, name]);
+    return bytes === undefined ? undefined : BSON.deserialize(bytes, DECODE_OPTIONS);
   }
 
   dropped(collection: Collection): void {
