@@ -24,7 +24,7 @@ const byName = (a: { name: string }, b: { name: string }): number => (a.name < b
  */
 export class NamespaceView implements NamespaceReader {
   /** config.system.sessions' indexes: lsidTTLIndex set up at each refresh, others as users make them. */
-  private readonly sessionsIndexes: SessionsIndexes;
+  readonly sessionsIndexes: SessionsIndexes;
   /** The databases' views (create with viewOn, collMod, drop). */
   readonly views: ViewCatalog;
 

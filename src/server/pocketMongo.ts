@@ -10,6 +10,7 @@ import { Log } from '../log.js';
 import { Listener } from '../net/listener.js';
 import { wireServices, type Wiring } from './services.js';
 import { loadAuth, saveAuthIfChanged } from '../commands/authStorage.js';
+import { loadSessions } from '../commands/sessionsStorage.js';
 import { PACKAGE_VERSION, SERVER_VERSION } from '../version.js';
 
 /** mongod's bind_ip rules: a comma list; bind_ip_all means every interface (IPv6 too with --ipv6). */
@@ -76,6 +77,7 @@ function loadStorage(storage: OpenStorage, services: Services): void {
   const started = services.clock.now();
   const { collections, documents } = storage.store.load(services.catalog);
   loadAuth(services);
+  loadSessions(services);
   services.log.info({
     c: 'STORAGE',
     id: 22315,

@@ -11,6 +11,7 @@ import { CursorManager } from '../cursors/cursorManager.js';
 import type { Log } from '../log.js';
 import { OwnerResolver } from '../sessions/owner.js';
 import { SessionRegistry } from '../sessions/sessionRegistry.js';
+import { sessionsCollectionChanges } from '../commands/sessionsStorage.js';
 import { Catalog } from '../storage/catalog.js';
 import type { DurableStore } from '../storage/durable/durableStore.js';
 import { TtlMonitor } from '../storage/ttlMonitor.js';
@@ -44,6 +45,7 @@ export function wireServices(params: Parameters, log: Log, clock: Clock, options
     refreshMillis: params.int('logicalSessionRefreshMillis'),
     maxSessions: params.int('maxSessions'),
     refreshDisabled: params.bool('disableLogicalSessionCacheRefresh'),
+    ...(options.durable === undefined ? {} : { collectionChanges: sessionsCollectionChanges(options.durable) }),
   });
   const cursors = new CursorManager(clock, sessions, () => params.int('cursorTimeoutMillis'), (n) => counters.documentsReturned(n));
   const catalog = new Catalog(options.durable);

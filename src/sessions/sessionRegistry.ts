@@ -119,6 +119,18 @@ export interface SessionRegistryOptions {
   sweepMillis?: number;
   /** Most sessions expired in one go before yielding to the event loop. */
   sweepBatch?: number;
+  /** Where config.system.sessions' changes go to be kept on disk (--dbpath); none in memory. */
+  collectionChanges?: SessionsCollectionChanges;
+}
+
+/**
+ * The changes of config.system.sessions, for durable storage: a record written by a refresh,
+ * and a persisted record that left (expired or ended). Given the records themselves; the server
+ * decides how they are stored.
+ */
+export interface SessionsCollectionChanges {
+  written(record: SessionRecord): void;
+  removed(record: SessionRecord): void;
 }
 
 /** serverStatus().logicalSessionRecordCache counters (logical_session_cache_stats.idl). */
@@ -175,8 +187,8 @@ export class SessionRegistry {
   private readonly refreshListeners: Array<() => void> = [];
   /** One shared, owned Buffer per distinct uid (there is one uid per user). */
   private readonly uids = new Map<string, Buffer>([[NO_AUTH_UID.toString('latin1'), NO_AUTH_UID]]);
-  /** The sessions collection's UUID, as listCollections shows it. */
-  readonly collectionUuid = new UUID();
+  /** The sessions collection's UUID, as listCollections shows it (kept on disk with --dbpath). */
+  collectionUuid = new UUID();
   readonly stats: CacheStats;
 
   constructor(private readonly options: SessionRegistryOptions) {
@@ -299,6 +311,21 @@ export class SessionRegistry {
   }
 
   /**
+   * Puts back a session of config.system.sessions read from durable storage (start-up): not in
+   * the local cache, last used when that refresh wrote it, so it expires as mongod's TTL monitor
+   * would delete its document, unless a client uses it again first.
+   */
+  restorePersisted(lsid: LogicalSessionId, user: string | undefined, lastUse: number): void {
+    const key = lsidKey(lsid.id, lsid.uid);
+    if (this.records.has(key)) return;
+    const record = new SessionRecord(key, this.internUid(lsid.uid), user, lastUse);
+    record.persistedLastUse = lastUse;
+    this.wheel.add(record);
+    this.records.set(key, record);
+    this.collectionExists = true;
+  }
+
+  /**
    * The registry's own copy of a uid. Parsed uids are views into the request's bytes, which can
    * be a whole socket read: a record kept past the command must not pin those.
    */
@@ -393,6 +420,7 @@ export class SessionRegistry {
       record.inCache = false;
       if (record.ending) continue;
       record.persistedLastUse = started;
+      this.options.collectionChanges?.written(record);
       refreshed += 1;
     }
     const ended = [...this.ending];
@@ -433,9 +461,13 @@ export class SessionRegistry {
     this.forget(record);
   }
 
-  /** The record left the registry: it stays among the holders only while a resource remains. */
+  /**
+   * The record left the registry: its document leaves config.system.sessions, and it stays among
+   * the holders only while a resource remains.
+   */
   private forget(record: SessionRecord): void {
     record.gone = true;
+    if (record.persistedLastUse !== undefined) this.options.collectionChanges?.removed(record);
     if (record.resources !== undefined && record.resources.size === 0) this.holding.delete(record);
   }
 

@@ -21,8 +21,8 @@ import {
   UUID,
   type Document,
 } from 'mongodb';
-import { afterAll, afterEach, describe, expect, test } from 'vitest';
-import { PocketMongo } from '../../src/index.js';
+import { afterAll, afterEach, describe, expect, test, vi } from 'vitest';
+import { PocketMongo, VirtualClock } from '../../src/index.js';
 import { expectExactError, type NumberedDoc } from '../helpers/driver.js';
 
 const root = mkdtempSync(join(tmpdir(), 'pocketmongo-durable-'));
@@ -208,6 +208,56 @@ describe('a restart keeps what was acknowledged', () => {
     const clerk = await MongoClient.connect(`${server.uri}?authSource=shop`, { auth: { username: 'clerk', password: 'clerkpwd' } });
     clients.push(clerk);
     expect(await clerk.db('shop').collection('items').find().toArray()).toEqual([{ _id: 1 }]);
+  });
+
+  test('config.system.sessions: its documents, UUID and TTL index; a new session timeout takes effect at the first refresh', async () => {
+    const dir = freshDir();
+    const clock = new VirtualClock();
+    const options = (minutes: number) => ({ port: 0, dbPath: dir, clock, setParameter: { enableTestCommands: true, localLogicalSessionTimeoutMinutes: minutes } });
+    const sessionsCollection = async (client: MongoClient) => ({
+      documents: await client.db('config').collection('system.sessions').find().toArray(),
+      indexes: (await client.db('config').command({ listIndexes: 'system.sessions' })).cursor.firstBatch as Document[],
+      uuid: ((await client.db('config').listCollections({ name: 'system.sessions' }, { nameOnly: false }).toArray())[0]!.info as Document).uuid,
+    });
+    let server = await PocketMongo.start(options(30));
+    running.push(server);
+    let client = await MongoClient.connect(server.uri);
+    clients.push(client);
+    const session = client.startSession();
+    await client.db('app').command({ ping: 1 }, { session });
+    await client.db('admin').command({ refreshLogicalSessionCacheNow: 1 });
+    const before = await sessionsCollection(client);
+    const ids = (documents: Document[]) => documents.map((d) => Buffer.from((d._id as Document).id.buffer as Uint8Array).toString('hex'));
+    expect(ids(before.documents)).toContain(Buffer.from(session.id!.id.buffer).toString('hex'));
+    expect(before.documents.every((d) => (d.lastUse as Date).getTime() === clock.now())).toBe(true);
+    expect(before.indexes[1]).toMatchObject({ name: 'lsidTTLIndex', expireAfterSeconds: 1800 });
+    await session.endSession();
+    await client.close();
+    await server.stop();
+    running.length = 0;
+    clients.length = 0;
+
+    clock.advance(60_000);
+    server = await PocketMongo.start(options(10));
+    running.push(server);
+    client = await MongoClient.connect(server.uri);
+    clients.push(client);
+    // As mongod: the documents, UUID and the TTL index as they were, until the first refresh.
+    expect(await sessionsCollection(client)).toEqual(before);
+    await client.db('admin').command({ refreshLogicalSessionCacheNow: 1 });
+    expect((await sessionsCollection(client)).indexes[1]).toMatchObject({ name: 'lsidTTLIndex', expireAfterSeconds: 600 });
+    // Unused for longer than the new timeout: the session's document is gone, and stays gone.
+    clock.advance(10 * 60_000);
+    await vi.waitFor(async () => expect((await sessionsCollection(client)).documents).toEqual([]));
+    await client.close();
+    await server.stop();
+    running.length = 0;
+    clients.length = 0;
+    server = await PocketMongo.start(options(10));
+    running.push(server);
+    client = await MongoClient.connect(server.uri);
+    clients.push(client);
+    expect((await sessionsCollection(client)).documents).toEqual([]);
   });
 
   test('serverStatus says the engine is persistent; fsync flushes and refuses to lock', async () => {

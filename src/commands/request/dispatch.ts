@@ -7,6 +7,7 @@ import type { CommandSpec } from '../command.js';
 import { SessionOperation } from '../operation.js';
 import type { Services } from '../services.js';
 import { saveAuthIfChanged } from '../authStorage.js';
+import { saveSessionsCollectionIfChanged } from '../sessionsStorage.js';
 import { attachSession } from './attachSession.js';
 import { checkAuthenticated } from './authenticate.js';
 import { checkPrivileges } from './authorize.js';
@@ -65,6 +66,7 @@ export async function dispatch(services: Services, client: Client, request: Wire
     let reply = okReply(await runCommand(spec, ctx, operation));
     if (services.durable !== undefined) {
       saveAuthIfChanged(services);
+      saveSessionsCollectionIfChanged(services);
       if (waitsForJournal(request.body.writeConcern)) await services.durable.sync();
     }
     if (services.failPoints.anyActive) reply = failPointsAfter(services, spec, client, request, reply);

@@ -31,7 +31,8 @@ export function describe(collection: Collection): Buffer {
   return Buffer.from(BSON.serialize(doc));
 }
 
-function indexDocument(spec: IndexSpec): Document {
+/** An index spec as stored (readIndexSpec reads it back). */
+export function indexDocument(spec: IndexSpec): Document {
   const doc: Document = { name: spec.name, key: spec.key, unique: spec.unique, sparse: spec.sparse };
   if (spec.partialFilterExpression !== undefined) doc.partialFilterExpression = spec.partialFilterExpression;
   if (spec.expireAfterSeconds !== undefined) doc.expireAfterSeconds = new Double(spec.expireAfterSeconds);
@@ -51,11 +52,12 @@ export function readDescriptor(bytes: Uint8Array): CollectionDescriptor {
   if (stored.validator !== undefined) validation.validator = stored.validator as Document;
   if (stored.validationLevel !== undefined) validation.validationLevel = stringOf(stored.validationLevel) as ValidationLevel;
   if (stored.validationAction !== undefined) validation.validationAction = stringOf(stored.validationAction) as ValidationAction;
-  const indexes = (doc.indexes as Document[]).map(indexSpec);
+  const indexes = (doc.indexes as Document[]).map(readIndexSpec);
   return { uuid, db: stringOf(doc.db), name: stringOf(doc.name), ...(capped === undefined ? {} : { capped }), validation, indexes };
 }
 
-function indexSpec(doc: Document): IndexSpec {
+/** An index spec stored by indexDocument, decoded with promoteValues: false. */
+export function readIndexSpec(doc: Document): IndexSpec {
   const spec: { -readonly [K in keyof IndexSpec]: IndexSpec[K] } = {
     name: stringOf(doc.name),
     key: doc.key as Document,

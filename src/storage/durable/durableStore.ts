@@ -18,11 +18,13 @@ import { describe, readDescriptor } from './descriptor.js';
 
 /**
  * Keys (lmdb's ordered-binary arrays): ['c', uuid] a collection's descriptor, ['d', uuid, recordId]
- * a document, ['m', name] a whole-state document kept by a layer above (the users, the roles).
+ * a document, ['m', name] a whole-state document kept by a layer above (the users, the roles),
+ * ['e', space, key] one entry of many kept by a layer above (the sessions collection's records).
  */
 const DESCRIPTOR = 'c';
 const DOCUMENT = 'd';
 const STATE = 'm';
+const ENTRY = 'e';
 
 type Change =
   | { readonly kind: 'put'; readonly key: readonly (string | number)[]; readonly value: Buffer }
@@ -131,6 +133,20 @@ export class DurableStore implements CatalogChanges {
   /** Replaces the state document `name` (committed with the other changes of this turn). */
   saveState(name: string, doc: Document): void {
     this.queue({ kind: 'put', key: [STATE, name], value: Buffer.from(BSON.serialize(doc)) });
+  }
+
+  /** Replaces entry `key` of `space`. */
+  saveEntry(space: string, key: string, doc: Document): void {
+    this.queue({ kind: 'put', key: [ENTRY, space, key], value: Buffer.from(BSON.serialize(doc)) });
+  }
+
+  removeEntry(space: string, key: string): void {
+    this.queue({ kind: 'remove', key: [ENTRY, space, key] });
+  }
+
+  /** The entries of `space` as last committed, in key order. */
+  *entries(space: string): Iterable<Document> {
+    for (const { value } of this.db.getRange({ start: [ENTRY, space], end: [ENTRY, space, '\uffff'] })) yield BSON.deserialize(value, DECODE_OPTIONS);
   }
 
   /** The state document `name` as last committed, decoded with every BSON type kept. */
