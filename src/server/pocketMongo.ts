@@ -58,14 +58,20 @@ interface OpenStorage {
 }
 
 /** --dbpath: mongod's start-up checks and lock, then the store (its module is loaded only here). */
-function openStorage(dbPath: string, log: Log): OpenStorage {
+function openStorage(dbPath: string, log: Log, shutDown: () => void): OpenStorage {
   const directory = DataDirectory.open(dbPath);
   if (directory.uncleanShutdown) {
     log.warn({ c: 'STORAGE', id: 22271, ctx: 'initandlisten', msg: 'Detected unclean shutdown - Lock file is not empty', attr: { lockFile: join(dbPath, LOCK_FILE) } });
   }
   try {
     if (directory.storeNeedsCheck) DurableStore.check(directory.storePath);
-    return { directory, store: DurableStore.open(directory.storePath) };
+    // mongod fasserts on a write error of its storage engine; a server whose store cannot take
+    // the writes it acknowledged must not go on acknowledging more.
+    const store = DurableStore.open(directory.storePath, (err) => {
+      log.error({ c: 'STORAGE', id: 22435, ctx: 'storage', msg: 'Storage error: the data file could not be written; shutting down', attr: { error: err.message, dbPath } });
+      shutDown();
+    });
+    return { directory, store };
   } catch (err) {
     directory.release(false);
     throw err;
@@ -125,7 +131,7 @@ export class PocketMongo {
     let server: PocketMongo | undefined;
     let storage: OpenStorage | undefined;
     try {
-      storage = options.dbPath === undefined ? undefined : openStorage(options.dbPath, log);
+      storage = options.dbPath === undefined ? undefined : openStorage(options.dbPath, log, () => void server?.stop());
     } catch (err) {
       const error = err instanceof MongoError ? `${err.codeName}: ${err.message}` : String(err);
       log.error({ c: 'STORAGE', id: 20557, ctx: 'initandlisten', msg: 'DBException in initAndListen, terminating', attr: { error } });

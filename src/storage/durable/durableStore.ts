@@ -47,7 +47,10 @@ export class DurableStore implements CatalogChanges {
   /** Set when a commit failed: the store no longer matches memory, so every later commit fails too. */
   private failure: Error | undefined;
 
-  private constructor(private readonly db: RootDatabase<Buffer, (string | number)[]>) {}
+  private constructor(
+    private readonly db: RootDatabase<Buffer, (string | number)[]>,
+    private readonly onFailure: (err: Error) => void,
+  ) {}
 
   /**
    * Reads the whole store file once in a child process, so that a damaged file (truncated, or
@@ -74,13 +77,14 @@ export class DurableStore implements CatalogChanges {
   }
 
   /**
-   * Opens (or creates) the store file. lmdb (its native binding prebuilt inside the npm package)
+   * Opens (or creates) the store file; `onFailure` hears of the first commit that fails (the
+   * server then stops, as mongod stops on a storage engine write error). lmdb (its native binding prebuilt inside the npm package)
    * is loaded only by a server that keeps data on disk, and from node_modules, not from a bundle.
    */
-  static open(path: string): DurableStore {
+  static open(path: string, onFailure: (err: Error) => void = () => undefined): DurableStore {
     const { open } = createRequire(import.meta.url)('lmdb') as typeof import('lmdb');
     const db = open<Buffer, (string | number)[]>({ path, encoding: 'binary', compression: false });
-    return new DurableStore(db);
+    return new DurableStore(db, onFailure);
   }
 
   /** Fills an empty catalog with the stored collections and documents (start-up). */
@@ -200,7 +204,10 @@ export class DurableStore implements CatalogChanges {
     return committed.then(
       () => undefined,
       (err: unknown) => {
-        this.failure ??= err instanceof Error ? err : new Error(String(err));
+        if (this.failure === undefined) {
+          this.failure = err instanceof Error ? err : new Error(String(err));
+          this.onFailure(this.failure);
+        }
         throw this.failure;
       },
     );
