@@ -215,7 +215,8 @@ describe('a restart keeps what was acknowledged', () => {
     const clock = new VirtualClock();
     const options = (minutes: number) => ({ port: 0, dbPath: dir, clock, setParameter: { enableTestCommands: true, localLogicalSessionTimeoutMinutes: minutes } });
     const sessionsCollection = async (client: MongoClient) => ({
-      documents: await client.db('config').collection('system.sessions').find().toArray(),
+      // In session id order: after a restart the documents come back in that order, not the order the refreshes first wrote them.
+      documents: await client.db('config').collection('system.sessions').find().sort({ '_id.id': 1 }).toArray(),
       indexes: (await client.db('config').command({ listIndexes: 'system.sessions' })).cursor.firstBatch as Document[],
       uuid: ((await client.db('config').listCollections({ name: 'system.sessions' }, { nameOnly: false }).toArray())[0]!.info as Document).uuid,
     });
