@@ -5,6 +5,7 @@
  *   ...roundTripBenchmarks({ name: 'startSession', label: 'startSession', command: { startSession: 1 } }),
  */
 import type { Benchmark } from '../lib/types.js';
+import { durableBenchmarks } from './durable.js';
 import { roundTripBenchmarks } from './roundTrips.js';
 import { sessionsExpiry, sessionsHoldMemory, sessionsHoldTime } from './sessions.js';
 import { cliStart, embeddedStart } from './startup.js';
@@ -19,6 +20,8 @@ export const BENCHMARKS: readonly Benchmark[] = [
   sessionsHoldTime,
   sessionsExpiry,
   ...(await import('./auth.js')).authBenchmarks,
-  // Last: its loaded servers are shared by its rows and freed after the last one.
+  // Last: their loaded servers (storage) and directory (durable) are shared by their rows and
+  // freed after the last one.
   ...storageBenchmarks,
+  ...durableBenchmarks,
 ];

@@ -12,18 +12,17 @@
  *
  * The measurements do not assume how the server finds documents: they time what it does.
  */
-import { performance } from 'node:perf_hooks';
 import type { Document } from 'bson';
+import { type Abba, abba, halves, type Measure, spread } from '../lib/abba.js';
 import { checkOk } from '../lib/clients.js';
+import { DB, DOCS, dropCollection, loadCollection, PAD, type LoadTimes } from '../lib/collection.js';
 import { type ServerKind, type ServerProcess, startBoth, startServer } from '../lib/processes.js';
-import { marker, PatchableFrame, runSequential, type SequentialResult } from '../lib/sequential.js';
+import { duration, fmt, micros, netMicros } from '../lib/report.js';
+import { marker, PatchableFrame, runSequential } from '../lib/sequential.js';
 import type { Benchmark, BenchOptions, Measurement } from '../lib/types.js';
 import { decodeOpMsgBody, encodeOpMsg, RawConnection } from '../lib/wire.js';
-import { combined, halfSpread, type Timing } from '../lib/measure.js';
+import { combined } from '../lib/measure.js';
 
-const DB = 'bench';
-/** The loaded collection the lookups read. */
-const DOCS = 'docs';
 /** The collection the insert benchmarks write (dropped before each measured part). */
 const INSERTS = 'inserts';
 
@@ -34,67 +33,11 @@ const sizeOf = (which: Size, options: BenchOptions) => (which === 'small' ? SMAL
 type Size = 'small' | 'large';
 const SIZE_LABEL: Record<Size, string> = { small: '10k', large: '1M' };
 
-/** Loading: big inserts, two in flight so the client's encoding overlaps the server's work. */
-const LOAD_BATCH = 10_000;
-const LOAD_PARALLEL = 2;
-const SETUP_TIMEOUT_MS = 600_000;
-
 const INSERT_BATCH = 1_000;
 const RANGE_WIDTH = 10;
-/** Uncounted start of each measured half (as in roundTrips.ts). */
-const RAMP_MS = 250;
 const SEED = 0x5eed;
 
-/** A small document of fixed encoded size (int32 fields), so every lookup reply has the same length. */
-const PAD = 'pocketmongo-bench';
-/** Primes, so coprime with sizes of 2^i·5^j (checked at load): a and b are permutations of 0..n-1, unrelated to _id order. */
-const A_MULTIPLIER = 7_919;
-const B_MULTIPLIER = 104_729;
-
-// ---------------------------------------------------------------- shared measurement helpers
-
-type Measure = (kind: ServerKind, timing: Timing) => Promise<SequentialResult>;
-
-interface Abba {
-  pocketmongo: SequentialResult[];
-  baseline: SequentialResult[];
-}
-
-/**
- * As roundTrips.ts: each side driven for the warm-up time uncounted, then the window measured in
- * two halves in ABBA order, each half after a short uncounted ramp.
- */
-async function abba(measure: Measure, options: BenchOptions, progress: (m: string) => void): Promise<Abba> {
-  for (const kind of ['baseline', 'pocketmongo'] as const) {
-    progress(`${kind} warm-up`);
-    await measure(kind, { warmupMs: 0, durationMs: options.warmupMs });
-  }
-  const totals: Abba = { baseline: [], pocketmongo: [] };
-  const half: Timing = { warmupMs: Math.min(RAMP_MS, options.warmupMs), durationMs: options.durationMs / 2 };
-  for (const kind of ['baseline', 'pocketmongo', 'pocketmongo', 'baseline'] as const) {
-    progress(kind);
-    totals[kind].push(await measure(kind, half));
-  }
-  return totals;
-}
-
-/** How far apart the two halves of the slower-to-agree side were: a noise indicator. */
-function spread(result: Abba): string {
-  return `${(Math.max(halfSpread(result.baseline), halfSpread(result.pocketmongo)) * 100).toFixed(0)}%`;
-}
-
-/** Each half runs until its last reply after durationMs/2, so a slow request can stretch it. */
-const halves = (options: BenchOptions) => `2×${(options.durationMs / 2000).toFixed(1)} s`;
-const micros = (ops: number) => 1e6 / ops;
-const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
-/** A time in microseconds, in the unit that keeps it readable (a scan of 1M documents takes seconds). */
-const duration = (us: number) =>
-  Math.abs(us) < 10_000 ? `${fmt(us)} µs` : Math.abs(us) < 10_000_000 ? `${fmt(us / 1000)} ms` : `${(us / 1e6).toFixed(1)} s`;
-
-/** Per-request time above the echo round trip: what the server spends beyond the transport. */
-function netMicros(pocketmongoOps: number, baselineOps: number): number {
-  return micros(pocketmongoOps) - micros(baselineOps);
-}
+// ---------------------------------------------------------------- shared helpers
 
 /** pocketmongo's reply must be ok: 1 and pass `expect`; the baseline's only ok: 1 (it answers {ok: 1} to anything). */
 function checkerFor(kind: ServerKind, expect: (body: Document) => void): (reply: Buffer) => void {
@@ -105,17 +48,6 @@ function checkerFor(kind: ServerKind, expect: (body: Document) => void): (reply:
     expect(body);
   };
 }
-
-async function command(conn: RawConnection, body: Document, timeoutMs = SETUP_TIMEOUT_MS): Promise<Document> {
-  return decodeOpMsgBody(await conn.roundTrip(encodeOpMsg({ ...body, $db: DB }), timeoutMs));
-}
-
-async function commandOk(conn: RawConnection, body: Document, timeoutMs = SETUP_TIMEOUT_MS): Promise<Document> {
-  const reply = await command(conn, body, timeoutMs);
-  if (Number(reply.ok) !== 1) throw new Error(`${Object.keys(body)[0]} failed: ${JSON.stringify(reply)}`);
-  return reply;
-}
-
 
 /** mulberry32: a tiny seeded generator, so both servers are asked for the same values. */
 function seededRandom(seed: number): () => number {
@@ -163,14 +95,14 @@ function insertBenchmark(spec: InsertSpec): Benchmark {
             throw new Error(`insert did not insert ${spec.docsPerCommand}: ${JSON.stringify(body)}`);
           }
         };
-        const measure: Measure = async (kind, timing) => {
+        const measure: Measure<ServerKind> = async (kind, timing) => {
           const conn = conns[kind]!;
           // A fresh collection for every part, so a long run does not measure a heap full of
           // earlier parts' documents (nor run the server out of memory).
           if (kind === 'pocketmongo') await dropCollection(conn, INSERTS);
           return runSequential({ conn, next: () => frame, check: checkerFor(kind, expectInserted), ...timing });
         };
-        const result = await abba(measure, options, progress);
+        const result = await abba(['baseline', 'pocketmongo'], measure, options, progress);
         return insertMeasurement(spec, result, options);
       } finally {
         conns.baseline?.close();
@@ -181,13 +113,7 @@ function insertBenchmark(spec: InsertSpec): Benchmark {
   };
 }
 
-async function dropCollection(conn: RawConnection, name: string): Promise<void> {
-  const reply = await command(conn, { drop: name });
-  // mongod before 7.0 answers NamespaceNotFound for a collection that does not exist.
-  if (Number(reply.ok) !== 1 && reply.codeName !== 'NamespaceNotFound') throw new Error(`drop failed: ${JSON.stringify(reply)}`);
-}
-
-function insertMeasurement(spec: InsertSpec, result: Abba, options: BenchOptions): Measurement {
+function insertMeasurement(spec: InsertSpec, result: Abba<ServerKind>, options: BenchOptions): Measurement {
   const perCommand = spec.docsPerCommand;
   const pm = combined(result.pocketmongo);
   const base = combined(result.baseline);
@@ -205,11 +131,9 @@ function insertMeasurement(spec: InsertSpec, result: Abba, options: BenchOptions
 
 // ---------------------------------------------------------------- the loaded collections
 
-interface Loaded {
+interface Loaded extends LoadTimes {
   server: ServerProcess;
   documents: number;
-  loadMs: number;
-  indexMs: number;
 }
 
 /** One pocketmongo per size, loaded once and shared by every lookup at that size. */
@@ -237,59 +161,11 @@ function loaded(documents: number, progress: (m: string) => void): Promise<Loade
 async function startAndLoad(documents: number, progress: (m: string) => void): Promise<Loaded> {
   const server = await startServer('pocketmongo');
   try {
-    progress(`loading ${fmt(documents)} documents (untimed)`);
-    const loadStart = performance.now();
-    await loadDocuments(server.port, documents);
-    const loadMs = performance.now() - loadStart;
-    progress(`building the index on a (untimed)`);
-    const conn = await RawConnection.open(server.port);
-    try {
-      const indexStart = performance.now();
-      await commandOk(conn, { createIndexes: DOCS, indexes: [{ key: { a: 1 }, name: 'a_1' }] });
-      const indexMs = performance.now() - indexStart;
-      const count = await commandOk(conn, { count: DOCS });
-      if (Number(count.n) !== documents) throw new Error(`loaded ${count.n} documents, expected ${documents}`);
-      return { server, documents, loadMs, indexMs };
-    } finally {
-      conn.close();
-    }
+    return { server, documents, ...(await loadCollection(server.port, documents, progress)) };
   } catch (err) {
     await server.stop();
     throw err;
   }
-}
-
-/** Document i of n: _id i; a and b two different permutations of 0..n-1. */
-function loadDocument(i: number, n: number): Document {
-  return { _id: i, a: (i * A_MULTIPLIER) % n, b: (i * B_MULTIPLIER) % n, s: PAD };
-}
-
-function gcd(x: number, y: number): number {
-  return y === 0 ? x : gcd(y, x % y);
-}
-
-/** Inserts of LOAD_BATCH documents, LOAD_PARALLEL connections each taking the next batch. */
-async function loadDocuments(port: number, n: number): Promise<void> {
-  for (const m of [A_MULTIPLIER, B_MULTIPLIER]) {
-    if (gcd(m, n) !== 1) throw new Error(`${n} documents: the multiplier ${m} would not make a permutation`);
-  }
-  const batches = Math.ceil(n / LOAD_BATCH);
-  let nextBatch = 0;
-  const worker = async () => {
-    const conn = await RawConnection.open(port);
-    try {
-      for (let batch = nextBatch++; batch < batches; batch = nextBatch++) {
-        const first = batch * LOAD_BATCH;
-        const count = Math.min(LOAD_BATCH, n - first);
-        const documents = Array.from({ length: count }, (_, k) => loadDocument(first + k, n));
-        const reply = await commandOk(conn, { insert: DOCS, documents, ordered: false });
-        if (Number(reply.n) !== count) throw new Error(`load insert: ${JSON.stringify(reply).slice(0, 500)}`);
-      }
-    } finally {
-      conn.close();
-    }
-  };
-  await Promise.all(Array.from({ length: LOAD_PARALLEL }, worker));
 }
 
 /** Stops the loaded servers and the shared baseline (the runner also kills them at exit). */
@@ -363,7 +239,7 @@ const LOOKUPS: Record<LookupKind, LookupSpec> = {
 const LOOKUP_KINDS = Object.keys(LOOKUPS) as LookupKind[];
 
 interface LookupResult {
-  abba: Abba;
+  abba: Abba<ServerKind>;
   loaded: Loaded;
 }
 
@@ -389,7 +265,7 @@ async function measureLookup(kind: LookupKind, size: Size, options: BenchOptions
     const got = (body.cursor as Document | undefined)?.firstBatch as unknown[] | undefined;
     if (got?.length !== spec.expected) throw new Error(`expected ${spec.expected} document(s), got ${JSON.stringify(body).slice(0, 500)}`);
   };
-  const measure: Measure = async (server, timing) => {
+  const measure: Measure<ServerKind> = async (server, timing) => {
     const conn = await RawConnection.open(servers[server].port);
     try {
       const frame = new PatchableFrame({ ...spec.body, $db: DB }, spec.slots);
@@ -403,7 +279,7 @@ async function measureLookup(kind: LookupKind, size: Size, options: BenchOptions
       conn.close();
     }
   };
-  return { abba: await abba(measure, options, progress), loaded: data };
+  return { abba: await abba(['baseline', 'pocketmongo'], measure, options, progress), loaded: data };
 }
 
 function lookupBenchmark(kind: LookupKind, size: Size): Benchmark {

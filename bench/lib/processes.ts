@@ -1,9 +1,13 @@
 /**
  * Child processes for the servers under test: spawned, tracked, and always killed — on a normal
- * exit, an error, or a signal — so a benchmark run never leaves a server behind.
+ * exit, an error, or a signal — so a benchmark run never leaves a server behind; likewise the
+ * temporary data directories of --dbpath servers, always removed.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
@@ -27,6 +31,7 @@ const READY_TIMEOUT_MS = 15_000;
 const STOP_TIMEOUT_MS = 3_000;
 
 const live = new Set<ChildProcess>();
+const dataDirectories = new Set<string>();
 
 function killAllNow(): void {
   for (const child of live) {
@@ -37,11 +42,13 @@ function killAllNow(): void {
     }
   }
   live.clear();
+  for (const path of dataDirectories) rmSync(path, { recursive: true, force: true });
+  dataDirectories.clear();
 }
 
 let cleanupInstalled = false;
 
-/** Kill every child on exit, on SIGINT/SIGTERM/SIGHUP, and on an uncaught error. */
+/** Kill every child (and remove every data directory) on exit, on SIGINT/SIGTERM/SIGHUP, and on an uncaught error. */
 export function installCleanup(): void {
   if (cleanupInstalled) return;
   cleanupInstalled = true;
@@ -71,15 +78,17 @@ export interface ServerProcess {
   readonly port: number;
   /** Resident set size of the server process (Linux /proc), for memory measurements. */
   rssBytes(): number | undefined;
+  /** The part of it that maps files (the binary, libraries, and with --dbpath the store file). */
+  rssFileBytes(): number | undefined;
   /** SIGTERM, then SIGKILL if it has not exited within a few seconds. */
   stop(): Promise<void>;
 }
 
 /**
  * Spawns a server and resolves once it has logged 'Waiting for connections' (id 23016) with its
- * port. Rejects (and kills the child) if it exits first or takes too long.
+ * port. Rejects (and kills the child) if it exits first or takes longer than `readyTimeoutMs`.
  */
-export function startServer(kind: ServerKind, extraArgs: readonly string[] = []): Promise<ServerProcess> {
+export function startServer(kind: ServerKind, extraArgs: readonly string[] = [], readyTimeoutMs = READY_TIMEOUT_MS): Promise<ServerProcess> {
   installCleanup();
   const child = spawn(process.execPath, [...COMMANDS[kind], ...extraArgs], {
     cwd: REPO_ROOT,
@@ -119,7 +128,7 @@ export function startServer(kind: ServerKind, extraArgs: readonly string[] = [])
       clearTimeout(timer);
       void stop().then(() => reject(new Error(`${kind}: ${message}${stderrTail ? `\n${stderrTail.trim()}` : ''}`)));
     };
-    const timer = setTimeout(() => fail(`not listening after ${READY_TIMEOUT_MS} ms`), READY_TIMEOUT_MS);
+    const timer = setTimeout(() => fail(`not listening after ${readyTimeoutMs} ms`), readyTimeoutMs);
     child.once('error', (err) => fail(err.message));
     child.once('exit', (code, signal) => fail(`exited before listening (code ${code}, signal ${signal})`));
     const lines = createInterface({ input: child.stdout! });
@@ -133,7 +142,8 @@ export function startServer(kind: ServerKind, extraArgs: readonly string[] = [])
         kind,
         pid: child.pid!,
         port,
-        rssBytes: () => rssOf(child.pid!),
+        rssBytes: () => statusBytes(child.pid!, 'VmRSS'),
+        rssFileBytes: () => statusBytes(child.pid!, 'RssFile'),
         stop,
       });
     });
@@ -151,9 +161,9 @@ function readyPort(line: string): number | undefined {
   return port > 0 && port <= 65535 ? port : undefined;
 }
 
-function rssOf(pid: number): number | undefined {
+function statusBytes(pid: number, field: 'VmRSS' | 'RssFile'): number | undefined {
   try {
-    const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    const match = new RegExp(`^${field}:\\s+(\\d+)\\s+kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return match ? Number(match[1]) * 1024 : undefined;
   } catch {
     return undefined;
@@ -168,4 +178,24 @@ export async function startBoth(): Promise<Record<ServerKind, ServerProcess>> {
   }
   for (const r of [baseline, pocketmongo]) if (r.status === 'fulfilled') await r.value.stop();
   throw (baseline.status === 'rejected' ? baseline.reason : (pocketmongo as PromiseRejectedResult).reason) as Error;
+}
+
+/** A fresh directory for a --dbpath server (it must exist), under the system's temporary directory. */
+export interface DataDirectory {
+  readonly path: string;
+  /** Removes it with everything in it (stop its server first). */
+  remove(): Promise<void>;
+}
+
+export async function makeDataDirectory(): Promise<DataDirectory> {
+  installCleanup();
+  const path = await mkdtemp(join(tmpdir(), 'pocketmongo-bench-'));
+  dataDirectories.add(path);
+  return {
+    path,
+    async remove() {
+      dataDirectories.delete(path);
+      await rm(path, { recursive: true, force: true });
+    },
+  };
 }

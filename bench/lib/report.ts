@@ -83,3 +83,16 @@ export function summaryResults(rows: readonly Row[]): Summary['results'] {
     };
   });
 }
+
+// ---------------------------------------------------------------- numbers in notes
+
+export const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+export const micros = (ops: number) => 1e6 / ops;
+/** A time in microseconds, in the unit that keeps it readable (a scan of 1M documents takes seconds). */
+export const duration = (us: number) =>
+  Math.abs(us) < 10_000 ? `${fmt(us)} µs` : Math.abs(us) < 10_000_000 ? `${fmt(us / 1000)} ms` : `${(us / 1e6).toFixed(1)} s`;
+
+/** Per-request time above the baseline's (the echo round trip: what the server spends beyond the transport). */
+export function netMicros(ops: number, baselineOps: number): number {
+  return micros(ops) - micros(baselineOps);
+}
