@@ -8,12 +8,13 @@ import { describe, readDescriptor } from './descriptor.js';
 
 // The durable side of the catalog with --dbpath (design.md, "The storage engine"): the in-memory
 // catalog stays the working set; changes are queued here as they happen and go to LMDB in one
-// store transaction at the end of the event-loop turn, so the writes of every command served in
-// that turn share one commit, synced on LMDB's own thread (group commit without blocking the
-// event loop). A `j: true` write waits for sync(); other writes are acknowledged at once and on
-// disk within a turn and a sync, well inside mongod's commitIntervalMs (100 ms). LMDB's copy-on-write pages make every commit atomic and leave the last
-// committed state after a crash, so no document is ever torn and a command's writes are all
-// there or none. Records are keyed as mongod keys them: a collection by its UUID, a document by
+// store transaction, synced on LMDB's own thread (no blocking of the event loop). As mongod's
+// journal flusher does, queued changes are committed every commitIntervalMs (100 ms), or at once
+// when a `j: true` write (or fsync, or shutdown) waits for sync(): so every write queued until
+// then shares that commit (group commit), and a write acknowledged without `j` is on disk within
+// the interval. One commit per interval rather than per write keeps LMDB's thread from competing
+// with the event loop for the CPU on every insert. LMDB's copy-on-write pages make every commit
+// atomic and leave the last committed state after a crash, so no document is ever torn. Records are keyed as mongod keys them: a collection by its UUID, a document by
 // its RecordId (insertion number), so a replacement overwrites its record in place.
 
 /**
@@ -21,6 +22,9 @@ import { describe, readDescriptor } from './descriptor.js';
  * a document, ['m', name] a whole-state document kept by a layer above (the users, the roles),
  * ['e', space, key] one entry of many kept by a layer above (the sessions collection's records).
  */
+/** mongod's storage.journal.commitIntervalMs default: how long a write without `j` may wait for its commit. */
+export const COMMIT_INTERVAL_MS = 100;
+
 const DESCRIPTOR = 'c';
 const DOCUMENT = 'd';
 const STATE = 'm';
@@ -42,6 +46,9 @@ export interface LoadSummary {
 
 export class DurableStore implements CatalogChanges {
   private pending: Change[] = [];
+  private readonly collectionKeys = new WeakMap<Collection, string>();
+  /** The timer of the next interval commit, while changes wait for it. */
+  private commitTimer: NodeJS.Timeout | undefined;
   /** While the catalog is filled from the store, its changes are not changes. */
   private loading = false;
   /** Set when a commit failed: the store no longer matches memory, so every later commit fails too. */
@@ -50,6 +57,7 @@ export class DurableStore implements CatalogChanges {
   private constructor(
     private readonly db: RootDatabase<Buffer, (string | number)[]>,
     private readonly onFailure: (err: Error) => void,
+    private readonly commitIntervalMs: number,
   ) {}
 
   /**
@@ -81,10 +89,10 @@ export class DurableStore implements CatalogChanges {
    * server then stops, as mongod stops on a storage engine write error). lmdb (its native binding prebuilt inside the npm package)
    * is loaded only by a server that keeps data on disk, and from node_modules, not from a bundle.
    */
-  static open(path: string, onFailure: (err: Error) => void = () => undefined): DurableStore {
+  static open(path: string, onFailure: (err: Error) => void = () => undefined, commitIntervalMs = COMMIT_INTERVAL_MS): DurableStore {
     const { open } = createRequire(import.meta.url)('lmdb') as typeof import('lmdb');
     const db = open<Buffer, (string | number)[]>({ path, encoding: 'binary', compression: false });
-    return new DurableStore(db, onFailure);
+    return new DurableStore(db, onFailure, commitIntervalMs);
   }
 
   /** Fills an empty catalog with the stored collections and documents (start-up). */
@@ -121,17 +129,17 @@ export class DurableStore implements CatalogChanges {
 
   written(collection: Collection, seq: number, doc: Document): void {
     if (this.loading) return;
-    this.queue({ kind: 'put', key: [DOCUMENT, collection.uuid.toHexString(false), seq], value: Buffer.from(BSON.serialize(doc)) });
+    this.queue({ kind: 'put', key: [DOCUMENT, this.keyOf(collection), seq], value: Buffer.from(BSON.serialize(doc)) });
   }
 
   removed(collection: Collection, seq: number): void {
     if (this.loading) return;
-    this.queue({ kind: 'remove', key: [DOCUMENT, collection.uuid.toHexString(false), seq] });
+    this.queue({ kind: 'remove', key: [DOCUMENT, this.keyOf(collection), seq] });
   }
 
   described(collection: Collection): void {
     if (this.loading) return;
-    this.queue({ kind: 'put', key: [DESCRIPTOR, collection.uuid.toHexString(false)], value: describe(collection) });
+    this.queue({ kind: 'put', key: [DESCRIPTOR, this.keyOf(collection)], value: describe(collection) });
   }
 
   /** Replaces the state document `name` (committed with the other changes of this turn). */
@@ -161,15 +169,25 @@ export class DurableStore implements CatalogChanges {
 
   dropped(collection: Collection): void {
     if (this.loading) return;
-    this.queue({ kind: 'drop', uuid: collection.uuid.toHexString(false) });
+    this.queue({ kind: 'drop', uuid: this.keyOf(collection) });
+  }
+
+  /** A collection's key: its UUID in hex, made once per collection (every written document needs it). */
+  private keyOf(collection: Collection): string {
+    let key = this.collectionKeys.get(collection);
+    if (key === undefined) {
+      key = collection.uuid.toHexString(false);
+      this.collectionKeys.set(collection, key);
+    }
+    return key;
   }
 
   private queue(change: Change): void {
-    if (this.pending.length === 0) setImmediate(this.commitQueued);
+    if (this.commitTimer === undefined) this.commitTimer = setTimeout(this.commitQueued, this.commitIntervalMs).unref();
     this.pending.push(change);
   }
 
-  /** The end-of-turn commit; its failure is kept (and reported to the next sync) by commit(). */
+  /** The interval commit; its failure is kept (and reported to the next sync) by commit(). */
   private readonly commitQueued = (): void => {
     this.commit()?.catch(() => undefined);
   };
@@ -186,21 +204,29 @@ export class DurableStore implements CatalogChanges {
 
   /**
    * Sends the changes queued since the last commit to the store as one transaction; resolves once
-   * it is committed, undefined when nothing changed.
+   * it is committed, undefined when nothing changed. lmdb commits the puts and removes queued in
+   * one event-loop turn as one transaction, done wholly on its write thread; only a drop, which
+   * must read the dropped collection's keys inside the transaction (documents written in the
+   * same batch included), takes a transaction callback on this thread.
    */
   private commit(): Promise<void> | undefined {
+    clearTimeout(this.commitTimer);
+    this.commitTimer = undefined;
     if (this.pending.length === 0) return undefined;
     const changes = this.pending;
     this.pending = [];
     if (this.failure !== undefined) return Promise.reject(this.failure);
     const db = this.db;
-    const committed = db.transaction(() => {
+    const apply = (): Promise<boolean> | undefined => {
+      let last: Promise<boolean> | undefined;
       for (const change of changes) {
-        if (change.kind === 'put') db.put(change.key as (string | number)[], change.value);
-        else if (change.kind === 'remove') db.remove(change.key as (string | number)[]);
+        if (change.kind === 'put') last = db.put(change.key as (string | number)[], change.value);
+        else if (change.kind === 'remove') last = db.remove(change.key as (string | number)[]);
         else dropRecords(db, change.uuid);
       }
-    });
+      return last;
+    };
+    const committed: Promise<unknown> = changes.some((change) => change.kind === 'drop') ? db.transaction(apply) : (apply() ?? db.committed);
     return committed.then(
       () => undefined,
       (err: unknown) => {

@@ -84,8 +84,8 @@ describe('DurableStore', () => {
             catalog.drop('db', other);
             catalog.rename('db', o.coll, 'db', other);
           }
-          // Some changes share a turn, some do not: commits of either size.
-          if (i % 7 === 0) await new Promise((resolve) => setImmediate(resolve));
+          // Commits of every size: some changes share one, some do not.
+          if (i % 7 === 0) await store.sync();
         }
         const loaded = await reopen(path, store);
         const shape = (c: Catalog) => c.collections('db').map((x) => ({ name: x.name, uuid: x.uuid.toHexString(), docs: [...x.documents()].map(bytes) }));
