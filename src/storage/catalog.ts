@@ -268,12 +268,19 @@ export class Collection {
 
   /**
    * Puts back a document read from durable storage as record `seq` (start-up, in record order):
-   * no checks (it was checked when written) and no change to record.
+   * no checks (it was checked when written) and no change to record. The lookup trees are built
+   * once afterwards (restored()), which is several times faster than a million single inserts.
    */
   restore(doc: Document, seq: number): void {
-    this.store(doc, canonicalKey(doc._id), seq);
+    this.byId.set(canonicalKey(doc._id), doc);
+    this.seqOf.set(doc, seq);
     if (seq >= this.nextSeq) this.nextSeq = seq + 1;
     this.capped?.inserted(seq, doc);
+  }
+
+  /** Every document is restored: the lookup trees are built over them. */
+  restored(): void {
+    for (const { index } of this.ordered) index.build(this.seqOf.entries());
   }
 
   private store(doc: Document, idKey: string, seq: number): void {

@@ -123,7 +123,10 @@ export class DurableStore implements CatalogChanges {
       documents += 1;
     }
     // Indexes are built once over the loaded documents rather than entry by entry.
-    for (const { collection, indexes } of byUuid.values()) for (const spec of indexes) collection.addIndex(spec);
+    for (const { collection, indexes } of byUuid.values()) {
+      collection.restored();
+      for (const spec of indexes) collection.addIndex(spec);
+    }
     return { collections: byUuid.size, documents };
   }
 
