@@ -18,7 +18,7 @@
  *   HMAC(SaltedPassword, "Server Key") (RFC 5802 §3).
  */
 import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
-import { saslprep } from '@mongodb-js/saslprep';
+import { createRequire } from 'node:module';
 import { LocationCodes, MongoError } from '../errors.js';
 
 export type ScramMechanism = 'SCRAM-SHA-1' | 'SCRAM-SHA-256';
@@ -109,11 +109,22 @@ export function mongoPasswordDigest(user: string, password: string): string {
   return createHash('md5').update(`${user}:mongo:${password}`, 'utf8').digest('hex');
 }
 
+// In the CLI bundle this require() is bundled (scripts/bundle.mjs); either way saslprep runs its
+// top level at the first call of saslPrepPassword.
+const require = createRequire(import.meta.url);
+
+/**
+ * The saslprep package, loaded at the first SCRAM-SHA-256 password: it inflates and indexes its
+ * code-point tables when loaded (~5 ms of start-up otherwise).
+ */
+let saslprep: typeof import('@mongodb-js/saslprep').saslprep | undefined;
+
 /**
  * SASLprep (RFC 4013) as mongod's `icuSaslPrep` with default options (unassigned code points are
  * refused). A failure is mongod's uassert 50693 "Failed normalizing string: <ICU error name>".
  */
 export function saslPrepPassword(password: string): string {
+  saslprep ??= (require('@mongodb-js/saslprep') as typeof import('@mongodb-js/saslprep')).saslprep;
   try {
     return saslprep(password);
   } catch (err) {

@@ -1,14 +1,14 @@
+import { createRequire } from 'node:module';
 import { BSONRegExp, Decimal128, Double, Int32, Long, type Document } from 'bson';
-import { Context } from 'mingo';
-import { Query as QueryBase } from 'mingo/query';
-import { Aggregator as PipelineRunner } from 'mingo/aggregator';
-import { Lazy, type Iterator } from 'mingo/lazy';
-import * as accumulatorOperators from 'mingo/operators/accumulator';
-import * as expressionOperators from 'mingo/operators/expression';
-import * as pipelineOperators from 'mingo/operators/pipeline';
-import * as projectionOperators from 'mingo/operators/projection';
-import * as queryOperators from 'mingo/operators/query';
-import * as windowOperators from 'mingo/operators/window';
+import type { Context } from 'mingo';
+import type { Query } from 'mingo/query';
+import type { Iterator } from 'mingo/lazy';
+import type * as AccumulatorOperators from 'mingo/operators/accumulator';
+import type * as ExpressionOperators from 'mingo/operators/expression';
+import type * as PipelineOperators from 'mingo/operators/pipeline';
+import type * as ProjectionOperators from 'mingo/operators/projection';
+import type * as QueryOperators from 'mingo/operators/query';
+import type * as WindowOperators from 'mingo/operators/window';
 import type { Options } from 'mingo/types';
 import type { CompiledFilter } from './match/compile.js';
 import { ErrorCodes, MongoError, LocationCodes } from '../errors.js';
@@ -61,25 +61,66 @@ export function toQueryValue(value: unknown): unknown {
   return out;
 }
 
-/** Every operator mingo has, in one context built once. */
-const FULL_CONTEXT = Context.init({
-  accumulator: accumulatorOperators,
-  expression: expressionOperators,
-  pipeline: pipelineOperators,
-  projection: projectionOperators,
-  query: queryOperators,
-  window: windowOperators,
-});
+/** mingo's operator tables, by kind (as Context.init takes them). */
+interface MingoOperators {
+  readonly accumulator: typeof AccumulatorOperators;
+  readonly expression: typeof ExpressionOperators;
+  readonly pipeline: typeof PipelineOperators;
+  readonly projection: typeof ProjectionOperators;
+  readonly query: typeof QueryOperators;
+  readonly window: typeof WindowOperators;
+}
+
+/** What this bridge uses of mingo, loaded and set up on first use (mingo()). */
+interface Mingo {
+  readonly Context: typeof Context;
+  readonly Query: typeof Query;
+  readonly Aggregator: typeof import('mingo/aggregator').Aggregator;
+  readonly Lazy: typeof import('mingo/lazy').Lazy;
+  readonly operators: MingoOperators;
+  /** Compiled query options with every operator; with `variables` when given (queryOptions). */
+  readonly queryOptions: (variables?: Document) => Options;
+  readonly defaultQueryOptions: Options;
+}
+
+// In the CLI bundle these require() calls are bundled (scripts/bundle.mjs); either way mingo's
+// modules run their top level at the first call of mingo().
+const require = createRequire(import.meta.url);
+
+let loaded: Mingo | undefined;
+
+/**
+ * mingo, loaded on first use: building its operator tables was the largest part of the CLI's
+ * start-up (~19 ms with the garbage it leaves), and most commands never reach mingo.
+ */
+export function mingo(): Mingo {
+  if (loaded !== undefined) return loaded;
+  const { Context: MingoContext } = require('mingo') as typeof import('mingo');
+  const { Query: MingoQuery } = require('mingo/query') as typeof import('mingo/query');
+  const { Aggregator } = require('mingo/aggregator') as typeof import('mingo/aggregator');
+  const { Lazy } = require('mingo/lazy') as typeof import('mingo/lazy');
+  const operators: MingoOperators = {
+    accumulator: require('mingo/operators/accumulator'),
+    expression: require('mingo/operators/expression'),
+    pipeline: require('mingo/operators/pipeline'),
+    projection: require('mingo/operators/projection'),
+    query: require('mingo/operators/query'),
+    window: require('mingo/operators/window'),
+  };
+  const queryOptions = queryOptionsMaker(MingoContext, MingoQuery, MingoContext.init(operators));
+  loaded = { Context: MingoContext, Query: MingoQuery, Aggregator, Lazy, operators, queryOptions, defaultQueryOptions: queryOptions() };
+  return loaded;
+}
 
 /**
  * mingo's compiled options for queries, made once. Given plain options, mingo copies every
  * operator table on each `new Query` (18 µs, most of a point lookup); given its own options
  * object (ComputeOptions, which it does not export) it reuses them. One is caught from a probe
- * operator's arguments, and its class makes the one used from then on, with the full context.
+ * operator's arguments, and its class makes the ones used from then on, with the full context.
  */
-const QUERY_OPTIONS_MAKER = (() => {
+function queryOptionsMaker(MingoContext: typeof Context, MingoQuery: typeof Query, fullContext: Context): (variables?: Document) => Options {
   let caught: { constructor: new (options: object) => Options; options: object } | undefined;
-  const probe = Context.init({
+  const probe = MingoContext.init({
     query: {
       $probe: (_field: string, _value: unknown, options: unknown) => {
         caught = options as typeof caught;
@@ -87,14 +128,9 @@ const QUERY_OPTIONS_MAKER = (() => {
       },
     },
   });
-  new QueryBase({ x: { $probe: 1 } }, { context: probe });
+  new MingoQuery({ x: { $probe: 1 } }, { context: probe });
   const { constructor: Make, options } = caught!;
-  return (variables?: Document): Options => new Make({ ...options, context: FULL_CONTEXT, ...(variables === undefined ? {} : { variables }) });
-})();
-const QUERY_OPTIONS: Options = QUERY_OPTIONS_MAKER();
-
-function compileQuery(filter: Document): QueryBase {
-  return new QueryBase(filter, QUERY_OPTIONS);
+  return (variables?: Document): Options => new Make({ ...options, context: fullContext, ...(variables === undefined ? {} : { variables }) });
 }
 
 /**
@@ -175,6 +211,8 @@ export function runPipeline(stages: readonly Document[], docs: Iterable<Document
   // mongod runs the pipeline of a $lookup that also has localField/foreignField over the foreign
   // documents that match (document_source_lookup.cpp prepends the equality $match); mingo runs it
   // over the whole foreign collection. Join first, then run the pipeline over the joined array.
+  const { Aggregator, Context: MingoContext, Lazy, operators } = mingo();
+  const pipelineOperators = operators.pipeline;
   const { $lookup } = pipelineOperators;
   const lookup = (coll: Iterator, expr: Parameters<typeof $lookup>[1], opts: Options): Iterator => {
     const { pipeline, let: vars, ...join } = expr;
@@ -188,7 +226,7 @@ export function runPipeline(stages: readonly Document[], docs: Iterable<Document
   };
   // mongod's $sample returns distinct documents (a random sort, or a random cursor without
   // repeats); mingo draws with replacement. Draw without: a partial Fisher-Yates shuffle.
-  const sample: typeof pipelineOperators.$sample = (coll, expr) =>
+  const sample: typeof PipelineOperators.$sample = (coll, expr) =>
     coll.transform((xs: unknown[]) => {
       const pool = [...xs];
       const n = Math.min(Math.max(0, Math.trunc(expr.size)), pool.length);
@@ -201,20 +239,20 @@ export function runPipeline(stages: readonly Document[], docs: Iterable<Document
   // mongod's $project puts _id first (inclusion projections start with it); mingo appends it.
   // mongod's $sort orders by BSON type rank and exact numeric value (sort.ts); mingo ranks types
   // its own way. Computed sorts ({$meta: ...}) stay mingo's.
-  const sort: typeof pipelineOperators.$sort = (coll, expr, opts) => {
+  const sort: typeof PipelineOperators.$sort = (coll, expr, opts) => {
     const fields = sortFields(expr as Document);
     if (fields === undefined) return pipelineOperators.$sort(coll, expr, opts);
     return coll.transform((xs: unknown[]) => Lazy(sortDocuments(xs as Document[], fields)));
   };
   // mongod parses a $match filter before running anything; mingo fails on malformed arguments.
-  const match: typeof pipelineOperators.$match = (coll, expr, opts) => {
+  const match: typeof PipelineOperators.$match = (coll, expr, opts) => {
     if (expr === null || typeof expr !== 'object' || Array.isArray(expr) || expr instanceof RegExp) {
       throw new MongoError(LocationCodes.MatchNotObject, 'the match filter must be an expression in an object');
     }
     checkFilter(expr as Document);
     return pipelineOperators.$match(coll, withCompiledRegexes(withoutComments(expr as Document)) as Document, opts);
   };
-  const project: typeof pipelineOperators.$project = (coll, expr, opts) =>
+  const project: typeof PipelineOperators.$project = (coll, expr, opts) =>
     pipelineOperators.$project(coll, expr, opts).map((doc: Document) => {
       if (!('_id' in doc) || Object.keys(doc)[0] === '_id') return doc;
       const { _id, ...rest } = doc;
@@ -223,15 +261,11 @@ export function runPipeline(stages: readonly Document[], docs: Iterable<Document
   try {
     // mingo's own context, with those stages replaced (its Aggregator would let the
     // built-in ones win over an options.context).
-    const context = Context.init({
-      accumulator: accumulatorOperators,
-      expression: expressionOperators,
+    const context = MingoContext.init({
+      ...operators,
       pipeline: { ...pipelineOperators, $lookup: lookup, $match: match, $sample: sample, $project: project, $sort: sort },
-      projection: projectionOperators,
-      query: queryOperators,
-      window: windowOperators,
     });
-    const aggregator = new PipelineRunner(stages.map((s) => toQueryValue(s) as Document), {
+    const aggregator = new Aggregator(stages.map((s) => toQueryValue(s) as Document), {
       collectionResolver,
       context,
       variables: options.variables === undefined ? undefined : (toQueryValue(options.variables) as Document),
@@ -257,7 +291,8 @@ export function sortByMingo(docs: readonly Document[], sort: Document): Document
       originals.set(view, doc);
       return view;
     });
-    return compileQuery({}).find<Document>(views).sort(toQueryValue(sort) as Record<string, 1 | -1>).all().map((view) => originals.get(view)!);
+    const { Query: MingoQuery, defaultQueryOptions } = mingo();
+    return new MingoQuery({}, defaultQueryOptions).find<Document>(views).sort(toQueryValue(sort) as Record<string, 1 | -1>).all().map((view) => originals.get(view)!);
   } catch (err) {
     throw translate(err);
   }
@@ -271,7 +306,8 @@ export function sortByMingo(docs: readonly Document[], sort: Document): Document
 export function mingoFilter(filter: Document, variables?: Document): CompiledFilter {
   try {
     checkFilter(filter);
-    const query = new QueryBase(toQueryValue(withCompiledRegexes(withoutComments(filter))) as Document, variables === undefined ? QUERY_OPTIONS : QUERY_OPTIONS_MAKER(toQueryValue(variables) as Document));
+    const { Query: MingoQuery, defaultQueryOptions, queryOptions } = mingo();
+    const query = new MingoQuery(toQueryValue(withCompiledRegexes(withoutComments(filter))) as Document, variables === undefined ? defaultQueryOptions : queryOptions(toQueryValue(variables) as Document));
     const matches = (doc: Document): boolean => {
       try {
         return query.test(toQueryValue(doc) as Document);

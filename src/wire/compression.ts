@@ -1,14 +1,23 @@
 import { createRequire } from 'node:module';
-import { deflateSync, inflateSync } from 'node:zlib';
 import { MongoError, ErrorCodes } from '../errors.js';
 
 const require = createRequire(import.meta.url);
-// snappy: the codec the Node driver itself uses (Rust, prebuilt for each platform inside the npm
-// package: nothing to download or compile). A pure-JS codec hung on crafted input.
-const snappy = require('snappy') as {
+
+/**
+ * snappy: the codec the Node driver itself uses (Rust, prebuilt for each platform inside the npm
+ * package: nothing to download or compile). A pure-JS codec hung on crafted input. Loaded at the
+ * first snappy message: finding and loading its native binding costs ~5 ms of start-up.
+ */
+interface Snappy {
   compressSync(data: Buffer): Buffer;
   uncompressSync(data: Buffer, options: { asBuffer: true }): Buffer;
-};
+}
+let snappyCodec: Snappy | undefined;
+const snappy = (): Snappy => (snappyCodec ??= require('snappy') as Snappy);
+
+/** node:zlib, loaded at the first zlib message (Node itself does not load it at start). */
+let zlibModule: typeof import('node:zlib') | undefined;
+const zlib = (): typeof import('node:zlib') => (zlibModule ??= require('node:zlib') as typeof import('node:zlib'));
 
 /** The uncompressed length a snappy stream declares (its leading varint), or -1 if malformed. */
 function snappyDeclaredLength(data: Buffer): number {
@@ -52,9 +61,9 @@ export function compress(id: number, data: Buffer): Buffer {
     case CompressorId.noop:
       return data;
     case CompressorId.snappy:
-      return snappy.compressSync(data);
+      return snappy().compressSync(data);
     case CompressorId.zlib:
-      return deflateSync(data);
+      return zlib().deflateSync(data);
     default:
       throw new MongoError(ErrorCodes.InternalError, `Unknown compressor id ${id}`);
   }
@@ -73,10 +82,10 @@ export function decompress(id: number, data: Buffer, size: number): Buffer {
         if (snappyDeclaredLength(data) !== size) {
           throw new MongoError(ErrorCodes.BadValue, 'Decompressing message returned less data than expected');
         }
-        out = snappy.uncompressSync(data, { asBuffer: true });
+        out = snappy().uncompressSync(data, { asBuffer: true });
         break;
       case CompressorId.zlib:
-        out = inflateSync(data, { maxOutputLength: Math.max(size, 1) });
+        out = zlib().inflateSync(data, { maxOutputLength: Math.max(size, 1) });
         break;
       default:
         throw new MongoError(ErrorCodes.BadValue, `Cannot decompress message with unknown compressor id ${id}`);

@@ -8,9 +8,8 @@
  * of the values it computes; the stages after it keep what they get.
  */
 import type { Document } from 'bson';
-import * as pipelineOperators from 'mingo/operators/pipeline';
 import { LocationCodes, MongoError } from '../../errors.js';
-import { runPipeline as runMingoPipeline } from '../mingo.js';
+import { mingo, runPipeline as runMingoPipeline } from '../mingo.js';
 import { finalRefusal } from '../queryErrors.js';
 import type { CompiledStage } from './context.js';
 
@@ -26,7 +25,7 @@ const MONGOD_STAGES = new Set([
 
 /** Whether mingo has the stage. */
 export function mingoHasStage(name: string): boolean {
-  return Object.hasOwn(pipelineOperators, name);
+  return Object.hasOwn(mingo().operators.pipeline, name);
 }
 
 /**
