@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { ErrorCodes, MongoError } from '../../errors.js';
 import { BSON, type Document } from 'bson';
@@ -74,6 +73,8 @@ export class DurableStore implements CatalogChanges {
       'const { BSON } = require(bson);',
       'for (const { value } of db.getRange({})) BSON.deserialize(value);',
     ].join('\n');
+    // node:child_process is loaded here, not at start: a server without --dbpath never needs it.
+    const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
     const result = spawnSync(process.execPath, ['-e', reader, require.resolve('lmdb'), require.resolve('bson'), path], { encoding: 'utf8' });
     if (result.status === 0) return;
     const why =
