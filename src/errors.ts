@@ -111,6 +111,8 @@ export const ErrorCodes = {
   DBPathInUse: 98,
   MustDowngrade: 229,
   DataCorruptionDetected: 301,
+  /** A replSet* command on a server not started with --replSet (replication_coordinator_impl.cpp). */
+  NoReplicationEnabled: 76,
 } as const;
 
 export type ErrorCodeName = keyof typeof ErrorCodes;

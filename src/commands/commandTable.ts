@@ -15,6 +15,7 @@ import { indexCommands } from './indexes.js';
 import { parameterCommands } from './parameters.js';
 import { fsyncCommands } from './fsync.js';
 import { profileCommands } from './profile.js';
+import { replicationCommands } from './replication.js';
 import { roleCommands } from './roles.js';
 import { sessionCommands } from './sessions.js';
 import { shutdownCommands } from './shutdown.js';
@@ -33,6 +34,7 @@ export const COMMAND_TABLE: readonly CommandSpec[] = [
   ...profileCommands,
   ...shutdownCommands,
   ...fsyncCommands,
+  ...replicationCommands,
   ...sessionCommands,
   ...crudCommands,
   ...aggregateCommands,
