@@ -19,6 +19,7 @@ import { resolveHint } from './hint.js';
 import { withBypass, writeValidation } from './documentValidation.js';
 import { validateWrite } from '../storage/validation.js';
 import { findOnCapped } from './capped.js';
+import { pointFind } from './pointFind.js';
 import { Resource } from '../auth/privileges.js';
 import { onCollection } from './requirements.js';
 import { defineCommand, type CommandContext, type CommandSpec, type Verbosity } from './command.js';
@@ -82,6 +83,9 @@ type ReadContext = AggregateContext & CommandContext<'counters'>;
 
 /** find: filter, projection, sort, skip, limit, batchSize and singleBatch over the collection's documents. */
 function find(ctx: ReadContext): Document {
+  // A point lookup ({field: scalar}, nothing else to apply) skips the general machinery.
+  const point = pointFind(ctx);
+  if (point !== undefined) return point;
   const collection = collectionArgument(ctx);
   const now = commandNow(ctx);
   const shape = { ...findShape(ctx), variables: letVariables(ctx, now), now };
@@ -104,7 +108,7 @@ function find(ctx: ReadContext): Document {
   if (sortedInMemory) ctx.services.counters.sortedInMemory();
   // mongod's plan knows its end early only after a blocking sort, a reached limit, or with no collection (EOF plan).
   const limitReached = shape.limit !== undefined && shape.limit > 0 && docs.length >= shape.limit;
-  const cursor = ctx.services.cursors.open(`${ctx.db}.${collection}`, docs[Symbol.iterator](), {
+  const cursor = ctx.services.cursors.openResult(`${ctx.db}.${collection}`, docs, {
     endKnown: source === undefined || sortedInMemory || limitReached,
     session: ctx.session,
     owner: ctx.client.principal.userName,

@@ -59,6 +59,17 @@ function duringGetMore(err: unknown): unknown {
   return err instanceof MongoError ? new MongoError(err.code, `Executor error during getMore :: caused by :: ${err.message}`, { ...err.extra }) : err;
 }
 
+/** How a cursor is opened: its session and owner, first batch size, and what the plan knows of its end. */
+export interface CursorOptions {
+  session: SessionRecord | undefined;
+  batchSize: number;
+  singleBatch?: boolean;
+  noTimeout?: boolean;
+  owner?: string;
+  tail?: TailOptions;
+  endKnown?: boolean;
+}
+
 /** An open server-side cursor: the rest of a result, owned by the session that opened it. */
 export class ServerCursor implements SessionResource {
   readonly kind = 'cursor';
@@ -204,11 +215,7 @@ export class CursorManager {
    * Runs the first batch; keeps a cursor open only if documents remain, or if it is tailable.
    * Returns the reply's `cursor`.
    */
-  open(
-    ns: string,
-    source: CursorSource,
-    options: { session: SessionRecord | undefined; batchSize: number; singleBatch?: boolean; noTimeout?: boolean; owner?: string; tail?: TailOptions; endKnown?: boolean },
-  ): Document {
+  open(ns: string, source: CursorSource, options: CursorOptions): Document {
     const cursor = new ServerCursor(this, ns, options.noTimeout ?? false, source, this.clock.now(), options.owner, options.tail, options.endKnown);
     const firstBatch = cursor.nextBatch(options.batchSize);
     cursor.batches = 1;
@@ -226,6 +233,22 @@ export class CursorManager {
       this.totalOpened += 1;
     }
     return { firstBatch, id: cursor.id, ns };
+  }
+
+  /**
+   * `open` over a result already in hand (not tailable). At most one document needs no cursor
+   * object: the first batch holds it whatever its size, and whether a cursor stays open follows
+   * from the batch size alone (one document with batchSize 1 leaves the end unread unless `endKnown`).
+   */
+  openResult(ns: string, documents: Document[], options: CursorOptions): Document {
+    if (documents.length <= 1 && options.tail === undefined) {
+      const exhausted = documents.length === 0 || options.batchSize !== 1 || options.endKnown === true;
+      if (exhausted || options.singleBatch === true) {
+        if (!CATALOG_CURSOR.test(ns)) this.onReturned(documents.length);
+        return { firstBatch: documents, id: Long.ZERO, ns };
+      }
+    }
+    return this.open(ns, documents[Symbol.iterator](), options);
   }
 
   get(id: Long): ServerCursor | undefined {

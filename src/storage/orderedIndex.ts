@@ -1,24 +1,60 @@
 import { createRequire } from 'node:module';
 import { BSONRegExp, Double, Int32, Long, ObjectId, type Document } from 'bson';
 import { canonicalTypeOrder, compareValues } from '../bson/bsonOrder.js';
+import { addPosting, postingCount, postingDocs, postingsInOrder, removePosting, type Posting, type Postings } from './postings.js';
 
 // sorted-btree is CommonJS with `exports.default`: Node's ESM loader and vitest's disagree on
 // what a default import of it is, and require() gives both the same module object.
 const BTree = (createRequire(import.meta.url)('sorted-btree') as typeof import('sorted-btree')).default;
 
-/**
- * A key in the tree: an indexed value and the document's insertion number (so equal values keep
- * their documents apart, in insertion order, as mongod orders equal keys by RecordId), or the
- * start/end of one canonical type's bracket (a bound for one-sided ranges). `rank` is the value's
- * canonical type, `num` its exact double when it has one and `hex` an ObjectId's hex, so most
- * comparisons skip the full BSON comparison.
- */
-type EntryKey =
-  | { readonly rank: number; readonly num: number | undefined; readonly hex: string | undefined; readonly value: unknown; readonly seq: number; readonly edge?: undefined }
-  | { readonly rank: number; readonly edge: -1 | 1 };
+type Tree<K, V> = import('sorted-btree').default<K, V>;
 
-function entryKey(value: unknown, seq: number): EntryKey {
-  return { rank: canonicalTypeOrder(value), num: exactNumber(value), hex: value instanceof ObjectId ? value.toHexString() : undefined, value, seq };
+/** Branching factor: wider nodes than the library's 32 make lookups among a million keys about twice as fast. */
+const NODE_SIZE = 64;
+
+/** Keys carry twice the canonical type order, leaving the odd ranks between types for bracket edges. */
+const NUMBER_RANK = 2 * canonicalTypeOrder(0);
+
+/**
+ * A key in the tree: one indexed value, shared by every document that holds a value equal to it
+ * (their postings sit under it). A number that a double orders exactly is the JS number itself,
+ * so comparisons between such keys touch no object (the cache misses that made lookups among a
+ * million keys slow); any other value is boxed with its canonical type `rank`, its exact double
+ * `num` when it has one (a date) and `hex` for an ObjectId, so most comparisons skip the full
+ * BSON comparison. A rank one off a type's marks the start or end of its bracket: a bound for
+ * one-sided ranges.
+ */
+type IndexKey = number | BoxedKey;
+
+interface BoxedKey {
+  readonly rank: number;
+  readonly num: number | undefined;
+  readonly hex: string | undefined;
+  readonly value: unknown;
+  /**
+   * The document a key was made to file, and its insertion number: such a key is that document's
+   * posting too (so a unique value costs one object). A lookup's key has none (seq -1).
+   */
+  readonly seq: number;
+  readonly doc: Document | undefined;
+}
+
+/** The key of `value`; with `doc`, a key that is also the posting of `doc` under it (see BoxedKey). */
+function keyOf(value: unknown, seq = -1, doc?: Document): IndexKey {
+  const rank = 2 * canonicalTypeOrder(value);
+  const num = exactNumber(value);
+  if (rank === NUMBER_RANK && num !== undefined) return num;
+  return { rank, num, hex: value instanceof ObjectId ? value.toHexString() : undefined, value, seq, doc };
+}
+
+/** Before (-1) or after (1) every value of canonical type order `type`. */
+function edgeKey(type: number, edge: -1 | 1): BoxedKey {
+  return { rank: 2 * type + edge, num: undefined, hex: undefined, value: undefined, seq: -1, doc: undefined };
+}
+
+/** The posting of `doc` filed under `key` (made by keyOf with the document): the key itself when it is an object. */
+function postingOf(key: IndexKey, seq: number, doc: Document): Posting {
+  return typeof key === 'number' ? { seq, doc } : (key as Posting);
 }
 
 /**
@@ -37,16 +73,23 @@ function exactNumber(value: unknown): number | undefined {
   return undefined;
 }
 
-function compareKeys(a: EntryKey, b: EntryKey): number {
+function compareKeys(a: IndexKey, b: IndexKey): number {
+  if (typeof a === 'number') {
+    if (typeof b === 'number') return a < b ? -1 : a > b ? 1 : 0;
+    return -compareWithNumber(b, a);
+  }
+  if (typeof b === 'number') return compareWithNumber(a, b);
   if (a.rank !== b.rank) return a.rank < b.rank ? -1 : 1;
-  if (a.edge !== undefined || b.edge !== undefined) return (a.edge ?? 0) - (b.edge ?? 0);
-  let order: number;
-  if (a.num !== undefined && b.num !== undefined) order = a.num < b.num ? -1 : a.num > b.num ? 1 : 0;
+  if (a.num !== undefined && b.num !== undefined) return a.num < b.num ? -1 : a.num > b.num ? 1 : 0;
   // ObjectIds order by their 12 bytes, which their hex strings order alike.
-  else if (a.hex !== undefined && b.hex !== undefined) order = a.hex < b.hex ? -1 : a.hex > b.hex ? 1 : 0;
-  else order = compareValues(a.value, b.value);
-  // Bounds use ±Infinity for seq: compared, not subtracted (Infinity - Infinity is NaN).
-  return order || (a.seq < b.seq ? -1 : a.seq > b.seq ? 1 : 0);
+  if (a.hex !== undefined && b.hex !== undefined) return a.hex < b.hex ? -1 : a.hex > b.hex ? 1 : 0;
+  return compareValues(a.value, b.value);
+}
+
+/** A boxed key against a plain number (a boxed number is one no double holds exactly: NaN, a decimal, a long past 2^53). */
+function compareWithNumber(a: BoxedKey, b: number): number {
+  if (a.rank !== NUMBER_RANK) return a.rank < NUMBER_RANK ? -1 : 1;
+  return compareValues(a.value, b);
 }
 
 /**
@@ -98,14 +141,17 @@ export function valuesAtPath(doc: unknown, parts: readonly string[], from: numbe
 }
 
 /**
- * An index's lookup structure over its first field: a B-tree of (value, insertion number) →
- * document, one entry per distinct value a document holds there (array elements each get one:
- * the index is multikey once any document holds an array, as mongod marks it).
- * Documents that lack the field are keyed by null, as mongod keys them, unless the index is sparse.
+ * An index's lookup structure over its first field: a B-tree from each distinct value documents
+ * hold there to those documents, in insertion order (array elements each count: the index is
+ * multikey once any document holds an array, as mongod marks it). Documents that lack the field
+ * are keyed by null, as mongod keys them, unless the index is sparse. Each (value, document) pair
+ * is one index key, as mongod counts keys.
  */
 export class OrderedIndex {
-  private tree = new BTree<EntryKey, Document>(undefined, compareKeys);
+  private tree: Tree<IndexKey, Postings> = new BTree<IndexKey, Postings>(undefined, compareKeys, NODE_SIZE);
   private readonly parts: readonly string[];
+  /** Index keys: (value, document) pairs. */
+  private keys = 0;
   /** Whether any document held an array on the path (mongod's isMultiKey; never reset). */
   multikey = false;
 
@@ -125,8 +171,9 @@ export class OrderedIndex {
     return !this.parts.some((p) => /^\d+$/.test(p));
   }
 
+  /** How many index keys it holds: one per distinct value per document. */
   get size(): number {
-    return this.tree.size;
+    return this.keys;
   }
 
   private keysOf(doc: Document): unknown[] {
@@ -138,65 +185,119 @@ export class OrderedIndex {
 
   /** Adds a document under its collection-wide insertion number. */
   add(doc: Document, seq: number): void {
-    for (const value of this.keysOf(doc)) this.tree.set(entryKey(value, seq), doc);
+    for (const value of this.keysOf(doc)) {
+      const key = keyOf(value, seq, doc);
+      this.addPosting(key, postingOf(key, seq, doc));
+    }
+  }
+
+  /** Files a posting under its key; a second posting for the same document (equal array elements) is one key. */
+  private addPosting(key: IndexKey, posting: Posting): void {
+    const tree = this.tree;
+    if (tree.set(key, posting, false)) {
+      this.keys += 1;
+      return;
+    }
+    const held = tree.get(key)!;
+    const next = addPosting(held, posting);
+    if (next === undefined) return;
+    if (next !== held) tree.set(key, next);
+    this.keys += 1;
   }
 
   remove(doc: Document, seq: number): void {
-    for (const value of this.keysOf(doc)) this.tree.delete(entryKey(value, seq));
+    const tree = this.tree;
+    for (const value of this.keysOf(doc)) {
+      const key = keyOf(value);
+      const held = tree.get(key);
+      const next = held === undefined ? undefined : removePosting(held, seq);
+      if (next === undefined) continue;
+      // The stored key may be the removed document's posting, and the tree's inner nodes keep
+      // their subtrees' last keys: deleted and set again, the key holds no document anywhere.
+      tree.delete(key);
+      if (next !== null) tree.set(key, next);
+      this.keys -= 1;
+    }
   }
 
   /** Builds the index over existing documents: sorted first, since in-order inserts into the tree cost far less. */
   build(documents: Iterable<[Document, number]>): void {
-    const entries: Array<[EntryKey, Document]> = [];
-    for (const [doc, seq] of documents) for (const value of this.keysOf(doc)) entries.push([entryKey(value, seq), doc]);
-    entries.sort((x, y) => compareKeys(x[0], y[0]));
-    this.tree = new BTree<EntryKey, Document>(undefined, compareKeys);
-    for (const [key, doc] of entries) this.tree.set(key, doc);
+    const entries: Array<[IndexKey, Posting]> = [];
+    for (const [doc, seq] of documents) {
+      for (const value of this.keysOf(doc)) {
+        const key = keyOf(value, seq, doc);
+        entries.push([key, postingOf(key, seq, doc)]);
+      }
+    }
+    entries.sort((x, y) => compareKeys(x[0], y[0]) || x[1].seq - y[1].seq);
+    this.tree = new BTree<IndexKey, Postings>(undefined, compareKeys, NODE_SIZE);
+    this.keys = 0;
+    for (const [key, posting] of entries) this.addPosting(key, posting);
   }
 
   /** Every document, read lazily in index order (or its reverse): a sort the index gives, cut short by a limit. */
   *inOrder(descending: boolean): Generator<Document> {
-    for (const [, doc] of descending ? this.tree.entriesReversed() : this.tree.entries()) yield doc;
+    for (const [, held] of descending ? this.tree.entriesReversed() : this.tree.entries()) yield* postingsInOrder(held, descending);
   }
 
   /** Every document the index holds, in index order (a hinted index with no condition on its field). */
   all(): IndexLookup {
     const found = new Set<Document>();
     let keysExamined = 0;
-    this.tree.forEachPair((_k, doc) => {
-      keysExamined += 1;
-      found.add(doc);
+    this.tree.forEachPair((_k, held) => {
+      keysExamined += visitPostings(held, found);
     });
     return { documents: [...found], keysExamined };
   }
 
   /** The documents whose field may satisfy the predicate (a superset: the filter still runs on them), in index order. */
   lookup(predicate: FieldPredicate): IndexLookup {
+    if (predicate.kind === 'in' && predicate.values.length === 1) {
+      // One value: one key, whose documents are all distinct.
+      const held = this.tree.get(keyOf(predicate.values[0]));
+      const documents = held === undefined ? [] : postingDocs(held);
+      return { documents, keysExamined: documents.length };
+    }
     const found = new Set<Document>();
     let keysExamined = 0;
-    const visit = (_k: EntryKey, doc: Document): void => {
-      keysExamined += 1;
-      found.add(doc);
-    };
     if (predicate.kind === 'in') {
       const values = [...predicate.values].sort(compareValues);
       for (const value of values) {
-        this.tree.forRange(entryKey(value, -Infinity), entryKey(value, Infinity), true, visit);
+        const held = this.tree.get(keyOf(value));
+        if (held !== undefined) keysExamined += visitPostings(held, found);
       }
-    } else {
-      // A multikey field satisfies each bound with any element: {$gt: 5, $lt: 8} matches [1, 10],
-      // so only one bound may narrow the scan (mongod does not intersect multikey bounds either).
-      const low = predicate.low;
-      const high = this.multikey && low !== undefined ? undefined : predicate.high;
-      const lowBracket = low === undefined ? undefined : canonicalTypeOrder(low.value);
-      const highBracket = high === undefined ? undefined : canonicalTypeOrder(high.value);
-      // Comparisons are type-bracketed ({$gt: 5} never matches a string), so a single value
-      // cannot sit between bounds of two types.
-      if (lowBracket !== undefined && highBracket !== undefined && lowBracket !== highBracket) return { documents: [], keysExamined: 0 };
-      const lowKey = low === undefined ? { rank: highBracket!, edge: -1 as const } : entryKey(low.value, low.inclusive ? -Infinity : Infinity);
-      const highKey = high === undefined ? { rank: lowBracket!, edge: 1 as const } : entryKey(high.value, high.inclusive ? Infinity : -Infinity);
-      if (compareKeys(lowKey, highKey) <= 0) this.tree.forRange(lowKey, highKey, true, visit);
+      return { documents: [...found], keysExamined };
     }
+    // A multikey field satisfies each bound with any element: {$gt: 5, $lt: 8} matches [1, 10],
+    // so only one bound may narrow the scan (mongod does not intersect multikey bounds either).
+    const low = predicate.low;
+    const high = this.multikey && low !== undefined ? undefined : predicate.high;
+    const lowBracket = low === undefined ? undefined : canonicalTypeOrder(low.value);
+    const highBracket = high === undefined ? undefined : canonicalTypeOrder(high.value);
+    // Comparisons are type-bracketed ({$gt: 5} never matches a string), so a single value
+    // cannot sit between bounds of two types.
+    if (lowBracket !== undefined && highBracket !== undefined && lowBracket !== highBracket) return { documents: [], keysExamined: 0 };
+    const lowKey = low === undefined ? edgeKey(highBracket!, -1) : keyOf(low.value);
+    const highKey = high === undefined ? edgeKey(lowBracket!, 1) : keyOf(high.value);
+    const lowInclusive = low === undefined || low.inclusive;
+    const highInclusive = high === undefined || high.inclusive;
+    const order = compareKeys(lowKey, highKey);
+    if (order > 0 || (order === 0 && !(lowInclusive && highInclusive))) return { documents: [], keysExamined: 0 };
+    // An exclusive low bound passes over its own key, the first one the range meets.
+    let atLow = !lowInclusive;
+    this.tree.forRange(lowKey, highKey, highInclusive, (key, held) => {
+      if (atLow) {
+        atLow = false;
+        if (compareKeys(key, lowKey) === 0) return;
+      }
+      keysExamined += visitPostings(held, found);
+    });
     return { documents: [...found], keysExamined };
   }
+}
+
+/** Adds a key's documents to `found`, in insertion order; returns how many index keys that examined. */
+function visitPostings(held: Postings, found: Set<Document>): number {
+  for (const doc of postingsInOrder(held, false)) found.add(doc);
+  return postingCount(held);
 }

@@ -3,7 +3,8 @@ import { errorReply, ErrorCodes, MongoError } from '../../errors.js';
 import type { Log } from '../../log.js';
 import type { WireRequest } from '../../wire/request.js';
 
-const OK = new Double(1);
+/** The `ok: 1` of every successful reply (a double, as mongod sends it). */
+export const OK = new Double(1);
 
 /** Stage 6, reply: a handler's result with `ok: 1` (unless it set `ok` itself). */
 export function okReply(result: Document): Document {

@@ -40,6 +40,7 @@ import { coerceToBool, compileExpression, type ExpressionContext } from './expr.
 import { compileJsonSchema } from './jsonSchema.js';
 import { alwaysNode, logicalNode } from './logical.js';
 import { ALWAYS_FALSE, ALWAYS_TRUE, andNode, notNode, pathLeaf, type Details, type MatchNode, type Test } from './node.js';
+import { cachedPath } from './path.js';
 import { bsonTypeOf, BSON_TYPE, dbrefDocument, numberAsDouble, objectKind } from './values.js';
 
 export interface MatchOptions {
@@ -192,6 +193,17 @@ function asDocument(v: unknown): Record<string, unknown> {
 
 function eqLeaf(path: string, value: unknown, collator: Intl.Collator | undefined): MatchNode {
   return pathLeaf(path, comparisonTest('$eq', value, collator), 'traverse');
+}
+
+/**
+ * What compileFilter({[path]: value}).matches is, without parsing a filter, for a value that is
+ * neither a document nor a regex (so the filter is one equality, eqLeaf's, with no collation):
+ * the point lookups' matcher.
+ */
+export function equalityMatcher(path: string, value: unknown): (doc: Document) => boolean {
+  const traverse = cachedPath(path, 'traverse');
+  const test = comparisonTest('$eq', value, undefined);
+  return (doc) => traverse(doc, test);
 }
 
 /** parse(): a filter document (or a sub-filter of $and/$or/$nor/$elemMatch) into one node. */

@@ -8,7 +8,7 @@
  * - single(value): does one value match (matchesSingleElement), which the value form of
  *   $elemMatch applies to each array element, without any path traversal.
  */
-import { compilePath } from './path.js';
+import { cachedPath } from './path.js';
 
 /** mongod's MatchDetails, reduced to what the positional operator needs: -1 when nothing is recorded. */
 export interface Details {
@@ -40,7 +40,7 @@ export interface IndexedTest {
  * operators) the index of the array element that matched.
  */
 export function pathLeaf(path: string, test: Test, leafArrays: 'traverse' | 'whole', indexed?: IndexedTest): MatchNode {
-  const traverse = compilePath(path, leafArrays);
+  const traverse = cachedPath(path, leafArrays);
   let record: Details = { pos: -1 };
   const visitRecording = (value: unknown, position: number): boolean => {
     if (!test(value)) return false;

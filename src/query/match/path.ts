@@ -94,3 +94,20 @@ export function compilePath(path: string, leafArrays: 'traverse' | 'whole'): Tra
   }
   return (doc, visit) => fromDocument(doc, 0, visit, -1);
 }
+
+/** Compiled traversals by path: they hold no state, so queries on the same paths share them. */
+const cache = { traverse: new Map<string, Traverse>(), whole: new Map<string, Traverse>() };
+/** Paths come from clients: past this many, the cache starts over rather than grow without bound. */
+const CACHE_LIMIT = 1024;
+
+/** compilePath, compiled once per path (a filter compiled per command need not split its paths again). */
+export function cachedPath(path: string, leafArrays: 'traverse' | 'whole'): Traverse {
+  const paths = cache[leafArrays];
+  let traverse = paths.get(path);
+  if (traverse === undefined) {
+    if (paths.size >= CACHE_LIMIT) paths.clear();
+    traverse = compilePath(path, leafArrays);
+    paths.set(path, traverse);
+  }
+  return traverse;
+}

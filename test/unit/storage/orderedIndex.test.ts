@@ -1,10 +1,10 @@
-import { Double, Int32, Long, ObjectId, type Document } from 'bson';
+import { Decimal128, Double, Int32, Long, ObjectId, type Document } from 'bson';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { canonicalKey } from '../../../src/bson/bsonOrder.js';
+import { canonicalKey, canonicalTypeOrder, compareValues } from '../../../src/bson/bsonOrder.js';
 import { runFind } from '../../../src/query/find.js';
 import { Collection } from '../../../src/storage/catalog.js';
-import { OrderedIndex } from '../../../src/storage/orderedIndex.js';
+import { OrderedIndex, type FieldPredicate } from '../../../src/storage/orderedIndex.js';
 
 const int32 = (n: number) => new Int32(n);
 
@@ -149,4 +149,127 @@ test('property: queries on _id (equality, $in, ranges, sorts) through the _id in
     }),
     { numRuns: 400 },
   );
+});
+
+/**
+ * The index against a model that keeps every (value, document) key in a sorted list: what each
+ * lookup returns and examines, the walks, and the key count, through adds, removes and
+ * replacements (a document put back under its insertion number), with equal values of other
+ * numeric types, NaN, -0, multikey arrays and missing fields.
+ */
+describe('OrderedIndex against a sorted list of its keys', () => {
+  const value = fc.oneof(
+    fc.integer({ min: -2, max: 2 }),
+    fc.integer({ min: -2, max: 2 }).map(int32),
+    fc.integer({ min: -2, max: 2 }).map((n) => Long.fromNumber(n)),
+    fc.integer({ min: -2, max: 2 }).map((n) => Decimal128.fromString(`${n}.0`)),
+    fc.constantFrom(new Double(0.5), new Double(NaN), new Double(-0), Decimal128.fromString('NaN'), Long.fromString('9007199254740993'), 9007199254740992),
+    fc.constantFrom('a', 'b', ''),
+    fc.constantFrom(new Date(0), new Date(1)),
+    fc.constantFrom(new ObjectId('000000000000000000000001'), new ObjectId('000000000000000000000002')),
+    fc.boolean(),
+    fc.constant(null),
+  );
+  const field = fc.option(fc.oneof(value, fc.array(value, { maxLength: 3 })), { nil: undefined });
+  const op = fc.oneof(
+    field.map((a) => ({ kind: 'add' as const, a })),
+    fc.nat().map((pick) => ({ kind: 'remove' as const, pick })),
+    fc.tuple(fc.nat(), field).map(([pick, a]) => ({ kind: 'replace' as const, pick, a })),
+  );
+  const bound = fc.record({ value, inclusive: fc.boolean() }, { noNullPrototype: true });
+  const predicate = fc.oneof(
+    fc.array(value, { minLength: 1, maxLength: 3 }).map((values) => ({ kind: 'in' as const, values })),
+    fc.oneof(
+      fc.record({ low: bound, high: bound }, { noNullPrototype: true }),
+      bound.map((low) => ({ low })),
+      bound.map((high) => ({ high })),
+    ).map((r) => ({ kind: 'range' as const, ...r })),
+  );
+
+  interface Key {
+    value: unknown;
+    seq: number;
+    doc: Document;
+  }
+
+  /** The keys a document gives: each distinct element of an array, null for a missing field (or an empty array). */
+  function keysOf(doc: Document, seq: number): Key[] {
+    const held: unknown[] = doc.a === undefined ? [] : Array.isArray(doc.a) ? doc.a : [doc.a];
+    const values = held.length === 0 ? [null] : held;
+    const distinct = values.filter((v, i) => values.findIndex((w) => compareValues(v, w) === 0) === i);
+    return distinct.map((v) => ({ value: v, seq, doc }));
+  }
+
+  const sorted = (keys: Key[]) => [...keys].sort((x, y) => compareValues(x.value, y.value) || x.seq - y.seq);
+  const unique = (docs: Document[]) => docs.filter((d, i) => docs.indexOf(d) === i);
+
+  function expectedLookup(keys: Key[], p: FieldPredicate, multikey: boolean): { documents: Document[]; keysExamined: number } {
+    if (p.kind === 'in') {
+      const hits = [...p.values].sort(compareValues).flatMap((v) => keys.filter((k) => compareValues(k.value, v) === 0));
+      return { documents: unique(hits.map((k) => k.doc)), keysExamined: hits.length };
+    }
+    const high = multikey && p.low !== undefined ? undefined : p.high;
+    const low = p.low;
+    if (low === undefined && high === undefined) return { documents: [], keysExamined: 0 };
+    const rank = canonicalTypeOrder((low ?? high)!.value);
+    if (high !== undefined && canonicalTypeOrder(high.value) !== rank) return { documents: [], keysExamined: 0 };
+    const hits = keys.filter((k) => {
+      if (canonicalTypeOrder(k.value) !== rank) return false;
+      const lo = low === undefined ? 1 : compareValues(k.value, low.value);
+      const hi = high === undefined ? -1 : compareValues(k.value, high.value);
+      return (lo > 0 || (lo === 0 && low!.inclusive)) && (hi < 0 || (hi === 0 && high!.inclusive));
+    });
+    return { documents: unique(hits.map((k) => k.doc)), keysExamined: hits.length };
+  }
+
+  test('property: lookups, walks and key counts', () => {
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 30 }), fc.array(predicate, { minLength: 1, maxLength: 4 }), (ops, predicates) => {
+        const index = new OrderedIndex('a', false);
+        const stored: Array<{ doc: Document; seq: number }> = [];
+        let nextSeq = 0;
+        let multikey = false;
+        for (const o of ops) {
+          if (o.kind === 'add') {
+            const doc = o.a === undefined ? {} : { a: o.a };
+            const seq = nextSeq++;
+            index.add(doc, seq);
+            stored.push({ doc, seq });
+          } else if (stored.length > 0) {
+            const i = o.pick % stored.length;
+            const { doc, seq } = stored[i]!;
+            index.remove(doc, seq);
+            stored.splice(i, 1);
+            if (o.kind === 'replace') {
+              const next = o.a === undefined ? {} : { a: o.a };
+              index.add(next, seq);
+              stored.push({ doc: next, seq });
+              if (Array.isArray(o.a)) multikey = true;
+            }
+          }
+          if (o.kind === 'add' && Array.isArray(o.a)) multikey = true;
+        }
+        const keys = sorted(stored.flatMap(({ doc, seq }) => keysOf(doc, seq)));
+        expect(index.size).toBe(keys.length);
+        expect(index.multikey).toBe(multikey);
+        expect([...index.inOrder(false)]).toEqual(keys.map((k) => k.doc));
+        expect([...index.inOrder(true)]).toEqual(keys.map((k) => k.doc).reverse());
+        expect(index.all()).toEqual({ documents: unique(keys.map((k) => k.doc)), keysExamined: keys.length });
+        for (const p of predicates) {
+          const got = index.lookup(p);
+          const want = expectedLookup(keys, p, index.multikey);
+          expect(got.keysExamined).toBe(want.keysExamined);
+          // The same document objects, in the same order.
+          expect(got.documents.length).toBe(want.documents.length);
+          got.documents.forEach((d, i) => expect(d).toBe(want.documents[i]));
+        }
+        // Built at once over the same documents, it holds the same keys.
+        const built = new OrderedIndex('a', false);
+        built.build(stored.map(({ doc, seq }) => [doc, seq] as [Document, number]));
+        expect(built.size).toBe(keys.length);
+        expect([...built.inOrder(false)]).toEqual(keys.map((k) => k.doc));
+      }),
+      { numRuns: 1000 },
+    );
+  });
 });
