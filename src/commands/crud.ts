@@ -422,8 +422,12 @@ function count(ctx: ReadContext): Document {
   const collation = collationArgument(optionalObject(ctx, 'collation', true));
   if (isView(ctx, name)) return countReply(aggregate(withBody(ctx, countAsAggregate(ctx, name, query, skip, limit))));
   const hint = planHint(resolveHint(ctx, name, ctx.body.hint, { filter: query }), collation);
-  const source = ctx.services.namespaces.candidates(ctx.db, name, query, hint) ?? [];
-  let n = Math.max(0, runFind({ filter: query, collation, now: commandNow(ctx) }, source).length - skip);
+  const stored = ctx.services.catalog.get(ctx.db, name);
+  // An unfiltered, unhinted count reads the collection's record count (mongod's
+  // RECORD_STORE_FAST_COUNT, as explain shows): nothing is scanned or counted as examined.
+  const fast = stored !== undefined && ctx.body.hint === undefined && Object.keys(query).length === 0;
+  const source = fast ? [] : (ctx.services.namespaces.candidates(ctx.db, name, query, hint) ?? []);
+  let n = Math.max(0, (fast ? stored.size : runFind({ filter: query, collation, now: commandNow(ctx) }, source).length) - skip);
   if (limit > 0) n = Math.min(n, limit);
   return { n: new Int32(n) };
 }

@@ -178,3 +178,19 @@ test('document.inserted, updated and deleted count the documents written (needs 
   expect(n(after.updated) - n(before.updated)).toBe(3 + 1 + 1);
   expect(n(after.deleted) - n(before.deleted)).toBe(2 + 1);
 });
+
+test('an unfiltered count reads the record count: nothing scanned (RECORD_STORE_FAST_COUNT); a filtered one scans', async () => {
+  const { db, admin } = await setup();
+  await db.collection('fast').insertMany([1, 2, 3, 4, 5].map((a) => ({ a })));
+  const scans = async () => {
+    const { queryExecutor } = (await status(admin)).metrics;
+    return [n(queryExecutor.collectionScans.total), n(queryExecutor.scannedObjects)];
+  };
+  const before = await scans();
+  expect(await db.command({ count: 'fast' })).toEqual({ n: 5, ok: 1 });
+  expect(await db.command({ count: 'fast', query: {}, skip: 1, limit: 3 })).toEqual({ n: 3, ok: 1 });
+  expect(await db.command({ count: 'fast', collation: { locale: 'en' } })).toEqual({ n: 5, ok: 1 });
+  expect(await scans()).toEqual(before);
+  expect(await db.command({ count: 'fast', query: { a: { $gt: 2 } } })).toEqual({ n: 3, ok: 1 });
+  expect(await scans()).toEqual([before[0]! + 1, before[1]! + 5]);
+});
