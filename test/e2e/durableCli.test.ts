@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MongoClient, type Document } from 'mongodb';
 import { afterAll, afterEach, describe, expect, test } from 'vitest';
-import { CLI, ROOT } from '../helpers/server.js';
+import { CLI, ROOT, runMongosh } from '../helpers/server.js';
 
 interface Running {
   child: ChildProcess;
@@ -89,6 +89,22 @@ describe('pocketmongo --dbpath', () => {
     const again = await MongoClient.connect(`mongodb://127.0.0.1:${port2}/?directConnection=true`);
     expect(await again.db('app').collection('c').find().toArray()).toEqual([{ _id: 1, written: 'before SIGTERM' }]);
     await again.close();
+    second.child.kill('SIGTERM');
+    await second.exited;
+  });
+
+  test('mongosh: what the shell wrote is there after a restart; serverStatus says persistent', async () => {
+    const dir = join(root, 'shell');
+    mkdirSync(dir);
+    const first = pocketmongo(['--dbpath', dir]);
+    const uri = `mongodb://127.0.0.1:${await first.listening}/app`;
+    const wrote = await runMongosh(uri, "db.notes.insertOne({_id: 1, text: 'kept', price: NumberDecimal('1.10')}); print(db.serverStatus().storageEngine.persistent)");
+    expect(wrote.stdout.trim()).toBe('true');
+    first.child.kill('SIGTERM');
+    expect(await first.exited).toEqual({ code: 0, signal: null });
+    const second = pocketmongo(['--dbpath', dir]);
+    const read = await runMongosh(`mongodb://127.0.0.1:${await second.listening}/app`, 'print(EJSON.stringify(db.notes.find().toArray()))');
+    expect(JSON.parse(read.stdout.trim())).toEqual([{ _id: 1, text: 'kept', price: { $numberDecimal: '1.10' } }]);
     second.child.kill('SIGTERM');
     await second.exited;
   });
