@@ -1,4 +1,4 @@
-import { Binary, type Document, type UUID } from 'bson';
+import { Binary, type Document } from 'bson';
 import type { SessionRecord, SessionsCollectionChanges } from '../sessions/sessionRegistry.js';
 import { indexDocument, readIndexSpec } from '../storage/durable/descriptor.js';
 import type { DurableStore } from '../storage/durable/durableStore.js';
@@ -12,7 +12,7 @@ import type { Services } from './services.js';
 const RECORDS = 'config.system.sessions';
 const COLLECTION = 'config.system.sessions.collection';
 
-/** The store entry of a session: its id, owner digest and user, and the refresh's lastUse. */
+/** The key of a session's entry (its registry key in hex); the entry holds its id, owner digest, user and lastUse. */
 function entryKey(record: SessionRecord): string {
   return Buffer.from(record.key, 'latin1').toString('hex');
 }
@@ -45,7 +45,7 @@ export function loadSessions(services: Pick<Services, 'sessions' | 'namespaces' 
   }
   const collection = durable.state(COLLECTION);
   if (collection !== undefined) {
-    sessions.collectionUuid = (collection.uuid as Binary).toUUID() as UUID;
+    sessions.collectionUuid = (collection.uuid as Binary).toUUID();
     sessions.collectionExists = true;
     namespaces.sessionsIndexes.restore((collection.indexes as Document[]).map(readIndexSpec));
   }

@@ -1,6 +1,5 @@
-import { join } from 'node:path';
 import { systemClock } from '../clock.js';
-import { DataDirectory, LOCK_FILE } from '../storage/durable/dataDirectory.js';
+import { DataDirectory } from '../storage/durable/dataDirectory.js';
 import { DurableStore } from '../storage/durable/durableStore.js';
 import { Parameters } from '../commands/serverParameters.js';
 import type { Services } from '../commands/services.js';
@@ -57,11 +56,11 @@ interface OpenStorage {
   readonly store: DurableStore;
 }
 
-/** --dbpath: mongod's start-up checks and lock, then the store (its module is loaded only here). */
+/** --dbpath: mongod's start-up checks and lock, then the store (lmdb is loaded only here). */
 function openStorage(dbPath: string, log: Log, shutDown: () => void): OpenStorage {
   const directory = DataDirectory.open(dbPath);
   if (directory.uncleanShutdown) {
-    log.warn({ c: 'STORAGE', id: 22271, ctx: 'initandlisten', msg: 'Detected unclean shutdown - Lock file is not empty', attr: { lockFile: join(dbPath, LOCK_FILE) } });
+    log.warn({ c: 'STORAGE', id: 22271, ctx: 'initandlisten', msg: 'Detected unclean shutdown - Lock file is not empty', attr: { lockFile: directory.lockPath } });
   }
   try {
     if (directory.storeNeedsCheck) DurableStore.check(directory.storePath);

@@ -22,7 +22,7 @@ export interface WiringOptions {
   readonly slowms: number;
   readonly requestShutdown: () => void;
   readonly auth: { readonly enabled: boolean; readonly transitionToAuth: boolean };
-  /** With --dbpath: the store the catalog's changes go to (and that already filled it). */
+  /** With --dbpath: the store the catalog's changes go to (start-up fills the catalog from it after wiring). */
   readonly durable?: DurableStore;
 }
 

@@ -150,11 +150,6 @@ export class Collection {
     this.changes?.described(this);
   }
 
-  /** Each stored document with its record number, in insertion order. */
-  records(): IterableIterator<[Document, number]> {
-    return this.seqOf.entries();
-  }
-
   get ns(): string {
     return `${this.db}.${this.name}`;
   }
@@ -256,8 +251,11 @@ export class Collection {
   add(doc: Document): void {
     const idKey = canonicalKey(doc._id);
     this.checkUnique(doc, idKey);
+    this.byId.set(idKey, doc);
     const seq = this.nextSeq++;
-    this.store(doc, idKey, seq);
+    this.seqOf.set(doc, seq);
+    for (const index of this.unique) index.add(doc);
+    for (const { index } of this.ordered) index.add(doc, seq);
     this.changes?.written(this, seq, doc);
     if (this.capped !== undefined) {
       // The oldest documents go after each insert, then tailing cursors wake (mongod's order).
@@ -281,13 +279,6 @@ export class Collection {
   /** Every document is restored: the lookup trees are built over them. */
   restored(): void {
     for (const { index } of this.ordered) index.build(this.seqOf.entries());
-  }
-
-  private store(doc: Document, idKey: string, seq: number): void {
-    this.byId.set(idKey, doc);
-    this.seqOf.set(doc, seq);
-    for (const index of this.unique) index.add(doc);
-    for (const { index } of this.ordered) index.add(doc, seq);
   }
 
   /** Replaces a stored document by its new version (same `_id`), keeping unique indexes. */

@@ -1,6 +1,7 @@
 import type { Document } from 'bson';
 import { ErrorCodes, MongoError, ProtocolViolation, LocationCodes } from '../errors.js';
-import { decodeDocument, duplicateFieldIn, encodeDocument, firstFieldName } from './bson.js';
+import { decodeDocument, encodeDocument } from '../bson/codec.js';
+import { duplicateFieldIn, firstFieldName } from './bson.js';
 import { crc32c } from './crc32c.js';
 import { HEADER_SIZE, writeHeader } from './header.js';
 import { OpCode } from './opcodes.js';

@@ -1,6 +1,7 @@
 import type { Document } from 'bson';
 import { ErrorCodes, MongoError } from '../errors.js';
-import { decodeDocument, encodeDocument, firstFieldName } from './bson.js';
+import { decodeDocument, encodeDocument } from '../bson/codec.js';
+import { firstFieldName } from './bson.js';
 import { HEADER_SIZE, writeHeader } from './header.js';
 import { OpCode } from './opcodes.js';
 

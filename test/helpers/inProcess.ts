@@ -14,7 +14,8 @@ import { Parameters } from '../../src/commands/serverParameters.js';
 import type { Services } from '../../src/commands/services.js';
 import { Log } from '../../src/log.js';
 import { wireServices } from '../../src/server/services.js';
-import { decodeDocument, encodeDocument, firstFieldName } from '../../src/wire/bson.js';
+import { decodeDocument, encodeDocument } from '../../src/bson/codec.js';
+import { firstFieldName } from '../../src/wire/bson.js';
 import type { WireRequest } from '../../src/wire/request.js';
 import { ScramClient } from '../unit/auth/scramClient.js';
 

@@ -10,48 +10,43 @@ import { ErrorCodes, LocationCodes, MongoError } from '../../errors.js';
 // lock" is told by the pid in the lock file being a live process (or this process).
 
 /** The file names mongod uses; the store's own file sits beside them. */
-export const LOCK_FILE = 'mongod.lock';
-export const METADATA_FILE = 'storage.bson';
-export const STORE_FILE = 'pocketmongo.mdb';
+const LOCK_FILE = 'mongod.lock';
+const METADATA_FILE = 'storage.bson';
+const STORE_FILE = 'pocketmongo.mdb';
 /** Written at a clean shutdown: the store file's size and time as they were left. */
-export const SHUTDOWN_FILE = 'pocketmongo.shutdown';
+const SHUTDOWN_FILE = 'pocketmongo.shutdown';
 
 /** The version of pocketmongo's on-disk format; a directory written by a newer one is refused. */
-export const FORMAT_VERSION = 1;
+const FORMAT_VERSION = 1;
 
 /** The engine name storage.bson records (the durable engine a mongod user asks for by name). */
-export const ENGINE_NAME = 'wiredTiger';
+const ENGINE_NAME = 'wiredTiger';
 
 /** Data directories this process holds: a second server in the same process is refused too. */
 const heldHere = new Set<string>();
 
-/** What opening a data directory found, for the start-up log. */
-export interface OpenedDirectory {
-  readonly path: string;
-  /** The lock file was not empty: the last server did not shut down cleanly. */
-  readonly uncleanShutdown: boolean;
-  /** A new directory (no storage.bson yet). */
-  readonly fresh: boolean;
-  /**
-   * The store file may not be as a clean shutdown left it: the last server did not stop cleanly,
-   * or the file changed since (size or modification time): it is read through once before use.
-   */
-  readonly storeNeedsCheck: boolean;
-}
-
 /** A data directory held by this server until release(). */
-export class DataDirectory implements OpenedDirectory {
+export class DataDirectory {
   private constructor(
     readonly path: string,
     private readonly realPath: string,
     private lockFd: number | undefined,
+    /** The lock file was not empty: the last server did not shut down cleanly. */
     readonly uncleanShutdown: boolean,
-    readonly fresh: boolean,
+    /**
+     * The store file may not be as a clean shutdown left it: the last server did not stop
+     * cleanly, or the file changed since (size or modification time): it is read through once
+     * before use.
+     */
     readonly storeNeedsCheck: boolean,
   ) {}
 
   get storePath(): string {
     return join(this.path, STORE_FILE);
+  }
+
+  get lockPath(): string {
+    return join(this.path, LOCK_FILE);
   }
 
   /** Checks and locks `dbPath` as mongod does at start-up; throws mongod's start-up errors. */
@@ -84,14 +79,14 @@ export class DataDirectory implements OpenedDirectory {
           `Unable to lock the lock file: ${lockPath} (Resource temporarily unavailable). Another mongod instance is already running on the ${dbPath} directory`,
         );
       }
-      const fresh = checkMetadata(dbPath);
+      checkMetadata(dbPath);
       const storeNeedsCheck = !storeAsLeft(dbPath, previous === '');
       // The pid, written as mongod writes it: truncate, write, fsync.
       ftruncateSync(fd, 0);
       writeSync(fd, `${process.pid}\n`, 0);
       fsyncSync(fd);
       heldHere.add(realPath);
-      return new DataDirectory(dbPath, realPath, fd, previous !== '', fresh, storeNeedsCheck);
+      return new DataDirectory(dbPath, realPath, fd, previous !== '', storeNeedsCheck);
     } catch (err) {
       closeSync(fd);
       throw err;
@@ -156,9 +151,8 @@ function recordShutdown(dbPath: string): void {
  * refuses data of a newer version (MustDowngrade), anything else written by someone else refused
  * as another engine's files. A directory with no storage.bson must hold nothing but the lock file;
  * then storage.bson is written (through a temporary file and a rename, as mongod writes it).
- * Returns whether the directory was new.
  */
-function checkMetadata(dbPath: string): boolean {
+function checkMetadata(dbPath: string): void {
   const metadataPath = join(dbPath, METADATA_FILE);
   let bytes: Buffer | undefined;
   try {
@@ -182,7 +176,7 @@ function checkMetadata(dbPath: string): boolean {
         `UPGRADE PROBLEM: Found data files in ${dbPath} written by a newer pocketmongo (on-disk format ${format}; this version reads format ${FORMAT_VERSION}). Start the newer version on this directory instead.`,
       );
     }
-    return false;
+    return;
   }
   const others = readdirSync(dbPath).filter((name) => name !== LOCK_FILE && name !== SHUTDOWN_FILE);
   if (others.length > 0) {
@@ -195,7 +189,6 @@ function checkMetadata(dbPath: string): boolean {
   const temporary = `${metadataPath}.tmp`;
   writeFileSync(temporary, BSON.serialize(metadata));
   renameSync(temporary, metadataPath);
-  return true;
 }
 
 function parseMetadata(bytes: Buffer): Document | undefined {

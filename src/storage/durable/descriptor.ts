@@ -1,4 +1,6 @@
-import { BSON, Double, UUID, type Document } from 'bson';
+import { Double, UUID, type Document } from 'bson';
+import { numberValue } from '../../bson/args.js';
+import { decodeDocument, encodeDocument } from '../../bson/codec.js';
 import type { Collection, IndexSpec } from '../catalog.js';
 import type { CappedOptions } from '../capped.js';
 import type { ValidationLevel, ValidationAction, ValidationOptions } from '../validation.js';
@@ -19,16 +21,13 @@ export interface CollectionDescriptor {
   readonly indexes: readonly IndexSpec[];
 }
 
-/** Decoded as the wire decodes command documents, so stored values come back as they were given. */
-const DECODE_OPTIONS = { promoteValues: false, bsonRegExp: true } as const;
-
 export function describe(collection: Collection): Buffer {
   const doc: Document = { uuid: collection.uuid, db: collection.db, name: collection.name };
   const capped = collection.capped?.options;
   if (capped !== undefined) doc.capped = { size: new Double(capped.size), max: new Double(capped.max) };
   doc.validation = { ...collection.validation };
   doc.indexes = collection.indexes.filter((spec) => spec.name !== '_id_').map(indexDocument);
-  return Buffer.from(BSON.serialize(doc));
+  return encodeDocument(doc);
 }
 
 /** An index spec as stored (readIndexSpec reads it back). */
@@ -42,40 +41,38 @@ export function indexDocument(spec: IndexSpec): Document {
   return doc;
 }
 
+/** A descriptor made by describe(), decoded as the wire decodes, so client-given values keep their BSON types. */
 export function readDescriptor(bytes: Uint8Array): CollectionDescriptor {
-  const doc = BSON.deserialize(bytes, DECODE_OPTIONS);
+  const doc = decodeDocument(bytes);
   const uuid = (doc.uuid as { toUUID(): UUID }).toUUID();
   const cappedDoc = doc.capped as Document | undefined;
-  const capped = cappedDoc === undefined ? undefined : { size: numberOf(cappedDoc.size), max: numberOf(cappedDoc.max) };
+  const capped = cappedDoc === undefined ? undefined : { size: storedNumber(cappedDoc.size), max: storedNumber(cappedDoc.max) };
   const stored = doc.validation as Document;
   const validation: { -readonly [K in keyof ValidationOptions]: ValidationOptions[K] } = {};
   if (stored.validator !== undefined) validation.validator = stored.validator as Document;
-  if (stored.validationLevel !== undefined) validation.validationLevel = stringOf(stored.validationLevel) as ValidationLevel;
-  if (stored.validationAction !== undefined) validation.validationAction = stringOf(stored.validationAction) as ValidationAction;
+  if (stored.validationLevel !== undefined) validation.validationLevel = String(stored.validationLevel) as ValidationLevel;
+  if (stored.validationAction !== undefined) validation.validationAction = String(stored.validationAction) as ValidationAction;
   const indexes = (doc.indexes as Document[]).map(readIndexSpec);
-  return { uuid, db: stringOf(doc.db), name: stringOf(doc.name), ...(capped === undefined ? {} : { capped }), validation, indexes };
+  return { uuid, db: String(doc.db), name: String(doc.name), ...(capped === undefined ? {} : { capped }), validation, indexes };
 }
 
 /** An index spec stored by indexDocument, decoded with promoteValues: false. */
 export function readIndexSpec(doc: Document): IndexSpec {
   const spec: { -readonly [K in keyof IndexSpec]: IndexSpec[K] } = {
-    name: stringOf(doc.name),
+    name: String(doc.name),
     key: doc.key as Document,
     unique: doc.unique === true,
     sparse: doc.sparse === true,
   };
   if (doc.partialFilterExpression !== undefined) spec.partialFilterExpression = doc.partialFilterExpression as Document;
-  if (doc.expireAfterSeconds !== undefined) spec.expireAfterSeconds = numberOf(doc.expireAfterSeconds);
+  if (doc.expireAfterSeconds !== undefined) spec.expireAfterSeconds = storedNumber(doc.expireAfterSeconds);
   if (doc.collation !== undefined) spec.collation = doc.collation as Document;
   if (doc.hidden !== undefined) spec.hidden = doc.hidden === true;
   if (doc.options !== undefined) spec.options = doc.options as Document;
   return spec;
 }
 
-function numberOf(value: unknown): number {
-  return Number((value as { valueOf(): unknown }).valueOf());
-}
-
-function stringOf(value: unknown): string {
-  return String((value as { valueOf(): unknown }).valueOf());
+/** A number the server stored (as a double): back to a JavaScript number. */
+function storedNumber(value: unknown): number {
+  return numberValue(value) ?? Number.NaN;
 }

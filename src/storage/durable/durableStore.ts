@@ -1,7 +1,8 @@
 import { createRequire } from 'node:module';
-import { ErrorCodes, MongoError } from '../../errors.js';
-import { BSON, type Document } from 'bson';
+import type { Document } from 'bson';
 import type { RootDatabase } from 'lmdb';
+import { ErrorCodes, MongoError } from '../../errors.js';
+import { decodeDocument, encodeDocument } from '../../bson/codec.js';
 import type { Catalog, CatalogChanges, Collection } from '../catalog.js';
 import { describe, readDescriptor } from './descriptor.js';
 
@@ -13,17 +14,19 @@ import { describe, readDescriptor } from './descriptor.js';
 // then shares that commit (group commit), and a write acknowledged without `j` is on disk within
 // the interval. One commit per interval rather than per write keeps LMDB's thread from competing
 // with the event loop for the CPU on every insert. LMDB's copy-on-write pages make every commit
-// atomic and leave the last committed state after a crash, so no document is ever torn. Records are keyed as mongod keys them: a collection by its UUID, a document by
-// its RecordId (insertion number), so a replacement overwrites its record in place.
+// atomic and leave the last committed state after a crash, so no document is ever torn. Records
+// are keyed as mongod keys them: a collection by its UUID, a document by its RecordId (insertion
+// number), so a replacement overwrites its record in place. Documents are stored as BSON and read
+// back as the wire decodes them, every value with its BSON type.
 
-/**
+/** mongod's storage.journal.commitIntervalMs default: how long a write without `j` may wait for its commit. */
+export const COMMIT_INTERVAL_MS = 100;
+
+/*
  * Keys (lmdb's ordered-binary arrays): ['c', uuid] a collection's descriptor, ['d', uuid, recordId]
  * a document, ['m', name] a whole-state document kept by a layer above (the users, the roles),
  * ['e', space, key] one entry of many kept by a layer above (the sessions collection's records).
  */
-/** mongod's storage.journal.commitIntervalMs default: how long a write without `j` may wait for its commit. */
-export const COMMIT_INTERVAL_MS = 100;
-
 const DESCRIPTOR = 'c';
 const DOCUMENT = 'd';
 const STATE = 'm';
@@ -33,9 +36,6 @@ type Change =
   | { readonly kind: 'put'; readonly key: readonly (string | number)[]; readonly value: Buffer }
   | { readonly kind: 'remove'; readonly key: readonly (string | number)[] }
   | { readonly kind: 'drop'; readonly uuid: string };
-
-/** Documents are read back exactly as the wire decodes them: every value keeps its BSON type. */
-const DECODE_OPTIONS = { promoteValues: false, bsonRegExp: true } as const;
 
 /** What start-up found in the store. */
 export interface LoadSummary {
@@ -87,8 +87,9 @@ export class DurableStore implements CatalogChanges {
 
   /**
    * Opens (or creates) the store file; `onFailure` hears of the first commit that fails (the
-   * server then stops, as mongod stops on a storage engine write error). lmdb (its native binding prebuilt inside the npm package)
-   * is loaded only by a server that keeps data on disk, and from node_modules, not from a bundle.
+   * server then stops, as mongod stops on a storage engine write error). lmdb (its native binding
+   * prebuilt inside the npm package) is loaded only by a server that keeps data on disk, and from
+   * node_modules, not from a bundle.
    */
   static open(path: string, onFailure: (err: Error) => void = () => undefined, commitIntervalMs = COMMIT_INTERVAL_MS): DurableStore {
     const { open } = createRequire(import.meta.url)('lmdb') as typeof import('lmdb');
@@ -120,7 +121,7 @@ export class DurableStore implements CatalogChanges {
       // Documents of a collection whose drop was committed with them cannot exist (one
       // transaction); anything else would be a store written by someone else: skip it.
       if (owner === undefined) continue;
-      owner.collection.restore(BSON.deserialize(value, DECODE_OPTIONS), Number(key[2]));
+      owner.collection.restore(decodeDocument(value), Number(key[2]));
       documents += 1;
     }
     // Indexes are built once over the loaded documents rather than entry by entry.
@@ -133,7 +134,7 @@ export class DurableStore implements CatalogChanges {
 
   written(collection: Collection, seq: number, doc: Document): void {
     if (this.loading) return;
-    this.queue({ kind: 'put', key: [DOCUMENT, this.keyOf(collection), seq], value: Buffer.from(BSON.serialize(doc)) });
+    this.queue({ kind: 'put', key: [DOCUMENT, this.keyOf(collection), seq], value: encodeDocument(doc) });
   }
 
   removed(collection: Collection, seq: number): void {
@@ -148,12 +149,12 @@ export class DurableStore implements CatalogChanges {
 
   /** Replaces the state document `name` (committed with the other changes of this turn). */
   saveState(name: string, doc: Document): void {
-    this.queue({ kind: 'put', key: [STATE, name], value: Buffer.from(BSON.serialize(doc)) });
+    this.queue({ kind: 'put', key: [STATE, name], value: encodeDocument(doc) });
   }
 
   /** Replaces entry `key` of `space`. */
   saveEntry(space: string, key: string, doc: Document): void {
-    this.queue({ kind: 'put', key: [ENTRY, space, key], value: Buffer.from(BSON.serialize(doc)) });
+    this.queue({ kind: 'put', key: [ENTRY, space, key], value: encodeDocument(doc) });
   }
 
   removeEntry(space: string, key: string): void {
@@ -162,13 +163,13 @@ export class DurableStore implements CatalogChanges {
 
   /** The entries of `space` as last committed, in key order. */
   *entries(space: string): Iterable<Document> {
-    for (const { value } of this.db.getRange({ start: [ENTRY, space], end: [ENTRY, space, '\uffff'] })) yield BSON.deserialize(value, DECODE_OPTIONS);
+    for (const { value } of this.db.getRange({ start: [ENTRY, space], end: [ENTRY, space, '\uffff'] })) yield decodeDocument(value);
   }
 
   /** The state document `name` as last committed, decoded with every BSON type kept. */
   state(name: string): Document | undefined {
     const bytes = this.db.get([STATE, name]);
-    return bytes === undefined ? undefined : BSON.deserialize(bytes, DECODE_OPTIONS);
+    return bytes === undefined ? undefined : decodeDocument(bytes);
   }
 
   dropped(collection: Collection): void {
