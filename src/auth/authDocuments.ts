@@ -1,4 +1,5 @@
 import type { Binary, Document } from 'bson';
+import { numberValue } from '../bson/args.js';
 import type { ScramCredential, StoredCredentials } from './credentials.js';
 import type { RoleDocument } from './roleStore.js';
 import type { UserDocument } from './userStore.js';
@@ -15,20 +16,20 @@ export function rolesDocument(roles: readonly RoleDocument[]): Document {
   return { roles: roles.map((role) => ({ ...role })) };
 }
 
-/** The users of a stored `usersDocument`, decoded with promoteValues: false. */
+/**
+ * The users of a stored `usersDocument`, decoded with promoteValues: false, their fields in the
+ * stored order (usersInfo shows them in that order: customData given to createUser comes before
+ * roles, one added by updateUser after mechanisms).
+ */
 export function readUsers(stored: Document): UserDocument[] {
   return (stored.users as Document[]).map((doc) => {
-    const user: UserDocument = {
-      _id: String(doc._id),
-      userId: (doc.userId as Binary).toUUID(),
-      user: String(doc.user),
-      db: String(doc.db),
-      credentials: readCredentials(doc.credentials as Document),
-      roles: (doc.roles as Document[]).map((r) => ({ role: String(r.role), db: String(r.db) })),
-      mechanisms: (doc.mechanisms as string[]).map(String) as UserDocument['mechanisms'],
-    };
-    if (doc.customData !== undefined) user.customData = doc.customData as Document;
-    return user;
+    const user: Document = {};
+    for (const [field, value] of Object.entries(doc)) {
+      if (field === 'userId') user.userId = (value as Binary).toUUID();
+      else if (field === 'credentials') user.credentials = readCredentials(value as Document);
+      else user[field] = value;
+    }
+    return user as UserDocument;
   });
 }
 
@@ -38,7 +39,7 @@ function readCredentials(doc: Document): StoredCredentials {
     const stored = doc[mechanism] as Document | undefined;
     if (stored === undefined) continue;
     const credential: ScramCredential = {
-      iterationCount: Number((stored.iterationCount as { valueOf(): unknown }).valueOf()),
+      iterationCount: numberValue(stored.iterationCount) ?? Number.NaN,
       salt: String(stored.salt),
       storedKey: String(stored.storedKey),
       serverKey: String(stored.serverKey),
@@ -48,13 +49,7 @@ function readCredentials(doc: Document): StoredCredentials {
   return credentials;
 }
 
-/** The roles of a stored `rolesDocument`, decoded with promoteValues: false. */
+/** The roles of a stored `rolesDocument` (strings, booleans and arrays of them: nothing to convert). */
 export function readRoles(stored: Document): RoleDocument[] {
-  return (stored.roles as Document[]).map((doc) => ({
-    _id: String(doc._id),
-    role: String(doc.role),
-    db: String(doc.db),
-    privileges: doc.privileges as RoleDocument['privileges'],
-    roles: (doc.roles as Document[]).map((r) => ({ role: String(r.role), db: String(r.db) })),
-  }));
+  return stored.roles as RoleDocument[];
 }

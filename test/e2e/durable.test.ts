@@ -203,7 +203,10 @@ describe('a restart keeps what was acknowledged', () => {
     running.push(server);
     root = await MongoClient.connect(rootUri(server), { auth: { username: 'root', password: 'rootpwd' } });
     clients.push(root);
-    expect(await root.db('shop').command({ usersInfo: 1 })).toEqual(usersBefore);
+    const usersAfter = await root.db('shop').command({ usersInfo: 1 });
+    expect(usersAfter).toEqual(usersBefore);
+    // Field order too (toEqual ignores it): customData given to createUser stays before roles.
+    expect((usersAfter.users as Document[]).map((u) => Object.keys(u))).toEqual((usersBefore.users as Document[]).map((u) => Object.keys(u)));
     expect(await root.db('shop').command({ rolesInfo: 1, showPrivileges: true })).toEqual(rolesBefore);
     const clerk = await MongoClient.connect(`${server.uri}?authSource=shop`, { auth: { username: 'clerk', password: 'clerkpwd' } });
     clients.push(clerk);
