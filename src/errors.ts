@@ -113,6 +113,16 @@ export const ErrorCodes = {
   DataCorruptionDetected: 301,
   /** A replSet* command on a server not started with --replSet (replication_coordinator_impl.cpp). */
   NoReplicationEnabled: 76,
+  // Replica-set mode: cluster time, retryable writes (replset-transactions-semantics.md §6).
+  AlreadyInitialized: 23,
+  NotYetInitialized: 94,
+  TimeProofMismatch: 204,
+  ClusterTimeFailsRateLimiter: 205,
+  KeyNotFound: 211,
+  IncompleteTransactionHistory: 217,
+  SnapshotUnavailable: 246,
+  SnapshotTooOld: 239,
+  NotARetryableWriteCommand: 50768,
 } as const;
 
 export type ErrorCodeName = keyof typeof ErrorCodes;

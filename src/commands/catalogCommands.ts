@@ -16,6 +16,7 @@ import { validationArguments } from './documentValidation.js';
 import { bsonText } from '../bson/bsonText.js';
 import { viewDefinitionPrivileges } from './aggregate.js';
 import { createView, listedView, viewArguments } from './views.js';
+import type { Collection } from '../storage/catalog.js';
 
 /** create: an empty collection; an existing one is NamespaceExists (48). */
 /** The fields of create.idl (7.0), besides the generic arguments. */
@@ -57,7 +58,7 @@ const UNSUPPORTED_CREATE_OPTIONS: Readonly<Record<string, string>> = {
   encryptedFields: 'queryable encryption',
 };
 
-function create(ctx: CommandContext<'auth' | 'catalog' | 'namespaces'>): Document {
+function create(ctx: CommandContext<'auth' | 'catalog' | 'namespaces' | 'replication'>): Document {
   const name = collectionArgument(ctx);
   const validation = validationArguments(ctx.body, 'create');
   const view = viewArguments(ctx.body, 'create');
@@ -87,7 +88,9 @@ function create(ctx: CommandContext<'auth' | 'catalog' | 'namespaces'>): Documen
     return {};
   }
   checkValidatorNamespace(validation, ctx.db, name, new UUID());
-  ctx.services.catalog.create(ctx.db, name, { capped }).validation = validation;
+  const created = ctx.services.catalog.create(ctx.db, name, { capped });
+  created.validation = validation;
+  ctx.services.replication?.oplog.command(ctx.db, { create: name, ...(capped === undefined ? {} : cappedCollectionOptions(capped)), idIndex: { v: new Int32(2), key: { _id: new Int32(1) }, name: '_id_' } }, created.uuid);
   return {};
 }
 
@@ -96,15 +99,24 @@ function create(ctx: CommandContext<'auth' | 'catalog' | 'namespaces'>): Documen
  * (drop_collection.cpp _dropView: the reply names it, without an index count); dropping
  * system.views drops every view of the database.
  */
-function drop(ctx: CommandContext<'catalog' | 'namespaces'>): Document {
+function drop(ctx: CommandContext<'catalog' | 'namespaces' | 'replication'>): Document {
   const name = collectionArgument(ctx);
   if (ctx.services.namespaces.views.drop(ctx.db, name)) return { ns: `${ctx.db}.${name}` };
   const dropped = ctx.services.catalog.drop(ctx.db, name);
+  if (dropped !== undefined) logDrop(ctx, dropped);
   return dropped === undefined ? {} : { nIndexesWas: new Int32(1), ns: dropped.ns };
 }
 
-function dropDatabase(ctx: CommandContext<'catalog'>): Document {
+/** A replica set logs a dropped collection as {drop: name} with its record count (o2). */
+function logDrop(ctx: CommandContext<'replication'>, dropped: Collection): void {
+  ctx.services.replication?.oplog.command(dropped.db, { drop: dropped.name }, dropped.uuid, { numRecords: Long.fromNumber(dropped.size) });
+}
+
+/** dropDatabase: on a replica set each collection's drop is logged first, then the database's. */
+function dropDatabase(ctx: CommandContext<'catalog' | 'replication'>): Document {
+  if (ctx.services.replication !== undefined) for (const collection of ctx.services.catalog.collections(ctx.db)) logDrop(ctx, collection);
   ctx.services.catalog.dropDatabase(ctx.db);
+  ctx.services.replication?.oplog.command(ctx.db, { dropDatabase: new Int32(1) });
   return { dropped: ctx.db };
 }
 
@@ -245,7 +257,7 @@ function cappedOptionsOf(ctx: CommandContext<'catalog'>, name: string): Document
 }
 
 /** renameCollection (admin only): `from` and `to` are full namespaces; dropTarget replaces an existing target. A view is neither. */
-function renameCollection(ctx: CommandContext<'catalog' | 'namespaces'>): Document {
+function renameCollection(ctx: CommandContext<'catalog' | 'namespaces' | 'replication'>): Document {
   const from = ctx.body.renameCollection;
   const to = ctx.body.to;
   // rename_collection.idl: both are `namespacestring`, strings on the wire.
@@ -265,11 +277,24 @@ function renameCollection(ctx: CommandContext<'catalog' | 'namespaces'>): Docume
     throw new MongoError(ErrorCodes.NamespaceNotFound, 'Source collection does not exist');
   }
   if (views.lookup(toDb, toColl) !== undefined) throw new MongoError(ErrorCodes.NamespaceExists, `a view already exists with that name: ${to}`);
-  if (catalog.get(toDb, toColl) !== undefined) {
-    if (!trueValue(ctx.body.dropTarget)) throw new MongoError(ErrorCodes.NamespaceExists, 'target namespace exists');
-    catalog.drop(toDb, toColl);
+  const target = catalog.get(toDb, toColl);
+  if (target !== undefined && !trueValue(ctx.body.dropTarget)) throw new MongoError(ErrorCodes.NamespaceExists, 'target namespace exists');
+  const oplog = ctx.services.replication?.oplog;
+  if (oplog === undefined) {
+    if (target !== undefined) catalog.drop(toDb, toColl);
+    catalog.rename(fromDb, fromColl, toDb, toColl);
+    return {};
   }
-  catalog.rename(fromDb, fromColl, toDb, toColl);
+  // One renameCollection entry stands for the move (the documents are not logged again).
+  const source = catalog.get(fromDb, fromColl)!;
+  oplog.quiet += 1;
+  try {
+    if (target !== undefined) catalog.drop(toDb, toColl);
+    catalog.rename(fromDb, fromColl, toDb, toColl);
+  } finally {
+    oplog.quiet -= 1;
+  }
+  oplog.command(fromDb, { renameCollection: from, to, stayTemp: false, dropTarget: target === undefined ? false : target.uuid }, source.uuid);
   return {};
 }
 

@@ -53,6 +53,8 @@ export interface CommandDefinition<S extends keyof Services> {
   readonly attachesSession?: boolean;
   /** May run inside a multi-document transaction (default false). */
   readonly allowedInTransaction?: boolean;
+  /** A retryable write: takes a txnNumber without autocommit (supportsRetryableWrite; default false). */
+  readonly retryableWrite?: boolean;
   /** Part of Stable API version 1 (apiStrict rejects the others; default false). */
   readonly apiVersion1?: boolean;
   /** IDL `strict: true`: non-generic fields other than `fields` are refused (40415; default false). */
@@ -90,6 +92,7 @@ export interface CommandSpec {
   readonly testOnly: boolean;
   readonly attachesSession: boolean;
   readonly allowedInTransaction: boolean;
+  readonly retryableWrite: boolean;
   readonly apiVersion1: boolean;
   readonly strict: boolean;
   readonly fields: readonly string[];
@@ -114,6 +117,7 @@ export function defineCommand<S extends keyof Services>(definition: CommandDefin
     testOnly: definition.testOnly ?? false,
     attachesSession: definition.attachesSession ?? true,
     allowedInTransaction: definition.allowedInTransaction ?? false,
+    retryableWrite: definition.retryableWrite ?? false,
     apiVersion1: definition.apiVersion1 ?? false,
     strict: definition.strict ?? false,
     fields: definition.fields ?? [],

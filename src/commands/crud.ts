@@ -1,12 +1,14 @@
 import { BSON, Int32, type Document } from 'bson';
 import { DEFAULT_FIRST_BATCH_SIZE } from '../cursors/cursorManager.js';
+import { RetryableStatements } from './retryableWrites.js';
+import type { StatementOutcome } from '../sessions/transactionRecord.js';
 import { ErrorCodes, LocationCodes, MongoError } from '../errors.js';
 import { evaluateLetVariables, runPipeline } from '../query/aggregation/run.js';
 import { compileQuery, runFind } from '../query/find.js';
 import { compileUpdate } from '../query/update/compile.js';
 import { valuesEqual } from '../bson/bsonOrder.js';
 import { collatorFor, comparatorFor } from '../query/match/collation.js';
-import { withIdFirst, type Hint } from '../storage/catalog.js';
+import { withIdFirst, type Collection, type Hint } from '../storage/catalog.js';
 import type { CompiledFilter } from '../query/match/compile.js';
 import { findProjection } from '../query/projection/findProjection.js';
 import { checkInsertable, checkUpdated } from '../storage/documentRules.js';
@@ -160,7 +162,7 @@ function requireArrayField(ctx: CommandContext<never>, field: string): unknown[]
  * insert (write_ops.idl): documents get an `_id` (first) when they lack one; a taken `_id` is a
  * DuplicateKey write error; ordered inserts stop at the first error, unordered ones go on.
  */
-function insert(ctx: CommandContext<'catalog' | 'clock' | 'counters' | 'log'>): Document {
+function insert(ctx: CommandContext<'catalog' | 'clock' | 'counters' | 'log' | 'replication'>): Document {
   const name = collectionArgument(ctx);
   const documents = requireArrayField(ctx, 'documents');
   const ordered = ctx.body.ordered === undefined ? true : trueValue(ctx.body.ordered);
@@ -168,17 +170,27 @@ function insert(ctx: CommandContext<'catalog' | 'clock' | 'counters' | 'log'>): 
   const refusal = writeRefusal(ctx.services.catalog, ctx.db, name);
   const collection = refusal === undefined ? ctx.services.catalog.ensure(ctx.db, name) : undefined;
   const validation = writeValidation(ctx, commandNow(ctx));
+  const retryable = RetryableStatements.of(ctx);
   const writeErrors: Document[] = [];
   let n = 0;
   for (let i = 0; i < documents.length; i++) {
     const raw = documents[i];
+    const stmtId = retryable?.stmtId(i) ?? i;
+    if (retryable?.executed(stmtId) !== undefined) {
+      n += 1;
+      continue;
+    }
     try {
       if (!isPlainObject(raw)) throw wrongType(`insert.documents.${i}`, raw, 'object');
       checkInsertable(raw, ctx.request.messageLength);
       const doc = withIdFirst(raw);
       if (collection === undefined) throw refusal!;
       validateWrite(collection, doc, validation);
-      collection.add(doc);
+      if (retryable === undefined) collection.add(doc);
+      else {
+        retryable.run(stmtId, () => collection.add(doc));
+        retryable.wrote(stmtId, { op: 'i' });
+      }
       n += 1;
     } catch (err) {
       if (!(err instanceof MongoError)) throw err;
@@ -188,7 +200,8 @@ function insert(ctx: CommandContext<'catalog' | 'clock' | 'counters' | 'log'>): 
   }
   ctx.services.counters.opcounters.insert += n;
   ctx.services.counters.documentsInserted(n);
-  return writeErrors.length === 0 ? { n: new Int32(n) } : { n: new Int32(n), writeErrors };
+  const reply = writeErrors.length === 0 ? { n: new Int32(n) } : { n: new Int32(n), writeErrors };
+  return retryable === undefined ? reply : retryable.reply(reply);
 }
 
 /** write_ops.idl's DeleteOpEntry and UpdateOpEntry fields in 7.0 (update's `sort` came in 8.0). */
@@ -204,7 +217,7 @@ function checkStatementFields(statements: readonly unknown[], fields: ReadonlySe
 }
 
 /** delete: each statement removes the first match (limit 1) or every match (limit 0). */
-function deleteCommand(ctx: CommandContext<'catalog' | 'clock' | 'counters'>): Document {
+function deleteCommand(ctx: CommandContext<'catalog' | 'clock' | 'counters' | 'replication'>): Document {
   const name = collectionArgument(ctx);
   const deletes = requireArrayField(ctx, 'deletes');
   checkStatementFields(deletes, DELETE_STATEMENT_FIELDS, 'delete.deletes');
@@ -213,12 +226,18 @@ function deleteCommand(ctx: CommandContext<'catalog' | 'clock' | 'counters'>): D
   const variables = letVariables(ctx, now);
   const collection = ctx.services.catalog.get(ctx.db, name);
   const refusal = writeRefusal(ctx.services.catalog, ctx.db, name);
+  const retryable = RetryableStatements.of(ctx);
   const writeErrors: Document[] = [];
   let n = 0;
   let statementsRun = 0;
   for (let i = 0; i < deletes.length; i++) {
     const statement = deletes[i];
     statementsRun += 1;
+    const stmtId = retryable?.stmtId(i) ?? i;
+    if (retryable?.executed(stmtId) !== undefined) {
+      n += 1;
+      continue;
+    }
     try {
       if (!isPlainObject(statement)) throw wrongType(`delete.deletes.${i}`, statement, 'object');
       if (!isPlainObject(statement.q)) {
@@ -229,11 +248,19 @@ function deleteCommand(ctx: CommandContext<'catalog' | 'clock' | 'counters'>): D
       if (limit !== 0 && limit !== 1) {
         throw new MongoError(ErrorCodes.FailedToParse, `The limit field in delete objects must be 0 or 1. Got ${limit}`);
       }
+      if (retryable !== undefined && limit === 0) {
+        throw new MongoError(ErrorCodes.InvalidOptions, 'Cannot use (or request) retryable writes with limit=0');
+      }
       if (refusal !== undefined) throw refusal;
       const collation = collationArgument(optionalObject({ body: statement, name: 'delete.deletes' }, 'collation', true));
       const hint = planHint(resolveHint(ctx, name, statement.hint, { filter: statement.q }), collation);
       const matches = runFind({ filter: statement.q, limit: limit === 1 ? 1 : undefined, collation, variables, now }, collection?.plan(statement.q, hint).documents ?? []);
-      for (const doc of matches) if (collection?.remove(doc) === true) n += 1;
+      if (retryable === undefined) {
+        for (const doc of matches) if (collection?.remove(doc) === true) n += 1;
+      } else if (matches.length > 0 && retryable.run(stmtId, () => collection!.remove(matches[0]!))) {
+        n += 1;
+        retryable.wrote(stmtId, { op: 'd' });
+      }
     } catch (err) {
       if (!(err instanceof MongoError)) throw err;
       writeErrors.push(writeError(i, err, writeErrors.length));
@@ -243,7 +270,8 @@ function deleteCommand(ctx: CommandContext<'catalog' | 'clock' | 'counters'>): D
   // One delete per statement, whatever it matched (write_ops_exec.cpp: gotDelete per DeleteOpEntry).
   ctx.services.counters.opcounters.delete += statementsRun;
   ctx.services.counters.documentsDeleted(n);
-  return writeErrors.length === 0 ? { n: new Int32(n) } : { n: new Int32(n), writeErrors };
+  const reply = writeErrors.length === 0 ? { n: new Int32(n) } : { n: new Int32(n), writeErrors };
+  return retryable === undefined ? reply : retryable.reply(reply);
 }
 
 function isOperatorUpdate(u: Document): boolean {
@@ -340,11 +368,36 @@ export function makeUpdater(
   };
 }
 
+/** "update retry request is not compatible with previous write" (write_ops_retryability.cpp). */
+const RETRY_MISMATCH_UPDATE = 40638;
+
+/** A statement's write, recorded for retries when the command is a retryable write. */
+function writeStatement(retryable: RetryableStatements | undefined, stmtId: number, outcome: StatementOutcome, write: () => void): void {
+  if (retryable === undefined) return write();
+  retryable.run(stmtId, write);
+  retryable.wrote(stmtId, outcome);
+}
+
+/**
+ * Replaces a stored document by its update; on a replica set a replacement-style update is
+ * logged as the whole new document, an operator or pipeline update as a diff (oplog.ts).
+ */
+function replaceDocument(ctx: CommandContext<'catalog' | 'replication'>, collection: Collection, old: Document, next: Document, replacement: boolean): void {
+  const oplog = ctx.services.replication?.oplog;
+  if (oplog === undefined || !replacement) return collection.replace(old, next);
+  oplog.replacing = true;
+  try {
+    collection.replace(old, next);
+  } finally {
+    oplog.replacing = false;
+  }
+}
+
 /**
  * update (write_ops.idl): each statement {q, u, upsert, multi, arrayFilters} updates the first
  * match (or every match with multi), or inserts one with upsert; replies n, nModified, upserted.
  */
-function update(ctx: CommandContext<'catalog' | 'clock' | 'counters' | 'log'>): Document {
+function update(ctx: CommandContext<'catalog' | 'clock' | 'counters' | 'log' | 'replication'>): Document {
   const name = collectionArgument(ctx);
   const statements = requireArrayField(ctx, 'updates');
   checkStatementFields(statements, UPDATE_STATEMENT_FIELDS, 'update.updates');
@@ -353,13 +406,27 @@ function update(ctx: CommandContext<'catalog' | 'clock' | 'counters' | 'log'>): 
   const variables = letVariables(ctx, now);
   const validation = writeValidation(ctx, now);
   const refusal = writeRefusal(ctx.services.catalog, ctx.db, name);
+  const retryable = RetryableStatements.of(ctx);
   const writeErrors: Document[] = [];
   const upserted: Document[] = [];
   let n = 0;
   let nModified = 0;
   for (let i = 0; i < statements.length; i++) {
     const statement = statements[i];
+    const stmtId = retryable?.stmtId(i) ?? i;
     try {
+      const done = retryable?.executed(stmtId);
+      if (done !== undefined) {
+        // write_ops_retryability.cpp parseOplogEntryForUpdate: an update counts as one modified
+        // document, an upsert as its insert.
+        if (done.op === 'd') {
+          throw new MongoError(RETRY_MISMATCH_UPDATE, `update retry request is not compatible with previous write in the transaction of type: ${done.op}`);
+        }
+        n += 1;
+        if (done.op === 'u') nModified += 1;
+        else upserted.push({ index: new Int32(i), _id: done.upsertedId });
+        continue;
+      }
       if (!isPlainObject(statement)) throw wrongType(`update.updates.${i}`, statement, 'object');
       const { q, u } = statement;
       if (!isPlainObject(q)) throw q === undefined ? missingField('update.updates.q') : wrongType('update.updates.q', q, 'object');
@@ -370,6 +437,7 @@ function update(ctx: CommandContext<'catalog' | 'clock' | 'counters' | 'log'>): 
       if (multi && isPlainObject(u) && !isOperatorUpdate(u)) {
         throw new MongoError(ErrorCodes.InvalidOptions, 'multi update is not supported for replacement-style update');
       }
+      if (multi && retryable !== undefined) throw new MongoError(ErrorCodes.InvalidOptions, 'Cannot use (or request) retryable writes with multi=true');
       const arrayFilters = arrayFiltersArgument(statement.arrayFilters, 'update.updates.arrayFilters');
       const collation = collationArgument(optionalObject({ body: statement, name: 'update.updates' }, 'collation', true));
       const collection = ctx.services.catalog.get(ctx.db, name);
@@ -384,18 +452,19 @@ function update(ctx: CommandContext<'catalog' | 'clock' | 'counters' | 'log'>): 
         const inserted = withIdFirst(doc);
         checkUpdated(inserted);
         validateWrite(ctx.services.catalog.ensure(ctx.db, name), inserted, validation);
-        ctx.services.catalog.ensure(ctx.db, name).add(inserted);
+        writeStatement(retryable, stmtId, { op: 'i', upsertedId: inserted._id }, () => ctx.services.catalog.ensure(ctx.db, name).add(inserted));
         upserted.push({ index: new Int32(i), _id: inserted._id });
         n += 1;
         continue;
       }
+      const replacement = isPlainObject(u) && !isOperatorUpdate(u);
       for (const doc of targets) {
         const next = update(doc);
         checkUpdated(next.doc);
         if (next.modified) validateWrite(collection!, next.doc, validation, doc);
         n += 1;
         if (!next.modified) continue;
-        collection!.replace(doc, next.doc);
+        writeStatement(retryable, stmtId, { op: 'u' }, () => replaceDocument(ctx, collection!, doc, next.doc, replacement));
         nModified += 1;
       }
     } catch (err) {
@@ -410,7 +479,7 @@ function update(ctx: CommandContext<'catalog' | 'clock' | 'counters' | 'log'>): 
   if (upserted.length > 0) reply.upserted = upserted;
   reply.nModified = new Int32(nModified);
   if (writeErrors.length > 0) reply.writeErrors = writeErrors;
-  return reply;
+  return retryable === undefined ? reply : retryable.reply(reply);
 }
 
 /** count: documents matching `query`, after skip and limit. */
@@ -472,7 +541,7 @@ function distinct(ctx: ReadContext): Document {
  * findAndModify: the first document by `query` and `sort` is removed or updated (or one is
  * upserted); `value` is the old document, or the new one with `new: true`, projected by `fields`.
  */
-function findAndModify(ctx: CommandContext<'catalog' | 'clock' | 'counters' | 'log'>): Document {
+function findAndModify(ctx: CommandContext<'catalog' | 'clock' | 'counters' | 'log' | 'replication'>): Document {
   const name = collectionArgument(ctx);
   // findAndModify.idl: query, fields and sort are objects; a query of another type (a bare
   // ObjectId, as findOneAndDelete(id) sends) is TypeMismatch, never "match everything".
@@ -494,6 +563,8 @@ function findAndModify(ctx: CommandContext<'catalog' | 'clock' | 'counters' | 'l
   if (refusal !== undefined) throw refusal;
   const collection = ctx.services.catalog.get(ctx.db, name);
   const matcher = compileQuery(filter, { collation, variables, now });
+  const retryable = RetryableStatements.of(ctx);
+  const stmtId = retryable?.stmtId(0) ?? 0;
   // The update is parsed before anything matches.
   const update = u === undefined ? undefined : makeUpdater(u, arrayFilters, matcher, { collation, variables, now });
   const [target] =
@@ -506,8 +577,13 @@ function findAndModify(ctx: CommandContext<'catalog' | 'clock' | 'counters' | 'l
   // The projection sees the query's match on the document (a positional `a.$` takes its position).
   const projection = fields === undefined ? undefined : findProjection(fields, matcher, { collation, variables });
   const project = (doc: Document | undefined): Document | null => (doc === undefined ? null : projection === undefined ? doc : projection(doc));
+  const done = retryable?.executed(stmtId);
+  if (done !== undefined) return retriedFindAndModify(done, { remove, upsert, returnNew: trueValue(ctx.body.new) }, project);
   if (remove) {
-    if (target !== undefined && collection!.remove(target)) ctx.services.counters.documentsDeleted(1);
+    if (target !== undefined) {
+      writeStatement(retryable, stmtId, { op: 'd', preImage: target }, () => collection!.remove(target));
+      ctx.services.counters.documentsDeleted(1);
+    }
     ctx.services.counters.opcounters.delete += target === undefined ? 0 : 1;
     return { lastErrorObject: { n: new Int32(target === undefined ? 0 : 1) }, value: project(target) };
   }
@@ -517,7 +593,7 @@ function findAndModify(ctx: CommandContext<'catalog' | 'clock' | 'counters' | 'l
     const inserted = withIdFirst(makeUpdater(u!, arrayFilters, matcher, { inserting: true, collation, variables })(upsertSeed(filter)).doc);
     checkUpdated(inserted);
     validateWrite(ctx.services.catalog.ensure(ctx.db, name), inserted, writeValidation(ctx, now));
-    ctx.services.catalog.ensure(ctx.db, name).add(inserted);
+    writeStatement(retryable, stmtId, { op: 'i', upsertedId: inserted._id, postImage: inserted }, () => ctx.services.catalog.ensure(ctx.db, name).add(inserted));
     return {
       lastErrorObject: { n: new Int32(1), updatedExisting: false, upserted: inserted._id },
       value: trueValue(ctx.body.new) ? project(inserted) : null,
@@ -527,11 +603,37 @@ function findAndModify(ctx: CommandContext<'catalog' | 'clock' | 'counters' | 'l
   checkUpdated(next.doc);
   if (next.modified) validateWrite(collection!, next.doc, writeValidation(ctx, now), target);
   ctx.services.counters.documentsUpdated(1);
-  if (next.modified) collection!.replace(target, next.doc);
+  if (next.modified) {
+    const replacement = u !== undefined && isPlainObject(u) && !isOperatorUpdate(u);
+    writeStatement(retryable, stmtId, { op: 'u', preImage: target, postImage: next.doc }, () => replaceDocument(ctx, collection!, target, next.doc, replacement));
+  }
   return {
     lastErrorObject: { n: new Int32(1), updatedExisting: true },
     value: project(trueValue(ctx.body.new) ? next.doc : target),
   };
+}
+
+/**
+ * A findAndModify retry answered from what its first run wrote, after mongod's compatibility
+ * checks of the request against that write (write_ops_retryability.cpp validateFindAndModifyRetryability).
+ */
+function retriedFindAndModify(
+  done: StatementOutcome,
+  request: { remove: boolean; upsert: boolean; returnNew: boolean },
+  project: (doc: Document | undefined) => Document | null,
+): Document {
+  const incompatible = (code: number): MongoError =>
+    new MongoError(code, `findAndModify retry request is not compatible with previous write in the transaction of type: ${done.op}`);
+  if (done.op === 'd') {
+    if (!request.remove) throw incompatible(40606);
+    return { lastErrorObject: { n: new Int32(1) }, value: project(done.preImage) };
+  }
+  if (request.remove) throw incompatible(done.op === 'i' ? 40608 : 40609);
+  if (done.op === 'i') {
+    if (!request.upsert) throw incompatible(40608);
+    return { lastErrorObject: { n: new Int32(1), updatedExisting: false, upserted: done.upsertedId }, value: request.returnNew ? project(done.postImage) : null };
+  }
+  return { lastErrorObject: { n: new Int32(1), updatedExisting: true }, value: project(request.returnNew ? done.postImage : done.preImage) };
 }
 
 // Explain (explain.cpp): the query each command would run, and its own stage above it. On a
@@ -639,15 +741,16 @@ export function explainFindAndModify(ctx: ExplainContext, verbosity: Verbosity):
 /** Reads and writes: find, insert, update, delete, findAndModify, count, distinct. */
 export const crudCommands: readonly CommandSpec[] = [
   defineCommand({ name: 'find', run: find, explain: explainFind, privileges: onCollection('find'), apiVersion1: true, allowedInTransaction: true, opcounter: 'query', help: 'query for documents' }),
-  defineCommand({ name: 'insert', run: insert, apiVersion1: true, allowedInTransaction: true, supportsWriteConcern: true, opcounter: 'self', privileges: withBypass(onCollection('insert')), help: 'insert documents' }),
-  defineCommand({ name: 'delete', run: deleteCommand, explain: explainDelete, apiVersion1: true, allowedInTransaction: true, supportsWriteConcern: true, opcounter: 'self', privileges: onCollection('remove'), help: 'delete documents' }),
-  defineCommand({ name: 'update', run: update, explain: explainUpdate, apiVersion1: true, allowedInTransaction: true, supportsWriteConcern: true, opcounter: 'self', privileges: withBypass(onCollection('update')), help: 'update documents' }),
+  defineCommand({ name: 'insert', run: insert, apiVersion1: true, retryableWrite: true, allowedInTransaction: true, supportsWriteConcern: true, opcounter: 'self', privileges: withBypass(onCollection('insert')), help: 'insert documents' }),
+  defineCommand({ name: 'delete', run: deleteCommand, explain: explainDelete, apiVersion1: true, retryableWrite: true, allowedInTransaction: true, supportsWriteConcern: true, opcounter: 'self', privileges: onCollection('remove'), help: 'delete documents' }),
+  defineCommand({ name: 'update', run: update, explain: explainUpdate, apiVersion1: true, retryableWrite: true, allowedInTransaction: true, supportsWriteConcern: true, opcounter: 'self', privileges: withBypass(onCollection('update')), help: 'update documents' }),
   defineCommand({
     name: 'findAndModify',
     explain: explainFindAndModify,
     aliases: ['findandmodify'],
     run: findAndModify,
     apiVersion1: true,
+    retryableWrite: true,
     allowedInTransaction: true,
     supportsWriteConcern: true,
     opcounter: 'self',

@@ -18,11 +18,12 @@ export const MAX_WRITE_BATCH_SIZE = 100_000;
 const MAX_CLIENT_METADATA_SIZE = 512;
 
 /**
- * hello / isMaster / ismaster: mongod 7.0's standalone reply (replication_info.cpp). With
+ * hello / isMaster / ismaster: mongod 7.0's reply (replication_info.cpp), as a standalone or as
+ * the primary of a one-member set (hello_response.cpp adds the set's fields). With
  * topologyVersion + maxAwaitTimeMS it is awaitable: held until the wait ends or the topology
  * changes; with exhaustAllowed the connection then streams it (ctx.exhaust).
  */
-async function hello(ctx: CommandContext<'auth' | 'log' | 'topology' | 'clock' | 'params'>): Promise<Document> {
+async function hello(ctx: CommandContext<'auth' | 'log' | 'topology' | 'clock' | 'params' | 'replication'>): Promise<Document> {
   const { body, client, services } = ctx;
   const legacy = ctx.name !== 'hello';
 
@@ -55,8 +56,14 @@ async function hello(ctx: CommandContext<'auth' | 'log' | 'topology' | 'clock' |
 
   const reply: Document = {};
   if (body.helloOk === true) reply.helloOk = true;
-  reply[legacy ? 'ismaster' : 'isWritablePrimary'] = true;
-  reply.topologyVersion = { processId: services.topology.processId, counter: Long.fromNumber(services.topology.counter) };
+  const topologyVersion = { processId: services.topology.processId, counter: Long.fromNumber(services.topology.counter) };
+  if (services.replication === undefined) {
+    reply[legacy ? 'ismaster' : 'isWritablePrimary'] = true;
+    reply.topologyVersion = topologyVersion;
+  } else {
+    reply.topologyVersion = topologyVersion;
+    Object.assign(reply, services.replication.helloFields(legacy));
+  }
   reply.maxBsonObjectSize = new Int32(MAX_BSON_OBJECT_SIZE);
   reply.maxMessageSizeBytes = new Int32(MAX_MESSAGE_SIZE_BYTES);
   reply.maxWriteBatchSize = new Int32(MAX_WRITE_BATCH_SIZE);

@@ -5,6 +5,8 @@ import { SessionsIndexes } from './sessionsIndexes.js';
 import type { NamespaceReader } from '../storage/namespaceReader.js';
 import { ViewCatalog, viewIsNotACollection } from '../storage/viewCatalog.js';
 import type { ServerCounters } from './counters.js';
+import type { ReplicaSet } from './replicaSet.js';
+import { ID_INDEX } from '../storage/catalog.js';
 
 /** What the catalog commands show of a collection: stored, or the sessions collection. */
 export interface ListedCollection {
@@ -34,6 +36,8 @@ export class NamespaceView implements NamespaceReader {
     /** localLogicalSessionTimeoutMinutes: the sessions collection's TTL. */
     sessionTimeoutMinutes: () => number,
     private readonly counters: ServerCounters,
+    /** With --replSet: local.oplog.rs and local.system.replset are its views. */
+    private readonly replication?: ReplicaSet,
   ) {
     this.sessionsIndexes = new SessionsIndexes(() => sessionTimeoutMinutes() * 60);
     this.views = new ViewCatalog(catalog);
@@ -69,12 +73,25 @@ export class NamespaceView implements NamespaceReader {
     return { name: 'system.sessions', uuid: sessions.collectionUuid, indexes: this.sessionsIndexes.indexes, documents: () => sessions.collectionDocuments() };
   }
 
+  /**
+   * A replica set's collections in local: the oplog (capped, no `_id` index, as mongod creates it)
+   * and the set's config document.
+   */
+  private replicationCollections(): ListedCollection[] {
+    const rs = this.replication!;
+    return [
+      { name: 'oplog.rs', uuid: rs.oplogUuid, indexes: [], documents: () => rs.oplog.documents() },
+      { name: 'system.replset', uuid: rs.configUuid, indexes: [ID_INDEX], documents: () => [rs.config()] },
+    ];
+  }
+
   /** The collections of a database as the catalog commands list them, by name. */
   collections(db: string): ListedCollection[] {
     const stored: ListedCollection[] = this.catalog.collections(db);
-    const sessions = db === 'config' ? this.sessionsCollection() : undefined;
-    if (sessions === undefined) return stored;
-    return [...stored, sessions].sort(byName);
+    const extra = db === 'config' ? this.sessionsCollection() : undefined;
+    if (db === 'local' && this.replication !== undefined) return [...stored, ...this.replicationCollections()].sort(byName);
+    if (extra === undefined) return stored;
+    return [...stored, extra].sort(byName);
   }
 
   /** The one collection `db.name` as the catalog commands see it; a view is CommandNotSupportedOnView (166). */
@@ -87,12 +104,16 @@ export class NamespaceView implements NamespaceReader {
   databases(): string[] {
     const names = this.catalog.databaseNames();
     if (this.sessions.collectionExists && !names.includes('config')) names.push('config');
+    if (this.replication !== undefined && !names.includes('local')) names.push('local');
     return names.sort();
   }
 
   documents(db: string, collection: string): Iterable<Document> | undefined {
     if (db === 'config' && collection === 'system.sessions') {
       return this.sessions.collectionExists ? this.sessions.collectionDocuments() : undefined;
+    }
+    if (db === 'local' && this.replication !== undefined && (collection === 'oplog.rs' || collection === 'system.replset')) {
+      return this.replicationCollections().find((c) => c.name === collection)!.documents();
     }
     return this.catalog.get(db, collection)?.documents();
   }

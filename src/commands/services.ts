@@ -12,6 +12,7 @@ import type { ServerCounters } from './counters.js';
 import type { FailPointRegistry } from './failPoints.js';
 import type { NamespaceView } from './namespaces.js';
 import type { Parameters } from './serverParameters.js';
+import type { ReplicaSet } from './replicaSet.js';
 import type { Topology } from './topology.js';
 
 export interface ListenInfo {
@@ -73,4 +74,6 @@ export interface Services {
   readonly namespaces: NamespaceView;
   /** configureFailPoint's fail points (only reachable with enableTestCommands). */
   readonly failPoints: FailPointRegistry;
+  /** The replica set with --replSet; undefined for a standalone. */
+  readonly replication: ReplicaSet | undefined;
 }

@@ -36,6 +36,8 @@ export function buildProgram(): Command {
     .option('--transitionToAuth', 'accept both authenticated and unauthenticated clients')
     .option('--initUser <user:pwd>', 'create a root user on admin at start (or the POCKETMONGO_INITDB_ROOT_* variables)')
     .option('--dbpath <directory>', 'keep data in this directory across restarts (it must exist); default: in memory only')
+    .option('--replSet <name>', 'run as a one-member replica set of this name, primary at once (transactions need it)')
+    .addOption(new Option('--oplogSize <mb>', 'size of the oplog in megabytes (with --replSet)').argParser(integer(1, 1024 * 1024)))
     .option('--quiet', 'quieter output')
     .option('--logpath <file>', 'log file to send writes to instead of stdout')
     .option('--logappend', 'append to logpath instead of over-writing')
@@ -84,6 +86,8 @@ export function toServerOptions(opts: Record<string, unknown>, argv: readonly st
     logToStdout: true,
     slowms: opts.slowms as number | undefined,
     ...(opts.dbpath === undefined ? {} : { dbPath: opts.dbpath as string }),
+    ...(opts.replSet === undefined ? {} : { replSet: opts.replSet as string }),
+    ...(opts.oplogSize === undefined ? {} : { oplogSize: opts.oplogSize as number }),
     argv,
   };
 }

@@ -38,6 +38,13 @@ export interface ServerOptions {
    * holds it. Without it, data lives in memory only.
    */
   dbPath?: string;
+  /**
+   * Run as a one-member replica set of this name (--replSet), primary at once: hello names the
+   * set, replies carry cluster time, writes go to the oplog, and retryable writes work.
+   */
+  replSet?: string;
+  /** The oplog's size in megabytes (--oplogSize). Default: 5 % of memory, 50 MB at least. */
+  oplogSize?: number;
   /** The time source; tests inject a VirtualClock. */
   clock?: Clock;
   /** The command line as given, reported by getCmdLineOpts. */

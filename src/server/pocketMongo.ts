@@ -1,4 +1,6 @@
+import { totalmem } from 'node:os';
 import { systemClock } from '../clock.js';
+import { defaultOplogBytes } from '../storage/oplog.js';
 import { DataDirectory } from '../storage/durable/dataDirectory.js';
 import { DurableStore } from '../storage/durable/durableStore.js';
 import { Parameters } from '../commands/serverParameters.js';
@@ -47,6 +49,9 @@ function parsedOptions(options: ServerOptions, bindIps: readonly string[]): Reco
   if (options.slowms !== undefined) parsed.operationProfiling = { slowOpThresholdMs: options.slowms };
   if (options.auth) parsed.security = { authorization: 'enabled' };
   if (options.transitionToAuth) parsed.security = { ...(parsed.security as object), transitionToAuth: true };
+  if (options.replSet !== undefined) {
+    parsed.replication = options.oplogSize === undefined ? { replSet: options.replSet } : { oplogSizeMB: options.oplogSize, replSet: options.replSet };
+  }
   return parsed;
 }
 
@@ -142,6 +147,9 @@ export class PocketMongo {
       slowms: options.slowms ?? DEFAULT_SLOW_MS,
       requestShutdown: () => void server?.stop(),
       auth: { enabled: options.auth ?? false, transitionToAuth: options.transitionToAuth ?? false },
+      ...(options.replSet === undefined
+        ? {}
+        : { replSet: { name: options.replSet, oplogBytes: options.oplogSize === undefined ? defaultOplogBytes(totalmem()) : options.oplogSize * 1024 * 1024 } }),
     });
     const context = wiring.services;
     if (storage !== undefined) loadStorage(storage, context);
@@ -205,7 +213,10 @@ export class PocketMongo {
       attr: { port: listener.port, ssl: 'off' },
     });
     const host = bindIps[0] === '0.0.0.0' || bindIps[0] === '::' ? '127.0.0.1' : bindIps[0]!;
-    server = new PocketMongo(wiring, listener, host.includes(':') ? `[${host}]` : host, storage);
+    const hostName = host.includes(':') ? `[${host}]` : host;
+    // The one address the set names as its member (hosts, me, primary): clients must dial it.
+    if (context.replication !== undefined) context.replication.me = `${hostName}:${listener.port}`;
+    server = new PocketMongo(wiring, listener, hostName, storage);
     return server;
   }
 
@@ -218,9 +229,10 @@ export class PocketMongo {
     return this.listener.port;
   }
 
-  /** A connection string for this server. */
+  /** A connection string for this server (naming the replica set in replica-set mode). */
   get uri(): string {
-    return `mongodb://${this.host}:${this.port}/`;
+    const rs = this.wiring.services.replication;
+    return `mongodb://${this.host}:${this.port}/${rs === undefined ? '' : `?replicaSet=${encodeURIComponent(rs.setName)}`}`;
   }
 
   /** Resolves when the server has stopped (by stop(), the shutdown command, or a signal). */

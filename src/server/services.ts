@@ -7,6 +7,8 @@ import { FailPointRegistry } from '../commands/failPoints.js';
 import type { Parameters } from '../commands/serverParameters.js';
 import { ClientRegistry, ServerProcess, type Services } from '../commands/services.js';
 import { Topology } from '../commands/topology.js';
+import { ReplicaSet } from '../commands/replicaSet.js';
+import { withOplog } from '../storage/oplog.js';
 import { CursorManager } from '../cursors/cursorManager.js';
 import type { Log } from '../log.js';
 import { OwnerResolver } from '../sessions/owner.js';
@@ -24,6 +26,8 @@ export interface WiringOptions {
   readonly auth: { readonly enabled: boolean; readonly transitionToAuth: boolean };
   /** With --dbpath: the store the catalog's changes go to (start-up fills the catalog from it after wiring). */
   readonly durable?: DurableStore;
+  /** With --replSet: the set's name and the oplog's size limit in bytes. */
+  readonly replSet?: { readonly name: string; readonly oplogBytes: number };
 }
 
 /** One server's services, and its background jobs (session sweeper and refresh, cursor timeouts, TTL). */
@@ -48,7 +52,8 @@ export function wireServices(params: Parameters, log: Log, clock: Clock, options
     ...(options.durable === undefined ? {} : { collectionChanges: sessionsCollectionChanges(options.durable) }),
   });
   const cursors = new CursorManager(clock, sessions, () => params.int('cursorTimeoutMillis'), (n) => counters.documentsReturned(n));
-  const catalog = new Catalog(options.durable);
+  const replication = options.replSet === undefined ? undefined : new ReplicaSet(options.replSet.name, () => clock.now(), options.replSet.oplogBytes);
+  const catalog = new Catalog(replication === undefined ? options.durable : withOplog(options.durable, replication.oplog));
   const ttl = new TtlMonitor(catalog, clock);
   const services: Services = {
     clock,
@@ -65,8 +70,9 @@ export function wireServices(params: Parameters, log: Log, clock: Clock, options
     cursors,
     catalog,
     durable: options.durable,
-    namespaces: new NamespaceView(catalog, sessions, () => params.int('localLogicalSessionTimeoutMinutes'), counters),
+    namespaces: new NamespaceView(catalog, sessions, () => params.int('localLogicalSessionTimeoutMinutes'), counters, replication),
     failPoints: new FailPointRegistry(),
+    replication,
   };
   return {
     services,

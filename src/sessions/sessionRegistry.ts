@@ -1,6 +1,7 @@
 import { Int32, UUID, type Document } from 'bson';
 import type { Clock, TimerHandle } from '../clock.js';
 import { ErrorCodes, MongoError } from '../errors.js';
+import type { TransactionRecord } from './transactionRecord.js';
 import { lsidDocument, NO_AUTH_UID, lsidKey, lsidText, type LogicalSessionId } from './logicalSessionId.js';
 import { IntrusiveTimerWheel, type Timed } from './timerWheel.js';
 
@@ -36,6 +37,8 @@ export class SessionRecord implements Timed<SessionRecord> {
   declare persistedLastUse: number | undefined;
   /** What the session owns and what dies with it (made at the first one; most sessions own nothing). */
   declare resources: Set<SessionResource> | undefined;
+  /** Its transaction record, made by the first retryable write (replica-set mode only). */
+  declare txn: TransactionRecord | undefined;
 
   constructor(key: string, uid: Buffer, user: string | undefined, lastUse: number) {
     this.key = key;
@@ -48,6 +51,7 @@ export class SessionRecord implements Timed<SessionRecord> {
     this.flags = 0;
     this.persistedLastUse = undefined;
     this.resources = undefined;
+    this.txn = undefined;
   }
 
   /** In the local cache: used since the last refresh ($listLocalSessions, maxSessions). */

@@ -88,9 +88,9 @@ export const ID_INDEX: IndexSpec = { name: '_id_', key: { _id: new Int32(1) }, u
  * document's RecordId (its insertion number, kept across replacements).
  */
 export interface CatalogChanges {
-  /** A document was stored as record `seq`: inserted, or replaced in place. */
-  written(collection: Collection, seq: number, doc: Document): void;
-  removed(collection: Collection, seq: number): void;
+  /** A document was stored as record `seq`: inserted, or replaced in place (`replaced` is the old version). */
+  written(collection: Collection, seq: number, doc: Document, replaced?: Document): void;
+  removed(collection: Collection, seq: number, doc: Document): void;
   /** The collection was created, or its options or indexes changed. */
   described(collection: Collection): void;
   dropped(collection: Collection): void;
@@ -294,7 +294,7 @@ export class Collection {
     for (const index of this.unique) index.add(next);
     for (const { index } of this.ordered) index.add(next, seq);
     this.capped?.replaced(seq, next);
-    this.changes?.written(this, seq, next);
+    this.changes?.written(this, seq, next, old);
   }
 
   remove(doc: Document): boolean {
@@ -304,7 +304,7 @@ export class Collection {
     for (const { index } of this.ordered) index.remove(doc, seq);
     this.seqOf.delete(doc);
     this.capped?.removed(seq);
-    this.changes?.removed(this, seq);
+    this.changes?.removed(this, seq, doc);
     return this.byId.delete(canonicalKey(doc._id));
   }
 

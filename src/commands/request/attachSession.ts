@@ -1,4 +1,4 @@
-import type { Document } from 'bson';
+import { Long, type Document } from 'bson';
 import { numberValue } from '../../bson/args.js';
 import { wrongType } from '../../bson/idlErrors.js';
 import { ErrorCodes, LocationCodes, MongoError } from '../../errors.js';
@@ -9,6 +9,28 @@ import type { Client } from '../client.js';
 import type { CommandSpec } from '../command.js';
 import type { Services } from '../services.js';
 import { usesLocalhostException } from './authenticate.js';
+import { TransactionRecord } from '../../sessions/transactionRecord.js';
+import { lsidText } from '../../sessions/logicalSessionId.js';
+
+/**
+ * validateSessionOptions and beginOrContinue on a replica set (transaction_validation.cpp,
+ * transaction_participant.cpp): a txnNumber without autocommit is a retryable write, which only
+ * the retryable write commands take (50768).
+ */
+function beginTransactionOrRetryableWrite(spec: CommandSpec, session: SessionRecord, txnNumber: Long, inTransaction: boolean): void {
+  if (txnNumber.isNegative()) throw new MongoError(ErrorCodes.InvalidOptions, 'Transaction number cannot be negative');
+  if (inTransaction) {
+    throw new MongoError(ErrorCodes.CommandNotSupported, 'Multi-document transactions are not supported by pocketmongo yet');
+  }
+  if (!spec.retryableWrite) {
+    throw new MongoError(
+      ErrorCodes.NotARetryableWriteCommand,
+      `txnNumber may only be provided for multi-document transactions and retryable write commands. autocommit:false was not provided, and ${spec.name} is not a retryable write command.`,
+    );
+  }
+  const record = (session.txn ??= new TransactionRecord());
+  record.beginRetryableWrite(txnNumber, lsidText(session.lsid));
+}
 
 const CONTEXT = 'OperationSessionInfo';
 
@@ -29,7 +51,7 @@ function checkType(field: string, value: unknown, expected: 'long' | 'bool'): vo
  * command runs in, if any.
  */
 export function attachSession(
-  services: Pick<Services, 'auth' | 'owners' | 'sessions'>,
+  services: Pick<Services, 'auth' | 'owners' | 'sessions' | 'replication'>,
   client: Client,
   spec: CommandSpec,
   body: Document,
@@ -78,7 +100,11 @@ export function attachSession(
     if (session === undefined) {
       throw new MongoError(ErrorCodes.InvalidOptions, 'Transaction number requires a session ID to also be specified');
     }
-    throw new MongoError(ErrorCodes.IllegalOperation, 'Transaction numbers are only allowed on a replica set member or mongos');
+    if (services.replication === undefined) {
+      throw new MongoError(ErrorCodes.IllegalOperation, 'Transaction numbers are only allowed on a replica set member or mongos');
+    }
+    beginTransactionOrRetryableWrite(spec, session, Long.fromValue(txnNumber as Long | number), present(autocommit));
+    return session;
   }
   if (present(autocommit)) {
     throw new MongoError(ErrorCodes.InvalidOptions, "'autocommit' field requires a transaction number to also be specified");

@@ -16,6 +16,23 @@ import { failPointsAfter, failPointsBefore } from './failCommand.js';
 import { failureReply, okReply } from './reply.js';
 import { resolveCommand } from './resolve.js';
 import { runCommand } from './run.js';
+import { checkReadConcern, checkWriteConcern, gossipIn, replicaSetReply, unsatisfiableWriteConcern, withRetryableWriteLabels } from './replication.js';
+import type { ReplicaSet } from '../replicaSet.js';
+
+/** A replica set's reply: the retryable-write labels, then the write's optime and the cluster time. */
+function replicatedReply(services: Services, rs: ReplicaSet, client: Client, spec: CommandSpec | undefined, request: WireRequest, reply: Document, appendedBefore: number): Document {
+  const labelled = withRetryableWriteLabels(reply, request.body, services.process.shuttingDown, rs.oplog.appended !== appendedBefore);
+  return replicaSetReply(services, rs, client, spec, labelled);
+}
+
+/** A write concern one member cannot meet: the command ran, and its reply says so. */
+function withWriteConcernError(spec: CommandSpec, request: WireRequest, reply: Document): Document {
+  if (!spec.supportsWriteConcern) return reply;
+  const writeConcernError = unsatisfiableWriteConcern(request.body.writeConcern);
+  if (writeConcernError === undefined) return reply;
+  const { ok, ...rest } = reply;
+  return { ...rest, writeConcernError, ok };
+}
 
 export interface DispatchResult {
   reply: Document;
@@ -48,13 +65,23 @@ export async function dispatch(services: Services, client: Client, request: Wire
   let session: SessionRecord | undefined;
   let operation: SessionOperation | undefined;
   let ran = false;
+  let appendedBefore = 0;
   try {
-    spec = resolveCommand(services.commands, request, services.process.shuttingDown);
+    const rs = services.replication;
+    if (rs !== undefined) {
+      appendedBefore = rs.oplog.appended;
+      gossipIn(services, rs, client, request.body);
+    }
+    spec = resolveCommand(services.commands, request, services.process.shuttingDown, rs !== undefined);
     client.current = { opid: services.clients.nextOpId++, startedAt: started, db: request.db!, commandName: request.commandName, body: request.body };
     if (services.failPoints.anyActive && (await failPointsBefore(services, spec, client, request)) === 'close') {
       return { reply: {}, closeConnection: true };
     }
     checkAuthenticated(services.auth, client, spec, request.db!);
+    if (rs !== undefined) {
+      checkWriteConcern(request.body.writeConcern);
+      checkReadConcern(rs, request.body.readConcern);
+    }
     session = attachSession(services, client, spec, request.body, request.lsidDuplicateField);
     if (session !== undefined) {
       operation = new SessionOperation(signal);
@@ -70,11 +97,14 @@ export async function dispatch(services: Services, client: Client, request: Wire
       if (waitsForJournal(request.body.writeConcern)) await services.durable.sync();
     }
     if (services.failPoints.anyActive) reply = failPointsAfter(services, spec, client, request, reply);
+    if (services.replication !== undefined) reply = replicatedReply(services, services.replication, client, spec, request, withWriteConcernError(spec, request, reply), appendedBefore);
     return ctx.exhaust === undefined ? { reply } : { reply, exhaustNext: ctx.exhaust.next };
   } catch (err) {
-    const reply = failureReply(err, services.log, client.id, request);
+    let reply = failureReply(err, services.log, client.id, request);
     // A command that ran and failed still gets the writeConcernError (mongod waits for write concern on errors too).
-    return { reply: ran && services.failPoints.anyActive ? failPointsAfter(services, spec!, client, request, reply) : reply };
+    if (ran && services.failPoints.anyActive) reply = failPointsAfter(services, spec!, client, request, reply);
+    if (services.replication !== undefined) reply = replicatedReply(services, services.replication, client, spec, request, reply, appendedBefore);
+    return { reply };
   } finally {
     client.current = undefined;
     if (operation !== undefined) {

@@ -67,9 +67,9 @@ function checkStandaloneReadConcern(readConcern: unknown): void {
 /**
  * Stage 1, resolve: the command's spec from the table, and every check its traits make before
  * anyone's identity matters: the protocol it came on, `$db`, adminOnly, the Stable API, strict
- * fields, writeConcern support, and shutdown.
+ * fields, writeConcern support, a standalone's read and write concerns, and shutdown.
  */
-export function resolveCommand(commands: CommandRegistry, request: WireRequest, shuttingDown: boolean): CommandSpec {
+export function resolveCommand(commands: CommandRegistry, request: WireRequest, shuttingDown: boolean, replicated = false): CommandSpec {
   const spec = commands.find(request.commandName);
   if (request.protocol === 'OP_QUERY') {
     if (spec?.opQuery !== true && !UNIMPLEMENTED_OP_QUERY_COMMANDS.has(request.commandName)) {
@@ -100,8 +100,11 @@ export function resolveCommand(commands: CommandRegistry, request: WireRequest, 
   if (request.body.writeConcern !== undefined && !spec.supportsWriteConcern) {
     throw new MongoError(ErrorCodes.InvalidOptions, 'Command does not support writeConcern');
   }
-  checkStandaloneWriteConcern(request.body.writeConcern);
-  checkStandaloneReadConcern(request.body.readConcern);
+  // A replica set checks its concerns after gossip (request/replication.ts).
+  if (!replicated) {
+    checkStandaloneWriteConcern(request.body.writeConcern);
+    checkStandaloneReadConcern(request.body.readConcern);
+  }
   if (shuttingDown) throw new MongoError(ErrorCodes.ShutdownInProgress, 'The server is in quiesce mode and will shut down');
   return spec;
 }

@@ -582,6 +582,7 @@ describe('defineCommand', () => {
       testOnly: false,
       attachesSession: true,
       allowedInTransaction: false,
+      retryableWrite: false,
       apiVersion1: false,
       strict: false,
       fields: [],
