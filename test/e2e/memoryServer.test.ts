@@ -301,7 +301,6 @@ describe('MongoMemoryServer (pocketmongo/memory-server)', () => {
     await client.close();
     await mongod.stop();
 
-    await expect(MongoMemoryServer.create({ instance: { replSet: 'rs0' } })).rejects.toThrow(/replSet is not supported/);
     await expect(MongoMemoryServer.create({ instance: { args: ['--nojournal'] } })).rejects.toThrow(/not supported by pocketmongo/);
     await expect(MongoMemoryServer.create({ instance: { args: ['--port', '1'] } })).rejects.toThrow(/may not set --port/);
     await expect(

@@ -9,7 +9,8 @@
  * runs a `PocketMongo` in this process.
  *
  * Options that cannot be honoured are refused with an error rather than silently taking another
- * meaning (`instance.replSet`, mongod `args` pocketmongo does not know). Options
+ * meaning (mongod `args` pocketmongo does not know). `instance.replSet` starts the server as a
+ * one-member set that is primary at once (MongoMemoryReplSet uses it). Options
  * about the binary or the child process (`opts.binary`, `opts.spawn`, `instance.launchTimeout`,
  * `instance.keyfileLocation`, `auth.keyfileContent`, `auth.force`, the `MONGOMS_*` environment
  * variables) are accepted and ignored: there is no binary to download and no process to spawn.
@@ -55,7 +56,7 @@ export interface MongoMemoryInstanceOpts {
   dbPath?: string;
   /** 'wiredTiger' keeps the data on disk (in a temporary directory unless dbPath is given); default in memory. */
   storageEngine?: StorageEngine;
-  /** Refused: pocketmongo has no replica-set mode. */
+  /** Run as a one-member replica set of this name, primary at once (pocketmongo's --replSet). */
   replSet?: string;
   /**
    * Extra mongod arguments. Those pocketmongo knows are applied (`--setParameter name=value`,
@@ -131,7 +132,8 @@ export interface MongoInstanceData {
   /** Where the data is kept on disk (instance.dbPath or tmpDir); undefined in memory. */
   dbPath: string | undefined;
   storageEngine: StorageEngine;
-  replSet: undefined;
+  /** The replica set's name, when it runs as one. */
+  replSet: string | undefined;
   /** The temporary data directory of a wiredTiger instance without a dbPath. */
   tmpDir: string | undefined;
 }
@@ -257,9 +259,6 @@ export class MongoMemoryServer extends EventEmitter {
 
   private serverOptions(): { options: ServerOptions; ip: string } {
     const inst = this.opts.instance ?? {};
-    if (inst.replSet !== undefined) {
-      throw new Error('MongoMemoryServer: instance.replSet is not supported: pocketmongo has no replica-set mode');
-    }
     const ip = inst.ip ?? '127.0.0.1';
     const fromArgs = optionsFromArgs(inst.args ?? []);
     const auth = this.opts.auth;
@@ -276,11 +275,12 @@ export class MongoMemoryServer extends EventEmitter {
     const options: ServerOptions = {
       ...fromArgs,
       ...(dbPath === undefined ? {} : { dbPath }),
+      ...(inst.replSet === undefined ? {} : { replSet: inst.replSet }),
       bindIp: ip,
       ipv6: fromArgs.ipv6 === true || ip.includes(':'),
       auth: authOn,
       users,
-      argv: ['pocketmongo', '--port', '<port>', '--bind_ip', ip, ...(authOn ? ['--auth'] : []), ...(inst.args ?? [])],
+      argv: ['pocketmongo', '--port', '<port>', '--bind_ip', ip, ...(authOn ? ['--auth'] : []), ...(inst.replSet === undefined ? [] : ['--replSet', inst.replSet]), ...(inst.args ?? [])],
     };
     return { options, ip };
   }
@@ -310,7 +310,7 @@ export class MongoMemoryServer extends EventEmitter {
       dbName: inst.dbName ?? '',
       dbPath: options.dbPath,
       storageEngine: options.dbPath === undefined ? 'ephemeralForTest' : 'wiredTiger',
-      replSet: undefined,
+      replSet: inst.replSet,
       tmpDir: this._tmpDir,
     };
   }
