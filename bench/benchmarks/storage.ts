@@ -2,7 +2,9 @@
  * Storage: inserts (one document, and 1000 per command), and lookups — by an indexed field, by
  * _id, by an unindexed field (a collection scan), a range over the indexed field — in
  * collections of 10k and 1M documents (100k with --quick), each beside the echo ceiling; then,
- * per lookup kind, how the per-request cost grows from 10k to 1M documents.
+ * per lookup kind, how the per-request cost grows from 10k to 1M documents. Last, in this process,
+ * the copy-on-write clone of a collection (Collection.clone) and the first write after one, at
+ * both sizes.
  *
  * Client: the raw socket client, one request in flight (bench/lib/sequential.ts), sending the
  * same frames to pocketmongo and to the baseline server — which answers every command with a
@@ -12,7 +14,9 @@
  *
  * The measurements do not assume how the server finds documents: they time what it does.
  */
-import type { Document } from 'bson';
+import { performance } from 'node:perf_hooks';
+import { Int32, type Document } from 'bson';
+import { Collection } from '../../src/storage/catalog.js';
 import { type Abba, abba, halves, type Measure, spread } from '../lib/abba.js';
 import { checkOk } from '../lib/clients.js';
 import { DB, DOCS, dropCollection, loadCollection, PAD, type LoadTimes } from '../lib/collection.js';
@@ -21,7 +25,7 @@ import { duration, fmt, micros, netMicros } from '../lib/report.js';
 import { marker, PatchableFrame, runSequential } from '../lib/sequential.js';
 import type { Benchmark, BenchOptions, Measurement } from '../lib/types.js';
 import { decodeOpMsgBody, encodeOpMsg, RawConnection } from '../lib/wire.js';
-import { combined } from '../lib/measure.js';
+import { combined, type Timing } from '../lib/measure.js';
 
 /** The collection the insert benchmarks write (dropped before each measured part). */
 const INSERTS = 'inserts';
@@ -168,12 +172,14 @@ async function startAndLoad(documents: number, progress: (m: string) => void): P
   }
 }
 
-/** Stops the loaded servers and the shared baseline (the runner also kills them at exit). */
+/** Stops the loaded servers and the shared baseline (the runner also kills them at exit), and drops the in-process collections. */
 async function releaseShared(): Promise<void> {
   const servers = [...loadedServers.values()].map((p) => p.then((l) => l.server).catch(() => undefined));
   if (echoServer !== undefined) servers.push(echoServer.catch(() => undefined));
   loadedServers.clear();
   echoServer = undefined;
+  cloneResults.clear();
+  builtCollections.clear();
   await Promise.all(servers.map(async (s) => (await s)?.stop()));
 }
 
@@ -336,6 +342,126 @@ function growthBenchmark(kind: LookupKind): Benchmark {
   };
 }
 
+// ---------------------------------------------------------------- clones (in this process)
+
+/** The storage engine itself, with no server: a collection as the lookups load it, index on a. */
+const builtCollections = new Map<number, Collection>();
+
+function builtCollection(n: number, progress: (m: string) => void): Collection {
+  let collection = builtCollections.get(n);
+  if (collection === undefined) {
+    progress(`building a ${fmt(n)}-document collection in this process (untimed)`);
+    collection = new Collection(DB, DOCS);
+    collection.addIndex({ name: 'a_1', key: { a: new Int32(1) }, unique: false, sparse: false });
+    // a: a permutation of 0..n-1 (7,919 is a prime, n a product of 2s and 5s), unrelated to _id.
+    for (let i = 0; i < n; i++) collection.add({ _id: i, a: (i * 7_919) % n, b: i, s: PAD });
+    builtCollections.set(n, collection);
+  }
+  return collection;
+}
+
+/** Calls `op` for the warm-up, then for the window: calls per second. */
+function rate(op: () => void, timing: Timing): number {
+  const run = (ms: number) => {
+    let calls = 0;
+    const start = performance.now();
+    let now = start;
+    while (now - start < ms) {
+      for (let i = 0; i < 64; i++) op();
+      calls += 64;
+      now = performance.now();
+    }
+    return calls / ((now - start) / 1000);
+  };
+  run(timing.warmupMs);
+  return run(timing.durationMs);
+}
+
+interface CloneResult {
+  /** Collection.clone() per second. */
+  clone: number;
+  /** A clone, then a replacement in the original (the first write after the clone), per second. */
+  cloneThenWrite: number;
+  /** The same replacements without clones, per second. */
+  write: number;
+}
+
+const cloneResults = new Map<number, CloneResult>();
+
+/**
+ * A replacement of a random document (b changes; every index is updated, as an update does). After
+ * a clone every tree node is shared, so the write copies the nodes on its paths (the records, _id
+ * and a trees); later writes copy only nodes not copied yet.
+ */
+function measureClones(n: number, options: BenchOptions, progress: (m: string) => void): CloneResult {
+  let result = cloneResults.get(n);
+  if (result !== undefined) return result;
+  const collection = builtCollection(n, progress);
+  const random = seededRandom(SEED);
+  const write = () => {
+    const old = collection.findById(Math.floor(random() * n))!;
+    collection.replace(old, { ...old, b: (old.b as number) + 1 });
+  };
+  progress(`clones of ${fmt(n)} documents`);
+  result = {
+    clone: rate(() => collection.clone(), options),
+    cloneThenWrite: rate(() => {
+      collection.clone();
+      write();
+    }, options),
+    write: rate(write, options),
+  };
+  cloneResults.set(n, result);
+  return result;
+}
+
+const nanos = (perSecond: number) => `${fmt(1e9 / perSecond)} ns`;
+
+/** The results at one size, with that size as the notes name it. */
+interface Sized {
+  readonly result: CloneResult;
+  readonly docs: string;
+}
+
+function cloneBenchmark(name: string, title: string, pick: (r: CloneResult) => number, note: (large: Sized, small: Sized) => string): Benchmark {
+  return {
+    name: `storage.clone.${name}`,
+    title,
+    async run(options, progress) {
+      const sized = (size: Size): Sized => {
+        const n = sizeOf(size, options);
+        return { result: measureClones(n, options, progress), docs: `${fmt(n)} docs` };
+      };
+      const small = sized('small');
+      const large = sized('large');
+      return {
+        value: pick(large.result),
+        baseline: pick(small.result),
+        unit: 'ops/s',
+        better: 'higher',
+        note: `in process, no server; baseline column = the same at ${small.docs}, ratio = the rate at ${large.docs} against it; ${note(large, small)}`,
+      };
+    },
+  };
+}
+
+const CLONE_BENCHMARKS: readonly Benchmark[] = [
+  cloneBenchmark(
+    'collection',
+    'Collection.clone(), 1M vs 10k docs, index on a',
+    (r) => r.clone,
+    (large, small) => `${nanos(large.result.clone)} per clone at ${large.docs}, ${nanos(small.result.clone)} at ${small.docs}`,
+  ),
+  cloneBenchmark(
+    'firstWrite',
+    'clone, then replace a document in the original, 1M vs 10k docs',
+    (r) => r.cloneThenWrite,
+    (large, small) =>
+      `${nanos(large.result.cloneThenWrite)} per clone + first write at ${large.docs} (${nanos(large.result.write)} per write without clones), ` +
+      `${nanos(small.result.cloneThenWrite)} at ${small.docs} (${nanos(small.result.write)})`,
+  ),
+];
+
 // ---------------------------------------------------------------- the list
 
 /** The last storage benchmark to run frees the shared servers (else the runner kills them at exit). */
@@ -357,6 +483,7 @@ const all: Benchmark[] = [
   ...INSERT_SPECS.map(insertBenchmark),
   ...(['small', 'large'] as const).flatMap((size) => LOOKUP_KINDS.map((kind) => lookupBenchmark(kind, size))),
   ...LOOKUP_KINDS.map(growthBenchmark),
+  ...CLONE_BENCHMARKS,
 ];
 
 export const storageBenchmarks: readonly Benchmark[] = [...all.slice(0, -1), releasingAfter(all[all.length - 1]!)];

@@ -6,8 +6,14 @@
  * (collection_scan.cpp over WiredTiger's capped cursor: a position that was deleted is lost, never
  * skipped). The oplog is one of these.
  */
+import { createRequire } from 'node:module';
 import { BSON, Int32, Long, type Document } from 'bson';
 import { ErrorCodes, MongoError } from '../errors.js';
+import { compareKeys } from './orderedIndex.js';
+
+// sorted-btree is CommonJS with `exports.default` (see orderedIndex.ts).
+const BTree = (createRequire(import.meta.url)('sorted-btree') as typeof import('sorted-btree')).default;
+type Tree<K, V> = import('sorted-btree').default<K, V>;
 
 /** A capped collection's limits (CollectionOptions cappedSize and cappedMaxDocs). */
 export interface CappedOptions {
@@ -56,23 +62,28 @@ interface CappedRecord {
  * and delete, keyed by the record's insertion number.
  */
 export class CappedRecords {
-  /** Record numbers in natural order; deleted ones stay until the array is compacted. */
-  private order: number[] = [];
-  /** Where the live part of `order` starts. */
-  private start = 0;
-  private readonly records = new Map<number, CappedRecord>();
+  /** A tree, so that clone() is O(1) (sorted-btree shares nodes); its records are never changed, only replaced. */
+  private records: Tree<number, CappedRecord> = new BTree<number, CappedRecord>(undefined, compareKeys);
   private readonly waiters = new Set<() => void>();
   /** The documents' BSON size, what `size` limits (the collection's dataSize). */
   dataSize = 0;
 
   constructor(readonly options: CappedOptions) {}
 
+  /** An independent copy of the records, in O(1); nobody waits on it yet. */
+  clone(): CappedRecords {
+    const copy = new CappedRecords(this.options);
+    copy.records = this.records.clone();
+    copy.dataSize = this.dataSize;
+    return copy;
+  }
+
   get count(): number {
     return this.records.size;
   }
 
   has(id: number): boolean {
-    return this.records.has(id);
+    return this.records.get(id) !== undefined;
   }
 
   /**
@@ -82,18 +93,15 @@ export class CappedRecords {
    */
   inserted(id: number, doc: Document): Document[] {
     const bytes = BSON.calculateObjectSize(doc);
-    this.order.push(id);
     this.records.set(id, { doc, bytes });
     this.dataSize += bytes;
     const sizeOver = Math.max(0, this.dataSize - this.options.size);
     const docsOver = this.options.max !== 0 ? Math.max(0, this.count - this.options.max) : 0;
     const doomed: Document[] = [];
+    if (sizeOver === 0 && docsOver === 0) return doomed;
     let saved = 0;
-    for (let i = this.start; i < this.order.length && (saved < sizeOver || doomed.length < docsOver); i++) {
-      const oldest = this.order[i]!;
-      if (oldest === id) break;
-      const record = this.records.get(oldest);
-      if (record === undefined) continue;
+    for (const [oldest, record] of this.records.entries()) {
+      if (oldest === id || (saved >= sizeOver && doomed.length >= docsOver)) break;
       doomed.push(record.doc);
       saved += record.bytes;
     }
@@ -114,29 +122,12 @@ export class CappedRecords {
     if (old === undefined) return;
     this.records.delete(id);
     this.dataSize -= old.bytes;
-    while (this.start < this.order.length && !this.records.has(this.order[this.start]!)) this.start += 1;
-    if (this.order.length - this.start > 2 * this.records.size + 64) {
-      this.order = this.order.slice(this.start).filter((n) => this.records.has(n));
-      this.start = 0;
-    }
   }
 
   /** The first live record after record `id` in natural order (the first of all when undefined). */
   after(id: number | undefined): { id: number; doc: Document } | undefined {
-    let lo = this.start;
-    let hi = this.order.length;
-    if (id !== undefined) {
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (this.order[mid]! <= id) lo = mid + 1;
-        else hi = mid;
-      }
-    }
-    for (let i = lo; i < this.order.length; i++) {
-      const record = this.records.get(this.order[i]!);
-      if (record !== undefined) return { id: this.order[i]!, doc: record.doc };
-    }
-    return undefined;
+    const next = this.records.nextHigherPair(id);
+    return next === undefined ? undefined : { id: next[0], doc: next[1].doc };
   }
 
   /** Calls `wake` once, at the next insert (the capped insert notifier); returns a function that cancels. */

@@ -1,11 +1,12 @@
 import { Int32, ObjectId, UUID, type Document } from 'bson';
 import { bsonText } from '../bson/bsonText.js';
 import { ErrorCodes, MongoError } from '../errors.js';
-import { canonicalKey, compareDocuments } from '../bson/bsonOrder.js';
+import { compareDocuments } from '../bson/bsonOrder.js';
 import { isPlainValue, OrderedIndex } from './orderedIndex.js';
 import { UniqueIndex } from './uniqueIndex.js';
 import { fieldPredicates } from './queryPlan.js';
 import { CappedRecords, type CappedOptions } from './capped.js';
+import { Records } from './records.js';
 import type { ValidationOptions } from './validation.js';
 import { sortFields } from '../query/sort.js';
 
@@ -103,29 +104,32 @@ export interface CollectionOptions {
 }
 
 /**
- * One collection: documents in insertion order, keyed by `_id` (the `_id_` index), plus its
- * secondary indexes. Unique indexes are enforced on every write.
+ * One collection: documents in insertion order (by RecordId), found by `_id` through the `_id_`
+ * index, plus its secondary indexes. Unique indexes are enforced on every write.
+ *
+ * clone() is O(number of indexes): every structure holding documents is a copy-on-write tree
+ * (records.ts, orderedIndex.ts, uniqueIndex.ts, capped.ts) cloned in O(1); the index specs and
+ * the validation options are never changed in place, only replaced, so both copies share them.
  */
 export class Collection {
   readonly uuid: UUID;
-  private readonly byId = new Map<string, Document>();
-  private readonly secondary: IndexSpec[] = [];
-  private readonly unique: UniqueIndex[] = [];
+  /** Each document under its insertion number, mongod's RecordId: its natural order, and its place among equal keys in every index. */
+  private records = new Records();
+  private secondary: IndexSpec[] = [];
+  private unique: UniqueIndex[] = [];
+  /** The `_id_` index: `_id` → the document and its RecordId. */
+  private idIndex = new OrderedIndex('_id', false);
   /**
-   * Lookup trees of the indexes that can answer queries: `_id_` first (ranges, `$in` and sorts on
-   * `_id`; a single `_id` value goes through `byId`), then the secondary ones that are not
-   * partial (those miss documents).
+   * Lookup trees of the indexes that can answer queries: `_id_` first, then the secondary ones
+   * that are not partial (those miss documents).
    */
-  private readonly ordered: Array<{ spec: IndexSpec; index: OrderedIndex }> = [{ spec: ID_INDEX, index: new OrderedIndex('_id', false) }];
-  /** Each stored document's insertion number: its place among equal keys in every index (mongod's RecordId). */
-  private readonly seqOf = new Map<Document, number>();
+  private ordered: Array<{ readonly spec: IndexSpec; readonly index: OrderedIndex }> = [{ spec: ID_INDEX, index: this.idIndex }];
   private nextSeq = 0;
   /** Collection scans run on it ($collStats queryExecStats). */
   collectionScans = 0;
   /** How many of them were tailable (not counted as "nonTailable"). */
   tailableScans = 0;
-  /** Set for a capped collection: its limits, natural order and insert notifier (storage/capped.ts). */
-  readonly capped: CappedRecords | undefined;
+  private cappedRecords: CappedRecords | undefined;
   private validationOptions: ValidationOptions = {};
   /** Set while the collection is in a catalog that keeps its changes (see CatalogChanges). */
   changes: CatalogChanges | undefined = undefined;
@@ -136,8 +140,38 @@ export class Collection {
     capped?: CappedOptions,
     uuid?: UUID,
   ) {
-    this.capped = capped === undefined ? undefined : new CappedRecords(capped);
+    this.cappedRecords = capped === undefined ? undefined : new CappedRecords(capped);
     this.uuid = uuid ?? new UUID();
+  }
+
+  /**
+   * An independent copy, in O(number of indexes): same UUID, documents, RecordIds, indexes,
+   * validation and capped records; writes to either do not show in the other. The copy keeps no
+   * changes (it is not durable), counts from zero and has nobody waiting for its inserts.
+   */
+  clone(): Collection {
+    const copy = new Collection(this.db, this.name, undefined, this.uuid);
+    copy.records = this.records.clone();
+    copy.secondary = [...this.secondary];
+    copy.unique = this.unique.map((index) => index.clone());
+    copy.ordered = this.ordered.map(({ spec, index }) => ({ spec, index: index.clone() }));
+    copy.idIndex = copy.ordered[0]!.index;
+    copy.nextSeq = this.nextSeq;
+    copy.cappedRecords = this.cappedRecords?.clone();
+    copy.validationOptions = this.validationOptions;
+    return copy;
+  }
+
+  /** Set for a capped collection: its limits, natural order and insert notifier (storage/capped.ts). */
+  get capped(): CappedRecords | undefined {
+    return this.cappedRecords;
+  }
+
+  /** Keeps its changes in `changes` from now on, which first hears of the whole collection: its description and every record. */
+  keepChangesIn(changes: CatalogChanges): void {
+    this.changes = changes;
+    changes.described(this);
+    for (const [seq, doc] of this.records.entries()) changes.written(this, seq, doc);
   }
 
   /** Document validation: the validator, its level and action (create, collMod); none by default. */
@@ -155,16 +189,17 @@ export class Collection {
   }
 
   get size(): number {
-    return this.byId.size;
+    return this.records.size;
   }
 
+  /** The documents in natural order, as they are when called (later writes do not show). */
   documents(): IterableIterator<Document> {
-    return this.byId.values();
+    return this.records.values();
   }
 
   /** The document with this `_id`, if any. */
   findById(id: unknown): Document | undefined {
-    return this.byId.get(canonicalKey(id));
+    return this.idIndex.first(id)?.doc;
   }
 
   /**
@@ -189,7 +224,7 @@ export class Collection {
       const rank = predicate.kind === 'in' ? 0 : 1;
       if (best === undefined || rank < best.rank) best = { spec, index, rank };
     }
-    if (best === undefined) return this.orderedPlan(sort) ?? { kind: 'scan', documents: this.byId.values(), keysExamined: 0 };
+    if (best === undefined) return this.orderedPlan(sort) ?? { kind: 'scan', documents: this.documents(), keysExamined: 0 };
     const { documents, keysExamined } = best.index.lookup(predicates.get(best.index.field)!);
     return { kind: 'index', index: best.spec, multikey: best.index.multikey, documents, keysExamined };
   }
@@ -225,10 +260,10 @@ export class Collection {
    * returns only the documents it holds, as in mongod); partial indexes fall back to a scan.
    */
   private hintedPlan(filter: Document, hint: Hint): QueryPlan {
-    if (hint === 'natural') return { kind: 'scan', documents: this.byId.values(), keysExamined: 0 };
+    if (hint === 'natural') return { kind: 'scan', documents: this.documents(), keysExamined: 0 };
     if (hint.name === ID_INDEX.name && '_id' in filter && isPlainValue(filter._id)) return this.plan(filter);
     const ordered = this.ordered.find((o) => o.spec.name === hint.name);
-    if (ordered === undefined || !ordered.index.usable) return { kind: 'scan', documents: this.byId.values(), keysExamined: 0 };
+    if (ordered === undefined || !ordered.index.usable) return { kind: 'scan', documents: this.documents(), keysExamined: 0 };
     const predicate = fieldPredicates(filter).get(ordered.index.field);
     const { documents, keysExamined } = predicate === undefined ? ordered.index.all() : ordered.index.lookup(predicate);
     return { kind: 'index', index: hint, multikey: ordered.index.multikey, documents, keysExamined };
@@ -239,8 +274,8 @@ export class Collection {
   }
 
   /** Throws mongod's DuplicateKey if `doc` would break a unique index (`replacing` is the version it replaces). */
-  private checkUnique(doc: Document, idKey: string, replacing?: Document): void {
-    const holder = this.byId.get(idKey);
+  private checkUnique(doc: Document, replacing?: Document): void {
+    const holder = this.findById(doc._id);
     if (holder !== undefined && holder !== replacing) throw duplicateKeyError(this.ns, ID_INDEX, { _id: doc._id });
     for (const index of this.unique) {
       const kv = index.conflict(doc, replacing);
@@ -249,11 +284,9 @@ export class Collection {
   }
 
   add(doc: Document): void {
-    const idKey = canonicalKey(doc._id);
-    this.checkUnique(doc, idKey);
-    this.byId.set(idKey, doc);
+    this.checkUnique(doc);
     const seq = this.nextSeq++;
-    this.seqOf.set(doc, seq);
+    this.records.set(seq, doc);
     for (const index of this.unique) index.add(doc);
     for (const { index } of this.ordered) index.add(doc, seq);
     this.changes?.written(this, seq, doc);
@@ -266,46 +299,45 @@ export class Collection {
 
   /**
    * Puts back a document read from durable storage as record `seq` (start-up, in record order):
-   * no checks (it was checked when written) and no change to record. The lookup trees are built
-   * once afterwards (restored()), which is several times faster than a million single inserts.
+   * no checks (it was checked when written) and no change to record. The lookup trees (the
+   * `_id_` index too: findById finds nothing until then) are built once afterwards (restored()),
+   * which is several times faster than a million single inserts.
    */
   restore(doc: Document, seq: number): void {
-    this.byId.set(canonicalKey(doc._id), doc);
-    this.seqOf.set(doc, seq);
+    this.records.set(seq, doc);
     if (seq >= this.nextSeq) this.nextSeq = seq + 1;
     this.capped?.inserted(seq, doc);
   }
 
   /** Every document is restored: the lookup trees are built over them. */
   restored(): void {
-    for (const { index } of this.ordered) index.build(this.seqOf.entries());
+    for (const { index } of this.ordered) index.build(this.records.entries());
   }
 
   /** Replaces a stored document by its new version (same `_id`), keeping unique indexes. */
   replace(old: Document, next: Document): void {
-    const idKey = canonicalKey(next._id);
-    this.checkUnique(next, idKey, old);
-    const seq = this.seqOf.get(old)!;
+    this.checkUnique(next, old);
+    const seq = this.idIndex.first(old._id)!.seq;
     for (const index of this.unique) index.remove(old);
     for (const { index } of this.ordered) index.remove(old, seq);
-    this.seqOf.delete(old);
-    this.byId.set(idKey, next);
-    this.seqOf.set(next, seq);
+    this.records.set(seq, next);
     for (const index of this.unique) index.add(next);
     for (const { index } of this.ordered) index.add(next, seq);
     this.capped?.replaced(seq, next);
     this.changes?.written(this, seq, next, old);
   }
 
+  /** Removes a stored document (this very object); false when it is not stored. */
   remove(doc: Document): boolean {
-    const seq = this.seqOf.get(doc);
-    if (seq === undefined) return false;
+    const stored = this.idIndex.first(doc._id);
+    if (stored?.doc !== doc) return false;
+    const seq = stored.seq;
     for (const index of this.unique) index.remove(doc);
     for (const { index } of this.ordered) index.remove(doc, seq);
-    this.seqOf.delete(doc);
+    this.records.delete(seq);
     this.capped?.removed(seq);
     this.changes?.removed(this, seq, doc);
-    return this.byId.delete(canonicalKey(doc._id));
+    return true;
   }
 
   /** Adds a secondary index; a unique one is built from the documents (DuplicateKey if they clash). */
@@ -316,7 +348,7 @@ export class Collection {
     }
     if (spec.unique) {
       const index = new UniqueIndex(spec);
-      for (const doc of this.byId.values()) {
+      for (const [, doc] of this.records.entries()) {
         const kv = index.conflict(doc);
         if (kv !== undefined) throw duplicateKeyError(this.ns, spec, kv);
         index.add(doc);
@@ -325,7 +357,7 @@ export class Collection {
     }
     if (spec.partialFilterExpression === undefined) {
       const index = new OrderedIndex(Object.keys(spec.key)[0]!, spec.sparse);
-      index.build(this.seqOf.entries());
+      index.build(this.records.entries());
       this.ordered.push({ spec, index });
     }
     this.secondary.push(spec);
@@ -345,11 +377,45 @@ export class Collection {
   }
 }
 
+type Databases = Map<string, Map<string, Collection>>;
+
+/** A clone of every collection (Collection.clone), under the same names. */
+function cloneDatabases(databases: Databases): Databases {
+  return new Map([...databases].map(([db, collections]) => [db, new Map([...collections].map(([name, collection]) => [name, collection.clone()]))]));
+}
+
 /** The databases and their collections, in memory (and through `changes`, on disk). */
 export class Catalog {
-  private readonly databases = new Map<string, Map<string, Collection>>();
+  private databases: Databases = new Map();
 
   constructor(private readonly changes?: CatalogChanges) {}
+
+  /**
+   * An independent copy holding a clone of every collection, in O(number of collections). Its
+   * changes (writes to the clones and to collections created in it) go to `changes`, if given,
+   * from then on (a transaction records its writes so).
+   */
+  clone(changes?: CatalogChanges): Catalog {
+    const copy = new Catalog(changes);
+    copy.databases = cloneDatabases(this.databases);
+    if (changes !== undefined) for (const collections of copy.databases.values()) for (const collection of collections.values()) collection.changes = changes;
+    return copy;
+  }
+
+  /**
+   * Makes this catalog hold clones of `source`'s collections in place of its own (a restore: the
+   * catalog object stays, as the services hold it). Its collections are dropped; with a changes
+   * sink, it hears each of them dropped, then each new one described and its every record written,
+   * so a durable store ends up holding `source`'s state (this costs O(documents) then).
+   */
+  replaceWith(source: Catalog): void {
+    const databases = cloneDatabases(source.databases);
+    for (const collections of this.databases.values()) for (const collection of collections.values()) this.forget(collection);
+    this.databases = databases;
+    const changes = this.changes;
+    if (changes === undefined) return;
+    for (const collections of databases.values()) for (const collection of collections.values()) collection.keepChangesIn(changes);
+  }
 
   get(db: string, name: string): Collection | undefined {
     return this.databases.get(db)?.get(name);
@@ -369,10 +435,7 @@ export class Catalog {
     }
     const collection = new Collection(db, name, options.capped, options.uuid);
     collections.set(name, collection);
-    if (this.changes !== undefined) {
-      collection.changes = this.changes;
-      this.changes.described(collection);
-    }
+    if (this.changes !== undefined) collection.keepChangesIn(this.changes);
     return collection;
   }
 

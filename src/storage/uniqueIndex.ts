@@ -6,46 +6,66 @@
  */
 import type { Document } from 'bson';
 import { createRequire } from 'node:module';
-import { canonicalKey } from '../bson/bsonOrder.js';
 import { collatorFor, comparatorFor } from '../query/match/collation.js';
 import { IndexKeys } from './indexKeys.js';
+import { compareKeys, keyOf, type IndexKey } from './orderedIndex.js';
 import type { IndexSpec } from './catalog.js';
 
 const BTree = (createRequire(import.meta.url)('sorted-btree') as typeof import('sorted-btree')).default;
 
-/** Key → the document holding it: a map by exact value, or a tree by the collation's order. */
+/**
+ * Key → the document holding it: a tree by exact value (in index key order), or by the
+ * collation's order. Trees, so that clone() is O(1) (sorted-btree shares nodes, copying one
+ * before changing it); the values are stored documents, never changed.
+ */
 interface KeyTable {
   get(key: Document): Document | undefined;
   set(key: Document, doc: Document): void;
   delete(key: Document): void;
+  clone(): KeyTable;
 }
 
-function exactTable(): KeyTable {
-  const map = new Map<string, Document>();
+type Tree<K, V> = import('sorted-btree').default<K, V>;
+
+/** A key as the tree holds it: its one value (numbers compare fastest), or the whole key of a compound index. */
+function indexKeyOf(key: Document): IndexKey {
+  const values = Object.values(key);
+  return keyOf(values.length === 1 ? values[0] : key);
+}
+
+function exactTable(tree: Tree<IndexKey, Document> = new BTree<IndexKey, Document>(undefined, compareKeys)): KeyTable {
   return {
-    get: (key) => map.get(canonicalKey(key)),
-    set: (key, doc) => void map.set(canonicalKey(key), doc),
-    delete: (key) => void map.delete(canonicalKey(key)),
+    get: (key) => tree.get(indexKeyOf(key)),
+    set: (key, doc) => void tree.set(indexKeyOf(key), doc, true),
+    delete: (key) => void tree.delete(indexKeyOf(key)),
+    clone: () => exactTable(tree.clone()),
   };
 }
 
-function collatedTable(collator: Intl.Collator): KeyTable {
-  const tree = new BTree<Document, Document>(undefined, comparatorFor(collator));
+function collatedTable(collator: Intl.Collator, tree: Tree<Document, Document> = new BTree<Document, Document>(undefined, comparatorFor(collator))): KeyTable {
   return {
     get: (key) => tree.get(key),
     set: (key, doc) => void tree.set(key, doc, true),
     delete: (key) => void tree.delete(key),
+    clone: () => collatedTable(collator, tree.clone()),
   };
 }
 
 export class UniqueIndex {
-  private readonly entries: KeyTable;
+  private entries: KeyTable;
   private readonly keyGenerator: IndexKeys;
 
   constructor(readonly spec: IndexSpec) {
     const collator = collatorFor(spec.collation);
     this.entries = collator === undefined ? exactTable() : collatedTable(collator);
     this.keyGenerator = new IndexKeys(spec);
+  }
+
+  /** An independent copy, in O(1): later changes to either do not show in the other. */
+  clone(): UniqueIndex {
+    const copy = new UniqueIndex(this.spec);
+    copy.entries = this.entries.clone();
+    return copy;
   }
 
   /** The document's keys, or none when the index skips it (sparse, partial). */

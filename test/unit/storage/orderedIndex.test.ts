@@ -265,7 +265,7 @@ describe('OrderedIndex against a sorted list of its keys', () => {
         }
         // Built at once over the same documents, it holds the same keys.
         const built = new OrderedIndex('a', false);
-        built.build(stored.map(({ doc, seq }) => [doc, seq] as [Document, number]));
+        built.build(stored.map(({ doc, seq }) => [seq, doc] as const));
         expect(built.size).toBe(keys.length);
         expect([...built.inOrder(false)]).toEqual(keys.map((k) => k.doc));
       }),

@@ -17,17 +17,19 @@ test('property: adds and removes keep the documents in insertion-number order, e
         if (doc === undefined) docs.set(seq, (doc = { seq }));
         return doc;
       };
+      // The index that owns the postings: one owner throughout, so trees change in place.
+      const owner = {};
       let held: Postings | null = { seq: first, doc: docOf(first) };
       const model = new Set([first]);
       for (const { add, seq } of ops) {
         if (add) {
-          const next: Postings | undefined = held === null ? { seq, doc: docOf(seq) } : addPosting(held, { seq, doc: docOf(seq) });
+          const next: Postings | undefined = held === null ? { seq, doc: docOf(seq) } : addPosting(held, { seq, doc: docOf(seq) }, owner);
           // undefined: the document was there already.
           expect(next === undefined).toBe(model.has(seq));
           if (next !== undefined) held = next;
           model.add(seq);
         } else if (held !== null) {
-          const next = removePosting(held, seq);
+          const next = removePosting(held, seq, owner);
           expect(next === undefined).toBe(!model.has(seq));
           if (next !== undefined) held = next;
           model.delete(seq);
