@@ -123,6 +123,9 @@ export const ErrorCodes = {
   SnapshotUnavailable: 246,
   SnapshotTooOld: 239,
   NotARetryableWriteCommand: 50768,
+  // Transactions (transaction_participant.cpp).
+  ConflictingOperationInProgress: 117,
+  TransactionExceededLifetimeLimitSeconds: 290,
 } as const;
 
 export type ErrorCodeName = keyof typeof ErrorCodes;

@@ -1,4 +1,4 @@
-export { PocketMongo } from './server/pocketMongo.js';
+export { PocketMongo, DataSnapshot } from './server/pocketMongo.js';
 export type { ServerOptions } from './server/options.js';
 export { VirtualClock, systemClock, type Clock } from './clock.js';
 export { MongoError, ErrorCodes } from './errors.js';

@@ -2,7 +2,7 @@ import { existsSync, renameSync } from 'node:fs';
 import pino, { type Logger as PinoLogger } from 'pino';
 
 /** mongod's log components (the `c` field). */
-export type LogComponent = 'NETWORK' | 'COMMAND' | 'CONTROL' | 'ACCESS' | 'QUERY' | 'STORAGE' | 'WRITE';
+export type LogComponent = 'NETWORK' | 'COMMAND' | 'CONTROL' | 'ACCESS' | 'QUERY' | 'STORAGE' | 'WRITE' | 'TXN';
 
 export interface LogOptions {
   /** A file to write to; otherwise stdout when `toStdout`, else nothing. */

@@ -6,6 +6,7 @@
  */
 import type { Benchmark } from '../lib/types.js';
 import { durableBenchmarks } from './durable.js';
+import { replicationBenchmarks } from './replication.js';
 import { roundTripBenchmarks } from './roundTrips.js';
 import { sessionsExpiry, sessionsHoldMemory, sessionsHoldTime } from './sessions.js';
 import { cliStart, embeddedStart } from './startup.js';
@@ -20,6 +21,7 @@ export const BENCHMARKS: readonly Benchmark[] = [
   sessionsHoldTime,
   sessionsExpiry,
   ...(await import('./auth.js')).authBenchmarks,
+  ...replicationBenchmarks,
   // Last: their loaded servers (storage) and directory (durable) are shared by their rows and
   // freed after the last one.
   ...storageBenchmarks,

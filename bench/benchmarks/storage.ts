@@ -26,6 +26,7 @@ import { marker, PatchableFrame, runSequential } from '../lib/sequential.js';
 import type { Benchmark, BenchOptions, Measurement } from '../lib/types.js';
 import { decodeOpMsgBody, encodeOpMsg, RawConnection } from '../lib/wire.js';
 import { combined, type Timing } from '../lib/measure.js';
+import { seededRandom } from '../lib/random.js';
 
 /** The collection the insert benchmarks write (dropped before each measured part). */
 const INSERTS = 'inserts';
@@ -50,18 +51,6 @@ function checkerFor(kind: ServerKind, expect: (body: Document) => void): (reply:
     const body = decodeOpMsgBody(reply);
     if (Number(body.ok) !== 1) throw new Error(`command failed: ${JSON.stringify(body)}`);
     expect(body);
-  };
-}
-
-/** mulberry32: a tiny seeded generator, so both servers are asked for the same values. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
 

@@ -16,6 +16,7 @@ import { parameterCommands } from './parameters.js';
 import { fsyncCommands } from './fsync.js';
 import { profileCommands } from './profile.js';
 import { replicationCommands } from './replication.js';
+import { transactionCommands } from './transactions.js';
 import { roleCommands } from './roles.js';
 import { sessionCommands } from './sessions.js';
 import { shutdownCommands } from './shutdown.js';
@@ -35,6 +36,7 @@ export const COMMAND_TABLE: readonly CommandSpec[] = [
   ...shutdownCommands,
   ...fsyncCommands,
   ...replicationCommands,
+  ...transactionCommands,
   ...sessionCommands,
   ...crudCommands,
   ...aggregateCommands,

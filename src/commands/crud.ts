@@ -140,6 +140,19 @@ function updateArgument(value: unknown): Document | Document[] {
 
 /** One entry of a write reply's `writeErrors`. */
 /**
+ * Whether an error is one statement's (a write error in the reply): a WriteConflict is not, it
+ * fails the whole command, as a transaction's transient errors do (write_ops_exec.cpp handleError).
+ */
+function isStatementError(err: unknown): err is MongoError {
+  return err instanceof MongoError && err.code !== ErrorCodes.WriteConflict;
+}
+
+/** ordered (default true); in a transaction a batch always stops at its first error (handleError). */
+function stopsAtFirstError(body: Document): boolean {
+  return body.ordered === undefined || body.autocommit !== undefined ? true : trueValue(body.ordered);
+}
+
+/**
  * One entry of `writeErrors`. Past the first two errors of a command, a message over 1 MiB is
  * sent empty (write_commands.cpp generateError: kMaxErrorSizeToReportAfterMaxReasonsReached), so
  * many long DuplicateKey keys cannot overflow the reply.
@@ -165,7 +178,7 @@ function requireArrayField(ctx: CommandContext<never>, field: string): unknown[]
 function insert(ctx: CommandContext<'catalog' | 'clock' | 'counters' | 'log' | 'replication'>): Document {
   const name = collectionArgument(ctx);
   const documents = requireArrayField(ctx, 'documents');
-  const ordered = ctx.body.ordered === undefined ? true : trueValue(ctx.body.ordered);
+  const ordered = stopsAtFirstError(ctx.body);
   // A view (or system.views) refuses each document: no collection is made for it.
   const refusal = writeRefusal(ctx.services.catalog, ctx.db, name);
   const collection = refusal === undefined ? ctx.services.catalog.ensure(ctx.db, name) : undefined;
@@ -193,7 +206,7 @@ function insert(ctx: CommandContext<'catalog' | 'clock' | 'counters' | 'log' | '
       }
       n += 1;
     } catch (err) {
-      if (!(err instanceof MongoError)) throw err;
+      if (!isStatementError(err)) throw err;
       writeErrors.push(writeError(i, err, writeErrors.length));
       if (ordered) break;
     }
@@ -221,7 +234,7 @@ function deleteCommand(ctx: CommandContext<'catalog' | 'clock' | 'counters' | 'r
   const name = collectionArgument(ctx);
   const deletes = requireArrayField(ctx, 'deletes');
   checkStatementFields(deletes, DELETE_STATEMENT_FIELDS, 'delete.deletes');
-  const ordered = ctx.body.ordered === undefined ? true : trueValue(ctx.body.ordered);
+  const ordered = stopsAtFirstError(ctx.body);
   const now = commandNow(ctx);
   const variables = letVariables(ctx, now);
   const collection = ctx.services.catalog.get(ctx.db, name);
@@ -262,7 +275,7 @@ function deleteCommand(ctx: CommandContext<'catalog' | 'clock' | 'counters' | 'r
         retryable.wrote(stmtId, { op: 'd' });
       }
     } catch (err) {
-      if (!(err instanceof MongoError)) throw err;
+      if (!isStatementError(err)) throw err;
       writeErrors.push(writeError(i, err, writeErrors.length));
       if (ordered) break;
     }
@@ -401,7 +414,7 @@ function update(ctx: CommandContext<'catalog' | 'clock' | 'counters' | 'log' | '
   const name = collectionArgument(ctx);
   const statements = requireArrayField(ctx, 'updates');
   checkStatementFields(statements, UPDATE_STATEMENT_FIELDS, 'update.updates');
-  const ordered = ctx.body.ordered === undefined ? true : trueValue(ctx.body.ordered);
+  const ordered = stopsAtFirstError(ctx.body);
   const now = commandNow(ctx);
   const variables = letVariables(ctx, now);
   const validation = writeValidation(ctx, now);
@@ -468,7 +481,7 @@ function update(ctx: CommandContext<'catalog' | 'clock' | 'counters' | 'log' | '
         nModified += 1;
       }
     } catch (err) {
-      if (!(err instanceof MongoError)) throw err;
+      if (!isStatementError(err)) throw err;
       writeErrors.push(writeError(i, err, writeErrors.length));
       if (ordered) break;
     }

@@ -38,10 +38,21 @@ export class NamespaceView implements NamespaceReader {
     private readonly counters: ServerCounters,
     /** With --replSet: local.oplog.rs and local.system.replset are its views. */
     private readonly replication?: ReplicaSet,
+    /** The sessions collection's indexes of the view this one reads another catalog for (see over). */
+    sessionsIndexes?: SessionsIndexes,
   ) {
-    this.sessionsIndexes = new SessionsIndexes(() => sessionTimeoutMinutes() * 60);
     this.views = new ViewCatalog(catalog);
+    if (sessionsIndexes !== undefined) {
+      this.sessionsIndexes = sessionsIndexes;
+      return;
+    }
+    this.sessionsIndexes = new SessionsIndexes(() => sessionTimeoutMinutes() * 60);
     sessions.onRefresh(() => this.sessionsIndexes.ensureTtlIndex());
+  }
+
+  /** The same namespaces over another catalog (a transaction's snapshot): its collections and views, the same sessions collection. */
+  over(catalog: Catalog): NamespaceView {
+    return new NamespaceView(catalog, this.sessions, () => 0, this.counters, this.replication, this.sessionsIndexes);
   }
 
   /**

@@ -13,6 +13,7 @@ import type { FailPointRegistry } from './failPoints.js';
 import type { NamespaceView } from './namespaces.js';
 import type { Parameters } from './serverParameters.js';
 import type { ReplicaSet } from './replicaSet.js';
+import type { TransactionCoordinator } from './transactions.js';
 import type { Topology } from './topology.js';
 
 export interface ListenInfo {
@@ -76,4 +77,6 @@ export interface Services {
   readonly failPoints: FailPointRegistry;
   /** The replica set with --replSet; undefined for a standalone. */
   readonly replication: ReplicaSet | undefined;
+  /** The open multi-document transactions (replica-set mode). */
+  readonly transactions: TransactionCoordinator;
 }

@@ -1,6 +1,7 @@
 import { totalmem } from 'node:os';
 import { systemClock } from '../clock.js';
 import { defaultOplogBytes } from '../storage/oplog.js';
+import type { Catalog } from '../storage/catalog.js';
 import { DataDirectory } from '../storage/durable/dataDirectory.js';
 import { DurableStore } from '../storage/durable/durableStore.js';
 import { Parameters } from '../commands/serverParameters.js';
@@ -101,6 +102,25 @@ async function closeStorage(storage: OpenStorage | undefined): Promise<void> {
   if (storage === undefined) return;
   await storage.store.close();
   storage.directory.release(true);
+}
+
+/** What each snapshot holds, out of its public type. */
+const snapshotCatalogs = new WeakMap<DataSnapshot, Catalog>();
+
+/** The data of a server at one moment (PocketMongo.snapshot), to restore it later. */
+export class DataSnapshot {
+  /** When it was taken (ms, the server's clock). */
+  readonly takenAt: number;
+
+  private constructor(catalog: Catalog, takenAt: number) {
+    this.takenAt = takenAt;
+    snapshotCatalogs.set(this, catalog);
+  }
+
+  /** @internal */
+  static of(catalog: Catalog, takenAt: number): DataSnapshot {
+    return new DataSnapshot(catalog, takenAt);
+  }
 }
 
 /** A running server. Several may run in one process; they share nothing. */
@@ -233,6 +253,35 @@ export class PocketMongo {
   get uri(): string {
     const rs = this.wiring.services.replication;
     return `mongodb://${this.host}:${this.port}/${rs === undefined ? '' : `?replicaSet=${encodeURIComponent(rs.setName)}`}`;
+  }
+
+  /**
+   * A snapshot of every database's data (collections with their documents, indexes and options;
+   * views, kept in system.views), taken in O(number of collections): the collections are
+   * copy-on-write clones, so later writes copy only what they change. Users, roles, sessions and
+   * cursors are not part of it.
+   */
+  snapshot(): DataSnapshot {
+    const services = this.wiring.services;
+    return DataSnapshot.of(services.catalog.clone(), services.clock.now());
+  }
+
+  /**
+   * Puts the data back as `snapshot` holds it (it can be restored again later): open
+   * transactions are aborted; cursors already open go on reading what they read. In memory this
+   * costs O(number of collections); with --dbpath the store is rewritten to match (O(documents)).
+   * Not an operation mongod has, so it leaves no oplog entry: change streams do not see it.
+   */
+  restore(snapshot: DataSnapshot): void {
+    const services = this.wiring.services;
+    services.transactions.abortAll();
+    const oplog = services.replication?.oplog;
+    if (oplog !== undefined) oplog.quiet += 1;
+    try {
+      services.catalog.replaceWith(snapshotCatalogs.get(snapshot)!);
+    } finally {
+      if (oplog !== undefined) oplog.quiet -= 1;
+    }
   }
 
   /** Resolves when the server has stopped (by stop(), the shutdown command, or a signal). */

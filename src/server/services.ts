@@ -8,6 +8,7 @@ import type { Parameters } from '../commands/serverParameters.js';
 import { ClientRegistry, ServerProcess, type Services } from '../commands/services.js';
 import { Topology } from '../commands/topology.js';
 import { ReplicaSet } from '../commands/replicaSet.js';
+import { TransactionCoordinator } from '../commands/transactions.js';
 import { withOplog } from '../storage/oplog.js';
 import { CursorManager } from '../cursors/cursorManager.js';
 import type { Log } from '../log.js';
@@ -53,7 +54,9 @@ export function wireServices(params: Parameters, log: Log, clock: Clock, options
   });
   const cursors = new CursorManager(clock, sessions, () => params.int('cursorTimeoutMillis'), (n) => counters.documentsReturned(n));
   const replication = options.replSet === undefined ? undefined : new ReplicaSet(options.replSet.name, () => clock.now(), options.replSet.oplogBytes);
-  const catalog = new Catalog(replication === undefined ? options.durable : withOplog(options.durable, replication.oplog));
+  const transactions = new TransactionCoordinator(clock, () => params.int('transactionLifetimeLimitSeconds'), log);
+  // A replica set logs the catalog's changes in its oplog, and transactions watch them for conflicts.
+  const catalog = new Catalog(replication === undefined ? options.durable : transactions.observing(withOplog(options.durable, replication.oplog)));
   const ttl = new TtlMonitor(catalog, clock);
   const services: Services = {
     clock,
@@ -73,6 +76,7 @@ export function wireServices(params: Parameters, log: Log, clock: Clock, options
     namespaces: new NamespaceView(catalog, sessions, () => params.int('localLogicalSessionTimeoutMinutes'), counters, replication),
     failPoints: new FailPointRegistry(),
     replication,
+    transactions,
   };
   return {
     services,
@@ -80,6 +84,7 @@ export function wireServices(params: Parameters, log: Log, clock: Clock, options
       sessions.stop();
       cursors.stop();
       ttl.stop();
+      transactions.stop();
     },
   };
 }

@@ -102,12 +102,12 @@ class ExpiryWheel extends IntrusiveTimerWheel<SessionRecord> {
 }
 
 /**
- * Something a session owns that dies with it: an open cursor, a running operation (a transaction
- * and retryable-write records later). Registered with the session while it lives.
+ * Something a session owns that dies with it: an open cursor, a running operation, an open
+ * transaction (aborted by a kill). Registered with the session while it lives.
  */
 export interface SessionResource {
   /** Cursors are counted when released (lastSessionsCollectionJobCursorsClosed). */
-  readonly kind: 'cursor' | 'operation';
+  readonly kind: 'cursor' | 'operation' | 'transaction';
   /** Kills it (a cursor closes, an operation is interrupted); a cursor also detaches itself. */
   release(): void;
 }

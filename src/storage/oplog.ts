@@ -153,18 +153,25 @@ export class Oplog {
 
   insert(ns: string, ui: UUID, doc: Document): void {
     if (this.quiet > 0) return;
-    this.append({ op: 'i', ns, ui, o: doc, o2: { _id: doc._id } });
+    this.append(insertOperation(ns, ui, doc));
   }
 
   update(ns: string, ui: UUID, old: Document, next: Document): void {
     if (this.quiet > 0) return;
-    const o = this.replacing ? next : { $v: 2, diff: documentDiff(old, next) };
-    this.append({ op: 'u', ns, ui, o, o2: { _id: next._id } });
+    this.append(updateOperation(ns, ui, old, next, this.replacing));
   }
 
   delete(ns: string, ui: UUID, doc: Document): void {
     if (this.quiet > 0) return;
-    this.append({ op: 'd', ns, ui, o: { _id: doc._id } });
+    this.append(deleteOperation(ns, ui, doc));
+  }
+
+  /**
+   * A committed transaction: one applyOps command entry on admin.$cmd holding its operations,
+   * with the session's lsid and txnNumber (a transaction that fits one entry has no chain).
+   */
+  transaction(lsid: Document, txnNumber: Long, operations: Document[]): void {
+    this.append({ lsid, txnNumber, op: 'c', ns: 'admin.$cmd', o: { applyOps: operations } }, NULL_OPTIME);
   }
 
   /** A command entry (create, drop, renameCollection, dropDatabase, createIndexes, dropIndexes, collMod) on `db.$cmd`. */
@@ -181,7 +188,8 @@ export class Oplog {
     this.append({ op: 'n', ns: '', o: msg });
   }
 
-  private append(operation: Document): void {
+  /** Appends an entry; `prevOpTime` is given for a transaction's entry, else taken from a retryable write's session. */
+  private append(operation: Document, prevOpTime?: OpTime): void {
     const session = this.session;
     const entry: Document = {};
     if (session !== undefined) {
@@ -196,7 +204,8 @@ export class Oplog {
     entry.t = TERM;
     entry.v = VERSION;
     entry.wall = wall;
-    if (session !== undefined) {
+    if (prevOpTime !== undefined) entry.prevOpTime = prevOpTime;
+    else if (session !== undefined) {
       entry.prevOpTime = session.prevOpTime;
       session.prevOpTime = { ts, t: TERM };
     }
@@ -220,6 +229,20 @@ export class Oplog {
       this.head = 0;
     }
   }
+}
+
+/** An insert's operation: the document, and its key in o2. */
+export function insertOperation(ns: string, ui: UUID, doc: Document): Document {
+  return { op: 'i', ns, ui, o: doc, o2: { _id: doc._id } };
+}
+
+/** An update's operation: a $v: 2 diff, or the whole new document for a replacement. */
+export function updateOperation(ns: string, ui: UUID, old: Document, next: Document, replacement: boolean): Document {
+  return { op: 'u', ns, ui, o: replacement ? next : { $v: 2, diff: documentDiff(old, next) }, o2: { _id: next._id } };
+}
+
+export function deleteOperation(ns: string, ui: UUID, doc: Document): Document {
+  return { op: 'd', ns, ui, o: { _id: doc._id } };
 }
 
 /** mongod's default oplog size for an in-memory engine: 5 % of physical memory, at least 50 MB, at most 50 GB. */

@@ -6,9 +6,13 @@ export function firstFieldName(bytes: Uint8Array): string | undefined {
   return Buffer.from(bytes.buffer, bytes.byteOffset + 5, end - 5).toString('utf8');
 }
 
+function readInt32(bytes: Uint8Array, at: number): number {
+  return bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16) | (bytes[at + 3]! << 24);
+}
+
 /** Bytes after an element's name for the fixed-size BSON types (-1: size read from the value). */
 function valueSize(bytes: Uint8Array, type: number, at: number): number {
-  const int32 = (): number => bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16) | (bytes[at + 3]! << 24);
+  const int32 = (): number => readInt32(bytes, at);
   switch (type) {
     case 0x01: case 0x09: case 0x11: case 0x12:
       return 8;
@@ -45,29 +49,66 @@ function valueSize(bytes: Uint8Array, type: number, at: number): number {
  * check (40413) is made on the bytes.
  */
 export function duplicateFieldIn(bytes: Uint8Array, field: string): string | undefined {
-  const walk = (start: number, end: number, visit: (name: string, type: number, valueAt: number) => boolean): void => {
-    let p = start;
-    while (p < end && bytes[p] !== 0) {
-      const type = bytes[p]!;
-      const nameEnd = bytes.indexOf(0, p + 1);
-      if (nameEnd < 0) return;
-      const name = Buffer.from(bytes.buffer, bytes.byteOffset + p + 1, nameEnd - p - 1).toString('utf8');
-      if (visit(name, type, nameEnd + 1)) return;
-      const size = valueSize(bytes, type, nameEnd + 1);
-      if (size < 0) return;
-      p = nameEnd + 1 + size;
+  // Names are compared as bytes: this runs on every command that carries the field, so it makes
+  // no string for a name that is not the one looked for.
+  const wanted = fieldBytes(field);
+  let p = 4;
+  while (p < bytes.length && bytes[p] !== 0) {
+    const type = bytes[p]!;
+    const nameEnd = zeroAfter(bytes, p + 1);
+    if (nameEnd < 0) return undefined;
+    const valueAt = nameEnd + 1;
+    if (type === 0x03 && nameEnd - p - 1 === wanted.length && sameBytes(bytes, p + 1, wanted)) {
+      return repeatedName(bytes, valueAt + 4, valueAt + valueSize(bytes, type, valueAt));
     }
-  };
-  let duplicate: string | undefined;
-  walk(4, bytes.length, (name, type, valueAt) => {
-    if (name !== field || type !== 0x03) return false;
-    const seen = new Set<string>();
-    walk(valueAt + 4, valueAt + valueSize(bytes, type, valueAt), (inner) => {
-      if (seen.has(inner)) duplicate = inner;
-      seen.add(inner);
-      return duplicate !== undefined;
-    });
-    return true;
-  });
-  return duplicate;
+    const size = valueSize(bytes, type, valueAt);
+    if (size < 0) return undefined;
+    p = valueAt + size;
+  }
+  return undefined;
+}
+
+const fieldNames = new Map<string, Uint8Array>();
+
+function fieldBytes(field: string): Uint8Array {
+  let bytes = fieldNames.get(field);
+  if (bytes === undefined) fieldNames.set(field, (bytes = Buffer.from(field, 'utf8')));
+  return bytes;
+}
+
+/** The index of the next 0 byte from `from` (a name's end), or -1; a loop beats indexOf's call for names this short. */
+function zeroAfter(bytes: Uint8Array, from: number): number {
+  for (let i = from; i < bytes.length; i++) if (bytes[i] === 0) return i;
+  return -1;
+}
+
+function sameRange(bytes: Uint8Array, aStart: number, aEnd: number, bStart: number, bEnd: number): boolean {
+  if (aEnd - aStart !== bEnd - bStart) return false;
+  for (let i = 0; i < aEnd - aStart; i++) if (bytes[aStart + i] !== bytes[bStart + i]) return false;
+  return true;
+}
+
+function sameBytes(bytes: Uint8Array, at: number, wanted: Uint8Array): boolean {
+  for (let i = 0; i < wanted.length; i++) if (bytes[at + i] !== wanted[i]) return false;
+  return true;
+}
+
+/** The first name repeated among the elements between `start` and `end` (a sub-document's few fields). */
+function repeatedName(bytes: Uint8Array, start: number, end: number): string | undefined {
+  /** Where each name seen so far starts and ends. */
+  const seen: number[] = [];
+  let p = start;
+  while (p < end && bytes[p] !== 0) {
+    const type = bytes[p]!;
+    const nameEnd = zeroAfter(bytes, p + 1);
+    if (nameEnd < 0) return undefined;
+    for (let i = 0; i < seen.length; i += 2) {
+      if (sameRange(bytes, seen[i]!, seen[i + 1]!, p + 1, nameEnd)) return Buffer.from(bytes.buffer, bytes.byteOffset + p + 1, nameEnd - p - 1).toString('utf8');
+    }
+    seen.push(p + 1, nameEnd);
+    const size = valueSize(bytes, type, nameEnd + 1);
+    if (size < 0) return undefined;
+    p = nameEnd + 1 + size;
+  }
+  return undefined;
 }

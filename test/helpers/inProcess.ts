@@ -26,7 +26,12 @@ export interface InProcessOptions {
   setParameter?: Record<string, unknown>;
   clock?: VirtualClock;
   slowms?: number;
+  /** Run as a one-member replica set of this name (--replSet): transactions and retryable writes work. */
+  replSet?: string;
 }
+
+/** The oplog size limit of an in-process replica set: the floor of the default (defaultOplogBytes), 50 MB. */
+const IN_PROCESS_OPLOG_BYTES = 50 * 1024 * 1024;
 
 export interface RequestOptions {
   /** OP_MSG (default) or the legacy OP_QUERY on `<db>.$cmd`. */
@@ -76,6 +81,7 @@ export function inProcessServer(options: InProcessOptions = {}): InProcessServer
     slowms: options.slowms ?? 100,
     requestShutdown: () => undefined,
     auth: { enabled: options.auth ?? false, transitionToAuth: options.transitionToAuth ?? false },
+    ...(options.replSet === undefined ? {} : { replSet: { name: options.replSet, oplogBytes: IN_PROCESS_OPLOG_BYTES } }),
   });
   const { services } = wiring;
   const clients: Client[] = [];

@@ -10,17 +10,24 @@ import type { CommandSpec } from '../command.js';
 import type { Services } from '../services.js';
 import { usesLocalhostException } from './authenticate.js';
 import { TransactionRecord } from '../../sessions/transactionRecord.js';
+import { beginOrContinue, checkTransactionStatement } from '../transactions.js';
 import { lsidText } from '../../sessions/logicalSessionId.js';
 
 /**
  * validateSessionOptions and beginOrContinue on a replica set (transaction_validation.cpp,
- * transaction_participant.cpp): a txnNumber without autocommit is a retryable write, which only
- * the retryable write commands take (50768).
+ * transaction_participant.cpp): a txnNumber with autocommit: false is a statement of a
+ * transaction (begun or continued: commands/transactions.ts); without autocommit it is a
+ * retryable write, which only the retryable write commands take (50768).
  */
-function beginTransactionOrRetryableWrite(spec: CommandSpec, session: SessionRecord, txnNumber: Long, inTransaction: boolean): void {
+function beginTransactionOrRetryableWrite(services: Services, spec: CommandSpec, session: SessionRecord, txnNumber: Long, body: Document): void {
   if (txnNumber.isNegative()) throw new MongoError(ErrorCodes.InvalidOptions, 'Transaction number cannot be negative');
-  if (inTransaction) {
-    throw new MongoError(ErrorCodes.CommandNotSupported, 'Multi-document transactions are not supported by pocketmongo yet');
+  if (present(body.startTransaction) && !present(body.autocommit)) {
+    throw new MongoError(ErrorCodes.InvalidOptions, "'startTransaction' field requires 'autocommit' field to also be specified");
+  }
+  if (present(body.autocommit)) {
+    checkTransactionStatement(spec, body, String(body.$db));
+    beginOrContinue(services, spec, session, (session.txn ??= new TransactionRecord()), txnNumber, body);
+    return;
   }
   if (!spec.retryableWrite) {
     throw new MongoError(
@@ -51,7 +58,7 @@ function checkType(field: string, value: unknown, expected: 'long' | 'bool'): vo
  * command runs in, if any.
  */
 export function attachSession(
-  services: Pick<Services, 'auth' | 'owners' | 'sessions' | 'replication'>,
+  services: Services,
   client: Client,
   spec: CommandSpec,
   body: Document,
@@ -103,7 +110,7 @@ export function attachSession(
     if (services.replication === undefined) {
       throw new MongoError(ErrorCodes.IllegalOperation, 'Transaction numbers are only allowed on a replica set member or mongos');
     }
-    beginTransactionOrRetryableWrite(spec, session, Long.fromValue(txnNumber as Long | number), present(autocommit));
+    beginTransactionOrRetryableWrite(services, spec, session, Long.fromValue(txnNumber as Long | number), body);
     return session;
   }
   if (present(autocommit)) {

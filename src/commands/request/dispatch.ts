@@ -16,12 +16,19 @@ import { failPointsAfter, failPointsBefore } from './failCommand.js';
 import { failureReply, okReply } from './reply.js';
 import { resolveCommand } from './resolve.js';
 import { runCommand } from './run.js';
-import { checkReadConcern, checkWriteConcern, gossipIn, replicaSetReply, unsatisfiableWriteConcern, withRetryableWriteLabels } from './replication.js';
+import { checkReadConcern, checkWriteConcern, gossipIn, replicaSetReply, unsatisfiableWriteConcern, withErrorLabels } from './replication.js';
 import type { ReplicaSet } from '../replicaSet.js';
+import type { Transaction } from '../transactions.js';
+
+/** The open transaction a statement (not its commit or abort) runs in: its snapshot is what the statement sees. */
+function statementTransaction(spec: CommandSpec, session: SessionRecord | undefined, body: Document): Transaction | undefined {
+  if (body.autocommit === undefined || spec.name === 'commitTransaction' || spec.name === 'abortTransaction') return undefined;
+  return session?.txn?.open as Transaction | undefined;
+}
 
 /** A replica set's reply: the retryable-write labels, then the write's optime and the cluster time. */
 function replicatedReply(services: Services, rs: ReplicaSet, client: Client, spec: CommandSpec | undefined, request: WireRequest, reply: Document, appendedBefore: number): Document {
-  const labelled = withRetryableWriteLabels(reply, request.body, services.process.shuttingDown, rs.oplog.appended !== appendedBefore);
+  const labelled = withErrorLabels(reply, request.body, spec?.name, services.process.shuttingDown, rs.oplog.appended !== appendedBefore);
   return replicaSetReply(services, rs, client, spec, labelled);
 }
 
@@ -66,6 +73,7 @@ export async function dispatch(services: Services, client: Client, request: Wire
   let operation: SessionOperation | undefined;
   let ran = false;
   let appendedBefore = 0;
+  let transaction: Transaction | undefined;
   try {
     const rs = services.replication;
     if (rs !== undefined) {
@@ -87,10 +95,13 @@ export async function dispatch(services: Services, client: Client, request: Wire
       operation = new SessionOperation(signal);
       services.sessions.attach(session, operation);
     }
-    const ctx = new Invocation(services, client, request, session, signal, operation);
+    transaction = statementTransaction(spec, session, request.body);
+    const ctx = new Invocation(transaction?.services ?? services, client, request, session, signal, operation);
     checkPrivileges(services.auth, ctx, spec);
     ran = true;
     let reply = okReply(await runCommand(spec, ctx, operation));
+    // A write error in a transaction aborts it (write_ops_exec.cpp handleError).
+    if (transaction !== undefined && reply.writeErrors !== undefined) transaction.record.abortOpen();
     if (services.durable !== undefined) {
       saveAuthIfChanged(services);
       saveSessionsCollectionIfChanged(services);
@@ -100,6 +111,8 @@ export async function dispatch(services: Services, client: Client, request: Wire
     if (services.replication !== undefined) reply = replicatedReply(services, services.replication, client, spec, request, withWriteConcernError(spec, request, reply), appendedBefore);
     return ctx.exhaust === undefined ? { reply } : { reply, exhaustNext: ctx.exhaust.next };
   } catch (err) {
+    // Any error once a transaction's statement runs aborts the transaction (abortOnError).
+    if (transaction !== undefined && ran) transaction.record.abortOpen();
     let reply = failureReply(err, services.log, client.id, request);
     // A command that ran and failed still gets the writeConcernError (mongod waits for write concern on errors too).
     if (ran && services.failPoints.anyActive) reply = failPointsAfter(services, spec!, client, request, reply);

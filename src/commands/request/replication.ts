@@ -113,17 +113,31 @@ export function unsatisfiableWriteConcern(writeConcern: unknown): Document | und
 const RETRIABLE_CODES: ReadonlySet<number> = new Set([6, 7, 89, 134, 189, 262, 358, 402, 406, 407, 412, 453, 462, 9001, 10107, 11602, 13435, 13436, 50915, 91331, 10045600]);
 const SHUTDOWN_CODES: ReadonlySet<number> = new Set([ErrorCodes.ShutdownInProgress, ErrorCodes.InterruptedAtShutdown]);
 
+/** Codes that make a transaction's error transient, whatever the statement (error_labels.cpp isTransientTransactionError). */
+const TRANSIENT_CODES: ReadonlySet<number> = new Set([112, 24, 267, 343, 249, 239, 246, 250, 272, 150, 13388]);
+
 /**
- * ErrorLabelBuilder for a retryable write (or a transaction's commit/abort): RetryableWriteError
- * when the command's error or its writeConcernError is retriable, then NoWritesPerformed when
- * it wrote nothing. Labels a fail point set are kept as they are.
+ * ErrorLabelBuilder: in a transaction (txnNumber and autocommit) a transient error gets
+ * TransientTransactionError — any retriable code or NoSuchTransaction on a statement, and on
+ * commit or abort NoSuchTransaction without a writeConcernError; otherwise a retryable write, or
+ * a commit or abort, whose error or writeConcernError is retriable gets RetryableWriteError, then
+ * NoWritesPerformed when it wrote nothing. The two are exclusive; labels already set (a fail
+ * point's, an error's own) are kept.
  */
-export function withRetryableWriteLabels(reply: Document, body: Document, shuttingDown: boolean, wrote: boolean): Document {
+export function withErrorLabels(reply: Document, body: Document, commandName: string | undefined, shuttingDown: boolean, wrote: boolean): Document {
   if (body.txnNumber === undefined || reply.errorLabels !== undefined) return reply;
+  const failed = reply.ok === 0 || Number(reply.ok) === 0;
   const wce = reply.writeConcernError as Document | undefined;
-  const code = reply.ok === 0 || Number(reply.ok) === 0 ? reply.code : wce?.code;
-  if (typeof code !== 'number') return reply;
-  if (!RETRIABLE_CODES.has(code) && !(shuttingDown && SHUTDOWN_CODES.has(code))) return reply;
+  const inTransaction = body.autocommit !== undefined;
+  const finishing = commandName === 'commitTransaction' || commandName === 'abortTransaction';
+  const retriable = (code: unknown): boolean => typeof code === 'number' && (RETRIABLE_CODES.has(code) || (shuttingDown && SHUTDOWN_CODES.has(code)));
+  if (inTransaction && failed && typeof reply.code === 'number') {
+    const code = reply.code;
+    const transient = TRANSIENT_CODES.has(code) || (finishing ? code === ErrorCodes.NoSuchTransaction && wce === undefined : code === ErrorCodes.NoSuchTransaction || retriable(code));
+    if (transient) return { ...reply, errorLabels: ['TransientTransactionError'] };
+  }
+  if (inTransaction && !finishing) return reply;
+  if (!retriable(failed ? reply.code : wce?.code)) return reply;
   return { ...reply, errorLabels: wrote ? ['RetryableWriteError'] : ['RetryableWriteError', 'NoWritesPerformed'] };
 }
 

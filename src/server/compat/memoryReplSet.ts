@@ -9,7 +9,7 @@
  * `instanceOpts`) and is refused with an error rather than run as one member.
  */
 import { EventEmitter } from 'node:events';
-import { MongoMemoryServer, type AutomaticAuth, type Cleanup, type MongoMemoryInstanceOpts, type StorageEngine } from './memoryServer.js';
+import { MongoMemoryServer, StateError, type AutomaticAuth, type Cleanup, type MongoMemoryInstanceOpts, type StorageEngine } from './memoryServer.js';
 
 /** mongodb-memory-server's MongoMemoryReplSetStates, same names and values. */
 export enum MongoMemoryReplSetStates {
@@ -53,17 +53,6 @@ export interface MongoMemoryReplSetOpts {
   /** Ignored: there is no mongod binary. */
   binary: Record<string, unknown>;
   replSet: ReplSetOpts;
-}
-
-/** Thrown when a method is called in a state that does not allow it (mongodb-memory-server's StateError for a set). */
-export class ReplSetStateError extends Error {
-  constructor(
-    readonly wantedStates: readonly MongoMemoryReplSetStates[],
-    readonly gotState: MongoMemoryReplSetStates,
-  ) {
-    super(`Incorrect State for operation: "${gotState}", allowed States: "[${wantedStates.join(',')}]"`);
-    this.name = 'StateError';
-  }
 }
 
 export class MongoMemoryReplSet extends EventEmitter {
@@ -118,7 +107,7 @@ export class MongoMemoryReplSet extends EventEmitter {
    * @throws StateError unless stopped
    */
   async start(): Promise<void> {
-    if (this._state !== MongoMemoryReplSetStates.stopped) throw new ReplSetStateError([MongoMemoryReplSetStates.stopped], this._state);
+    if (this._state !== MongoMemoryReplSetStates.stopped) throw new StateError([MongoMemoryReplSetStates.stopped], this._state);
     this.stateChange(MongoMemoryReplSetStates.init);
     try {
       if (this.servers.length === 0) this.servers.push(new MongoMemoryServer({ instance: this.memberOpts(), auth: this.replSetOpts.auth }));
@@ -151,7 +140,7 @@ export class MongoMemoryReplSet extends EventEmitter {
    */
   getUri(otherDb?: string, otherIp?: string): string {
     if (this._state !== MongoMemoryReplSetStates.running && this._state !== MongoMemoryReplSetStates.init) {
-      throw new ReplSetStateError([MongoMemoryReplSetStates.running, MongoMemoryReplSetStates.init], this._state);
+      throw new StateError([MongoMemoryReplSetStates.running, MongoMemoryReplSetStates.init], this._state);
     }
     const hosts = this.servers.map((server) => {
       const port = server.instanceInfo?.port;
@@ -164,7 +153,7 @@ export class MongoMemoryReplSet extends EventEmitter {
   /** Resolves once the set is running (at once when it is); rejects if a start fails. */
   async waitUntilRunning(): Promise<void> {
     if (this._state === MongoMemoryReplSetStates.running) return;
-    if (this._state === MongoMemoryReplSetStates.stopped) throw new ReplSetStateError([MongoMemoryReplSetStates.running, MongoMemoryReplSetStates.init], this._state);
+    if (this._state === MongoMemoryReplSetStates.stopped) throw new StateError([MongoMemoryReplSetStates.running, MongoMemoryReplSetStates.init], this._state);
     await new Promise<void>((resolve, reject) => {
       const onChange = (state: MongoMemoryReplSetStates) => {
         if (state === MongoMemoryReplSetStates.init) return;
@@ -196,7 +185,7 @@ export class MongoMemoryReplSet extends EventEmitter {
    * @throws StateError unless stopped
    */
   async cleanup(options?: boolean | Cleanup): Promise<void> {
-    if (this._state !== MongoMemoryReplSetStates.stopped) throw new ReplSetStateError([MongoMemoryReplSetStates.stopped], this._state);
+    if (this._state !== MongoMemoryReplSetStates.stopped) throw new StateError([MongoMemoryReplSetStates.stopped], this._state);
     const doCleanup = typeof options === 'boolean' ? options : (options?.doCleanup ?? true);
     if (!doCleanup) return;
     await Promise.all(this.servers.map((server) => server.cleanup({ doCleanup: true, force: options !== undefined && typeof options !== 'boolean' && options.force === true })));

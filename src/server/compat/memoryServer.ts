@@ -141,8 +141,9 @@ export interface MongoInstanceData {
 /** Thrown when a method is called in a state that does not allow it (mongodb-memory-server's StateError). */
 export class StateError extends Error {
   constructor(
-    readonly wantedStates: readonly MongoMemoryServerStates[],
-    readonly gotState: MongoMemoryServerStates,
+    /** MongoMemoryServerStates, or MongoMemoryReplSetStates for a set. */
+    readonly wantedStates: readonly string[],
+    readonly gotState: string,
   ) {
     super(`Incorrect State for operation: "${gotState}", allowed States: "[${wantedStates.join(',')}]"`);
     this.name = 'StateError';
