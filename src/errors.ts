@@ -123,6 +123,11 @@ export const ErrorCodes = {
   SnapshotUnavailable: 246,
   SnapshotTooOld: 239,
   NotARetryableWriteCommand: 50768,
+  // Change streams (change-streams-semantics.md §5).
+  NoMatchingDocument: 47,
+  InvalidResumeToken: 260,
+  ChangeStreamFatalError: 280,
+  ChangeStreamHistoryLost: 286,
 } as const;
 
 export type ErrorCodeName = keyof typeof ErrorCodes;

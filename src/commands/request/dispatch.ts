@@ -18,6 +18,7 @@ import { resolveCommand } from './resolve.js';
 import { runCommand } from './run.js';
 import { checkReadConcern, checkWriteConcern, gossipIn, replicaSetReply, unsatisfiableWriteConcern, withRetryableWriteLabels } from './replication.js';
 import type { ReplicaSet } from '../replicaSet.js';
+import { withChangeStreamLabels } from '../changeStreams.js';
 
 /** A replica set's reply: the retryable-write labels, then the write's optime and the cluster time. */
 function replicatedReply(services: Services, rs: ReplicaSet, client: Client, spec: CommandSpec | undefined, request: WireRequest, reply: Document, appendedBefore: number): Document {
@@ -103,7 +104,10 @@ export async function dispatch(services: Services, client: Client, request: Wire
     let reply = failureReply(err, services.log, client.id, request);
     // A command that ran and failed still gets the writeConcernError (mongod waits for write concern on errors too).
     if (ran && services.failPoints.anyActive) reply = failPointsAfter(services, spec!, client, request, reply);
-    if (services.replication !== undefined) reply = replicatedReply(services, services.replication, client, spec, request, reply, appendedBefore);
+    if (services.replication !== undefined) {
+      reply = withChangeStreamLabels(services, spec?.name, request.body, reply);
+      reply = replicatedReply(services, services.replication, client, spec, request, reply, appendedBefore);
+    }
     return { reply };
   } finally {
     client.current = undefined;
