@@ -126,6 +126,11 @@ export const ErrorCodes = {
   // Transactions (transaction_participant.cpp).
   ConflictingOperationInProgress: 117,
   TransactionExceededLifetimeLimitSeconds: 290,
+  // Change streams (change-streams-semantics.md §5).
+  NoMatchingDocument: 47,
+  InvalidResumeToken: 260,
+  ChangeStreamFatalError: 280,
+  ChangeStreamHistoryLost: 286,
 } as const;
 
 export type ErrorCodeName = keyof typeof ErrorCodes;

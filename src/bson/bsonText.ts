@@ -11,13 +11,14 @@ export function bsonText(value: unknown): string {
   if (typeof value === 'number') return Number.isInteger(value) ? String(value) : doubleText(value);
   if (value instanceof Int32) return String(value.value);
   if (value instanceof Double) return doubleText(value.value);
+  // A Timestamp is a Long to `instanceof`: it is tested first.
+  if (value instanceof Timestamp) return `Timestamp(${value.high}, ${value.low})`;
   if (value instanceof Long) return value.toString();
   if (value instanceof Decimal128) return `NumberDecimal("${value.toString()}")`;
   if (value instanceof UUID) return `UUID("${value.toHexString(true)}")`;
   if (value instanceof Binary) return `BinData(${value.sub_type}, ${Buffer.from(value.value()).toString('hex').toUpperCase()})`;
   if (value instanceof ObjectId) return `ObjectId('${value.toHexString()}')`;
   if (value instanceof Date) return `new Date(${value.getTime()})`;
-  if (value instanceof Timestamp) return `Timestamp(${value.high}, ${value.low})`;
   if (value instanceof BSONRegExp) return `/${value.pattern}/${value.options}`;
   if (Array.isArray(value)) return value.length === 0 ? '[]' : `[ ${value.map(bsonText).join(', ')} ]`;
   const entries = Object.entries(value as Document);

@@ -22,6 +22,7 @@ import { explainQuery, serverInfo, serverParameters } from './queryExplain.js';
 import { currentOperations, parseCurrentOpSpec } from './currentOp.js';
 import { defineCommand, type CommandContext, type CommandSpec, type Verbosity } from './command.js';
 import { checkInvolvedViews, expandViewAggregate, withBody } from './views.js';
+import { changeStreamAggregate, changeStreamPrivileges, isChangeStreamPipeline } from './changeStreams.js';
 
 // The aggregate command: its source stages (the session stages, $collStats), its privileges and
 // its explain are here; the checks of the other stages' specs are in pipeline/stageSpecs, $out and
@@ -200,7 +201,7 @@ export function checkPipelineArgument(ctx: CommandContext<never>): Document[] {
 }
 
 /** What running an aggregate reads and opens (the reads a view turns into run it too). */
-export type AggregateContext = CommandContext<'auth' | 'owners' | 'catalog' | 'clients' | 'clock' | 'cursors' | 'log' | 'namespaces' | 'process' | 'sessions'>;
+export type AggregateContext = CommandContext<'auth' | 'owners' | 'catalog' | 'clients' | 'clock' | 'cursors' | 'log' | 'namespaces' | 'process' | 'replication' | 'sessions'>;
 
 /**
  * aggregate: the source stages, then mingo for the rest of the pipeline; results through a cursor.
@@ -223,6 +224,11 @@ export function aggregate(ctx: AggregateContext, cursorNs?: string): Document {
   const cursorSpec = ctx.body.cursor;
   if (!explain && !isPlainObject(cursorSpec)) {
     throw new MongoError(ErrorCodes.FailedToParse, "The 'cursor' option is required, except for aggregate with the explain argument");
+  }
+  // A replica set opens change streams (changeStreams.ts); a standalone refuses them (source, 40573).
+  if (ctx.services.replication !== undefined && !explain && isChangeStreamPipeline(pipeline)) {
+    const batchSize = nonNegativeInt(cursorSpec.batchSize, 'batchSize', 'aggregate') ?? DEFAULT_FIRST_BATCH_SIZE;
+    return changeStreamAggregate(ctx, collection, pipeline, batchSize, pipelineContext(ctx));
   }
   const onView = collection === undefined ? undefined : expandViewAggregate(ctx, collection, pipeline);
   if (onView !== undefined) return aggregate(withBody(ctx, onView), cursorNs ?? `${ctx.db}.${collection}`);
@@ -321,6 +327,7 @@ function aggregatePrivileges(ctx: CommandContext<never>): Requirement[] {
     const spec = (pipeline[0] as Document).$currentOp;
     return isPlainObject(spec) && spec.allUsers === true ? [{ resource: Resource.cluster(), actions: ['inprog'] }] : [];
   }
+  if (stage === '$changeStream') return changeStreamPrivileges(ctx);
   if (stage === '$listLocalSessions' || stage === '$listSessions' || typeof ctx.body.aggregate !== 'string') return [];
   const ns = Resource.namespace(ctx.db, ctx.body.aggregate);
   const first: Requirement = { resource: ns, actions: [stage === '$collStats' ? 'collStats' : 'find'] };

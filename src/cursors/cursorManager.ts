@@ -39,6 +39,15 @@ function lifespanBucket(ms: number): LifespanBucket {
  */
 export interface CursorSource extends Iterator<Document> {
   restore?(): void;
+  /**
+   * The fields a reply puts after its batch, given the documents it returns (a change stream's
+   * postBatchResumeToken, and `invalidated` once it has ended).
+   */
+  batchFields?(batch: readonly Document[]): Document;
+  /** A tailable source that has ended for good (a change stream after its invalidate): its cursor closes. */
+  readonly ended?: boolean;
+  /** A change stream's events (its getMore errors carry the change stream error labels). */
+  readonly changeStream?: boolean;
 }
 
 /**
@@ -146,9 +155,19 @@ export class ServerCursor implements SessionResource {
     return batch;
   }
 
-  /** True when no document is left (never for a tailable cursor: more may come). */
+  /** Whether its documents are a change stream's events. */
+  get isChangeStream(): boolean {
+    return this.source.changeStream === true;
+  }
+
+  /** The fields its reply adds after a batch (none but a change stream's). */
+  batchFields(batch: readonly Document[]): Document {
+    return this.source.batchFields?.(batch) ?? {};
+  }
+
+  /** True when no document is left (for a tailable cursor only once its source has ended: more may come). */
   get isExhausted(): boolean {
-    if (this.tail !== undefined) return false;
+    if (this.tail !== undefined) return this.lookahead === undefined && this.source.ended === true;
     if (this.exhausted) return true;
     if (!this.endKnown) return false;
     // A scan that keeps a position is not read ahead (it would move the position): as mongod's,
@@ -232,7 +251,7 @@ export class CursorManager {
       }
       this.totalOpened += 1;
     }
-    return { firstBatch, id: cursor.id, ns };
+    return { firstBatch, ...cursor.batchFields(firstBatch), id: cursor.id, ns };
   }
 
   /**
@@ -274,7 +293,7 @@ export class CursorManager {
     let nextBatch = this.batch(cursor, batchSize, true);
     cursor.pinned = true;
     try {
-      while (nextBatch.length === 0 && deadline > this.clock.now()) {
+      while (nextBatch.length === 0 && !cursor.isExhausted && deadline > this.clock.now()) {
         const outcome = await this.waitForInsert(cursor, deadline - this.clock.now(), signal);
         if (outcome === 'timeout') break;
         if (outcome !== 'insert') {
@@ -320,7 +339,7 @@ export class CursorManager {
       this.dispose(cursor.id.toString());
       id = Long.ZERO;
     }
-    return { nextBatch, id, ns: cursor.ns };
+    return { nextBatch, ...cursor.batchFields(nextBatch), id, ns: cursor.ns };
   }
 
   /** Waits for the cursor's collection's next insert, at most `ms` on the server's clock. */

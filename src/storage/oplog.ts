@@ -101,6 +101,8 @@ export class Oplog {
   private bytes = 0;
   private last: OpTime = NULL_OPTIME;
   private lastWall = new Date(0);
+  /** The timestamp of the newest entry the size limit removed (a reader behind it lost history). */
+  private removedThrough: Timestamp | undefined = undefined;
   private readonly listeners = new Set<() => void>();
   /** How many entries were ever written (a command compares it to see whether it wrote). */
   appended = 0;
@@ -143,6 +145,23 @@ export class Oplog {
   /** The oldest entry still kept, if any. */
   get oldest(): OplogEntry | undefined {
     return this.entries[this.head];
+  }
+
+  /** The oldest live entry whose timestamp is `ts` or later (a binary search: timestamps only grow). */
+  entryFrom(ts: Timestamp): OplogEntry | undefined {
+    let low = this.head;
+    let high = this.entries.length;
+    while (low < high) {
+      const mid = (low + high) >>> 1;
+      if (this.entries[mid]!.ts.compare(ts) < 0) low = mid + 1;
+      else high = mid;
+    }
+    return this.entries[low];
+  }
+
+  /** The timestamp of the newest entry dropped to keep the oplog within its size, if any was. */
+  get truncatedThrough(): Timestamp | undefined {
+    return this.removedThrough;
   }
 
   /** Calls `fn` after every append until the returned function is called. */
@@ -221,7 +240,9 @@ export class Oplog {
   /** Drops the oldest entries while over the size limit (always keeping the newest). */
   private truncate(): void {
     while (this.bytes > this.maxBytes && this.entries.length - this.head > 1) {
-      this.bytes -= BSON.calculateObjectSize(this.entries[this.head]!);
+      const removed = this.entries[this.head]!;
+      this.bytes -= BSON.calculateObjectSize(removed);
+      this.removedThrough = removed.ts;
       this.head += 1;
     }
     if (this.head > 1024 && this.head * 2 > this.entries.length) {

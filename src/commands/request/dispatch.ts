@@ -18,6 +18,7 @@ import { resolveCommand } from './resolve.js';
 import { runCommand } from './run.js';
 import { checkReadConcern, checkWriteConcern, gossipIn, replicaSetReply, unsatisfiableWriteConcern, withErrorLabels } from './replication.js';
 import type { ReplicaSet } from '../replicaSet.js';
+import { withChangeStreamLabels } from '../changeStreams.js';
 import type { Transaction } from '../transactions.js';
 
 /** The open transaction a statement (not its commit or abort) runs in: its snapshot is what the statement sees. */
@@ -116,7 +117,10 @@ export async function dispatch(services: Services, client: Client, request: Wire
     let reply = failureReply(err, services.log, client.id, request);
     // A command that ran and failed still gets the writeConcernError (mongod waits for write concern on errors too).
     if (ran && services.failPoints.anyActive) reply = failPointsAfter(services, spec!, client, request, reply);
-    if (services.replication !== undefined) reply = replicatedReply(services, services.replication, client, spec, request, reply, appendedBefore);
+    if (services.replication !== undefined) {
+      reply = withChangeStreamLabels(services, spec?.name, request.body, reply);
+      reply = replicatedReply(services, services.replication, client, spec, request, reply, appendedBefore);
+    }
     return { reply };
   } finally {
     client.current = undefined;

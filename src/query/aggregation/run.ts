@@ -154,12 +154,22 @@ function makeRunContext(context: PipelineContext, now: Date, variables: Document
 
 /** Runs the stages (already spec-checked) over the documents; returns the output documents. Throws MongoError with mongod's codes. */
 export function runPipeline(stages: readonly Document[], docs: Iterable<Document>, context: PipelineContext = {}): Document[] {
+  return compiledPipeline(stages, context)(docs);
+}
+
+/**
+ * The stages compiled once (their spec errors thrown now), as a function that runs them over some
+ * documents each time it is called: a change stream runs its stages on each event as it comes.
+ */
+export function compiledPipeline(stages: readonly Document[], context: PipelineContext = {}): (docs: Iterable<Document>) => Document[] {
   const variables = context.variables ?? {};
   const cc = makeCompileContext(context.collation, variables);
   const pipeline = compilePipeline(stages, cc);
-  if (stages.length === 0) return [...docs];
-  const run = makeRunContext(context, context.now ?? new Date(), variables);
-  return [...pipeline.run(docs, run)];
+  return (docs) => {
+    if (stages.length === 0) return [...docs];
+    const run = makeRunContext(context, context.now ?? new Date(), variables);
+    return [...pipeline.run(docs, run)];
+  };
 }
 
 /**
