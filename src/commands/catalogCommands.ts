@@ -90,7 +90,8 @@ function create(ctx: CommandContext<'auth' | 'catalog' | 'namespaces' | 'replica
   checkValidatorNamespace(validation, ctx.db, name, new UUID());
   const created = ctx.services.catalog.create(ctx.db, name, { capped });
   created.validation = validation;
-  ctx.services.replication?.oplog.command(ctx.db, { create: name, ...(capped === undefined ? {} : cappedCollectionOptions(capped)), idIndex: { v: new Int32(2), key: { _id: new Int32(1) }, name: '_id_' } }, created.uuid);
+  // In a transaction the create is logged with its commit.
+  if (ctx.body.autocommit === undefined) ctx.services.replication?.oplog.command(ctx.db, { create: name, ...(capped === undefined ? {} : cappedCollectionOptions(capped)), idIndex: { v: new Int32(2), key: { _id: new Int32(1) }, name: '_id_' } }, created.uuid);
   return {};
 }
 
@@ -383,6 +384,8 @@ export const catalogCommands: readonly CommandSpec[] = [
     run: create,
     apiVersion1: true,
     supportsWriteConcern: true,
+    // 4.4+: the collection appears when the transaction commits (in its applyOps entry).
+    allowedInTransaction: true,
     // create.idl is strict: another field is 40415.
     strict: true,
     fields: CREATE_OPTIONS,

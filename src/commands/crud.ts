@@ -175,7 +175,7 @@ function requireArrayField(ctx: CommandContext<never>, field: string): unknown[]
  * insert (write_ops.idl): documents get an `_id` (first) when they lack one; a taken `_id` is a
  * DuplicateKey write error; ordered inserts stop at the first error, unordered ones go on.
  */
-function insert(ctx: CommandContext<'catalog' | 'clock' | 'counters' | 'log' | 'replication'>): Document {
+function insert(ctx: CommandContext<'catalog' | 'clock' | 'counters' | 'log' | 'replication' | 'transactions'>): Document {
   const name = collectionArgument(ctx);
   const documents = requireArrayField(ctx, 'documents');
   const ordered = stopsAtFirstError(ctx.body);
@@ -230,7 +230,7 @@ function checkStatementFields(statements: readonly unknown[], fields: ReadonlySe
 }
 
 /** delete: each statement removes the first match (limit 1) or every match (limit 0). */
-function deleteCommand(ctx: CommandContext<'catalog' | 'clock' | 'counters' | 'replication'>): Document {
+function deleteCommand(ctx: CommandContext<'catalog' | 'clock' | 'counters' | 'replication' | 'transactions'>): Document {
   const name = collectionArgument(ctx);
   const deletes = requireArrayField(ctx, 'deletes');
   checkStatementFields(deletes, DELETE_STATEMENT_FIELDS, 'delete.deletes');
@@ -410,7 +410,7 @@ function replaceDocument(ctx: CommandContext<'catalog' | 'replication'>, collect
  * update (write_ops.idl): each statement {q, u, upsert, multi, arrayFilters} updates the first
  * match (or every match with multi), or inserts one with upsert; replies n, nModified, upserted.
  */
-function update(ctx: CommandContext<'catalog' | 'clock' | 'counters' | 'log' | 'replication'>): Document {
+function update(ctx: CommandContext<'catalog' | 'clock' | 'counters' | 'log' | 'replication' | 'transactions'>): Document {
   const name = collectionArgument(ctx);
   const statements = requireArrayField(ctx, 'updates');
   checkStatementFields(statements, UPDATE_STATEMENT_FIELDS, 'update.updates');
@@ -554,7 +554,7 @@ function distinct(ctx: ReadContext): Document {
  * findAndModify: the first document by `query` and `sort` is removed or updated (or one is
  * upserted); `value` is the old document, or the new one with `new: true`, projected by `fields`.
  */
-function findAndModify(ctx: CommandContext<'catalog' | 'clock' | 'counters' | 'log' | 'replication'>): Document {
+function findAndModify(ctx: CommandContext<'catalog' | 'clock' | 'counters' | 'log' | 'replication' | 'transactions'>): Document {
   const name = collectionArgument(ctx);
   // findAndModify.idl: query, fields and sort are objects; a query of another type (a bare
   // ObjectId, as findOneAndDelete(id) sends) is TypeMismatch, never "match everything".

@@ -89,7 +89,7 @@ function hostInfo(ctx: CommandContext<'clock'>): Document {
 }
 
 /** serverStatus: mongod's header fields, then its sections in alphabetical order. */
-function serverStatus(ctx: CommandContext<'clock' | 'process' | 'counters' | 'clients' | 'topology' | 'cursors' | 'sessions' | 'durable'>): Document {
+function serverStatus(ctx: CommandContext<'clock' | 'process' | 'counters' | 'clients' | 'topology' | 'cursors' | 'sessions' | 'durable' | 'transactions'>): Document {
   const server = ctx.services;
   const now = server.clock.now();
   const uptimeMillis = Math.max(0, now - server.process.startedAt);
@@ -176,6 +176,7 @@ function serverStatus(ctx: CommandContext<'clock' | 'process' | 'counters' | 'cl
       backupCursorOpen: false,
     }),
     logicalSessionRecordCache: () => server.sessions.statusSection(),
+    transactions: () => server.transactions.statusSection(),
   };
   for (const name of Object.keys(sections).sort()) {
     // {serverStatus: 1, <section>: 0} leaves a section out, as mongod allows.

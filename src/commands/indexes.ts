@@ -8,6 +8,7 @@ import { compareDocuments } from '../bson/bsonOrder.js';
 import { fullCollationSpec } from '../query/match/collation.js';
 import { checkPartialFilter } from './partialFilter.js';
 import { defineCommand, type CommandContext, type CommandSpec } from './command.js';
+import { transactionOf, type Transaction } from './transactions.js';
 
 /**
  * Index options stored as given and shown by listIndexes (index_key_validate.cpp's allowed fields)
@@ -63,6 +64,21 @@ function sameSpec(a: IndexSpec, b: IndexSpec): boolean {
   return JSON.stringify(a.key) === JSON.stringify(b.key) && a.unique === b.unique && a.sparse === b.sparse && sameCollation;
 }
 
+/**
+ * create_indexes_cmd.cpp in a transaction (4.4+): only on a collection the transaction created,
+ * while it is empty.
+ */
+function checkIndexBuildInTransaction(transaction: Transaction, db: string, name: string): void {
+  const collection = transaction.catalog.get(db, name);
+  if (collection === undefined) return;
+  if (!transaction.created(collection)) {
+    throw new MongoError(ErrorCodes.OperationNotSupportedInTransaction, `Cannot create new indexes on existing collection ${db}.${name} in a multi-document transaction.`);
+  }
+  if (collection.size > 0) {
+    throw new MongoError(ErrorCodes.OperationNotSupportedInTransaction, `Cannot create new indexes on non-empty collection ${db}.${name} in a multi-document transaction.`);
+  }
+}
+
 /** createIndexes: new indexes (the collection is created if needed); unique ones are built and enforced. */
 function createIndexes(ctx: CommandContext<'catalog' | 'namespaces'>): Document {
   const name = collectionArgument(ctx);
@@ -75,6 +91,7 @@ function createIndexes(ctx: CommandContext<'catalog' | 'namespaces'>): Document 
   const existing = namespaces.indexTarget(ctx.db, name);
   const created = createdSessions || existing === undefined;
   const collection = existing ?? ctx.services.catalog.ensure(ctx.db, name);
+  const transaction = transactionOf(ctx);
   const before = collection.indexes.length;
   for (const spec of specs) {
     const sameName = collection.indexes.find((s) => s.name === spec.name);
@@ -86,6 +103,7 @@ function createIndexes(ctx: CommandContext<'catalog' | 'namespaces'>): Document 
       );
     }
     if (collection.indexes.some((s) => sameSpec(s, spec))) continue;
+    if (transaction !== undefined) checkIndexBuildInTransaction(transaction, ctx.db, name);
     collection.addIndex(spec);
   }
   const after = collection.indexes.length;
@@ -155,7 +173,7 @@ function dropIndexes(ctx: CommandContext<'namespaces'>): Document {
 
 /** Indexes. */
 export const indexCommands: readonly CommandSpec[] = [
-  defineCommand({ name: 'createIndexes', run: createIndexes, apiVersion1: true, supportsWriteConcern: true, privileges: onCollection('createIndex'), help: 'create indexes' }),
+  defineCommand({ name: 'createIndexes', run: createIndexes, apiVersion1: true, supportsWriteConcern: true, allowedInTransaction: true, privileges: onCollection('createIndex'), help: 'create indexes' }),
   defineCommand({ name: 'listIndexes', run: listIndexes, apiVersion1: true, allowedInTransaction: true, privileges: onCollection('listIndexes'), help: 'list indexes for a collection' }),
   defineCommand({ name: 'dropIndexes', aliases: ['deleteIndexes'], run: dropIndexes, apiVersion1: true, supportsWriteConcern: true, privileges: onCollection('dropIndex'), help: 'drop indexes for a collection' }),
 ];

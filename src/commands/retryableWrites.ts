@@ -10,23 +10,26 @@ import { lsidDocument } from '../sessions/logicalSessionId.js';
 import type { StatementOutcome, TransactionRecord } from '../sessions/transactionRecord.js';
 import { NULL_OPTIME, type Oplog } from '../storage/oplog.js';
 import type { CommandContext } from './command.js';
+import type { TransactionMetrics } from './transactions.js';
 
 export class RetryableStatements {
   private readonly retried: Int32[] = [];
+  private wroteAny = false;
 
   private constructor(
     private readonly record: TransactionRecord,
     private readonly oplog: Oplog,
     private readonly lsid: Document,
     private readonly body: Document,
+    private readonly metrics: TransactionMetrics,
   ) {}
 
   /** The command's retryable-write statements, or undefined when it is not a retryable write. */
-  static of(ctx: CommandContext<'replication'>): RetryableStatements | undefined {
+  static of(ctx: CommandContext<'replication' | 'transactions'>): RetryableStatements | undefined {
     const record = ctx.session?.txn;
     const rs = ctx.services.replication;
     if (record === undefined || rs === undefined || ctx.body.txnNumber === undefined || ctx.body.autocommit !== undefined) return undefined;
-    return new RetryableStatements(record, rs.oplog, lsidDocument(ctx.session!.lsid), ctx.body);
+    return new RetryableStatements(record, rs.oplog, lsidDocument(ctx.session!.lsid), ctx.body, ctx.services.transactions.metrics);
   }
 
   /** The stmtId of the statement at `index`: stmtIds[index], else stmtId + index, else index. */
@@ -58,11 +61,18 @@ export class RetryableStatements {
 
   /** The statement wrote: a retry will find it executed. */
   wrote(stmtId: number, outcome: StatementOutcome): void {
+    this.wroteAny = true;
     this.record.executed.set(stmtId, outcome);
   }
 
   /** The reply with retriedStmtIds when statements were skipped (write_commands.cpp populateReply). */
   reply(reply: Document): Document {
+    // serverStatus().transactions: the retries answered, and the session records written (config.transactions in mongod).
+    if (this.retried.length > 0) {
+      this.metrics.retriedCommands += 1;
+      this.metrics.retriedStatements += this.retried.length;
+    }
+    if (this.wroteAny) this.metrics.sessionRecordWrites += 1;
     return this.retried.length === 0 ? reply : { ...reply, retriedStmtIds: this.retried };
   }
 

@@ -34,6 +34,7 @@ function writeConflict(): MongoError {
 
 /** One write of a transaction, replayed on the live catalog at commit. */
 type TransactionWrite =
+  | { readonly op: 'c'; readonly db: string; readonly name: string }
   | { readonly op: 'i'; readonly db: string; readonly name: string; readonly doc: Document }
   | { readonly op: 'u'; readonly db: string; readonly name: string; readonly old: Document; readonly next: Document; readonly replacement: boolean }
   | { readonly op: 'd'; readonly db: string; readonly name: string; readonly doc: Document };
@@ -61,6 +62,8 @@ export class Transaction implements OpenTransaction {
   readonly startedAt: number;
   /** The live writes' sequence number when the snapshot was taken: later ones conflict. */
   private readonly snapshotSeq: number;
+  /** The UUIDs of the collections in the snapshot (the others are the transaction's own). */
+  private readonly snapshotCollections = new Set<string>();
   private finished = false;
   /** What killSessions (and the session's end) releases: the transaction is aborted. */
   private readonly resource = { kind: 'transaction' as const, release: () => this.record.abortOpen() };
@@ -78,8 +81,14 @@ export class Transaction implements OpenTransaction {
     this.startedAt = live.clock.now();
     this.snapshotSeq = coordinator.writeSeq;
     this.catalog = live.catalog.clone(this.recorder());
+    for (const db of this.catalog.databaseNames()) for (const collection of this.catalog.collections(db)) this.snapshotCollections.add(collection.uuid.toHexString());
     this.services = { ...live, catalog: this.catalog, namespaces: live.namespaces.over(this.catalog) };
     live.sessions.attach(session, this.resource);
+  }
+
+  /** Whether the transaction created `collection` (create, or a write's implicit creation). */
+  created(collection: Collection): boolean {
+    return !this.snapshotCollections.has(collection.uuid.toHexString());
   }
 
   /** Hears the snapshot's writes: each is checked for a conflict, then kept for the commit. */
@@ -98,7 +107,12 @@ export class Transaction implements OpenTransaction {
         this.claim(collection, doc._id);
         this.writes.push({ op: 'd', db: collection.db, name: collection.name, doc });
       },
-      described: () => {},
+      // A collection the transaction creates (create, or a write's implicit creation) is made at commit where it was made here.
+      described: (collection) => {
+        if (this.created(collection) && !this.writes.some((w) => w.op === 'c' && w.db === collection.db && w.name === collection.name)) {
+          this.writes.push({ op: 'c', db: collection.db, name: collection.name });
+        }
+      },
       dropped: () => {},
     };
   }
@@ -163,7 +177,8 @@ export class Transaction implements OpenTransaction {
     this.end();
     this.record.open = undefined;
     this.record.kind = 'committed';
-    this.coordinator.committed += 1;
+    this.coordinator.metrics.committed += 1;
+    if (operations.length > 0) this.coordinator.metrics.sessionRecordWrites += 1;
   }
 
   /** The writes applied to `target` in order (collections the transaction created are created first); their applyOps operations. */
@@ -178,8 +193,9 @@ export class Transaction implements OpenTransaction {
       collection = target.get(db, name);
       if (collection !== undefined && !collection.uuid.equals(mine.uuid)) throw writeConflict();
       if (collection === undefined) {
-        // Created in the transaction (implicitly by a write): it appears at commit.
-        collection = target.create(db, name, { uuid: mine.uuid });
+        // Created in the transaction: it appears at commit, with its options and indexes.
+        collection = target.create(db, name, { uuid: mine.uuid, capped: mine.capped?.options });
+        collection.validation = mine.validation;
         for (const index of mine.indexes) if (index.name !== '_id_') collection.addIndex(index);
         operations.push({ op: 'c', ns: `${db}.$cmd`, ui: mine.uuid, o: { create: name, idIndex: { v: new Int32(2), key: { _id: new Int32(1) }, name: '_id_' } } });
       }
@@ -188,6 +204,7 @@ export class Transaction implements OpenTransaction {
     };
     for (const write of this.writes) {
       const collection = collectionFor(write.db, write.name);
+      if (write.op === 'c') continue;
       if (write.op === 'i') {
         collection.add(write.doc);
         operations.push(insertOperation(collection.ns, collection.uuid, write.doc));
@@ -206,7 +223,7 @@ export class Transaction implements OpenTransaction {
   abort(): void {
     if (this.finished) return;
     this.end();
-    this.coordinator.aborted += 1;
+    this.coordinator.metrics.aborted += 1;
   }
 
   private end(): void {
@@ -222,6 +239,17 @@ export class Transaction implements OpenTransaction {
  * older than transactionLifetimeLimitSeconds (mongod's abortExpiredTransactions). The job only
  * runs while a transaction is open.
  */
+/** What serverStatus().transactions counts (server_transactions_metrics.cpp). */
+export class TransactionMetrics {
+  retriedCommands = 0;
+  retriedStatements = 0;
+  /** Writes of session records (mongod's config.transactions): one per retryable write or transaction that wrote. */
+  sessionRecordWrites = 0;
+  started = 0;
+  committed = 0;
+  aborted = 0;
+}
+
 export class TransactionCoordinator {
   private readonly holders = new Map<string, Transaction>();
   private readonly open = new Set<Transaction>();
@@ -230,9 +258,7 @@ export class TransactionCoordinator {
   /** The number of the last live write seen while a transaction was open. */
   writeSeq = 0;
   private timer: TimerHandle | undefined;
-  started = 0;
-  committed = 0;
-  aborted = 0;
+  readonly metrics = new TransactionMetrics();
 
   constructor(
     private readonly clock: Clock,
@@ -245,7 +271,7 @@ export class TransactionCoordinator {
     const transaction = new Transaction(this, live, session, record, lsidDocument(session.lsid), txnNumber, readConcern);
     record.open = transaction;
     this.open.add(transaction);
-    this.started += 1;
+    this.metrics.started += 1;
     this.schedule();
     return transaction;
   }
@@ -301,8 +327,25 @@ export class TransactionCoordinator {
     }
   }
 
-  get openCount(): number {
-    return this.open.size;
+  /** serverStatus().transactions, in mongod's field order; no statement of ours waits mid-transaction, so every open one is inactive between statements. */
+  statusSection(): Document {
+    const m = this.metrics;
+    const long = (n: number) => Long.fromNumber(n);
+    return {
+      retriedCommandsCount: long(m.retriedCommands),
+      retriedStatementsCount: long(m.retriedStatements),
+      transactionsCollectionWriteCount: long(m.sessionRecordWrites),
+      currentActive: long(0),
+      currentInactive: long(this.open.size),
+      currentOpen: long(this.open.size),
+      totalAborted: long(m.aborted),
+      totalCommitted: long(m.committed),
+      totalStarted: long(m.started),
+      totalPrepared: long(0),
+      totalPreparedThenCommitted: long(0),
+      totalPreparedThenAborted: long(0),
+      currentPrepared: long(0),
+    };
   }
 
   /** Aborts every open transaction (the data they read is being replaced). */
@@ -397,6 +440,11 @@ export function beginOrContinue(services: Services, spec: CommandSpec, session: 
   }
   if (finishing) return undefined;
   return record.open as Transaction | undefined;
+}
+
+/** The open transaction a statement runs in, if any. */
+export function transactionOf(ctx: CommandContext<never>): Transaction | undefined {
+  return ctx.body.autocommit === undefined ? undefined : (ctx.session?.txn?.open as Transaction | undefined);
 }
 
 type FinishContext = CommandContext<'transactions'>;

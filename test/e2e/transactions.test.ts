@@ -282,6 +282,70 @@ describe("the transaction's state machine, as mongod answers it", () => {
   });
 });
 
+describe('collections and indexes made in a transaction (4.4+)', () => {
+  test('create and createIndexes on the new empty collection appear at commit, in the applyOps; existing or non-empty collections refuse an index build', async () => {
+    await t.db.collection('existing').insertOne({ a: 1 });
+    await withRawSession(async (session) => {
+      const base = { txnNumber: Long.fromNumber(1), autocommit: false };
+      await session.run({ create: 'madeInTxn', ...base, startTransaction: true });
+      const built = await session.run({ createIndexes: 'madeInTxn', indexes: [{ key: { b: 1 }, name: 'b_1', unique: true }], ...base });
+      expect(built).toMatchObject({ numIndexesBefore: 1, numIndexesAfter: 2 });
+      expect((await t.db.listCollections({ name: 'madeInTxn' }).toArray()).length).toBe(0);
+      expectReply(
+        await session.fails({ createIndexes: 'existing', indexes: [{ key: { a: 1 }, name: 'a_1' }], ...base }),
+        263,
+        'OperationNotSupportedInTransaction',
+        'Cannot create new indexes on existing collection txn.existing in a multi-document transaction.',
+      );
+    });
+    await withRawSession(async (session) => {
+      const base = { txnNumber: Long.fromNumber(1), autocommit: false };
+      await session.run({ create: 'madeInTxn2', ...base, startTransaction: true });
+      await session.run({ createIndexes: 'madeInTxn2', indexes: [{ key: { b: 1 }, name: 'b_1', unique: true }], ...base });
+      await session.run({ insert: 'madeInTxn2', documents: [{ b: 1 }], ...base });
+      expectReply(
+        await session.fails({ createIndexes: 'madeInTxn2', indexes: [{ key: { c: 1 }, name: 'c_1' }], ...base }),
+        263,
+        'OperationNotSupportedInTransaction',
+        'Cannot create new indexes on non-empty collection txn.madeInTxn2 in a multi-document transaction.',
+      );
+    });
+    // The first transaction was aborted by its failed statement; the second by its own. Now one that commits:
+    await withRawSession(async (session) => {
+      const base = { txnNumber: Long.fromNumber(1), autocommit: false };
+      await session.run({ create: 'madeInTxn3', ...base, startTransaction: true });
+      await session.run({ createIndexes: 'madeInTxn3', indexes: [{ key: { b: 1 }, name: 'b_1', unique: true }], ...base });
+      await session.run({ commitTransaction: 1, ...base }, 'admin');
+    });
+    expect((await t.db.collection('madeInTxn3').listIndexes().toArray()).map((i) => i.name)).toEqual(['_id_', 'b_1']);
+    await t.db.collection('madeInTxn3').insertOne({ b: 1 });
+    await expect(t.db.collection('madeInTxn3').insertOne({ b: 1 })).rejects.toThrow(/E11000/);
+    const [entry] = await t.client.db('local').collection('oplog.rs').find({ 'o.applyOps.o.create': 'madeInTxn3' }).toArray();
+    expect(entry!.o.applyOps[0]).toMatchObject({ op: 'c', ns: 'txn.$cmd', o: { create: 'madeInTxn3' } });
+  });
+
+  test('serverStatus().transactions counts started, committed and aborted transactions and retried writes', async () => {
+    const before = (await t.client.db('admin').command({ serverStatus: 1 })).transactions;
+    expect(Object.keys(before).slice(0, 9)).toEqual([
+      'retriedCommandsCount', 'retriedStatementsCount', 'transactionsCollectionWriteCount', 'currentActive', 'currentInactive', 'currentOpen', 'totalAborted', 'totalCommitted', 'totalStarted',
+    ]);
+    await withRawSession(async (session) => {
+      await session.run({ insert: 'counted', documents: [{}], txnNumber: Long.fromNumber(1) });
+      await session.run({ insert: 'counted', documents: [{}], txnNumber: Long.fromNumber(1) });
+      await session.run({ insert: 'counted', documents: [{}], txnNumber: Long.fromNumber(2), autocommit: false, startTransaction: true });
+      const open = (await t.client.db('admin').command({ serverStatus: 1 })).transactions;
+      expect(open.currentOpen - before.currentOpen).toBe(1);
+      await session.run({ abortTransaction: 1, txnNumber: Long.fromNumber(2), autocommit: false }, 'admin');
+    });
+    const after = (await t.client.db('admin').command({ serverStatus: 1 })).transactions;
+    expect(after.retriedCommandsCount - before.retriedCommandsCount).toBe(1);
+    expect(after.retriedStatementsCount - before.retriedStatementsCount).toBe(1);
+    expect(after.totalStarted - before.totalStarted).toBe(1);
+    expect(after.totalAborted - before.totalAborted).toBe(1);
+    expect(after.currentOpen).toBe(before.currentOpen);
+  });
+});
+
 describe('fail points in a transaction (issue 12 item 7)', () => {
   const failCommand = (data: Document, mode: Document | string = { times: 1 }) => t.client.db('admin').command({ configureFailPoint: 'failCommand', mode, data });
 
