@@ -14,6 +14,7 @@ import type { NamespaceView } from './namespaces.js';
 import type { Parameters } from './serverParameters.js';
 import type { ReplicaSet } from './replicaSet.js';
 import type { TransactionCoordinator } from './transactions.js';
+import type { SnapshotReads } from './snapshotReads.js';
 import type { Topology } from './topology.js';
 
 export interface ListenInfo {
@@ -79,4 +80,6 @@ export interface Services {
   readonly replication: ReplicaSet | undefined;
   /** The open multi-document transactions (replica-set mode). */
   readonly transactions: TransactionCoordinator;
+  /** The snapshots readConcern "snapshot" reads outside transactions keep (replica-set mode). */
+  readonly snapshotReads: SnapshotReads;
 }

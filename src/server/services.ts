@@ -9,6 +9,7 @@ import { ClientRegistry, ServerProcess, type Services } from '../commands/servic
 import { Topology } from '../commands/topology.js';
 import { ReplicaSet } from '../commands/replicaSet.js';
 import { TransactionCoordinator } from '../commands/transactions.js';
+import { SnapshotReads } from '../commands/snapshotReads.js';
 import { withOplog } from '../storage/oplog.js';
 import { CursorManager } from '../cursors/cursorManager.js';
 import type { Log } from '../log.js';
@@ -77,6 +78,7 @@ export function wireServices(params: Parameters, log: Log, clock: Clock, options
     failPoints: new FailPointRegistry(),
     replication,
     transactions,
+    snapshotReads: new SnapshotReads(),
   };
   return {
     services,

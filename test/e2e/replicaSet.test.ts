@@ -143,6 +143,47 @@ describe('cluster time', () => {
   });
 });
 
+describe('snapshot reads outside transactions', () => {
+  test("a snapshot session's reads all see the data as of its first read; the reply names that time", async () => {
+    const c = t.db.collection('snapReads');
+    await c.insertMany([{ _id: 1, v: 'a' }, { _id: 2, v: 'b' }] as Document[]);
+    const session = t.client.startSession({ snapshot: true });
+    try {
+      expect(await c.find({}, { session }).toArray()).toHaveLength(2);
+      await c.insertOne({ _id: 3, v: 'c' } as Document);
+      await c.updateOne({ _id: 1 } as Document, { $set: { v: 'changed' } });
+      expect(await c.find({}, { session }).sort({ _id: 1 }).toArray()).toEqual([{ _id: 1, v: 'a' }, { _id: 2, v: 'b' }]);
+      expect(await c.aggregate([{ $count: 'n' }], { session }).toArray()).toEqual([{ n: 2 }]);
+      expect((await c.distinct('v', {}, { session })).sort()).toEqual(['a', 'b']);
+    } finally {
+      await session.endSession();
+    }
+    const reply = await t.db.command({ find: 'snapReads', readConcern: { level: 'snapshot' } });
+    expect(reply.cursor.atClusterTime).toBeInstanceOf(Timestamp);
+    expect(reply.cursor.firstBatch).toHaveLength(3);
+    const distinct = await t.db.command({ distinct: 'snapReads', key: 'v', readConcern: { level: 'snapshot', atClusterTime: reply.cursor.atClusterTime } });
+    expect(distinct.atClusterTime).toEqual(reply.cursor.atClusterTime);
+  });
+
+  test('a time in the future is refused (72); one older than every snapshot kept is SnapshotTooOld (239)', async () => {
+    const now = (await t.db.command({ ping: 1 })).$clusterTime.clusterTime as Timestamp;
+    const future = new Timestamp({ t: now.t + 1000, i: 1 });
+    await expectReplicaSetError(
+      t.db.command({ find: 'snapReads', readConcern: { level: 'snapshot', atClusterTime: future } }),
+      72,
+      'InvalidOptions',
+      `readConcern atClusterTime value must not be greater than the current clusterTime. Requested clusterTime: { ts: Timestamp(${future.t}, 1) }; current clusterTime: { ts: Timestamp(${now.t}, ${now.i}) }`,
+    );
+    const old = new Timestamp({ t: now.t - 1000, i: 1 });
+    await expectReplicaSetError(
+      t.db.command({ find: 'snapReads', readConcern: { level: 'snapshot', atClusterTime: old } }),
+      239,
+      'SnapshotTooOld',
+      `Read timestamp Timestamp(${old.t}, 1) is older than the oldest available timestamp.`,
+    );
+  });
+});
+
 describe('the oplog', () => {
   test('inserts, updates (a diff), replacements (the document), deletes and their namespace and UUID', async () => {
     const c = t.db.collection('ops');

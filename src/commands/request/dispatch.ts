@@ -20,6 +20,7 @@ import { checkReadConcern, checkWriteConcern, gossipIn, replicaSetReply, unsatis
 import type { ReplicaSet } from '../replicaSet.js';
 import { withChangeStreamLabels } from '../changeStreams.js';
 import type { Transaction } from '../transactions.js';
+import { withAtClusterTime } from '../snapshotReads.js';
 
 /** The open transaction a statement (not its commit or abort) runs in: its snapshot is what the statement sees. */
 function statementTransaction(spec: CommandSpec, session: SessionRecord | undefined, body: Document): Transaction | undefined {
@@ -97,10 +98,12 @@ export async function dispatch(services: Services, client: Client, request: Wire
       services.sessions.attach(session, operation);
     }
     transaction = statementTransaction(spec, session, request.body);
-    const ctx = new Invocation(transaction?.services ?? services, client, request, session, signal, operation);
+    const snapshotRead = transaction === undefined && services.replication !== undefined ? services.snapshotReads.resolve(services, spec.name, request.body) : undefined;
+    const ctx = new Invocation(transaction?.services ?? snapshotRead?.services ?? services, client, request, session, signal, operation);
     checkPrivileges(services.auth, ctx, spec);
     ran = true;
     let reply = okReply(await runCommand(spec, ctx, operation));
+    if (snapshotRead !== undefined) reply = withAtClusterTime(reply, snapshotRead.atClusterTime);
     // A write error in a transaction aborts it (write_ops_exec.cpp handleError).
     if (transaction !== undefined && reply.writeErrors !== undefined) transaction.record.abortOpen();
     if (services.durable !== undefined) {
