@@ -24,7 +24,7 @@
 import { Long, UUID, type Document } from 'bson';
 import { halves, spread } from '../lib/abba.js';
 import { DB, DOCS, dropCollection, loadCollection, PAD } from '../lib/collection.js';
-import { combined, type Timing } from '../lib/measure.js';
+import { combined, median, type Timing } from '../lib/measure.js';
 import { type ServerProcess, startServer } from '../lib/processes.js';
 import { duration, fmt, micros, netMicros } from '../lib/report.js';
 import { marker, PatchableFrame, runSequential, type SequentialResult } from '../lib/sequential.js';
@@ -383,6 +383,66 @@ const snapshotGrowth: Benchmark = {
   },
 };
 
+// ---------------------------------------------------------------- change streams
+
+/**
+ * Change-stream event latency: a collection stream's awaitData getMore is waiting on one
+ * connection; an insert goes out on another; the time from sending the insert until the getMore
+ * answers with its event, against the insert's own round trip measured alongside (the event can
+ * arrive no sooner than the write is done). Repeated one event at a time.
+ */
+const changeStreamLatency: Benchmark = {
+  name: 'replication.changeStream.latency',
+  title: 'change stream: insert → event delivered vs the insert round trip',
+  async run(options, progress) {
+    let server: ServerProcess | undefined;
+    const conns: RawConnection[] = [];
+    try {
+      server = await startServer('pocketmongo', REPL_SET);
+      const [watcher, writer] = await Promise.all([RawConnection.open(server.port), RawConnection.open(server.port)]);
+      conns.push(watcher, writer);
+      await writer.roundTrip(encodeOpMsg({ create: 'watched', $db: DB }));
+      const opened = decodeOpMsgBody(await watcher.roundTrip(encodeOpMsg({ aggregate: 'watched', pipeline: [{ $changeStream: {} }], cursor: {}, $db: DB })));
+      const cursorId = (opened.cursor as Document).id as Long;
+      const getMore = encodeOpMsg({ getMore: cursorId, collection: 'watched', maxTimeMS: 5_000, $db: DB });
+      const insert = encodeOpMsg({ insert: 'watched', documents: [{ x: 1 }], $db: DB });
+      const rounds = options.quick ? 300 : 2_000;
+      const eventMicros: number[] = [];
+      const insertMicros: number[] = [];
+      progress('events');
+      for (let i = 0; i < rounds; i++) {
+        const event = new Promise<number>((resolve, reject) =>
+          watcher.send(getMore, (err, reply) => {
+            if (err !== undefined) return reject(err);
+            const batch = ((decodeOpMsgBody(reply!).cursor as Document).nextBatch as Document[]) ?? [];
+            if (batch.length !== 1) return reject(new Error(`expected one event, got ${batch.length}`));
+            resolve(performance.now());
+          }),
+        );
+        // The getMore must be waiting before the insert goes: one event-loop turn of the server is enough on loopback, a short pause makes it sure.
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        const sent = performance.now();
+        const acked = await new Promise<number>((resolve, reject) => writer.send(insert, (err) => (err === undefined ? resolve(performance.now()) : reject(err))));
+        const delivered = await event;
+        eventMicros.push((delivered - sent) * 1000);
+        insertMicros.push((acked - sent) * 1000);
+      }
+      const eventMedian = median(eventMicros);
+      const insertMedian = median(insertMicros);
+      return {
+        value: 1e6 / eventMedian,
+        baseline: 1e6 / insertMedian,
+        unit: 'ops/s',
+        better: 'higher',
+        note: `${rounds} events, one at a time; median ${duration(eventMedian)} from sending the insert to the event, ${duration(insertMedian)} for the insert's reply (baseline); as rates 1/latency`,
+      };
+    } finally {
+      for (const conn of conns) conn.close();
+      await server?.stop();
+    }
+  },
+};
+
 // ---------------------------------------------------------------- the list
 
 export const replicationBenchmarks: readonly Benchmark[] = [
@@ -392,4 +452,5 @@ export const replicationBenchmarks: readonly Benchmark[] = [
   snapshotBenchmark('small'),
   snapshotBenchmark('large'),
   snapshotGrowth,
+  changeStreamLatency,
 ];

@@ -109,7 +109,7 @@ function pipelineContext(ctx: CommandContext<'clock' | 'namespaces'>): PipelineC
 
 /** The documents the first stage produces, or the collection's when it is not a source stage. */
 function source(
-  ctx: CommandContext<'auth' | 'owners' | 'catalog' | 'clients' | 'clock' | 'namespaces' | 'process' | 'sessions'>,
+  ctx: CommandContext<'auth' | 'owners' | 'catalog' | 'clients' | 'clock' | 'namespaces' | 'process' | 'sessions' | 'transactions' | 'params'>,
   collection: string | undefined,
   first: Document | undefined,
   context: PipelineContext,
@@ -201,7 +201,7 @@ export function checkPipelineArgument(ctx: CommandContext<never>): Document[] {
 }
 
 /** What running an aggregate reads and opens (the reads a view turns into run it too). */
-export type AggregateContext = CommandContext<'auth' | 'owners' | 'catalog' | 'clients' | 'clock' | 'cursors' | 'log' | 'namespaces' | 'process' | 'replication' | 'sessions'>;
+export type AggregateContext = CommandContext<'auth' | 'owners' | 'catalog' | 'clients' | 'clock' | 'cursors' | 'log' | 'namespaces' | 'process' | 'replication' | 'sessions' | 'transactions' | 'params'>;
 
 /**
  * aggregate: the source stages, then mingo for the rest of the pipeline; results through a cursor.

@@ -9,6 +9,7 @@ import type { Client } from './client.js';
 import { isGenericArgument } from './genericArguments.js';
 import type { Services } from './services.js';
 import { defineCommand, type CommandContext, type CommandSpec } from './command.js';
+import { lsidDocument } from '../sessions/logicalSessionId.js';
 
 /** The command a connection is running: set by dispatch for its duration. */
 export interface RunningOperation {
@@ -26,6 +27,8 @@ export interface CurrentOpOptions {
   readonly allUsers: boolean;
   /** Connections running nothing too (active: false). */
   readonly idleConnections: boolean;
+  /** Transactions open between statements (type idleSession); on by default. */
+  readonly idleSessions: boolean;
 }
 
 /** CurOp's op type for a command (the legacy op names mongod still reports). */
@@ -67,7 +70,7 @@ function localIsoTime(millis: number): string {
  * The in-progress operations as mongod's CurOp::reportState and the client's reportState show
  * them: one document per connection running a command (and, with idleConnections, per idle one).
  */
-export function currentOperations(services: Pick<Services, 'clients' | 'clock' | 'process'>, caller: Client, options: CurrentOpOptions): Document[] {
+export function currentOperations(services: Pick<Services, 'clients' | 'clock' | 'process' | 'transactions' | 'params'>, caller: Client, options: CurrentOpOptions): Document[] {
   const now = services.clock.now();
   const port = services.process.listen.port;
   const host = `${hostname()}:${port}`;
@@ -107,6 +110,43 @@ export function currentOperations(services: Pick<Services, 'clients' | 'clock' |
     });
     docs.push(doc);
   }
+  if (options.idleSessions) docs.push(...idleTransactions(services, caller, options, host, now));
+  return docs;
+}
+
+/**
+ * An open transaction between its statements, as TransactionParticipant's reportStashedState
+ * shows it (replset-transactions-semantics.md §4.11); pocketmongo does not keep the client that
+ * last used it, so its client fields are absent.
+ */
+function idleTransactions(services: Pick<Services, 'transactions' | 'params'>, caller: Client, options: CurrentOpOptions, host: string, now: number): Document[] {
+  const docs: Document[] = [];
+  const lifetimeMs = services.params.int('transactionLifetimeLimitSeconds') * 1000;
+  for (const transaction of services.transactions.openTransactions()) {
+    if (!options.allUsers && transaction.session.user !== caller.principal.userName) continue;
+    const parameters: Document = { txnNumber: transaction.txnNumber, txnRetryCounter: new Int32(0), autocommit: false };
+    if (transaction.readConcern !== undefined) parameters.readConcern = transaction.readConcern;
+    const openMicros = Math.max(0, now - transaction.startedAt) * 1000;
+    docs.push({
+      type: 'idleSession',
+      host,
+      desc: 'inactive transaction',
+      lsid: lsidDocument(transaction.session.lsid),
+      transaction: {
+        parameters,
+        readTimestamp: transaction.readTimestamp,
+        startWallClockTime: localIsoTime(transaction.startedAt),
+        timeOpenMicros: Long.fromNumber(openMicros),
+        timeActiveMicros: Long.fromNumber(0),
+        timeInactiveMicros: Long.fromNumber(openMicros),
+        expiryTime: localIsoTime(transaction.startedAt + lifetimeMs),
+      },
+      waitingForLock: false,
+      active: false,
+      locks: {},
+      lockStats: {},
+    });
+  }
   return docs;
 }
 
@@ -118,20 +158,20 @@ export function parseCurrentOpSpec(spec: unknown): CurrentOpOptions {
     if (!flags.includes(name)) throw new MongoError(ErrorCodes.FailedToParse, `Unrecognized option '${name}' in $currentOp stage.`);
     if (typeof value !== 'boolean') throw new MongoError(ErrorCodes.FailedToParse, `The '${name}' parameter of the $currentOp stage must be a boolean value, but found: ${typeof value}`);
   }
-  return { allUsers: spec.allUsers === true, idleConnections: spec.idleConnections === true };
+  return { allUsers: spec.allUsers === true, idleConnections: spec.idleConnections === true, idleSessions: spec.idleSessions !== false };
 }
 
 /**
  * currentOp (current_op.cpp / current_op_common.cpp): `$all` adds idle connections, `$ownOps`
  * limits to the caller's; every other field is a filter on the operation documents.
  */
-function currentOp(ctx: CommandContext<'clients' | 'clock' | 'process'>): Document {
+function currentOp(ctx: CommandContext<'clients' | 'clock' | 'process' | 'transactions' | 'params'>): Document {
   const filter: Document = {};
   for (const [name, value] of Object.entries(ctx.body)) {
     if (name === 'currentOp' || name === '$all' || name === '$ownOps' || isGenericArgument(name)) continue;
     filter[name] = value;
   }
-  const ops = currentOperations(ctx.services, ctx.client, { allUsers: !trueValue(ctx.body.$ownOps), idleConnections: trueValue(ctx.body.$all) });
+  const ops = currentOperations(ctx.services, ctx.client, { allUsers: !trueValue(ctx.body.$ownOps), idleConnections: trueValue(ctx.body.$all), idleSessions: true });
   return { inprog: runFind({ filter }, ops) };
 }
 

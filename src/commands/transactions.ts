@@ -11,7 +11,7 @@
  * is applied, and the transaction then fails at commit with the same WriteConflict, which
  * withTransaction retries.
  */
-import { Int32, Long, type Document, type UUID } from 'bson';
+import { Int32, Long, Timestamp, type Document, type UUID } from 'bson';
 import { canonicalKey } from '../bson/bsonOrder.js';
 import { isPlainObject } from '../bson/args.js';
 import { ErrorCodes, MongoError } from '../errors.js';
@@ -62,6 +62,8 @@ export class Transaction implements OpenTransaction {
   readonly startedAt: number;
   /** The live writes' sequence number when the snapshot was taken: later ones conflict. */
   private readonly snapshotSeq: number;
+  /** The cluster time of the snapshot (the last write before it). */
+  readonly readTimestamp: Timestamp;
   /** The UUIDs of the collections in the snapshot (the others are the transaction's own). */
   private readonly snapshotCollections = new Set<string>();
   private finished = false;
@@ -71,7 +73,7 @@ export class Transaction implements OpenTransaction {
   constructor(
     private readonly coordinator: TransactionCoordinator,
     private readonly live: Services,
-    private readonly session: SessionRecord,
+    readonly session: SessionRecord,
     readonly record: TransactionRecord,
     readonly lsid: Document,
     readonly txnNumber: Long,
@@ -80,6 +82,7 @@ export class Transaction implements OpenTransaction {
   ) {
     this.startedAt = live.clock.now();
     this.snapshotSeq = coordinator.writeSeq;
+    this.readTimestamp = live.replication?.oplog.lastApplied.ts ?? new Timestamp({ t: 0, i: 0 });
     this.catalog = live.catalog.clone(this.recorder());
     for (const db of this.catalog.databaseNames()) for (const collection of this.catalog.collections(db)) this.snapshotCollections.add(collection.uuid.toHexString());
     this.services = { ...live, catalog: this.catalog, namespaces: live.namespaces.over(this.catalog) };
@@ -346,6 +349,11 @@ export class TransactionCoordinator {
       totalPreparedThenAborted: long(0),
       currentPrepared: long(0),
     };
+  }
+
+  /** The open transactions, oldest first. */
+  openTransactions(): Iterable<Transaction> {
+    return this.open;
   }
 
   /** Aborts every open transaction (the data they read is being replaced). */

@@ -324,6 +324,22 @@ describe('collections and indexes made in a transaction (4.4+)', () => {
     expect(entry!.o.applyOps[0]).toMatchObject({ op: 'c', ns: 'txn.$cmd', o: { create: 'madeInTxn3' } });
   });
 
+  test('$currentOp and currentOp show an open transaction between its statements as an inactive transaction', async () => {
+    await withRawSession(async (session) => {
+      const base = { txnNumber: Long.fromNumber(3), autocommit: false };
+      await session.run({ insert: 'idle', documents: [{}], ...base, startTransaction: true, readConcern: { level: 'snapshot' } });
+      const [op] = await t.client.db('admin').aggregate([{ $currentOp: {} }, { $match: { desc: 'inactive transaction', 'lsid.id': session.lsid.id } }]).toArray();
+      expect(op).toMatchObject({ type: 'idleSession', desc: 'inactive transaction', active: false, waitingForLock: false });
+      expect(op!.transaction.parameters).toEqual({ txnNumber: 3, txnRetryCounter: 0, autocommit: false, readConcern: { level: 'snapshot' } });
+      expect(Object.keys(op!.transaction)).toEqual(['parameters', 'readTimestamp', 'startWallClockTime', 'timeOpenMicros', 'timeActiveMicros', 'timeInactiveMicros', 'expiryTime']);
+      const { inprog } = await t.client.db('admin').command({ currentOp: 1, desc: 'inactive transaction' });
+      expect(inprog.some((o: Document) => o.lsid.id.toString('hex') === session.lsid.id.toString('hex'))).toBe(true);
+      const none = await t.client.db('admin').aggregate([{ $currentOp: { idleSessions: false } }, { $match: { desc: 'inactive transaction' } }]).toArray();
+      expect(none).toEqual([]);
+      await session.run({ abortTransaction: 1, ...base }, 'admin');
+    });
+  });
+
   test('serverStatus().transactions counts started, committed and aborted transactions and retried writes', async () => {
     const before = (await t.client.db('admin').command({ serverStatus: 1 })).transactions;
     expect(Object.keys(before).slice(0, 9)).toEqual([
