@@ -355,6 +355,22 @@ describe('startup and signals', () => {
   // sonic-boom 4.2.1's flushSync() retries EPIPE forever (it only gives up on EAGAIN/EBUSY),
   // sleeping 100 ms per try on the main thread. The process never exits; only SIGKILL ends it.
   // mongod ignores SIGPIPE and shuts down normally.
+  test('--replSet rs0 --oplogSize 64: the driver finds the primary with ?replicaSet=rs0 and retries its writes; getCmdLineOpts shows replication', async () => {
+    const { cli, port } = await startCli(['--replSet', 'rs0', '--oplogSize', '64']);
+    const client = new MongoClient(`mongodb://127.0.0.1:${port}/?replicaSet=rs0`, { serverSelectionTimeoutMS: 5_000 });
+    try {
+      expect((await client.db('admin').command({ hello: 1 })).setName).toBe('rs0');
+      await client.db('cli').collection('c').insertOne({ a: 1 });
+      const [entry] = await client.db('local').collection('oplog.rs').find({ ns: 'cli.c' }).toArray();
+      expect(entry).toMatchObject({ op: 'i', stmtId: 0 });
+      const opts = await client.db('admin').command({ getCmdLineOpts: 1 });
+      expect(opts.parsed.replication).toEqual({ oplogSizeMB: 64, replSet: 'rs0' });
+    } finally {
+      await withTimeout(client.close(), 10_000, 'MongoClient.close()');
+    }
+    expect(await stopCli(cli)).toEqual({ code: 0, signal: null });
+  });
+
   test('SIGTERM still exits 0 when the reader of stdout has gone (EPIPE)', async () => {
     const { cli } = await startCli([]);
     const exited = new Promise<Exit>((resolve) => cli.child.once('exit', (code, signal) => resolve({ code, signal })));
