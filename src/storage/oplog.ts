@@ -96,6 +96,8 @@ const VERSION = Long.fromNumber(2);
  */
 export class Oplog {
   private readonly entries: OplogEntry[] = [];
+  /** Each entry's BSON size, beside it (measured once, when written). */
+  private readonly sizes: number[] = [];
   /** Index of the first live entry in `entries` (removed ones are compacted away in bulk). */
   private head = 0;
   private bytes = 0;
@@ -229,7 +231,9 @@ export class Oplog {
       session.prevOpTime = { ts, t: TERM };
     }
     this.entries.push(entry as OplogEntry);
-    this.bytes += BSON.calculateObjectSize(entry);
+    const size = BSON.calculateObjectSize(entry);
+    this.sizes.push(size);
+    this.bytes += size;
     this.last = { ts, t: TERM };
     this.lastWall = wall;
     this.appended += 1;
@@ -241,12 +245,13 @@ export class Oplog {
   private truncate(): void {
     while (this.bytes > this.maxBytes && this.entries.length - this.head > 1) {
       const removed = this.entries[this.head]!;
-      this.bytes -= BSON.calculateObjectSize(removed);
+      this.bytes -= this.sizes[this.head]!;
       this.removedThrough = removed.ts;
       this.head += 1;
     }
     if (this.head > 1024 && this.head * 2 > this.entries.length) {
       this.entries.splice(0, this.head);
+      this.sizes.splice(0, this.head);
       this.head = 0;
     }
   }
