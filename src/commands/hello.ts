@@ -56,14 +56,10 @@ async function hello(ctx: CommandContext<'auth' | 'log' | 'topology' | 'clock' |
 
   const reply: Document = {};
   if (body.helloOk === true) reply.helloOk = true;
-  const topologyVersion = { processId: services.topology.processId, counter: Long.fromNumber(services.topology.counter) };
-  if (services.replication === undefined) {
-    reply[legacy ? 'ismaster' : 'isWritablePrimary'] = true;
-    reply.topologyVersion = topologyVersion;
-  } else {
-    reply.topologyVersion = topologyVersion;
-    Object.assign(reply, services.replication.helloFields(legacy));
-  }
+  // A standalone puts isWritablePrimary before topologyVersion; a set member puts it among the set's fields after it.
+  if (services.replication === undefined) reply[legacy ? 'ismaster' : 'isWritablePrimary'] = true;
+  reply.topologyVersion = { processId: services.topology.processId, counter: Long.fromNumber(services.topology.counter) };
+  if (services.replication !== undefined) Object.assign(reply, services.replication.helloFields(legacy));
   reply.maxBsonObjectSize = new Int32(MAX_BSON_OBJECT_SIZE);
   reply.maxMessageSizeBytes = new Int32(MAX_MESSAGE_SIZE_BYTES);
   reply.maxWriteBatchSize = new Int32(MAX_WRITE_BATCH_SIZE);

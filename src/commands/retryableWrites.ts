@@ -4,7 +4,7 @@
  * (then it is skipped and reported as done, and listed in retriedStmtIds), and the record of what
  * it wrote (replset-transactions-semantics.md §3.2–3.4). Its oplog entries carry the session.
  */
-import { Int32, Long, type Document } from 'bson';
+import { Int32, type Document } from 'bson';
 import { numberValue } from '../bson/args.js';
 import { lsidDocument } from '../sessions/logicalSessionId.js';
 import type { StatementOutcome, TransactionRecord } from '../sessions/transactionRecord.js';
@@ -74,9 +74,5 @@ export class RetryableStatements {
     }
     if (this.wroteAny) this.metrics.sessionRecordWrites += 1;
     return this.retried.length === 0 ? reply : { ...reply, retriedStmtIds: this.retried };
-  }
-
-  get txnNumber(): Long {
-    return this.record.txnNumber;
   }
 }
