@@ -1,7 +1,7 @@
 // Issue 12: --replSet. A one-member replica set, primary at once: the driver discovers it with
 // ?replicaSet=, every reply carries cluster time, writes go to local.oplog.rs, and retryable
 // writes answer a retry without writing twice.
-import { Binary, Long, MongoClient, MongoServerError, type Db, ObjectId, Timestamp, UUID, type ClientSession, type Document } from 'mongodb';
+import { Binary, Int32, Long, MongoClient, MongoServerError, type Db, ObjectId, Timestamp, UUID, type ClientSession, type Document } from 'mongodb';
 import { afterEach, describe, expect, test } from 'vitest';
 import { serverError, useDriver } from '../helpers/driver.js';
 import { withRawClient } from '../helpers/rawClient.js';
@@ -355,6 +355,19 @@ describe('retryable writes', () => {
         'Transaction number cannot be negative',
       );
     });
+  });
+
+  test('a txnNumber sent as an int32 is the same number as the Long (not 0)', async () => {
+    const lsid = { id: new UUID() };
+    await withRawClient(t.server.port, async (raw) => {
+      const send = (txnNumber: unknown) => raw.command({ insert: 'retryInt', documents: [{}], lsid, txnNumber, $db: 'rs' });
+      expect((await send(Long.fromNumber(3))).doc.n).toBe(1);
+      const again = (await send(new Int32(3))).doc;
+      expect(again.retriedStmtIds).toEqual([0]);
+      const older = (await send(new Int32(2))).doc;
+      expect(older.code).toBe(225);
+    });
+    expect(await t.db.collection('retryInt').countDocuments()).toBe(1);
   });
 
   test('a retriable error on a retryable write is labelled, and the driver retries it', async () => {

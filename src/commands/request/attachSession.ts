@@ -110,7 +110,9 @@ export function attachSession(
     if (services.replication === undefined) {
       throw new MongoError(ErrorCodes.IllegalOperation, 'Transaction numbers are only allowed on a replica set member or mongos');
     }
-    beginTransactionOrRetryableWrite(services, spec, session, Long.fromValue(txnNumber as Long | number), body);
+    // Long.fromValue would read an Int32 as 0: the number goes through numberValue.
+    const number = txnNumber instanceof Long ? txnNumber : Long.fromNumber(numberValue(txnNumber)!);
+    beginTransactionOrRetryableWrite(services, spec, session, number, body);
     return session;
   }
   if (present(autocommit)) {
