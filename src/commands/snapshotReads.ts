@@ -29,6 +29,12 @@ function timestampText(ts: Timestamp): string {
   return `{ ts: Timestamp(${ts.t}, ${ts.i}) }`;
 }
 
+/** A snapshot read's services (reading the snapshot) and the time it reads at. */
+export interface SnapshotRead {
+  readonly services: Services;
+  readonly atClusterTime: Timestamp;
+}
+
 export class SnapshotReads {
   /** By cluster time (its Long value as a string), oldest first. */
   private readonly kept = new Map<string, KeptSnapshot>();
@@ -37,7 +43,7 @@ export class SnapshotReads {
    * The services a snapshot read runs with (reading the snapshot) and its atClusterTime, or
    * undefined when the command is not a snapshot read.
    */
-  resolve(live: Services, commandName: string, body: Document): { services: Services; atClusterTime: Timestamp } | undefined {
+  resolve(live: Services, commandName: string, body: Document): SnapshotRead | undefined {
     const rs = live.replication;
     const readConcern = body.readConcern;
     if (rs === undefined || !isPlainObject(readConcern) || readConcern.level !== 'snapshot' || !SNAPSHOT_READS.has(commandName)) return undefined;

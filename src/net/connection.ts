@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import type { Document } from 'bson';
 import { Client } from '../commands/client.js';
 import { dispatch, type DispatchResult } from '../commands/request/dispatch.js';
+import { OK_REPLY, OK_REPLY_BSON } from '../commands/request/reply.js';
 import type { Services } from '../commands/services.js';
 import { errorReply, ErrorCodes, LocationCodes, MongoError, ProtocolViolation } from '../errors.js';
 import { Framer, HttpOnNativePort } from '../wire/framer.js';
@@ -128,8 +129,11 @@ export class Connection {
     }
   }
 
-  private run(request: WireRequest): Promise<void> {
-    return dispatch(this.server, this.client, request, this.client.closed).then((result) => this.answer(request, result));
+  /** Runs a request's command; answers at once when it ran at once, else once its promise settles. */
+  private run(request: WireRequest): Promise<void> | undefined {
+    const result = dispatch(this.server, this.client, request, this.client.closed);
+    if (result instanceof Promise) return result.then((done) => this.answer(request, done));
+    return this.answer(request, result);
   }
 
   /** Sends a command's reply; an exhaust stream goes on with its next reply (a promise). */
@@ -157,7 +161,7 @@ export class Connection {
     // A stream with no wait (maxAwaitTimeMS 0) must still let every other connection run.
     await new Promise<void>((resolve) => setImmediate(resolve));
     if (this.socket.writableNeedDrain) await this.drained();
-    return this.run(request);
+    await this.run(request);
   }
 
   /**
@@ -169,7 +173,7 @@ export class Connection {
     const requestId = nextRequestId();
     let bytes: Buffer;
     try {
-      bytes = encodeReply(target, doc, { requestId, moreToCome, queryFailure });
+      bytes = encodeReply(target, doc === OK_REPLY ? OK_REPLY_BSON : doc, { requestId, moreToCome, queryFailure });
     } catch (err) {
       // A reply we cannot encode (e.g. larger than 16 MB) becomes an error reply, as in mongod.
       const error = new MongoError(ErrorCodes.InternalError, `Failed to encode reply: ${(err as Error).message}`);

@@ -1,9 +1,9 @@
 /** Name of a document's first field, read from the bytes (a JS object may reorder integer-like keys). */
-export function firstFieldName(bytes: Uint8Array): string | undefined {
+export function firstFieldName(bytes: Buffer): string | undefined {
   if (bytes.length < 6 || bytes[4] === 0) return undefined;
   const end = bytes.indexOf(0, 5);
   if (end < 0) return undefined;
-  return Buffer.from(bytes.buffer, bytes.byteOffset + 5, end - 5).toString('utf8');
+  return bytes.toString('utf8', 5, end);
 }
 
 function readInt32(bytes: Uint8Array, at: number): number {

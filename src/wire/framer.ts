@@ -34,6 +34,8 @@ export class Framer {
   /** Appends bytes and returns every frame now complete (check `violation` afterwards). */
   push(chunk: Buffer): Buffer[] {
     if (this.violation !== undefined) return [];
+    // The common case, one whole request per read: the chunk is the frame (no join, no slices).
+    if (this.size === 0 && chunk.length >= HEADER_SIZE && chunk.length <= this.maxMessageSize && chunk.readInt32LE(0) === chunk.length) return [chunk];
     this.chunks.push(chunk);
     this.size += chunk.length;
     if (this.size < this.needed) {

@@ -64,9 +64,9 @@ export function decodeOpQuery(frame: Buffer): OpQueryRequest {
 const AWAIT_CAPABLE = 8;
 const QUERY_FAILURE = 2;
 
-/** Encodes a single-document OP_REPLY (how a server answers an OP_QUERY command). */
-export function encodeOpReply(doc: Document, requestId: number, responseTo: number, queryFailure = false): Buffer {
-  const bson = encodeDocument(doc);
+/** Encodes a single-document OP_REPLY (how a server answers an OP_QUERY command), from a document or its BSON. */
+export function encodeOpReply(doc: Document | Buffer, requestId: number, responseTo: number, queryFailure = false): Buffer {
+  const bson = Buffer.isBuffer(doc) ? doc : encodeDocument(doc);
   const length = HEADER_SIZE + 20 + bson.length;
   const out = Buffer.allocUnsafe(length);
   writeHeader(out, length, requestId, responseTo, OpCode.OP_REPLY);

@@ -141,8 +141,8 @@ export interface EncodeReplyOptions {
   queryFailure?: boolean;
 }
 
-/** Encodes a reply for `target`: OP_MSG or OP_REPLY, checksummed and compressed as the request was. */
-export function encodeReply(target: ReplyTarget, doc: Document, options: EncodeReplyOptions): Buffer {
+/** Encodes a reply (a document or its BSON) for `target`: OP_MSG or OP_REPLY, checksummed and compressed as the request was. */
+export function encodeReply(target: ReplyTarget, doc: Document | Buffer, options: EncodeReplyOptions): Buffer {
   const message =
     target.protocol === 'OP_QUERY'
       ? encodeOpReply(doc, options.requestId, target.requestId, options.queryFailure ?? false)

@@ -110,7 +110,7 @@ export function inProcessServer(options: InProcessOptions = {}): InProcessServer
   };
 
   const dispatchOne = (client: Client, body: Document, requestOptions?: RequestOptions): Promise<DispatchResult> =>
-    dispatch(services, client, request(body, requestOptions), client.closed);
+    Promise.resolve(dispatch(services, client, request(body, requestOptions), client.closed));
 
   const run = async (client: Client, body: Document, requestOptions?: RequestOptions): Promise<Document> =>
     (await dispatchOne(client, body, requestOptions)).reply;

@@ -20,7 +20,7 @@ import { checkReadConcern, checkWriteConcern, gossipIn, replicaSetReply, unsatis
 import type { ReplicaSet } from '../replicaSet.js';
 import { withChangeStreamLabels } from '../changeStreams.js';
 import type { Transaction } from '../transactions.js';
-import { withAtClusterTime } from '../snapshotReads.js';
+import { withAtClusterTime, type SnapshotRead } from '../snapshotReads.js';
 
 /** The open transaction a statement (not its commit or abort) runs in: its snapshot is what the statement sees. */
 function statementTransaction(spec: CommandSpec, session: SessionRecord | undefined, body: Document): Transaction | undefined {
@@ -66,74 +66,161 @@ function waitsForJournal(writeConcern: unknown): boolean {
  * The one path every command takes (design.md, "Data flow"): resolve -> authenticate -> attach
  * session -> authorize -> run -> reply, then the command's opcounter and the slow-operation log.
  * A command in a session is one of the session's resources while it runs, so killing the
- * session interrupts it. Nothing here touches sockets.
+ * session interrupts it. Nothing here touches sockets. A command whose handler answers at once
+ * is answered at once (no promise): a promise only where something waits (a fail point's block,
+ * an asynchronous handler, a journal sync).
  */
-export async function dispatch(services: Services, client: Client, request: WireRequest, signal: AbortSignal): Promise<DispatchResult> {
-  const started = services.clock.now();
-  let spec: CommandSpec | undefined;
-  let session: SessionRecord | undefined;
-  let operation: SessionOperation | undefined;
-  let ran = false;
-  let appendedBefore = 0;
-  let transaction: Transaction | undefined;
+export function dispatch(services: Services, client: Client, request: WireRequest, signal: AbortSignal): DispatchResult | Promise<DispatchResult> {
+  const command = new CommandDispatch(services, client, request, signal);
+  let outcome: DispatchResult | Promise<DispatchResult> | undefined;
   try {
+    try {
+      const result = command.start();
+      if (result instanceof Promise) outcome = result.then((ran) => command.answer(ran)).catch((err: unknown) => command.fail(err));
+      else {
+        outcome = command.answer(result);
+        if (outcome instanceof Promise) outcome = outcome.catch((err: unknown) => command.fail(err));
+      }
+    } catch (err) {
+      outcome = command.fail(err);
+    }
+  } finally {
+    // The end stage runs once the reply is made, however it was made (or failed to be).
+    if (!(outcome instanceof Promise)) command.end();
+  }
+  return outcome instanceof Promise ? settle(command, outcome) : outcome;
+}
+
+/** The end stage of a command answered asynchronously, once its reply (or failure) is made. */
+async function settle(command: CommandDispatch, outcome: Promise<DispatchResult>): Promise<DispatchResult> {
+  try {
+    return await outcome;
+  } finally {
+    command.end();
+  }
+}
+
+/** What closes the connection without a reply (failCommand's closeConnection). */
+const CLOSE: DispatchResult = { reply: {}, closeConnection: true };
+
+/** One command on its way through the stages; what it learns on the way, the failure and end stages need. */
+class CommandDispatch {
+  private readonly started: number;
+  private spec: CommandSpec | undefined;
+  private session: SessionRecord | undefined;
+  private operation: SessionOperation | undefined;
+  private ran = false;
+  private appendedBefore = 0;
+  private transaction: Transaction | undefined;
+  private snapshotRead: SnapshotRead | undefined;
+  private ctx: Invocation | undefined;
+
+  constructor(
+    private readonly services: Services,
+    private readonly client: Client,
+    private readonly request: WireRequest,
+    private readonly signal: AbortSignal,
+  ) {
+    this.started = services.clock.now();
+  }
+
+  /** Resolve, then fail points (which may wait or close the connection), then the rest up to the handler's result. */
+  start(): Document | typeof CLOSE | Promise<Document | typeof CLOSE> {
+    const { services, client, request } = this;
     const rs = services.replication;
     if (rs !== undefined) {
-      appendedBefore = rs.oplog.appended;
+      this.appendedBefore = rs.oplog.appended;
       gossipIn(services, rs, client, request.body);
     }
-    spec = resolveCommand(services.commands, request, services.process.shuttingDown, rs !== undefined);
-    client.current = { opid: services.clients.nextOpId++, startedAt: started, db: request.db!, commandName: request.commandName, body: request.body };
-    if (services.failPoints.anyActive && (await failPointsBefore(services, spec, client, request)) === 'close') {
-      return { reply: {}, closeConnection: true };
+    const spec = resolveCommand(services.commands, request, services.process.shuttingDown, rs !== undefined);
+    this.spec = spec;
+    client.current = { opid: services.clients.nextOpId++, startedAt: this.started, db: request.db!, commandName: request.commandName, body: request.body };
+    if (services.failPoints.anyActive) {
+      return failPointsBefore(services, spec, client, request).then((verdict) => (verdict === 'close' ? CLOSE : this.run(spec)));
     }
+    return this.run(spec);
+  }
+
+  private run(spec: CommandSpec): Document | Promise<Document> {
+    const { services, client, request } = this;
     checkAuthenticated(services.auth, client, spec, request.db!);
+    const rs = services.replication;
     if (rs !== undefined) {
       checkWriteConcern(request.body.writeConcern);
       checkReadConcern(rs, request.body.readConcern);
     }
-    session = attachSession(services, client, spec, request.body, request.lsidDuplicateField);
+    const session = attachSession(services, client, spec, request.body, request.lsidDuplicateField);
     if (session !== undefined) {
-      operation = new SessionOperation(signal);
-      services.sessions.attach(session, operation);
+      this.session = session;
+      this.operation = new SessionOperation(this.signal);
+      services.sessions.attach(session, this.operation);
     }
-    transaction = statementTransaction(spec, session, request.body);
-    const snapshotRead = transaction === undefined && services.replication !== undefined ? services.snapshotReads.resolve(services, spec.name, request.body) : undefined;
-    const ctx = new Invocation(transaction?.services ?? snapshotRead?.services ?? services, client, request, session, signal, operation);
+    const transaction = statementTransaction(spec, session, request.body);
+    this.transaction = transaction;
+    const snapshotRead = transaction === undefined && rs !== undefined ? services.snapshotReads.resolve(services, spec.name, request.body) : undefined;
+    this.snapshotRead = snapshotRead;
+    const ctx = new Invocation(transaction?.services ?? snapshotRead?.services ?? services, client, request, session, this.signal, this.operation);
+    this.ctx = ctx;
     checkPrivileges(services.auth, ctx, spec);
-    ran = true;
-    let reply = okReply(await runCommand(spec, ctx, operation));
-    if (snapshotRead !== undefined) reply = withAtClusterTime(reply, snapshotRead.atClusterTime);
+    this.ran = true;
+    return runCommand(spec, ctx, this.operation);
+  }
+
+  /** Stage 6, reply, for a handler's result (or the close a fail point asked for). */
+  answer(result: Document | typeof CLOSE): DispatchResult | Promise<DispatchResult> {
+    if (result === CLOSE) return CLOSE;
+    const { services, request } = this;
+    let reply = okReply(result);
+    if (this.snapshotRead !== undefined) reply = withAtClusterTime(reply, this.snapshotRead.atClusterTime);
     // A write error in a transaction aborts it (write_ops_exec.cpp handleError).
-    if (transaction !== undefined && reply.writeErrors !== undefined) transaction.record.abortOpen();
+    if (this.transaction !== undefined && reply.writeErrors !== undefined) this.transaction.record.abortOpen();
     if (services.durable !== undefined) {
       saveAuthIfChanged(services);
       saveSessionsCollectionIfChanged(services);
-      if (waitsForJournal(request.body.writeConcern)) await services.durable.sync();
+      if (waitsForJournal(request.body.writeConcern)) {
+        const journaled = reply;
+        return services.durable.sync().then(() => this.finish(journaled));
+      }
     }
-    if (services.failPoints.anyActive) reply = failPointsAfter(services, spec, client, request, reply);
-    if (services.replication !== undefined) reply = replicatedReply(services, services.replication, client, spec, request, withWriteConcernError(spec, request, reply), appendedBefore);
-    return ctx.exhaust === undefined ? { reply } : { reply, exhaustNext: ctx.exhaust.next };
-  } catch (err) {
+    return this.finish(reply);
+  }
+
+  private finish(ran: Document): DispatchResult {
+    const { services, request } = this;
+    const spec = this.spec!;
+    let reply = ran;
+    if (services.failPoints.anyActive) reply = failPointsAfter(services, spec, this.client, request, reply);
+    if (services.replication !== undefined) reply = replicatedReply(services, services.replication, this.client, spec, request, withWriteConcernError(spec, request, reply), this.appendedBefore);
+    const exhaust = this.ctx!.exhaust;
+    return exhaust === undefined ? { reply } : { reply, exhaustNext: exhaust.next };
+  }
+
+  /** Stage 6 for a failure at any stage. */
+  fail(err: unknown): DispatchResult {
+    const { services, client, request } = this;
     // Any error once a transaction's statement runs aborts the transaction (abortOnError).
-    if (transaction !== undefined && ran) transaction.record.abortOpen();
+    if (this.transaction !== undefined && this.ran) this.transaction.record.abortOpen();
     let reply = failureReply(err, services.log, client.id, request);
     // A command that ran and failed still gets the writeConcernError (mongod waits for write concern on errors too).
-    if (ran && services.failPoints.anyActive) reply = failPointsAfter(services, spec!, client, request, reply);
+    if (this.ran && services.failPoints.anyActive) reply = failPointsAfter(services, this.spec!, client, request, reply);
     if (services.replication !== undefined) {
-      reply = withChangeStreamLabels(services, spec?.name, request.body, reply);
-      reply = replicatedReply(services, services.replication, client, spec, request, reply, appendedBefore);
+      reply = withChangeStreamLabels(services, this.spec?.name, request.body, reply);
+      reply = replicatedReply(services, services.replication, client, this.spec, request, reply, this.appendedBefore);
     }
     return { reply };
-  } finally {
+  }
+
+  /** After the reply (or the failure): the session lets go, the opcounter, the slow-operation log. */
+  end(): void {
+    const { services, client, request, spec } = this;
     client.current = undefined;
-    if (operation !== undefined) {
-      services.sessions.detach(session!, operation);
-      operation.done();
+    if (this.operation !== undefined) {
+      services.sessions.detach(this.session!, this.operation);
+      this.operation.done();
     }
     // A command mongod does not find is not counted (ExecCommandDatabase counts found commands).
     if (spec !== undefined && spec.opcounter !== 'self') services.counters.opcounters[spec.opcounter] += 1;
-    const millis = services.clock.now() - started;
+    const millis = services.clock.now() - this.started;
     if (millis > services.process.slowms && spec?.neverSlow !== true) {
       services.log.info({
         c: 'COMMAND',

@@ -1,4 +1,5 @@
 import { Double, type Document } from 'bson';
+import { encodeDocument } from '../../bson/codec.js';
 import { errorReply, ErrorCodes, MongoError } from '../../errors.js';
 import type { Log } from '../../log.js';
 import type { WireRequest } from '../../wire/request.js';
@@ -6,9 +7,18 @@ import type { WireRequest } from '../../wire/request.js';
 /** The `ok: 1` of every successful reply (a double, as mongod sends it). */
 export const OK = new Double(1);
 
+/**
+ * The reply of a command that answers success and nothing else (ping, endSessions ...): one
+ * frozen document whose BSON is made once, so answering it serialises nothing.
+ */
+export const OK_REPLY: Document = Object.freeze({ ok: OK });
+export const OK_REPLY_BSON: Buffer = encodeDocument(OK_REPLY);
+
 /** Stage 6, reply: a handler's result with `ok: 1` (unless it set `ok` itself). */
 export function okReply(result: Document): Document {
-  return 'ok' in result ? result : { ...result, ok: OK };
+  if ('ok' in result) return result;
+  for (const _field in result) return { ...result, ok: OK };
+  return OK_REPLY;
 }
 
 /**
