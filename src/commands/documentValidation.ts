@@ -3,7 +3,9 @@ import type { Requirement } from '../auth/authorize.js';
 import { isPlainObject, trueValue } from '../bson/args.js';
 import { wrongType } from '../bson/idlErrors.js';
 import { ErrorCodes, MongoError } from '../errors.js';
-import type { ValidationAction, ValidationLevel, ValidationOptions, WriteValidation } from '../storage/validation.js';
+import type { CompiledValidator } from '../query/validator.js';
+import type { ValidationAction, ValidationLevel, ValidationOptions, ValidationWarning, WriteValidation } from '../storage/validation.js';
+import type { Log } from '../log.js';
 import type { CommandContext } from './command.js';
 
 // Document validation in the commands (the engine's part is storage/validation.ts): the
@@ -49,14 +51,31 @@ export function validationArguments(body: Document, command: string): Validation
 
 /** What a writing command (insert, update, findAndModify, aggregate with $out/$merge) brings to the validation of what it stores. */
 export function writeValidation(ctx: CommandContext<'log'>, now: Date): WriteValidation {
-  const log = ctx.services.log;
-  const context = `conn${ctx.client.id}`;
-  return {
-    bypass: trueValue(ctx.body.bypassDocumentValidation),
-    now,
-    warn: (entry) => log.warn({ c: 'STORAGE', ctx: context, ...entry }),
-    compiled: new Map(),
-  };
+  return new CommandValidation(trueValue(ctx.body.bypassDocumentValidation), now, ctx.services.log, `conn${ctx.client.id}`);
+}
+
+/**
+ * A class rather than an object literal with a closure: no closure (named with a defineProperty
+ * in the bundle, which keeps names) and no Map made for each write command.
+ */
+class CommandValidation implements WriteValidation {
+  private compiledValidators: Map<Document, CompiledValidator> | undefined;
+
+  constructor(
+    readonly bypass: boolean,
+    readonly now: Date,
+    private readonly log: Log,
+    private readonly context: string,
+  ) {}
+
+  /** Made at the first validator: most collections have none. */
+  get compiled(): Map<Document, CompiledValidator> {
+    return (this.compiledValidators ??= new Map());
+  }
+
+  warn(entry: ValidationWarning): void {
+    this.log.warn({ c: 'STORAGE', ctx: this.context, ...entry });
+  }
 }
 
 /**

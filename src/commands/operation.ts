@@ -9,7 +9,8 @@ export class SessionOperation implements SessionResource {
   readonly kind = 'operation';
   killed = false;
   private controller: AbortController | undefined;
-  private readonly onConnectionClosed = () => this.interrupt();
+  /** Made with the signal, as the signal is: most commands in a session never need either. */
+  private onConnectionClosed: (() => void) | undefined;
 
   constructor(
     /** The connection's closed signal: its closing interrupts the operation too. */
@@ -21,7 +22,10 @@ export class SessionOperation implements SessionResource {
     if (this.controller === undefined) {
       this.controller = new AbortController();
       if (this.killed || this.connectionClosed.aborted) this.controller.abort();
-      else this.connectionClosed.addEventListener('abort', this.onConnectionClosed, { once: true });
+      else {
+        this.onConnectionClosed = () => this.interrupt();
+        this.connectionClosed.addEventListener('abort', this.onConnectionClosed, { once: true });
+      }
     }
     return this.controller.signal;
   }
@@ -38,6 +42,6 @@ export class SessionOperation implements SessionResource {
 
   /** The operation finished: stop listening for the connection's end. */
   done(): void {
-    if (this.controller !== undefined) this.connectionClosed.removeEventListener('abort', this.onConnectionClosed);
+    if (this.onConnectionClosed !== undefined) this.connectionClosed.removeEventListener('abort', this.onConnectionClosed);
   }
 }

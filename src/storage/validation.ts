@@ -27,11 +27,14 @@ export interface ValidationOptions {
 }
 
 /** What a writing command brings to the check: its bypass flag, its NOW, where warnings go. */
+/** A validation warning's log line, without the component and context the command adds. */
+export type ValidationWarning = Omit<LogEntry, 'c' | 'ctx'>;
+
 export interface WriteValidation {
   readonly bypass: boolean;
   readonly now: Date;
   /** Logs a warning line (mongod's log component STORAGE). */
-  readonly warn: (entry: Omit<LogEntry, 'c' | 'ctx'>) => void;
+  warn(entry: ValidationWarning): void;
   /** The validators compiled for this command (once per collection, with the command's NOW). */
   readonly compiled: Map<Document, CompiledValidator>;
 }

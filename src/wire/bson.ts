@@ -12,16 +12,15 @@ function readInt32(bytes: Uint8Array, at: number): number {
 
 /** Bytes after an element's name for the fixed-size BSON types (-1: size read from the value). */
 function valueSize(bytes: Uint8Array, type: number, at: number): number {
-  const int32 = (): number => readInt32(bytes, at);
   switch (type) {
     case 0x01: case 0x09: case 0x11: case 0x12:
       return 8;
     case 0x02: case 0x0d: case 0x0e:
-      return 4 + int32();
+      return 4 + readInt32(bytes, at);
     case 0x03: case 0x04: case 0x0f:
-      return int32();
+      return readInt32(bytes, at);
     case 0x05:
-      return 5 + int32();
+      return 5 + readInt32(bytes, at);
     case 0x06: case 0x0a: case 0xff: case 0x7f:
       return 0;
     case 0x07:
@@ -33,7 +32,7 @@ function valueSize(bytes: Uint8Array, type: number, at: number): number {
       return bytes.indexOf(0, pattern + 1) + 1 - at;
     }
     case 0x0c:
-      return 4 + int32() + 12;
+      return 4 + readInt32(bytes, at) + 12;
     case 0x10:
       return 4;
     case 0x13:
