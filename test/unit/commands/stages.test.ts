@@ -14,7 +14,8 @@ import { checkAuthenticated, usesLocalhostException } from '../../../src/command
 import { checkPrivileges } from '../../../src/commands/request/authorize.js';
 import { dispatch } from '../../../src/commands/request/dispatch.js';
 import { Invocation } from '../../../src/commands/request/invocation.js';
-import { failureReply, okReply } from '../../../src/commands/request/reply.js';
+import { failureReply, OK_REPLY, OK_REPLY_BSON, okReply } from '../../../src/commands/request/reply.js';
+import { encodeDocument } from '../../../src/bson/codec.js';
 import { resolveCommand } from '../../../src/commands/request/resolve.js';
 import { runCommand } from '../../../src/commands/request/run.js';
 import type { Client } from '../../../src/commands/client.js';
@@ -547,6 +548,15 @@ describe('reply', () => {
     expect(okReply(own)).toBe(own);
   });
 
+  test('a handler that answers nothing gets the one frozen {ok: 1.0}, whose BSON is made once and is what encoding it gives', () => {
+    expect(okReply({})).toBe(OK_REPLY);
+    expect(Object.isFrozen(OK_REPLY)).toBe(true);
+    expect(OK_REPLY_BSON.equals(encodeDocument({ ok: new Double(1) }))).toBe(true);
+    // Anything added after it makes a new document (the shared one cannot change).
+    expect(() => Object.assign(OK_REPLY, { extra: 1 })).toThrow(TypeError);
+    expect(okReply({ a: 1 })).not.toBe(OK_REPLY);
+  });
+
   test('failureReply of a MongoError is mongod\'s error document, extra fields last', () => {
     const server = servers.make();
     const request = server.request({ ping: 1, $db: 'admin' });
@@ -667,6 +677,33 @@ describe('dispatch', () => {
     const slowLines = logEntries(server).filter((e) => e.id === 51803);
     expect(slowLines).toHaveLength(1);
     expect(slowLines[0]).toMatchObject({ msg: 'Slow query', attr: { type: 'command', ns: 'admin.$cmd', durationMillis: 250, command: { slow: 1, $db: 'admin' } } });
+  });
+
+  test('a handler that answers at once is answered at once (no promise); one that waits, with a promise; the end stage runs once either way', async () => {
+    const server = servers.make();
+    const gated = gatedCommand('gated');
+    const services = withCommands(server.services, gated.spec);
+    const client = server.client();
+    const { opcounters } = server.services.counters;
+    const now = dispatch(services, client, server.request({ ping: 1, $db: 'admin' }), client.closed);
+    expect(now).not.toBeInstanceOf(Promise);
+    expect((now as { reply: Document }).reply).toBe(OK_REPLY);
+    expect(opcounters.command).toBe(1);
+    expect(client.current).toBeUndefined();
+    const failedNow = dispatch(services, client, server.request({ ping: 'x', nosuchfield: 1, $db: 'admin' }), client.closed);
+    expect(failedNow).not.toBeInstanceOf(Promise);
+    expectError((failedNow as { reply: Document }).reply, 40415, 'Location40415');
+    // Refused while resolving (an unknown field): not counted, as mongod counts after parsing.
+    expect(opcounters.command).toBe(1);
+    const later = dispatch(services, client, server.request({ gated: 1, $db: 'admin' }), client.closed);
+    expect(later).toBeInstanceOf(Promise);
+    // Until the handler answers, the command is current and not yet counted.
+    expect(client.current?.commandName).toBe('gated');
+    expect(opcounters.command).toBe(1);
+    gated.release();
+    expectOk((await later).reply);
+    expect(client.current).toBeUndefined();
+    expect(opcounters.command).toBe(2);
   });
 
   test('each command bumps its own opcounter: ping a command, find a query', async () => {

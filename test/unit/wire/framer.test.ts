@@ -36,6 +36,22 @@ function frames(): Buffer[] {
 }
 
 describe('Framer', () => {
+  test('a chunk that is exactly one frame, with nothing buffered, is that frame as it came', () => {
+    const framer = new Framer();
+    const [ping] = frames();
+    const { frames: out, violation } = feed(framer, ping!);
+    expect(violation).toBeUndefined();
+    expect(out).toHaveLength(1);
+    expect(out[0]).toBe(ping);
+    expect(framer.bufferedBytes).toBe(0);
+    // With bytes buffered, a chunk the length of a frame is a continuation, not a frame.
+    const [, query] = frames();
+    expect(feed(framer, query!.subarray(0, 10)).frames).toEqual([]);
+    const rest = Buffer.concat([query!.subarray(10), ping!.subarray(0, query!.length - 10)]);
+    const joined = feed(framer, rest.subarray(0, query!.length - 10));
+    expect(joined.frames.map((f) => f.equals(query!))).toEqual([true]);
+  });
+
   test('a partial frame waits for its remaining bytes', () => {
     const framer = new Framer();
     const frame = opMsgBody({ ping: 1, $db: 'admin' });
