@@ -1,4 +1,5 @@
 import { Int32, ObjectId, UUID, type Document } from 'bson';
+import { setField } from '../bson/fields.js';
 import { bsonText } from '../bson/bsonText.js';
 import { ErrorCodes, MongoError } from '../errors.js';
 import { compareDocuments } from '../bson/bsonOrder.js';
@@ -481,16 +482,10 @@ export class Catalog {
   }
 }
 
-/** Sets a field, `__proto__` too (as a field: an assignment would replace the prototype). */
-export function setField(doc: Document, key: string, value: unknown): void {
-  if (key === '__proto__') Object.defineProperty(doc, key, { value, enumerable: true, writable: true, configurable: true });
-  else doc[key] = value;
-}
-
 /** A new document's `_id` first, generated when missing (mongod puts `_id` first on insert). */
 export function withIdFirst(doc: Document): Document {
   const id = doc._id === undefined ? new ObjectId() : doc._id;
   const out: Document = { _id: id };
-  for (const [k, v] of Object.entries(doc)) if (k !== '_id') setField(out, k, v);
+  for (const key in doc) if (key !== '_id') setField(out, key, doc[key]);
   return out;
 }

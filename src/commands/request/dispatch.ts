@@ -1,3 +1,4 @@
+import { withFields } from '../../bson/fields.js';
 import type { Document } from 'bson';
 import { redactForLog } from '../../bson/redact.js';
 import type { SessionRecord } from '../../sessions/sessionRegistry.js';
@@ -40,7 +41,7 @@ function withWriteConcernError(spec: CommandSpec, request: WireRequest, reply: D
   const writeConcernError = unsatisfiableWriteConcern(request.body.writeConcern);
   if (writeConcernError === undefined) return reply;
   const { ok, ...rest } = reply;
-  return { ...rest, writeConcernError, ok };
+  return withFields(rest, { writeConcernError, ok });
 }
 
 export interface DispatchResult {

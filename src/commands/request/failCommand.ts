@@ -1,3 +1,4 @@
+import { withFields } from '../../bson/fields.js';
 import type { Document } from 'bson';
 import type { WireRequest } from '../../wire/request.js';
 import type { Client } from '../client.js';
@@ -41,5 +42,5 @@ export async function failPointsBefore(services: Pick<Services, 'failPoints' | '
 export function failPointsAfter(services: Pick<Services, 'failPoints'>, spec: CommandSpec, client: Client, request: WireRequest, reply: Document): Document {
   if (!spec.supportsWriteConcern) return reply;
   const fields = services.failPoints.afterWrite(identity(spec, client, request));
-  return fields === undefined ? reply : { ...reply, ...fields };
+  return fields === undefined ? reply : withFields(reply, fields);
 }

@@ -3,6 +3,7 @@
  * gossip a client's $clusterTime in before the command, check its read and write concerns, and
  * stamp every reply with $clusterTime and operationTime (and a write's electionId and opTime).
  */
+import { setField, withFields } from '../../bson/fields.js';
 import { Int32, Timestamp, type Document } from 'bson';
 import { isPlainObject, numberValue } from '../../bson/args.js';
 import { ErrorCodes, MongoError } from '../../errors.js';
@@ -134,11 +135,11 @@ export function withErrorLabels(reply: Document, body: Document, commandName: st
   if (inTransaction && failed && typeof reply.code === 'number') {
     const code = reply.code;
     const transient = TRANSIENT_CODES.has(code) || (finishing ? code === ErrorCodes.NoSuchTransaction && wce === undefined : code === ErrorCodes.NoSuchTransaction || retriable(code));
-    if (transient) return { ...reply, errorLabels: ['TransientTransactionError'] };
+    if (transient) return withFields(reply, { errorLabels: ['TransientTransactionError'] });
   }
   if (inTransaction && !finishing) return reply;
   if (!retriable(failed ? reply.code : wce?.code)) return reply;
-  return { ...reply, errorLabels: wrote ? ['RetryableWriteError'] : ['RetryableWriteError', 'NoWritesPerformed'] };
+  return withFields(reply, { errorLabels: wrote ? ['RetryableWriteError'] : ['RetryableWriteError', 'NoWritesPerformed'] });
 }
 
 /** The write commands whose replies carry electionId and opTime after `n` (write_commands.cpp populateReply). */
@@ -153,8 +154,8 @@ export function replicaSetReply(services: Pick<Services, 'auth'>, rs: ReplicaSet
   let out = reply;
   if (spec !== undefined && WRITE_COMMANDS.has(spec.name) && 'n' in reply) {
     out = {};
-    for (const [key, value] of Object.entries(reply)) {
-      out[key] = value;
+    for (const key in reply) {
+      setField(out, key, reply[key]);
       if (key === 'n') {
         out.electionId = rs.electionId;
         out.opTime = opTimeDocument(rs.oplog.lastApplied);
@@ -162,8 +163,6 @@ export function replicaSetReply(services: Pick<Services, 'auth'>, rs: ReplicaSet
     }
   }
   if (!seesClusterTime(services, client)) return out;
-  if (out === reply) out = { ...reply };
-  out.$clusterTime = rs.clusterTimeDocument();
-  out.operationTime = rs.oplog.lastApplied.ts;
-  return out;
+  const times = { $clusterTime: rs.clusterTimeDocument(), operationTime: rs.oplog.lastApplied.ts };
+  return withFields(out, times);
 }

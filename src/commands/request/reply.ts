@@ -1,5 +1,6 @@
 import { Double, type Document } from 'bson';
 import { encodeDocument } from '../../bson/codec.js';
+import { withFields } from '../../bson/fields.js';
 import { errorReply, ErrorCodes, MongoError } from '../../errors.js';
 import type { Log } from '../../log.js';
 import type { WireRequest } from '../../wire/request.js';
@@ -12,12 +13,13 @@ export const OK = new Double(1);
  * frozen document whose BSON is made once, so answering it serialises nothing.
  */
 export const OK_REPLY: Document = Object.freeze({ ok: OK });
+const OK_FIELD: Document = OK_REPLY;
 export const OK_REPLY_BSON: Buffer = encodeDocument(OK_REPLY);
 
 /** Stage 6, reply: a handler's result with `ok: 1` (unless it set `ok` itself). */
 export function okReply(result: Document): Document {
   if ('ok' in result) return result;
-  for (const _field in result) return { ...result, ok: OK };
+  for (const _field in result) return withFields(result, OK_FIELD);
   return OK_REPLY;
 }
 
