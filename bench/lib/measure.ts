@@ -16,9 +16,14 @@ export type Loop = (keepGoing: () => boolean, done: () => void) => Promise<void>
 export interface Throughput {
   /** Round trips completed inside the measurement window. */
   ops: number;
+  /** Round trips completed in the whole run, warm-up and drain included (for costs measured over the whole run). */
+  completed: number;
   seconds: number;
   opsPerSec: number;
 }
+
+/** What a rate is made of: requests counted over seconds (a Throughput, or a sequential run's result). */
+export type Rate = Pick<Throughput, 'ops' | 'seconds' | 'opsPerSec'>;
 
 /** How long stopped loops get to bring their last in-flight request home. */
 const DRAIN_TIMEOUT_MS = 10_000;
@@ -30,9 +35,11 @@ const DRAIN_TIMEOUT_MS = 10_000;
 export async function measureThroughput(loops: readonly Loop[], timing: Timing): Promise<Throughput> {
   let phase: 'warmup' | 'measure' | 'stop' = 'warmup';
   let count = 0;
+  let completed = 0;
   let failure: unknown;
   const keepGoing = () => phase !== 'stop';
   const done = () => {
+    completed += 1;
     if (phase === 'measure') count += 1;
   };
   const all = Promise.all(loops.map((loop) => loop(keepGoing, done)));
@@ -58,7 +65,7 @@ export async function measureThroughput(loops: readonly Loop[], timing: Timing):
     const seconds = (performance.now() - start) / 1000;
     phase = 'stop';
     await withTimeout(all, DRAIN_TIMEOUT_MS, 'client loops did not stop');
-    return { ops, seconds, opsPerSec: ops / seconds };
+    return { ops, completed, seconds, opsPerSec: ops / seconds };
   } finally {
     phase = 'stop';
   }
@@ -93,14 +100,14 @@ export function median(values: readonly number[]): number {
 }
 
 /** Total operations over total measured time, across the halves of one side. */
-export function combined(runs: readonly Throughput[]): number {
+export function combined(runs: readonly Rate[]): number {
   const ops = runs.reduce((sum, r) => sum + r.ops, 0);
   const seconds = runs.reduce((sum, r) => sum + r.seconds, 0);
   return ops / seconds;
 }
 
 /** How far apart the two halves of one side were, relative to their mean: a noise indicator. */
-export function halfSpread(runs: readonly Throughput[]): number {
+export function halfSpread(runs: readonly Rate[]): number {
   const [a, b] = runs.map((r) => r.opsPerSec);
   return a === undefined || b === undefined || a + b === 0 ? 0 : Math.abs(a - b) / ((a + b) / 2);
 }

@@ -80,6 +80,8 @@ export interface ServerProcess {
   rssBytes(): number | undefined;
   /** The part of it that maps files (the binary, libraries, and with --dbpath the store file). */
   rssFileBytes(): number | undefined;
+  /** CPU time the server has used so far, all its threads, user and system (Linux /proc), in µs. */
+  cpuMicros(): number | undefined;
   /** SIGTERM, then SIGKILL if it has not exited within a few seconds. */
   stop(): Promise<void>;
 }
@@ -144,6 +146,7 @@ export function startServer(kind: ServerKind, extraArgs: readonly string[] = [],
         port,
         rssBytes: () => statusBytes(child.pid!, 'VmRSS'),
         rssFileBytes: () => statusBytes(child.pid!, 'RssFile'),
+        cpuMicros: () => cpuMicros(child.pid!),
         stop,
       });
     });
@@ -165,6 +168,19 @@ function statusBytes(pid: number, field: 'VmRSS' | 'RssFile'): number | undefine
   try {
     const match = new RegExp(`^${field}:\\s+(\\d+)\\s+kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return match ? Number(match[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Linux's USER_HZ: /proc/<pid>/stat counts CPU time in ticks of 1/100 s on every architecture Node runs on. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+function cpuMicros(pid: number): number | undefined {
+  try {
+    // Fields after the command name (which may hold spaces, so split after its closing paren): utime is the 14th, stime the 15th.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1_000_000) / CLOCK_TICKS_PER_SECOND;
   } catch {
     return undefined;
   }
