@@ -6,6 +6,7 @@
 import type { Document } from 'bson';
 import { type ClientKind, runRoundTrips } from '../lib/clients.js';
 import { combined, halfSpread, type Throughput, type Timing } from '../lib/measure.js';
+import { CpuMeter } from '../lib/cpu.js';
 import { type ServerKind, startBoth } from '../lib/processes.js';
 import type { Benchmark, BenchOptions } from '../lib/types.js';
 
@@ -41,19 +42,9 @@ export function roundTripBenchmarks(spec: RoundTripSpec): Benchmark[] {
           try {
             const roundTrips = (kind: ServerKind, timing: Timing) =>
               runRoundTrips(client, { port: servers[kind].port, connections, command: spec.command, db, timing });
-            // The server's own CPU per request (all its threads), a figure the client's share of
-            // the two cores and the scheduler's wake-ups do not blur as they blur throughput.
-            const cpu: Record<ServerKind, { micros: number; requests: number }> = { baseline: { micros: 0, requests: 0 }, pocketmongo: { micros: 0, requests: 0 } };
-            const measured = async (kind: ServerKind, timing: Timing): Promise<Throughput> => {
-              const before = servers[kind].cpuMicros();
-              const result = await roundTrips(kind, timing);
-              const after = servers[kind].cpuMicros();
-              if (before !== undefined && after !== undefined) {
-                cpu[kind].micros += after - before;
-                cpu[kind].requests += result.completed;
-              }
-              return result;
-            };
+            const cpu = new CpuMeter<ServerKind>((kind) => servers[kind].cpuMicros());
+            const measured = (kind: ServerKind, timing: Timing): Promise<Throughput> =>
+              cpu.measure(kind, () => roundTrips(kind, timing), (result) => result.completed);
             for (const kind of ['baseline', 'pocketmongo'] as const) {
               progress(`${kind} warm-up`);
               await roundTrips(kind, { warmupMs: 0, durationMs: options.warmupMs });
@@ -65,15 +56,12 @@ export function roundTripBenchmarks(spec: RoundTripSpec): Benchmark[] {
               totals[kind].push(await measured(kind, halves));
             }
             const spread = Math.max(halfSpread(totals.baseline), halfSpread(totals.pocketmongo));
-            const perRequest = (kind: ServerKind) => (cpu[kind].requests === 0 ? undefined : cpu[kind].micros / cpu[kind].requests);
-            const [ours, echo] = [perRequest('pocketmongo'), perRequest('baseline')];
-            const cpuNote = ours === undefined || echo === undefined ? '' : `; server CPU ${ours.toFixed(1)} µs per request vs ${echo.toFixed(1)} µs`;
             return {
               value: combined(totals.pocketmongo),
               baseline: combined(totals.baseline),
               unit: 'ops/s',
               better: 'higher',
-              note: `${connections} in flight; 2×${(halves.durationMs / 1000).toFixed(1)} s ABBA, halves within ${(spread * 100).toFixed(0)}%${cpuNote}`,
+              note: `${connections} in flight; 2×${(halves.durationMs / 1000).toFixed(1)} s ABBA, halves within ${(spread * 100).toFixed(0)}%${cpu.note('pocketmongo', 'baseline')}`,
             };
           } finally {
             await Promise.all([servers.baseline.stop(), servers.pocketmongo.stop()]);

@@ -23,6 +23,7 @@ import { DB, DOCS, dropCollection, loadCollection, PAD, type LoadTimes } from '.
 import { type ServerKind, type ServerProcess, startBoth, startServer } from '../lib/processes.js';
 import { duration, fmt, micros, netMicros } from '../lib/report.js';
 import { marker, PatchableFrame, runSequential } from '../lib/sequential.js';
+import { CpuMeter } from '../lib/cpu.js';
 import type { Benchmark, BenchOptions, Measurement } from '../lib/types.js';
 import { decodeOpMsgBody, encodeOpMsg, RawConnection } from '../lib/wire.js';
 import { combined, type Timing } from '../lib/measure.js';
@@ -95,8 +96,9 @@ function insertBenchmark(spec: InsertSpec): Benchmark {
           if (kind === 'pocketmongo') await dropCollection(conn, INSERTS);
           return runSequential({ conn, next: () => frame, check: checkerFor(kind, expectInserted), ...timing });
         };
-        const result = await abba(['baseline', 'pocketmongo'], measure, options, progress);
-        return insertMeasurement(spec, result, options);
+        const cpu = new CpuMeter<ServerKind>((kind) => servers[kind].cpuMicros());
+        const result = await abba(['baseline', 'pocketmongo'], measure, options, progress, cpu);
+        return insertMeasurement(spec, result, options, cpu);
       } finally {
         conns.baseline?.close();
         conns.pocketmongo?.close();
@@ -106,7 +108,7 @@ function insertBenchmark(spec: InsertSpec): Benchmark {
   };
 }
 
-function insertMeasurement(spec: InsertSpec, result: Abba<ServerKind>, options: BenchOptions): Measurement {
+function insertMeasurement(spec: InsertSpec, result: Abba<ServerKind>, options: BenchOptions, cpu: CpuMeter<ServerKind>): Measurement {
   const perCommand = spec.docsPerCommand;
   const pm = combined(result.pocketmongo);
   const base = combined(result.baseline);
@@ -118,7 +120,7 @@ function insertMeasurement(spec: InsertSpec, result: Abba<ServerKind>, options: 
     better: 'higher',
     note:
       `${unit}1 in flight; server-assigned _id; ${halves(options)} ABBA, halves within ${spread(result)}; ` +
-      `${duration(netMicros(pm, base))} per command above the echo round trip`,
+      `${duration(netMicros(pm, base))} per command above the echo round trip${cpu.note('pocketmongo', 'baseline')}`,
   };
 }
 
@@ -236,6 +238,8 @@ const LOOKUP_KINDS = Object.keys(LOOKUPS) as LookupKind[];
 interface LookupResult {
   abba: Abba<ServerKind>;
   loaded: Loaded;
+  /** Each server's CPU per request over the run. */
+  cpu: CpuMeter<ServerKind>;
 }
 
 /** Results by kind and size: the growth rows reuse the lookup rows' figures instead of re-measuring. */
@@ -274,7 +278,8 @@ async function measureLookup(kind: LookupKind, size: Size, options: BenchOptions
       conn.close();
     }
   };
-  return { abba: await abba(['baseline', 'pocketmongo'], measure, options, progress), loaded: data };
+  const cpu = new CpuMeter<ServerKind>((kind) => servers[kind].cpuMicros());
+  return { abba: await abba(['baseline', 'pocketmongo'], measure, options, progress, cpu), loaded: data, cpu };
 }
 
 function lookupBenchmark(kind: LookupKind, size: Size): Benchmark {
@@ -282,7 +287,7 @@ function lookupBenchmark(kind: LookupKind, size: Size): Benchmark {
     name: `storage.${LOOKUPS[kind].name}.${SIZE_LABEL[size]}`,
     title: `${LOOKUPS[kind].label}, ${SIZE_LABEL[size]} docs`,
     async run(options, progress) {
-      const { abba: result, loaded: data } = await lookupResult(kind, size, options, progress);
+      const { abba: result, loaded: data, cpu } = await lookupResult(kind, size, options, progress);
       const pm = combined(result.pocketmongo);
       const base = combined(result.baseline);
       const ops = result.pocketmongo.reduce((s, r) => s + r.ops, 0);
@@ -294,7 +299,7 @@ function lookupBenchmark(kind: LookupKind, size: Size): Benchmark {
         note:
           `${fmt(data.documents)} docs (load ${(data.loadMs / 1000).toFixed(1)} s, index ${(data.indexMs / 1000).toFixed(1)} s, untimed); ` +
           `1 in flight; ${fmt(ops)} requests in ${halves(options)} ABBA, halves within ${spread(result)}; ` +
-          `${duration(micros(pm))} per request, ${duration(netMicros(pm, base))} above the echo round trip`,
+          `${duration(micros(pm))} per request, ${duration(netMicros(pm, base))} above the echo round trip${cpu.note('pocketmongo', 'baseline')}`,
       };
     },
   };

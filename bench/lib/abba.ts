@@ -6,6 +6,7 @@
  * short uncounted ramp, so load that drifts during the run weighs on both sides alike.
  */
 import { halfSpread, type Timing } from './measure.js';
+import type { CpuMeter } from './cpu.js';
 import type { SequentialResult } from './sequential.js';
 import type { BenchOptions } from './types.js';
 
@@ -18,14 +19,16 @@ export type Measure<S extends string> = (side: S, timing: Timing) => Promise<Seq
 /** Each side's two measured halves. */
 export type Abba<S extends string> = Record<S, SequentialResult[]>;
 
-/** `sides` is [A, B]: A (the baseline) is warmed up first and measured first and last. */
+/** `sides` is [A, B]: A (the baseline) is warmed up first and measured first and last; a CpuMeter adds up each side's server CPU. */
 export async function abba<S extends string>(
   sides: readonly [S, S],
-  measure: Measure<S>,
+  measureSide: Measure<S>,
   options: BenchOptions,
   progress: (m: string) => void,
+  cpu?: CpuMeter<S>,
 ): Promise<Abba<S>> {
   const [a, b] = sides;
+  const measure: Measure<S> = cpu === undefined ? measureSide : (side, timing) => cpu.measure(side, () => measureSide(side, timing), (r) => r.completed);
   for (const side of sides) {
     progress(`${side} warm-up`);
     await measure(side, { warmupMs: 0, durationMs: options.warmupMs });

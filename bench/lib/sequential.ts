@@ -25,6 +25,8 @@ export interface SequentialRun extends Timing {
 export interface SequentialResult {
   /** Requests completed in the counted part. */
   ops: number;
+  /** Requests completed in the whole run, warm-up included. */
+  completed: number;
   /** From the end of the warm-up to the last counted reply. */
   seconds: number;
   opsPerSec: number;
@@ -48,6 +50,7 @@ export function runSequential(run: SequentialRun): Promise<SequentialResult> {
     let phaseStart = performance.now();
     let lastSent = phaseStart;
     let ops = 0;
+    let completed = 0;
     let settled = false;
     const timeoutMs = run.replyTimeoutMs ?? 120_000;
 
@@ -81,6 +84,7 @@ export function runSequential(run: SequentialRun): Promise<SequentialResult> {
         }
         checkedLength = reply!.length;
       }
+      completed += 1;
       const now = performance.now();
       if (warming) {
         if (now - phaseStart >= run.warmupMs) {
@@ -91,7 +95,7 @@ export function runSequential(run: SequentialRun): Promise<SequentialResult> {
         ops += 1;
         if (now - phaseStart >= run.durationMs) {
           const seconds = (now - phaseStart) / 1000;
-          return finish(undefined, { ops, seconds, opsPerSec: ops / seconds });
+          return finish(undefined, { ops, completed, seconds, opsPerSec: ops / seconds });
         }
       }
       send();
