@@ -241,13 +241,11 @@ export function aggregate(ctx: AggregateContext, cursorNs?: string): Document {
   const write = writerOf(ctx.services, ctx.db, stages[stages.length - 1], writeValidation(ctx, new Date(ctx.services.clock.now())));
   const results = runPipeline(stages.slice(rest, write === undefined ? undefined : -1), docs, context);
   const ns = cursorNs ?? (collection === undefined ? `${ctx.db}.$cmd.aggregate` : `${ctx.db}.${collection}`);
-  const open = (items: Iterator<Document>): Document =>
-    // A pipeline knows its end only once it has read past it (PlanExecutorPipeline::isEOF).
-    ctx.services.cursors.open(ns, items, { session: ctx.session, batchSize, owner: ctx.client.principal.userName, endKnown: false });
-  if (write === undefined) return { cursor: open(results[Symbol.iterator]()) };
   // $out and $merge answer an empty batch, the cursor closed (id 0).
-  write(results);
-  return { cursor: open([][Symbol.iterator]()) };
+  if (write !== undefined) write(results);
+  const items = write === undefined ? results[Symbol.iterator]() : [][Symbol.iterator]();
+  // A pipeline knows its end only once it has read past it (PlanExecutorPipeline::isEOF).
+  return { cursor: ctx.services.cursors.open(ns, items, { session: ctx.session, batchSize, owner: ctx.client.principal.userName, endKnown: false }) };
 }
 
 /**

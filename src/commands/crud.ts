@@ -589,16 +589,15 @@ function findAndModify(ctx: CommandContext<'catalog' | 'clock' | 'counters' | 'l
         );
   // The projection sees the query's match on the document (a positional `a.$` takes its position).
   const projection = fields === undefined ? undefined : findProjection(fields, matcher, { collation, variables });
-  const project = (doc: Document | undefined): Document | null => (doc === undefined ? null : projection === undefined ? doc : projection(doc));
   const done = retryable?.executed(stmtId);
-  if (done !== undefined) return retriedFindAndModify(done, { remove, upsert, returnNew: trueValue(ctx.body.new) }, project);
+  if (done !== undefined) return retriedFindAndModify(done, { remove, upsert, returnNew: trueValue(ctx.body.new) }, projection);
   if (remove) {
     if (target !== undefined) {
       writeStatement(retryable, stmtId, { op: 'd', preImage: target }, () => collection!.remove(target));
       ctx.services.counters.documentsDeleted(1);
     }
     ctx.services.counters.opcounters.delete += target === undefined ? 0 : 1;
-    return { lastErrorObject: { n: new Int32(target === undefined ? 0 : 1) }, value: project(target) };
+    return { lastErrorObject: { n: new Int32(target === undefined ? 0 : 1) }, value: projected(target, projection) };
   }
   ctx.services.counters.opcounters.update += 1;
   if (target === undefined) {
@@ -609,7 +608,7 @@ function findAndModify(ctx: CommandContext<'catalog' | 'clock' | 'counters' | 'l
     writeStatement(retryable, stmtId, { op: 'i', upsertedId: inserted._id, postImage: inserted }, () => ctx.services.catalog.ensure(ctx.db, name).add(inserted));
     return {
       lastErrorObject: { n: new Int32(1), updatedExisting: false, upserted: inserted._id },
-      value: trueValue(ctx.body.new) ? project(inserted) : null,
+      value: trueValue(ctx.body.new) ? projected(inserted, projection) : null,
     };
   }
   const next = update!(target);
@@ -622,8 +621,14 @@ function findAndModify(ctx: CommandContext<'catalog' | 'clock' | 'counters' | 'l
   }
   return {
     lastErrorObject: { n: new Int32(1), updatedExisting: true },
-    value: project(trueValue(ctx.body.new) ? next.doc : target),
+    value: projected(trueValue(ctx.body.new) ? next.doc : target, projection),
   };
+}
+
+/** findAndModify's `value`: the document through the projection, or null when there is none. */
+function projected(doc: Document | undefined, projection: ((doc: Document) => Document) | undefined): Document | null {
+  if (doc === undefined) return null;
+  return projection === undefined ? doc : projection(doc);
 }
 
 /**
@@ -633,20 +638,20 @@ function findAndModify(ctx: CommandContext<'catalog' | 'clock' | 'counters' | 'l
 function retriedFindAndModify(
   done: StatementOutcome,
   request: { remove: boolean; upsert: boolean; returnNew: boolean },
-  project: (doc: Document | undefined) => Document | null,
+  projection: ((doc: Document) => Document) | undefined,
 ): Document {
   const incompatible = (code: number): MongoError =>
     new MongoError(code, `findAndModify retry request is not compatible with previous write in the transaction of type: ${done.op}`);
   if (done.op === 'd') {
     if (!request.remove) throw incompatible(40606);
-    return { lastErrorObject: { n: new Int32(1) }, value: project(done.preImage) };
+    return { lastErrorObject: { n: new Int32(1) }, value: projected(done.preImage, projection) };
   }
   if (request.remove) throw incompatible(done.op === 'i' ? 40608 : 40609);
   if (done.op === 'i') {
     if (!request.upsert) throw incompatible(40608);
-    return { lastErrorObject: { n: new Int32(1), updatedExisting: false, upserted: done.upsertedId }, value: request.returnNew ? project(done.postImage) : null };
+    return { lastErrorObject: { n: new Int32(1), updatedExisting: false, upserted: done.upsertedId }, value: request.returnNew ? projected(done.postImage, projection) : null };
   }
-  return { lastErrorObject: { n: new Int32(1), updatedExisting: true }, value: project(request.returnNew ? done.postImage : done.preImage) };
+  return { lastErrorObject: { n: new Int32(1), updatedExisting: true }, value: projected(request.returnNew ? done.postImage : done.preImage, projection) };
 }
 
 // Explain (explain.cpp): the query each command would run, and its own stage above it. On a

@@ -30,17 +30,20 @@ function predicateOf(condition: unknown): FieldPredicate | undefined {
  */
 export function fieldPredicates(filter: Document): Map<string, FieldPredicate> {
   const out = new Map<string, FieldPredicate>();
-  const collect = (clause: Document): void => {
-    for (const [field, condition] of Object.entries(clause)) {
-      if (field === '$and' && Array.isArray(condition)) {
-        for (const sub of condition) if (sub !== null && typeof sub === 'object') collect(sub as Document);
-        continue;
-      }
-      if (field.startsWith('$') || out.has(field)) continue;
-      const predicate = predicateOf(condition);
-      if (predicate !== undefined) out.set(field, predicate);
-    }
-  };
-  collect(filter);
+  collectPredicates(filter, out);
   return out;
+}
+
+/** The clause's field predicates into `out`, through `$and`s (a function, not a closure made per query). */
+function collectPredicates(clause: Document, out: Map<string, FieldPredicate>): void {
+  for (const field in clause) {
+    const condition: unknown = clause[field];
+    if (field === '$and' && Array.isArray(condition)) {
+      for (const sub of condition) if (sub !== null && typeof sub === 'object') collectPredicates(sub as Document, out);
+      continue;
+    }
+    if (field.startsWith('$') || out.has(field)) continue;
+    const predicate = predicateOf(condition);
+    if (predicate !== undefined) out.set(field, predicate);
+  }
 }

@@ -64,6 +64,17 @@ function result(op: ComparisonOp, c: number): boolean {
 }
 
 /**
+ * A value of another canonical type than the operand's: the answer depends on the types alone
+ * (a function of the module, not a closure made per compiled filter).
+ */
+function otherType(er: number, rr: number, op: ComparisonOp): boolean {
+  if (er + rr === 5) return op === '$eq' || op === '$lte' || op === '$gte'; // null vs missing/undefined
+  if (rr === RANK_MAXKEY) return op === '$lt' || op === '$lte';
+  if (rr === RANK_MINKEY) return op === '$gt' || op === '$gte';
+  return false;
+}
+
+/**
  * The test of one comparison operator against `rhs` (ComparisonMatchExpression). Throws
  * mongod's BadValue for an undefined operand.
  */
@@ -72,13 +83,6 @@ export function comparisonTest(op: ComparisonOp, rhs: unknown, collator: Intl.Co
   const rr = canonicalTypeOrder(rhs);
   const isEq = op === '$eq';
   const inclusive = op === '$eq' || op === '$lte' || op === '$gte';
-  // Different canonical types: the answer depends on the type alone.
-  const otherType = (er: number): boolean => {
-    if (er + rr === 5) return inclusive; // null vs missing/undefined
-    if (rr === RANK_MAXKEY) return op === '$lt' || op === '$lte';
-    if (rr === RANK_MINKEY) return op === '$gt' || op === '$gte';
-    return false;
-  };
   const rhsNaN = isNaNValue(rhs);
 
   if (rr === RANK_NUMBER) {
@@ -92,7 +96,7 @@ export function comparisonTest(op: ComparisonOp, rhs: unknown, collator: Intl.Co
           return isEq ? x === rd : result(op, x < rd ? -1 : x > rd ? 1 : 0);
         }
         const er = rankOf(e);
-        if (er !== RANK_NUMBER) return otherType(er);
+        if (er !== RANK_NUMBER) return otherType(er, rr, op);
         if (!isEq && isNaNValue(e)) return false;
         return result(op, compareValues(e, rhs));
       };
@@ -104,27 +108,27 @@ export function comparisonTest(op: ComparisonOp, rhs: unknown, collator: Intl.Co
       return (e) => {
         if (typeof e === 'string') return e === rhs;
         const er = rankOf(e);
-        if (er !== RANK_STRING) return otherType(er);
+        if (er !== RANK_STRING) return otherType(er, rr, op);
         return compareValues(e, rhs) === 0;
       };
     }
     return (e) => {
       if (typeof e === 'string') return result(op, compareUtf8(e, rhs));
       const er = rankOf(e);
-      if (er !== RANK_STRING) return otherType(er);
+      if (er !== RANK_STRING) return otherType(er, rr, op);
       return result(op, compareValues(e, rhs));
     };
   }
 
   if (rr === RANK_NULL) {
     // null: only null, undefined and missing have a matching rank.
-    return (e) => (e === null ? inclusive : otherType(rankOf(e)));
+    return (e) => (e === null ? inclusive : otherType(rankOf(e), rr, op));
   }
 
   const compare = collator === undefined ? compareValues : (a: unknown, b: unknown) => collatedCompare(a, b, collator);
   return (e) => {
     const er = rankOf(e);
-    if (er !== rr) return otherType(er);
+    if (er !== rr) return otherType(er, rr, op);
     if (!isEq && (rhsNaN || isNaNValue(e))) return rhsNaN && isNaNValue(e) && op !== '$lt' && op !== '$gt';
     return result(op, compare(e, rhs));
   };

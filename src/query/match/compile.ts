@@ -255,7 +255,14 @@ function parsePathless(key: string, value: unknown, ctx: ParseContext, level: Le
       const compiled = compileExpression(value, ctx.expression);
       if (compiled.constant !== undefined) return coerceToBool(compiled.constant.value) ? ALWAYS_TRUE : ALWAYS_FALSE;
       const evaluate = compiled.evaluate;
-      return { matches: (doc) => coerceToBool(evaluate(doc)), single: (v) => coerceToBool(evaluate(v)) };
+      return {
+        matches(doc) {
+          return coerceToBool(evaluate(doc));
+        },
+        single(v) {
+          return coerceToBool(evaluate(v));
+        },
+      };
     }
     case '$sampleRate': {
       if (level === 'sub') throw badValue('$sampleRate can only be applied to the top-level document');
@@ -445,7 +452,9 @@ export function compileFilter(filter: Document, options: MatchOptions = {}): Com
   const root = parseDocument(filter as Record<string, unknown>, ctx, 'predicateTop');
   const details: Details = { pos: -1 };
   return {
-    matches: (doc) => root.matches(doc, null),
+    matches(doc) {
+      return root.matches(doc, null);
+    },
     matchWithPosition(doc) {
       details.pos = -1;
       const matched = root.matches(doc, details);

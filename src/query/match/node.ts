@@ -42,16 +42,19 @@ export interface IndexedTest {
 export function pathLeaf(path: string, test: Test, leafArrays: 'traverse' | 'whole', indexed?: IndexedTest): MatchNode {
   const traverse = cachedPath(path, leafArrays);
   let record: Details = { pos: -1 };
-  const visitRecording = (value: unknown, position: number): boolean => {
-    if (!test(value)) return false;
-    if (position >= 0) record.pos = position;
-    else if (indexed !== undefined && indexed.lastIndex >= 0) record.pos = indexed.lastIndex;
-    return true;
-  };
+  // Made at the first match that records a position (positional $, $elemMatch), not with every
+  // compiled filter: the bundle names each named closure as it is made (a defineProperty).
+  let visitRecording: ((value: unknown, position: number) => boolean) | undefined;
   return {
     matches(doc, details) {
       if (details === null) return traverse(doc, test);
       record = details;
+      visitRecording ??= function (value: unknown, position: number): boolean {
+        if (!test(value)) return false;
+        if (position >= 0) record.pos = position;
+        else if (indexed !== undefined && indexed.lastIndex >= 0) record.pos = indexed.lastIndex;
+        return true;
+      };
       return traverse(doc, visitRecording);
     },
     single: test,
@@ -80,7 +83,9 @@ export function andNode(children: readonly MatchNode[]): MatchNode {
         }
         return true;
       },
-      single: (v) => a.single(v) && b.single(v),
+      single(v) {
+        return a.single(v) && b.single(v);
+      },
     };
   }
   const n = kids.length;
@@ -138,7 +143,11 @@ export function norNode(children: readonly MatchNode[]): MatchNode {
 /** $not, $ne, $nin, {$exists: false} (NotMatchExpression): the child does not match. */
 export function notNode(child: MatchNode): MatchNode {
   return {
-    matches: (doc) => !child.matches(doc, null),
-    single: (v) => !child.single(v),
+    matches(doc) {
+      return !child.matches(doc, null);
+    },
+    single(v) {
+      return !child.single(v);
+    },
   };
 }

@@ -173,47 +173,58 @@ function applyObject(node: ObjectNode, ctx: ApplyContext, at: Elem, taken: reado
   let positional = node.positional;
   const matched = ctx.matchedField;
   if (positional !== undefined && (matched === undefined || matched === '')) throw positionalNotFound();
-  let el = at;
-  let tk = taken;
-  let cr = toCreate;
-  const applyChild = (field: string, child: UpdateNode): void => {
-    if (cr.length === 0) {
-      const c = getChild(ctx, el, field);
-      if (c !== undefined) {
-        applyNode(child, ctx, c, [...tk, field], []);
-        return;
-      }
-    }
-    applyNode(child, ctx, el, tk, [...cr, field]);
-    if (cr.length > 0) {
-      let c = getChild(ctx, el, cr[0]!);
-      if (c !== undefined) {
-        const advanced = [...tk, cr[0]!];
-        for (let i = 1; i < cr.length; i++) {
-          c = getChild(ctx, c, cr[i]!)!;
-          advanced.push(cr[i]!);
-        }
-        el = c;
-        tk = advanced;
-        cr = [];
-      }
-    }
-  };
+  const place: ObjectPlace = { el: at, taken, toCreate };
   for (const [field, child] of node.entries()) {
     if (positional !== undefined) {
       if (field === matched) {
-        applyChild(field, node.positionalMergedWith(field, child, [...tk, ...cr, field]));
+        applyChild(place, ctx, field, node.positionalMergedWith(field, child, [...place.taken, ...place.toCreate, field]));
         positional = undefined;
         continue;
       }
       if (compareUtf8(matched!, field) < 0) {
-        applyChild(matched!, positional);
+        applyChild(place, ctx, matched!, positional);
         positional = undefined;
       }
     }
-    applyChild(field, child);
+    applyChild(place, ctx, field, child);
   }
-  if (positional !== undefined) applyChild(matched!, positional);
+  if (positional !== undefined) applyChild(place, ctx, matched!, positional);
+}
+
+/** Where applyObject's children apply: the element reached so far, and the path still to create under it. */
+interface ObjectPlace {
+  el: Elem;
+  taken: readonly string[];
+  toCreate: readonly string[];
+}
+
+/**
+ * One child of an object node at `place`; once a child has created the missing path, `place`
+ * moves onto it. (A function with the place passed in, not a closure made per applied node.)
+ */
+function applyChild(place: ObjectPlace, ctx: ApplyContext, field: string, child: UpdateNode): void {
+  const cr = place.toCreate;
+  if (cr.length === 0) {
+    const c = getChild(ctx, place.el, field);
+    if (c !== undefined) {
+      applyNode(child, ctx, c, [...place.taken, field], []);
+      return;
+    }
+  }
+  applyNode(child, ctx, place.el, place.taken, [...cr, field]);
+  if (cr.length > 0) {
+    let c = getChild(ctx, place.el, cr[0]!);
+    if (c !== undefined) {
+      const advanced = [...place.taken, cr[0]!];
+      for (let i = 1; i < cr.length; i++) {
+        c = getChild(ctx, c, cr[i]!)!;
+        advanced.push(cr[i]!);
+      }
+      place.el = c;
+      place.taken = advanced;
+      place.toCreate = [];
+    }
+  }
 }
 
 /**
