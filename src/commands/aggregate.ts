@@ -278,31 +278,37 @@ function checkStagesInApiVersion1(pipeline: readonly unknown[]): void {
 
 // Privileges (each stage's LiteParsed::requiredPrivileges).
 
+/** find on a collection a stage reads (no privilege when it names none). */
+function readPrivilege(requirements: Requirement[], db: string, coll: unknown): void {
+  if (typeof coll === 'string') requirements.push({ resource: Resource.namespace(db, coll), actions: ['find'] });
+}
+
+/** A write stage's actions, with bypassDocumentValidation when the command bypasses validation. */
+function withBypassAction(actions: readonly ActionType[], bypass: boolean): ActionType[] {
+  return bypass ? [...actions, 'bypassDocumentValidation'] : [...actions];
+}
+
 /**
  * The privileges a pipeline's stages need beyond reading the aggregated collection, at any depth
  * (`bypass`: bypassDocumentValidation on the targets of $out and $merge).
  */
 function stagePrivileges(db: string, stages: readonly unknown[], bypass: boolean): Requirement[] {
-  const writeActions = (actions: readonly ActionType[]): ActionType[] => (bypass ? [...actions, 'bypassDocumentValidation'] : [...actions]);
   const requirements: Requirement[] = [];
-  const read = (coll: unknown): void => {
-    if (typeof coll === 'string') requirements.push({ resource: Resource.namespace(db, coll), actions: ['find'] });
-  };
   for (const stage of stages) {
     const name = stageName(stage);
     if (name === undefined) continue;
     const spec = (stage as Document)[name];
     // A $lookup or $unionWith whose pipeline starts with $documents reads no collection.
-    if (name === '$lookup' && isPlainObject(spec) && !startsWithDocuments(spec.pipeline)) read(spec.from);
-    else if (name === '$graphLookup' && isPlainObject(spec)) read(spec.from);
-    else if (name === '$unionWith') read(isPlainObject(spec) ? (startsWithDocuments(spec.pipeline) ? undefined : spec.coll) : spec);
+    if (name === '$lookup' && isPlainObject(spec) && !startsWithDocuments(spec.pipeline)) readPrivilege(requirements, db, spec.from);
+    else if (name === '$graphLookup' && isPlainObject(spec)) readPrivilege(requirements, db, spec.from);
+    else if (name === '$unionWith') readPrivilege(requirements, db, isPlainObject(spec) ? (startsWithDocuments(spec.pipeline) ? undefined : spec.coll) : spec);
     else if (name === '$out') {
       const target = parseOut(db, spec);
-      requirements.push({ resource: Resource.namespace(target.db, target.coll), actions: writeActions(['insert', 'remove']) });
+      requirements.push({ resource: Resource.namespace(target.db, target.coll), actions: withBypassAction(['insert', 'remove'], bypass) });
     } else if (name === '$merge') {
       const merge = parseMerge(db, spec);
       const actions = mergeActions(merge.whenMatched, merge.whenNotMatched)!;
-      requirements.push({ resource: Resource.namespace(merge.target.db, merge.target.coll), actions: writeActions(actions) });
+      requirements.push({ resource: Resource.namespace(merge.target.db, merge.target.coll), actions: withBypassAction(actions, bypass) });
     }
     for (const sub of subPipelines(name, spec)) requirements.push(...stagePrivileges(db, sub.stages, bypass));
   }

@@ -10,10 +10,25 @@ import type { ViewCatalog } from '../storage/viewCatalog.js';
  * view's pipeline in front of the stage's own), with the view's collation and the command's NOW.
  */
 export function collectionReader(namespaces: NamespaceReader, db: string, views?: ViewCatalog, now?: Date): (name: string) => Iterable<Document> {
-  const read = (name: string): Iterable<Document> => {
-    const view = views?.resolve(db, name);
-    if (view === undefined) return namespaces.documents(db, name) ?? [];
-    return runPipeline(view.pipeline, namespaces.documents(db, view.collection) ?? [], { collection: read, collation: view.collation, now });
-  };
-  return read;
+  return new CollectionReader(namespaces, db, views, now).read;
+}
+
+/** A class with a bound method rather than a closure: the bundle names each named closure as it is made, once per command here. */
+class CollectionReader {
+  readonly read: (name: string) => Iterable<Document>;
+
+  constructor(
+    private readonly namespaces: NamespaceReader,
+    private readonly db: string,
+    private readonly views: ViewCatalog | undefined,
+    private readonly now: Date | undefined,
+  ) {
+    this.read = this.documents.bind(this);
+  }
+
+  private documents(name: string): Iterable<Document> {
+    const view = this.views?.resolve(this.db, name);
+    if (view === undefined) return this.namespaces.documents(this.db, name) ?? [];
+    return runPipeline(view.pipeline, this.namespaces.documents(this.db, view.collection) ?? [], { collection: this.read, collation: view.collation, now: this.now });
+  }
 }

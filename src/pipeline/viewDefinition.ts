@@ -34,19 +34,21 @@ const DESUGARED_LENGTH: Readonly<Record<string, number>> = { $bucket: 2, $count:
  */
 export function involvedCollections(stages: readonly unknown[]): string[] {
   const names: string[] = [];
-  const add = (name: unknown): void => {
-    if (typeof name === 'string' && !names.includes(name)) names.push(name);
-  };
   for (const stage of stages) {
     const name = stageName(stage);
     if (name === undefined) continue;
     const spec = (stage as Document)[name];
-    if (name === '$lookup' && isPlainObject(spec)) add(spec.from);
-    else if (name === '$graphLookup' && isPlainObject(spec)) add(spec.from);
-    else if (name === '$unionWith') add(isPlainObject(spec) ? (startsWithDocuments(spec.pipeline) ? undefined : spec.coll) : spec);
-    for (const sub of subPipelines(name, spec)) for (const nested of involvedCollections(sub.stages)) add(nested);
+    if (name === '$lookup' && isPlainObject(spec)) addName(names, spec.from);
+    else if (name === '$graphLookup' && isPlainObject(spec)) addName(names, spec.from);
+    else if (name === '$unionWith') addName(names, isPlainObject(spec) ? (startsWithDocuments(spec.pipeline) ? undefined : spec.coll) : spec);
+    for (const sub of subPipelines(name, spec)) for (const nested of involvedCollections(sub.stages)) addName(names, nested);
   }
   return names;
+}
+
+/** A collection name into the list, once (a function, not a closure made per aggregate). */
+function addName(names: string[], name: unknown): void {
+  if (typeof name === 'string' && !names.includes(name)) names.push(name);
 }
 
 /**

@@ -444,6 +444,11 @@ function parseTopBottom(op: string, arg: unknown, cc: CompileContext, field: str
   };
 }
 
+/** An accumulator of one argument expression and no initializer (a function, not a closure made per $group). */
+function singleArgument(field: string, arg: unknown, cc: CompileContext, create: (initial: unknown) => Accumulator): AccumulationStatement {
+  return { field, argument: compileExpr(arg, cc), initializer: undefined, create };
+}
+
 /** The accumulator parser for {field: {$op: arg}} (AccumulationStatement::parseAccumulationStatement). */
 export function parseAccumulationStatement(
   field: string,
@@ -462,39 +467,34 @@ export function parseAccumulationStatement(
   if (Array.isArray(arg)) fail(LocationCodes.GroupAccumulatorUnary, `The ${op} accumulator is a unary operator`);
   if (!MONGOD_ACCUMULATORS.has(op)) fail(LocationCodes.GroupUnknownOperator, `unknown group operator '${op}'`);
   const compare = cc.compare;
-  const single = (create: (initial: unknown) => Accumulator): AccumulationStatement => ({
-    field,
-    argument: compileExpr(arg, cc),
-    initializer: undefined,
-    create,
-  });
+
   switch (op) {
     case '$sum':
-      return single(() => new SumAcc());
+      return singleArgument(field, arg, cc, () => new SumAcc());
     case '$count': {
       if (objectKind(arg) !== 1 || Object.keys(arg as Obj).length !== 0) fail(ErrorCodes.TypeMismatch, '$count takes no arguments, i.e. $count:{}');
       return { field, argument: compileExpr(1, cc), initializer: undefined, create: () => new SumAcc() };
     }
     case '$avg':
-      return single(() => new AvgAcc());
+      return singleArgument(field, arg, cc, () => new AvgAcc());
     case '$first':
-      return single(() => new FirstAccumulator());
+      return singleArgument(field, arg, cc, () => new FirstAccumulator());
     case '$last':
-      return single(() => new LastAccumulator());
+      return singleArgument(field, arg, cc, () => new LastAccumulator());
     case '$min':
-      return single(() => new MinMaxAccumulator(1, compare));
+      return singleArgument(field, arg, cc, () => new MinMaxAccumulator(1, compare));
     case '$max':
-      return single(() => new MinMaxAccumulator(-1, compare));
+      return singleArgument(field, arg, cc, () => new MinMaxAccumulator(-1, compare));
     case '$push':
-      return single(() => new PushAccumulator());
+      return singleArgument(field, arg, cc, () => new PushAccumulator());
     case '$addToSet':
-      return single(() => new AddToSetAccumulator(compare, keyOf));
+      return singleArgument(field, arg, cc, () => new AddToSetAccumulator(compare, keyOf));
     case '$mergeObjects':
-      return single(() => new MergeObjectsAccumulator());
+      return singleArgument(field, arg, cc, () => new MergeObjectsAccumulator());
     case '$stdDevPop':
-      return single(() => new StdDevAccumulator(false));
+      return singleArgument(field, arg, cc, () => new StdDevAccumulator(false));
     case '$stdDevSamp':
-      return single(() => new StdDevAccumulator(true));
+      return singleArgument(field, arg, cc, () => new StdDevAccumulator(true));
     case '$firstN':
     case '$lastN':
     case '$minN':

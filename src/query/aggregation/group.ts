@@ -115,8 +115,10 @@ function parseGroupId(spec: unknown, cc: CompileContext): GroupId {
       if (exprs.length === 1) {
         const [expr] = exprs as [CompiledExpression];
         return {
-          key: (doc, run) => expr.evaluate(scopeOf(doc, run)) ?? null,
-          expand: (key) => {
+          key(doc, run) {
+            return expr.evaluate(scopeOf(doc, run)) ?? null;
+          },
+          expand(key) {
             const out: Obj = {};
             setField(out, names[0]!, key);
             return out;
@@ -124,11 +126,11 @@ function parseGroupId(spec: unknown, cc: CompileContext): GroupId {
         };
       }
       return {
-        key: (doc, run) => {
+        key(doc, run) {
           const scope = scopeOf(doc, run);
           return exprs.map((e) => e.evaluate(scope));
         },
-        expand: (key) => {
+        expand(key) {
           const out: Obj = {};
           (key as unknown[]).forEach((v, i) => {
             if (v !== undefined) setField(out, names[i]!, v);
@@ -139,7 +141,14 @@ function parseGroupId(spec: unknown, cc: CompileContext): GroupId {
     }
   }
   const expr = compileExpr(spec, cc);
-  return { key: (doc, run) => expr.evaluate(scopeOf(doc, run)) ?? null, expand: (key) => key };
+  return {
+    key(doc, run) {
+      return expr.evaluate(scopeOf(doc, run)) ?? null;
+    },
+    expand(key) {
+      return key;
+    },
+  };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -141,7 +141,7 @@ function makeRunContext(context: PipelineContext, now: Date, variables: Document
     now,
     variables: new Map(Object.entries(variables)),
     variablesDoc: variables,
-    collection: (name) => {
+    collection(name) {
       let docs = read.get(name);
       if (docs === undefined) {
         docs = [...(context.collection?.(name) ?? [])];

@@ -359,7 +359,7 @@ function parseRand(arg: unknown): Node {
   if (!isArgumentObject(arg) || Object.keys(arg).length !== 0) {
     throw fail(LocationCodes.RandHasArguments, '$rand does not currently accept arguments');
   }
-  return { constant: false, evaluate: () => new Double(Math.random()) };
+  return { constant: false, evaluate() { return new Double(Math.random()); } };
 }
 
 export const arithmeticOperators: OperatorTable = {

@@ -142,7 +142,7 @@ function parseFilter(arg: unknown, ctx: ParseContext): Node {
   const limitEval = limit?.evaluate;
   return {
     constant: false,
-    evaluate: (s) => {
+    evaluate(s) {
       const v = inputEval(s);
       if (nullish(v)) return null;
       if (!Array.isArray(v)) throw fail(LocationCodes.FilterInputNotArray, `input to $filter must be an array not ${typeName(v)}`);
@@ -196,7 +196,7 @@ function parseMap(arg: unknown, ctx: ParseContext): Node {
   const eachEval = each.evaluate;
   return {
     constant: false,
-    evaluate: (s) => {
+    evaluate(s) {
       const v = inputEval(s);
       if (nullish(v)) return null;
       if (!Array.isArray(v)) throw fail(LocationCodes.MapInputNotArray, `input to $map must be an array not ${typeName(v)}`);
@@ -237,7 +237,7 @@ function parseReduce(arg: unknown, ctx: ParseContext): Node {
   const bodyEval = body.evaluate;
   return {
     constant: false,
-    evaluate: (s) => {
+    evaluate(s) {
       const v = inputEval(s);
       if (nullish(v)) return null;
       if (!Array.isArray(v)) {

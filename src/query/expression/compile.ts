@@ -428,7 +428,7 @@ function parseLet(arg: unknown, ctx: ParseContext): Node {
   const n = names.length;
   return {
     constant: false,
-    evaluate: (scope) => {
+    evaluate(scope) {
       for (let i = 0; i < n; i++) frame[slots[i]!] = evals[i]!(scope);
       return bodyEval(scope);
     },

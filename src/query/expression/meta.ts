@@ -82,13 +82,13 @@ function parseMeta(arg: unknown): Node {
     // refusal while parsing would send the stage to mingo, which knows no $meta).
     return {
       constant: false,
-      evaluate: () => {
+      evaluate() {
         throw refuse(`{$meta: "${arg}"}`);
       },
     };
   }
-  if (arg === 'randVal') return { constant: false, evaluate: (scope) => metadataOf(scope.root)?.randVal };
-  return { constant: false, evaluate: () => undefined };
+  if (arg === 'randVal') return { constant: false, evaluate(scope) { return metadataOf(scope.root)?.randVal; } };
+  return { constant: false, evaluate() { return undefined; } };
 }
 
 export const metaOperators: OperatorTable = { $meta: parseMeta };

@@ -51,7 +51,13 @@ export type OperatorTable = Readonly<Record<string, OperatorParser>>;
 // Node construction
 
 export function constantNode(value: unknown): Node {
-  return { evaluate: () => value, constant: true, literal: { value } };
+  return {
+    evaluate() {
+      return value;
+    },
+    constant: true,
+    literal: { value },
+  };
 }
 
 /**
@@ -65,7 +71,7 @@ export function computed(evaluate: Evaluate, children: readonly (Node | undefine
   let cached: unknown;
   return {
     constant: true,
-    evaluate: (scope) => {
+    evaluate(scope) {
       if (!done) {
         cached = evaluate(scope);
         done = true;

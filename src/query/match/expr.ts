@@ -113,9 +113,9 @@ function compileFieldPath(text: string, ctx: ExpressionContext): CompiledExpress
     switch (name) {
       case 'ROOT':
       case 'CURRENT':
-        return { evaluate: (root) => read(root) };
+        return { evaluate(root) { return read(root); } };
       case 'REMOVE':
-        return { evaluate: () => MISSING };
+        return { evaluate() { return MISSING; } };
       default:
         break;
     }
@@ -127,15 +127,25 @@ function compileFieldPath(text: string, ctx: ExpressionContext): CompiledExpress
     }
     const value = vars[name];
     const v = read(value);
-    return { evaluate: () => v, constant: { value: v } };
+    return {
+      evaluate() {
+        return v;
+      },
+      constant: { value: v },
+    };
   }
   if (text === '$') throw notSupported("the field path '$' inside $expr");
   const read = pathReader(fieldPathParts(text.slice(1)));
-  return { evaluate: (root) => read(root) };
+  return { evaluate(root) { return read(root); } };
 }
 
 function constant(value: unknown): CompiledExpression {
-  return { evaluate: () => value, constant: { value } };
+  return {
+    evaluate() {
+      return value;
+    },
+    constant: { value },
+  };
 }
 
 /** The operands of an n-ary or fixed-arity operator: its array, or the one value. */
@@ -177,7 +187,7 @@ function comparison(op: string, arg: unknown, ctx: ExpressionContext): CompiledE
   }
   const ea = a.evaluate;
   const eb = b.evaluate;
-  return { evaluate: (root) => test(compare(comparable(ea(root)), comparable(eb(root)))) };
+  return { evaluate(root) { return test(compare(comparable(ea(root)), comparable(eb(root)))); } };
 }
 
 /**
@@ -213,7 +223,7 @@ export function compileExpression(expr: unknown, ctx: ExpressionContext): Compil
         const items = operands(arg).map((a) => compileExpression(a, ctx).evaluate);
         const isAnd = op === '$and';
         return {
-          evaluate: (root) => {
+          evaluate(root) {
             for (const item of items) {
               if (coerceToBool(item(root)) !== isAnd) return !isAnd;
             }
@@ -223,7 +233,7 @@ export function compileExpression(expr: unknown, ctx: ExpressionContext): Compil
       }
       case '$not': {
         const [a] = fixedArity(op, arg, 1, ctx) as [CompiledExpression];
-        return { evaluate: (root) => !coerceToBool(a.evaluate(root)) };
+        return { evaluate(root) { return !coerceToBool(a.evaluate(root)); } };
       }
       default:
         return comparison(op, arg, ctx);
