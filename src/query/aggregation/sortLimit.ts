@@ -113,7 +113,9 @@ export function compileSort(spec: unknown, cc: CompileContext): CompiledStage {
   return {
     name: '$sort',
     fallback: false,
-    run: (input) => sortByPattern([...input], parts, cc.collation),
+    run(input) {
+      return sortByPattern([...input], parts, cc.collation);
+    },
   };
 }
 

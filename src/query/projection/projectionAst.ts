@@ -214,17 +214,19 @@ export function parseProjectionAst<L>(
  */
 export function buildExecutor<L, E>(root: PathNode<L>, inclusion: boolean, leaf: (node: L, path: readonly string[], tree: ProjectionNode<E>) => void): ProjectionNode<E> {
   const tree = new ProjectionNode<E>(inclusion);
-  const walk = (node: PathNode<L>, prefix: readonly string[]): void => {
-    for (const [name, child] of node.children) {
-      const path = [...prefix, name];
-      const kind = (child as { kind: unknown }).kind;
-      if (kind === 'path') walk(child as PathNode<L>, path);
-      else if (kind === 'bool') {
-        if (inclusion && path.length === 1 && name === '_id' && !(child as BoolNode).value) continue;
-        tree.addProjectionForPath(path);
-      } else leaf(child as L, path, tree);
-    }
-  };
-  walk(root, []);
+  walkPaths(root, [], inclusion, leaf, tree);
   return tree;
+}
+
+/** buildExecutor's walk (a function, not a closure made per projection). */
+function walkPaths<L, E>(node: PathNode<L>, prefix: readonly string[], inclusion: boolean, leaf: (node: L, path: readonly string[], tree: ProjectionNode<E>) => void, tree: ProjectionNode<E>): void {
+  for (const [name, child] of node.children) {
+    const path = [...prefix, name];
+    const kind = (child as { kind: unknown }).kind;
+    if (kind === 'path') walkPaths(child as PathNode<L>, path, inclusion, leaf, tree);
+    else if (kind === 'bool') {
+      if (inclusion && path.length === 1 && name === '_id' && !(child as BoolNode).value) continue;
+      tree.addProjectionForPath(path);
+    } else leaf(child as L, path, tree);
+  }
 }
