@@ -7,13 +7,13 @@
  * given once per request: closures on request paths must be methods, module functions or
  * anonymous. Every spawned process is killed in afterEach.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { MongoClient } from 'mongodb';
 import { afterEach, beforeAll, expect, test } from 'vitest';
+import { killChildren, requireCurrentBundle, startListening } from '../helpers/bundle.js';
 import { ROOT } from '../helpers/server.js';
 
 const BUNDLE = join(ROOT, 'dist', 'cli.bundle.js');
@@ -25,26 +25,11 @@ const children = new Set<ChildProcess>();
 const directories: string[] = [];
 const clients: MongoClient[] = [];
 
-beforeAll(() => {
-  const mtime = (file: string) => statSync(join(ROOT, 'dist', file), { throwIfNoEntry: false })?.mtimeMs;
-  const bundled = mtime('cli.bundle.js');
-  const compiled = mtime('server/cli.js');
-  if (bundled === undefined || (compiled !== undefined && compiled > bundled)) {
-    throw new Error('dist/cli.bundle.js is missing or older than dist/server/cli.js: run `npm run build` first');
-  }
-});
+beforeAll(requireCurrentBundle);
 
 afterEach(async () => {
   await Promise.all(clients.splice(0).map((c) => c.close().catch(() => undefined)));
-  await Promise.all(
-    [...children].map(async (child) => {
-      children.delete(child);
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-      child.kill('SIGKILL');
-      await gone;
-    }),
-  );
+  await killChildren(children);
   for (const dir of directories.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -80,22 +65,6 @@ module_.exports.main();
   return { launcher };
 }
 
-function start(launcher: string): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, [launcher, '--port', '0', '--bind_ip', '127.0.0.1', '--quiet'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
-  let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`pocketmongo did not listen within 20 s; stderr: ${stderr}`)), 20_000);
-    child.once('exit', (code) => reject(new Error(`pocketmongo exited (${code}) before listening; stderr: ${stderr}`)));
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      const entry = JSON.parse(line) as { id: number; attr?: { port?: number } };
-      if (entry.id !== 23016) return;
-      clearTimeout(timer);
-      resolve({ child, port: entry.attr!.port! });
-    });
-  });
-}
 
 /** The commands an application sends most, once each. */
 async function workload(client: MongoClient, round: number): Promise<void> {
@@ -135,7 +104,7 @@ test('no name is given per request: the common commands make no named closure as
   directories.push(dir);
   const counts = join(dir, 'counts.json');
   const { launcher } = instrumentedCli(dir, counts);
-  const { child, port } = await start(launcher);
+  const { child, port } = await startListening(children, launcher);
   const client = new MongoClient(`mongodb://127.0.0.1:${port}/?directConnection=true`, { serverSelectionTimeoutMS: 5_000 });
   clients.push(client);
   await client.connect();

@@ -4,60 +4,26 @@
  * starts a fresh `node bin/pocketmongo.js` (the bundle: `npm run build` first), so the command is
  * the first of its kind in that process. Every spawned process is killed in afterEach.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { statSync } from 'node:fs';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
+import type { ChildProcess } from 'node:child_process';
 import { MongoClient } from 'mongodb';
 import { afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { COMPRESSOR, withRawClient } from '../helpers/rawClient.js';
-import { CLI, ROOT } from '../helpers/server.js';
+import { killChildren, requireCurrentBundle, startListening } from '../helpers/bundle.js';
+import { CLI } from '../helpers/server.js';
 
 const children = new Set<ChildProcess>();
 const clients: MongoClient[] = [];
 
-beforeAll(() => {
-  // bin/pocketmongo.js runs the bundle only when it is newer than tsc's output.
-  const mtime = (file: string) => statSync(join(ROOT, 'dist', file), { throwIfNoEntry: false })?.mtimeMs;
-  const bundled = mtime('cli.bundle.js');
-  const compiled = mtime('server/cli.js');
-  if (bundled === undefined || (compiled !== undefined && compiled > bundled)) {
-    throw new Error('dist/cli.bundle.js is missing or older than dist/server/cli.js: run `npm run build` first');
-  }
-});
+beforeAll(requireCurrentBundle);
 
 afterEach(async () => {
   await Promise.all(clients.splice(0).map((c) => c.close().catch(() => undefined)));
-  await Promise.all(
-    [...children].map(async (child) => {
-      children.delete(child);
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-      child.kill('SIGKILL');
-      await gone;
-    }),
-  );
+  await killChildren(children);
 });
 
 /** Starts the CLI on a free port; resolves with the port once it logs 'Waiting for connections'. */
-function startCli(args: readonly string[] = []): Promise<number> {
-  const child = spawn(process.execPath, [CLI, '--port', '0', '--bind_ip', '127.0.0.1', '--quiet', ...args], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.add(child);
-  let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`pocketmongo did not listen within 20 s; stderr: ${stderr}`)), 20_000);
-    child.once('exit', (code) => reject(new Error(`pocketmongo exited (${code}) before listening; stderr: ${stderr}`)));
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      const entry = JSON.parse(line) as { id: number; attr?: { port?: number } };
-      if (entry.id !== 23016) return;
-      clearTimeout(timer);
-      resolve(entry.attr!.port!);
-    });
-  });
+async function startCli(args: readonly string[] = []): Promise<number> {
+  return (await startListening(children, CLI, args)).port;
 }
 
 function client(uri: string): MongoClient {
