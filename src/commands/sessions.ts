@@ -16,6 +16,8 @@ import { makeLogicalSessionId } from '../sessions/owner.js';
 import { isPlainObject } from '../bson/args.js';
 import { onCluster } from './requirements.js';
 import { defineCommand, type CommandContext, type CommandSpec } from './command.js';
+import { OK, withBson } from './request/reply.js';
+import { BinaryTemplate } from '../bson/template.js';
 
 
 function requireArray(value: unknown, path: string): unknown[] {
@@ -39,15 +41,28 @@ function resolveSessionArray(
   );
 }
 
+/** A byte pattern no field name or small number of startSession's reply holds. */
+const ID_MARKER = Buffer.from('5e5510d15e5510d15e5510d15e5510d1', 'hex');
+/** startSession's reply as BSON, by session timeout, the id left to fill (answering it serialises nothing). */
+const startSessionReplies = new Map<number, BinaryTemplate>();
+
+/** startSession's reply, made with its BSON: `{id: {id: UUID}, timeoutMinutes, ok: 1.0}`. */
+function startSessionReply(id: Buffer, timeoutMinutes: number): Document {
+  const reply = { id: { id: new UUID(id) }, timeoutMinutes: new Int32(timeoutMinutes), ok: OK };
+  let template = startSessionReplies.get(timeoutMinutes);
+  if (template === undefined) {
+    template = new BinaryTemplate({ id: { id: new UUID(ID_MARKER) }, timeoutMinutes: new Int32(timeoutMinutes), ok: OK }, ID_MARKER);
+    startSessionReplies.set(timeoutMinutes, template);
+  }
+  return withBson(reply, template.fill(id));
+}
+
 /** startSession (start_session_command.cpp): a new session owned by the caller. */
 function startSession(ctx: CommandContext<'owners' | 'params' | 'sessions'>): Document {
   const owner = ctx.owner;
   const id = randomUuidBytes();
   ctx.services.sessions.vivify({ id, uid: owner.uid }, owner.user);
-  return {
-    id: { id: new UUID(id) },
-    timeoutMinutes: new Int32(ctx.services.params.int('localLogicalSessionTimeoutMinutes')),
-  };
+  return startSessionReply(id, ctx.services.params.int('localLogicalSessionTimeoutMinutes'));
 }
 
 /** refreshSessions: vivifies each session (unknown ones are created). */

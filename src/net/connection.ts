@@ -2,7 +2,7 @@ import type { Socket } from 'node:net';
 import type { Document } from 'bson';
 import { Client } from '../commands/client.js';
 import { dispatch, type DispatchResult } from '../commands/request/dispatch.js';
-import { OK_REPLY, OK_REPLY_BSON } from '../commands/request/reply.js';
+import { replyBody } from '../commands/request/reply.js';
 import type { Services } from '../commands/services.js';
 import { errorReply, ErrorCodes, LocationCodes, MongoError, ProtocolViolation } from '../errors.js';
 import { Framer, HttpOnNativePort } from '../wire/framer.js';
@@ -173,7 +173,7 @@ export class Connection {
     const requestId = nextRequestId();
     let bytes: Buffer;
     try {
-      bytes = encodeReply(target, doc === OK_REPLY ? OK_REPLY_BSON : doc, { requestId, moreToCome, queryFailure });
+      bytes = encodeReply(target, replyBody(doc), { requestId, moreToCome, queryFailure });
     } catch (err) {
       // A reply we cannot encode (e.g. larger than 16 MB) becomes an error reply, as in mongod.
       const error = new MongoError(ErrorCodes.InternalError, `Failed to encode reply: ${(err as Error).message}`);

@@ -8,6 +8,24 @@ import type { WireRequest } from '../../wire/request.js';
 /** The `ok: 1` of every successful reply (a double, as mongod sends it). */
 export const OK = new Double(1);
 
+/** Replies made with their BSON (see withBson): the bytes the reply is sent as. */
+const replyBson = new WeakMap<Document, Buffer>();
+
+/**
+ * A reply made with its BSON (a constant one, or one filled in from a template), so sending it
+ * serialises nothing. The reply must not change afterwards: one with fields added is a new
+ * document (withFields), which is encoded as usual.
+ */
+export function withBson(reply: Document, bson: Buffer): Document {
+  replyBson.set(reply, bson);
+  return reply;
+}
+
+/** What a reply is sent as: its BSON when it was made with it, else the document, to encode. */
+export function replyBody(reply: Document): Document | Buffer {
+  return replyBson.get(reply) ?? reply;
+}
+
 /**
  * The reply of a command that answers success and nothing else (ping, endSessions ...): one
  * frozen document whose BSON is made once, so answering it serialises nothing.
@@ -15,6 +33,7 @@ export const OK = new Double(1);
 export const OK_REPLY: Document = Object.freeze({ ok: OK });
 const OK_FIELD: Document = OK_REPLY;
 export const OK_REPLY_BSON: Buffer = encodeDocument(OK_REPLY);
+withBson(OK_REPLY, OK_REPLY_BSON);
 
 /** Stage 6, reply: a handler's result with `ok: 1` (unless it set `ok` itself). */
 export function okReply(result: Document): Document {

@@ -4,7 +4,7 @@
  * 7.0's (sessions-semantics.md §3.1-3.2, commands.cpp, check_allowed_op_query_cmd.cpp).
  */
 import { createHash } from 'node:crypto';
-import { Binary, Double, Long, ObjectId, UUID, type Document } from 'bson';
+import { Binary, Double, Int32, Long, ObjectId, UUID, type Document } from 'bson';
 import { afterEach, describe, expect, test } from 'vitest';
 import { defineCommand, type CommandSpec } from '../../../src/commands/command.js';
 import { COMMAND_TABLE, CommandRegistry } from '../../../src/commands/commandTable.js';
@@ -14,7 +14,7 @@ import { checkAuthenticated, usesLocalhostException } from '../../../src/command
 import { checkPrivileges } from '../../../src/commands/request/authorize.js';
 import { dispatch } from '../../../src/commands/request/dispatch.js';
 import { Invocation } from '../../../src/commands/request/invocation.js';
-import { failureReply, OK_REPLY, OK_REPLY_BSON, okReply } from '../../../src/commands/request/reply.js';
+import { failureReply, OK_REPLY, OK_REPLY_BSON, okReply, replyBody } from '../../../src/commands/request/reply.js';
 import { encodeDocument } from '../../../src/bson/codec.js';
 import { resolveCommand } from '../../../src/commands/request/resolve.js';
 import { runCommand } from '../../../src/commands/request/run.js';
@@ -555,6 +555,22 @@ describe('reply', () => {
     // Anything added after it makes a new document (the shared one cannot change).
     expect(() => Object.assign(OK_REPLY, { extra: 1 })).toThrow(TypeError);
     expect(okReply({ a: 1 })).not.toBe(OK_REPLY);
+  });
+
+  test('a reply made with its BSON (ok: 1, startSession\'s) is sent as those bytes, which are what encoding it gives; others are encoded', async () => {
+    expect(replyBody(OK_REPLY)).toBe(OK_REPLY_BSON);
+    for (const timeout of [30, 7]) {
+      const server = servers.make({ setParameter: { localLogicalSessionTimeoutMinutes: timeout } });
+      const reply = await server.run(server.client(), { startSession: 1, $db: 'admin' });
+      expect(reply.timeoutMinutes).toEqual(new Int32(timeout));
+      const body = replyBody(reply);
+      expect(Buffer.isBuffer(body)).toBe(true);
+      expect((body as Buffer).equals(encodeDocument(reply))).toBe(true);
+      expect(Object.keys(reply)).toEqual(['id', 'timeoutMinutes', 'ok']);
+    }
+    const server = servers.make();
+    const hello = await server.run(server.client(), { hello: 1, $db: 'admin' });
+    expect(replyBody(hello)).toBe(hello);
   });
 
   test('failureReply of a MongoError is mongod\'s error document, extra fields last', () => {
