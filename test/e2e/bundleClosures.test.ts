@@ -43,7 +43,7 @@ function instrumentedCli(dir: string, counts: string): { launcher: string } {
   expect(source.includes(NAME_HELPER), "esbuild's __name helper is spelled as this test expects").toBe(true);
   const counting =
     'var __nameCounts=new Map(),__nameCounting=false;' +
-    'process.on("SIGUSR2",()=>{__nameCounting=true});' +
+    'process.on("SIGUSR2",()=>{__nameCounting=true;process.stderr.write("pocketmongo-names: counting\\n")});' +
     `process.on("exit",()=>{require("node:fs").writeFileSync(${JSON.stringify(counts)},JSON.stringify([...__nameCounts]))});` +
     'var __name=(target,value)=>{if(__nameCounting){const site=value+" @ "+String(new Error().stack).split("\\n")[2]?.trim();__nameCounts.set(site,(__nameCounts.get(site)??0)+1)}return __defProp(target,"name",{value,configurable:!0})};';
   const bundle = join(dir, 'cli.bundle.js');
@@ -110,7 +110,12 @@ test('no name is given per request: the common commands make no named closure as
   await client.connect();
   // First uses (lazy module loads, caches) are not what this is about: a warm-up round first.
   await workload(client, 0);
-  const counting = new Promise<void>((resolve) => setTimeout(resolve, 50));
+  // Counting starts once the child says so (a signal arrives when it arrives).
+  const counting = new Promise<void>((resolve) => {
+    child.stderr!.on('data', (chunk: Buffer) => {
+      if (chunk.toString().includes('pocketmongo-names: counting')) resolve();
+    });
+  });
   child.kill('SIGUSR2');
   await counting;
   for (let round = 1; round <= ROUNDS; round++) await workload(client, round);
