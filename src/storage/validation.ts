@@ -26,10 +26,10 @@ export interface ValidationOptions {
   readonly validationAction?: ValidationAction;
 }
 
-/** What a writing command brings to the check: its bypass flag, its NOW, where warnings go. */
 /** A validation warning's log line, without the component and context the command adds. */
 export type ValidationWarning = Omit<LogEntry, 'c' | 'ctx'>;
 
+/** What a writing command brings to the check: its bypass flag, its NOW, where warnings go. */
 export interface WriteValidation {
   readonly bypass: boolean;
   readonly now: Date;

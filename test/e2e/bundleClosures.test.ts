@@ -1,8 +1,8 @@
 /**
  * The command line runs esbuild's bundle, which keeps function names (scripts/bundle.mjs): every
  * named closure (`const f = () => ...`, `{key: (x) => ...}`) is named by a `__name` call, a
- * defineProperty, as it is made. Made per request, that cost a few µs each (an insert lost
- * 2.7 µs to one). This runs a copy of the bundle whose `__name` counts its calls once a signal
+ * defineProperty, as it is made. Made per request, that showed: a find by `_id` took 70.7 µs of
+ * server CPU with its few such closures and 60.0 µs without them. This runs a copy of the bundle whose `__name` counts its calls once a signal
  * says so, drives the common commands through the driver many times, and checks that no name is
  * given once per request: closures on request paths must be methods, module functions or
  * anonymous. Every spawned process is killed in afterEach.

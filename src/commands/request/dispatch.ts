@@ -1,5 +1,5 @@
-import { withFields } from '../../bson/fields.js';
 import type { Document } from 'bson';
+import { withFields } from '../../bson/fields.js';
 import { redactForLog } from '../../bson/redact.js';
 import type { SessionRecord } from '../../sessions/sessionRegistry.js';
 import type { WireRequest } from '../../wire/request.js';

@@ -1,5 +1,5 @@
-import { withFields } from '../../bson/fields.js';
 import type { Document } from 'bson';
+import { withFields } from '../../bson/fields.js';
 import type { WireRequest } from '../../wire/request.js';
 import type { Client } from '../client.js';
 import type { CommandSpec } from '../command.js';

@@ -3,8 +3,8 @@
  * gossip a client's $clusterTime in before the command, check its read and write concerns, and
  * stamp every reply with $clusterTime and operationTime (and a write's electionId and opTime).
  */
-import { setField, withFields } from '../../bson/fields.js';
 import { Int32, Timestamp, type Document } from 'bson';
+import { setField, withFields } from '../../bson/fields.js';
 import { isPlainObject, numberValue } from '../../bson/args.js';
 import { ErrorCodes, MongoError } from '../../errors.js';
 import type { Client } from '../client.js';
@@ -164,5 +164,9 @@ export function replicaSetReply(services: Pick<Services, 'auth'>, rs: ReplicaSet
   }
   if (!seesClusterTime(services, client)) return out;
   const times = { $clusterTime: rs.clusterTimeDocument(), operationTime: rs.oplog.lastApplied.ts };
-  return withFields(out, times);
+  // A write's reply was copied above and is ours to extend; any other is the caller's.
+  if (out === reply) return withFields(reply, times);
+  out.$clusterTime = times.$clusterTime;
+  out.operationTime = times.operationTime;
+  return out;
 }

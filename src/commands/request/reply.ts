@@ -31,14 +31,13 @@ export function replyBody(reply: Document): Document | Buffer {
  * frozen document whose BSON is made once, so answering it serialises nothing.
  */
 export const OK_REPLY: Document = Object.freeze({ ok: OK });
-const OK_FIELD: Document = OK_REPLY;
 export const OK_REPLY_BSON: Buffer = encodeDocument(OK_REPLY);
 withBson(OK_REPLY, OK_REPLY_BSON);
 
 /** Stage 6, reply: a handler's result with `ok: 1` (unless it set `ok` itself). */
 export function okReply(result: Document): Document {
   if ('ok' in result) return result;
-  for (const _field in result) return withFields(result, OK_FIELD);
+  for (const _field in result) return withFields(result, OK_REPLY);
   return OK_REPLY;
 }
 

@@ -467,7 +467,6 @@ export function parseAccumulationStatement(
   if (Array.isArray(arg)) fail(LocationCodes.GroupAccumulatorUnary, `The ${op} accumulator is a unary operator`);
   if (!MONGOD_ACCUMULATORS.has(op)) fail(LocationCodes.GroupUnknownOperator, `unknown group operator '${op}'`);
   const compare = cc.compare;
-
   switch (op) {
     case '$sum':
       return singleArgument(field, arg, cc, () => new SumAcc());

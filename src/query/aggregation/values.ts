@@ -8,6 +8,7 @@
  * Values are stored BSON values (bson classes, decoded with promoteValues: false). "Missing" is
  * `undefined` (the expression module's convention) or the MISSING symbol inside this folder.
  */
+import { setField } from '../../bson/fields.js';
 import { arrayIndexOf, dbrefDocument, isDocument, MISSING, objectKind } from '../match/values.js';
 import { fieldPath } from '../projection/projectionAst.js';
 
@@ -15,11 +16,8 @@ export { MISSING };
 
 export type Obj = Record<string, unknown>;
 
-/** Sets a field keeping a `__proto__` field a field. */
-export function setField(o: Obj, k: string, v: unknown): void {
-  if (k === '__proto__') Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
-  else o[k] = v;
-}
+// setField keeps a `__proto__` field a field: the one of bson/fields.ts, also offered here.
+export { setField };
 
 /** An own field of a plain document (DBRefs read as the documents they are); MISSING when absent. */
 export function getOwn(doc: unknown, name: string): unknown {
