@@ -16,6 +16,7 @@ import { dispatch } from '../../../src/commands/request/dispatch.js';
 import { Invocation } from '../../../src/commands/request/invocation.js';
 import { failureReply, OK_REPLY, OK_REPLY_BSON, okReply, replyBody } from '../../../src/commands/request/reply.js';
 import { encodeDocument } from '../../../src/bson/codec.js';
+import { withFields } from '../../../src/bson/fields.js';
 import { resolveCommand } from '../../../src/commands/request/resolve.js';
 import { runCommand } from '../../../src/commands/request/run.js';
 import type { Client } from '../../../src/commands/client.js';
@@ -567,6 +568,12 @@ describe('reply', () => {
       expect(Buffer.isBuffer(body)).toBe(true);
       expect((body as Buffer).equals(encodeDocument(reply))).toBe(true);
       expect(Object.keys(reply)).toEqual(['id', 'timeoutMinutes', 'ok']);
+      // A copy with a field added is a new reply, encoded as it is, whether made by withFields or by spread.
+      const copied = withFields(reply, { note: 1 });
+      expect(replyBody(copied)).toBe(copied);
+      const spread = { ...reply, note: 1 };
+      expect(replyBody(spread)).toBe(spread);
+      expect(encodeDocument(spread).equals(encodeDocument({ id: reply.id, timeoutMinutes: reply.timeoutMinutes, ok: reply.ok, note: 1 }))).toBe(true);
     }
     const server = servers.make();
     const hello = await server.run(server.client(), { hello: 1, $db: 'admin' });
