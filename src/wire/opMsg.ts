@@ -1,6 +1,7 @@
 import type { Document } from 'bson';
 import { ErrorCodes, MongoError, ProtocolViolation, LocationCodes } from '../errors.js';
 import { decodeDocument, encodeDocument } from '../bson/codec.js';
+import { setField } from '../bson/fields.js';
 import { duplicateFieldIn, firstFieldName } from './bson.js';
 import { crc32c } from './crc32c.js';
 import { HEADER_SIZE, writeHeader } from './header.js';
@@ -110,8 +111,8 @@ export function decodeOpMsg(frame: Buffer): OpMsgRequest {
     if (hasPath(body, name)) {
       throw new MongoError(LocationCodes.BodyAndSequenceDuplicate, `Duplicate field between body and document sequence ${name}`);
     }
-    // defineProperty: a sequence named "__proto__" must become a field, not the body's prototype.
-    Object.defineProperty(body, name, { value: docs, enumerable: true, writable: true, configurable: true });
+    // A sequence named "__proto__" becomes a field, not the body's prototype.
+    setField(body, name, docs);
   }
   if (!checksumOk) throw new ProtocolViolation('OP_MSG checksum does not match contents');
   return {
