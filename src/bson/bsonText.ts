@@ -25,6 +25,11 @@ export function bsonText(value: unknown): string {
   return entries.length === 0 ? '{}' : `{ ${entries.map(([k, v]) => `${k}: ${bsonText(v)}`).join(', ')} }`;
 }
 
+/** A cluster time as mongod prints it in read concern errors (LogicalTime::toString): `{ ts: Timestamp(t, i) }`. */
+export function logicalTimeText(ts: Timestamp): string {
+  return `{ ts: Timestamp(${ts.t}, ${ts.i}) }`;
+}
+
 function doubleText(n: number): string {
   return Number.isInteger(n) ? `${n}.0` : String(n);
 }

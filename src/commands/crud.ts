@@ -138,7 +138,6 @@ function updateArgument(value: unknown): Document | Document[] {
   return value;
 }
 
-/** One entry of a write reply's `writeErrors`. */
 /**
  * Whether an error is one statement's (a write error in the reply): a WriteConflict is not, it
  * fails the whole command, as a transaction's transient errors do (write_ops_exec.cpp handleError).

@@ -8,6 +8,7 @@
  */
 import { Timestamp, type Document } from 'bson';
 import { isPlainObject } from '../bson/args.js';
+import { logicalTimeText } from '../bson/bsonText.js';
 import { ErrorCodes, MongoError } from '../errors.js';
 import type { Catalog } from '../storage/catalog.js';
 import type { Services } from './services.js';
@@ -23,10 +24,6 @@ const MAX_SNAPSHOTS = 64;
 interface KeptSnapshot {
   readonly catalog: Catalog;
   readonly takenAt: number;
-}
-
-function timestampText(ts: Timestamp): string {
-  return `{ ts: Timestamp(${ts.t}, ${ts.i}) }`;
 }
 
 /** A snapshot read's services (reading the snapshot) and the time it reads at. */
@@ -54,7 +51,7 @@ export class SnapshotReads {
     if (requested !== undefined && requested.compare(rs.clock.time) > 0) {
       throw new MongoError(
         ErrorCodes.InvalidOptions,
-        `readConcern atClusterTime value must not be greater than the current clusterTime. Requested clusterTime: ${timestampText(requested)}; current clusterTime: ${timestampText(rs.clock.time)}`,
+        `readConcern atClusterTime value must not be greater than the current clusterTime. Requested clusterTime: ${logicalTimeText(requested)}; current clusterTime: ${logicalTimeText(rs.clock.time)}`,
       );
     }
     const at = requested ?? lastWrite;

@@ -237,11 +237,6 @@ export class Transaction implements OpenTransaction {
   }
 }
 
-/**
- * The open transactions of a server: who holds which document, and the job that aborts those
- * older than transactionLifetimeLimitSeconds (mongod's abortExpiredTransactions). The job only
- * runs while a transaction is open.
- */
 /** What serverStatus().transactions counts (server_transactions_metrics.cpp). */
 export class TransactionMetrics {
   retriedCommands = 0;
@@ -253,6 +248,11 @@ export class TransactionMetrics {
   aborted = 0;
 }
 
+/**
+ * The open transactions of a server: who holds which document, and the job that aborts those
+ * older than transactionLifetimeLimitSeconds (mongod's abortExpiredTransactions). The job only
+ * runs while a transaction is open.
+ */
 export class TransactionCoordinator {
   private readonly holders = new Map<string, Transaction>();
   private readonly open = new Set<Transaction>();
@@ -400,6 +400,11 @@ const START_REFUSALS: Readonly<Record<string, string>> = {
   killCursors: 'Cannot run killCursors as the first operation in a multi-document transaction.',
 };
 
+/** commitTransaction and abortTransaction, which end a transaction rather than run in it. */
+export function finishesTransaction(commandName: string | undefined): boolean {
+  return commandName === 'commitTransaction' || commandName === 'abortTransaction';
+}
+
 /**
  * validateSessionOptions and the transaction checks made before the session is checked out
  * (transaction_validation.cpp, service_entry_point_shard_role.cpp): none of these errors touches
@@ -418,8 +423,7 @@ export function checkTransactionStatement(spec: CommandSpec, body: Document, db:
   }
   if (db === 'local') throw new MongoError(ErrorCodes.OperationNotSupportedInTransaction, "Cannot run command against the 'local' database in a transaction.");
   if (db === 'config') throw new MongoError(ErrorCodes.OperationNotSupportedInTransaction, 'Cannot run command against the config database in a transaction.');
-  const finishing = spec.name === 'commitTransaction' || spec.name === 'abortTransaction';
-  if (body.writeConcern !== undefined && !finishing) {
+  if (body.writeConcern !== undefined && !finishesTransaction(spec.name)) {
     throw new MongoError(ErrorCodes.InvalidOptions, 'writeConcern is not allowed within a multi-statement transaction');
   }
   const readConcern = body.readConcern;
@@ -436,23 +440,24 @@ export function checkTransactionStatement(spec: CommandSpec, body: Document, db:
 
 /**
  * A statement with autocommit: false: begins the transaction (startTransaction) or continues it
- * (beginOrContinue's checks). Returns the open transaction the statement runs in, if it is not
- * commitTransaction or abortTransaction.
+ * (beginOrContinue's checks).
  */
-export function beginOrContinue(services: Services, spec: CommandSpec, session: SessionRecord, record: TransactionRecord, txnNumber: Long, body: Document): Transaction | undefined {
-  const finishing = spec.name === 'commitTransaction' || spec.name === 'abortTransaction';
-  const starts = record.beginOrContinueTransaction(txnNumber, body.startTransaction === true, lsidText(session.lsid), finishing);
+export function beginOrContinue(services: Services, spec: CommandSpec, session: SessionRecord, record: TransactionRecord, txnNumber: Long, body: Document): void {
+  const starts = record.beginOrContinueTransaction(txnNumber, body.startTransaction === true, lsidText(session.lsid), finishesTransaction(spec.name));
   if (starts) {
     const readConcern = isPlainObject(body.readConcern) ? body.readConcern : undefined;
-    return services.transactions.begin(services, session, record, txnNumber, readConcern);
+    services.transactions.begin(services, session, record, txnNumber, readConcern);
   }
-  if (finishing) return undefined;
-  return record.open as Transaction | undefined;
+}
+
+/** The open transaction a command with these arguments runs in, if any (commitTransaction and abortTransaction too). */
+export function openTransaction(body: Document, session: SessionRecord | undefined): Transaction | undefined {
+  return body.autocommit === undefined ? undefined : (session?.txn?.open as Transaction | undefined);
 }
 
 /** The open transaction a statement runs in, if any. */
 export function transactionOf(ctx: CommandContext<never>): Transaction | undefined {
-  return ctx.body.autocommit === undefined ? undefined : (ctx.session?.txn?.open as Transaction | undefined);
+  return openTransaction(ctx.body, ctx.session);
 }
 
 type FinishContext = CommandContext<'transactions'>;

@@ -6,14 +6,10 @@
  * (collection_scan.cpp over WiredTiger's capped cursor: a position that was deleted is lost, never
  * skipped). The oplog is one of these.
  */
-import { createRequire } from 'node:module';
 import { BSON, Int32, Long, type Document } from 'bson';
 import { ErrorCodes, MongoError } from '../errors.js';
+import { BTree, type Tree } from './btree.js';
 import { compareKeys } from './orderedIndex.js';
-
-// sorted-btree is CommonJS with `exports.default` (see orderedIndex.ts).
-const BTree = (createRequire(import.meta.url)('sorted-btree') as typeof import('sorted-btree')).default;
-type Tree<K, V> = import('sorted-btree').default<K, V>;
 
 /** A capped collection's limits (CollectionOptions cappedSize and cappedMaxDocs). */
 export interface CappedOptions {

@@ -1,13 +1,7 @@
-import { createRequire } from 'node:module';
 import { BSONRegExp, Double, Int32, Long, ObjectId, type Document } from 'bson';
 import { canonicalTypeOrder, compareValues } from '../bson/bsonOrder.js';
+import { BTree, type Tree } from './btree.js';
 import { addPosting, firstPosting, postingCount, postingDocs, postingsInOrder, removePosting, type Posting, type Postings } from './postings.js';
-
-// sorted-btree is CommonJS with `exports.default`: Node's ESM loader and vitest's disagree on
-// what a default import of it is, and require() gives both the same module object.
-const BTree = (createRequire(import.meta.url)('sorted-btree') as typeof import('sorted-btree')).default;
-
-type Tree<K, V> = import('sorted-btree').default<K, V>;
 
 /** Branching factor: wider nodes than the library's 32 make lookups among a million keys about twice as fast. */
 const NODE_SIZE = 64;

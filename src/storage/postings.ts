@@ -1,9 +1,5 @@
-import { createRequire } from 'node:module';
 import type { Document } from 'bson';
-
-// sorted-btree is CommonJS with `exports.default` (see orderedIndex.ts).
-const BTree = (createRequire(import.meta.url)('sorted-btree') as typeof import('sorted-btree')).default;
-type Tree<K, V> = import('sorted-btree').default<K, V>;
+import { BTree, type Tree } from './btree.js';
 
 /** One document under an index key, with its collection-wide insertion number (mongod's RecordId). */
 export interface Posting {

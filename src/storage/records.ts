@@ -1,10 +1,6 @@
-import { createRequire } from 'node:module';
 import type { Document } from 'bson';
+import { BTree, type Tree } from './btree.js';
 import { compareKeys } from './orderedIndex.js';
-
-// sorted-btree is CommonJS with `exports.default` (see orderedIndex.ts).
-const BTree = (createRequire(import.meta.url)('sorted-btree') as typeof import('sorted-btree')).default;
-type Tree<K, V> = import('sorted-btree').default<K, V>;
 
 /**
  * Records per chunk. Moving to the next chunk costs a scan a few cache misses (tree node, chunk,

@@ -5,13 +5,11 @@
  * as mongod's index stores collation keys.
  */
 import type { Document } from 'bson';
-import { createRequire } from 'node:module';
 import { collatorFor, comparatorFor } from '../query/match/collation.js';
+import { BTree, type Tree } from './btree.js';
 import { IndexKeys } from './indexKeys.js';
 import { compareKeys, keyOf, type IndexKey } from './orderedIndex.js';
 import type { IndexSpec } from './catalog.js';
-
-const BTree = (createRequire(import.meta.url)('sorted-btree') as typeof import('sorted-btree')).default;
 
 /**
  * Key → the document holding it: a tree by exact value (in index key order), or by the
@@ -24,8 +22,6 @@ interface KeyTable {
   delete(key: Document): void;
   clone(): KeyTable;
 }
-
-type Tree<K, V> = import('sorted-btree').default<K, V>;
 
 /** A key as the tree holds it: its one value (numbers compare fastest), or the whole key of a compound index. */
 function indexKeyOf(key: Document): IndexKey {

@@ -20,14 +20,8 @@ import { runCommand } from './run.js';
 import { checkReadConcern, checkWriteConcern, gossipIn, replicaSetReply, unsatisfiableWriteConcern, withErrorLabels } from './replication.js';
 import type { ReplicaSet } from '../replicaSet.js';
 import { withChangeStreamLabels } from '../changeStreams.js';
-import type { Transaction } from '../transactions.js';
+import { finishesTransaction, openTransaction, type Transaction } from '../transactions.js';
 import { withAtClusterTime, type SnapshotRead } from '../snapshotReads.js';
-
-/** The open transaction a statement (not its commit or abort) runs in: its snapshot is what the statement sees. */
-function statementTransaction(spec: CommandSpec, session: SessionRecord | undefined, body: Document): Transaction | undefined {
-  if (body.autocommit === undefined || spec.name === 'commitTransaction' || spec.name === 'abortTransaction') return undefined;
-  return session?.txn?.open as Transaction | undefined;
-}
 
 /** A replica set's reply: the retryable-write labels, then the write's optime and the cluster time. */
 function replicatedReply(services: Services, rs: ReplicaSet, client: Client, spec: CommandSpec | undefined, request: WireRequest, reply: Document, appendedBefore: number): Document {
@@ -156,7 +150,8 @@ class CommandDispatch {
       this.operation = new SessionOperation(this.signal);
       services.sessions.attach(session, this.operation);
     }
-    const transaction = statementTransaction(spec, session, request.body);
+    // A statement (not the commit or abort) sees its transaction's snapshot.
+    const transaction = finishesTransaction(spec.name) ? undefined : openTransaction(request.body, session);
     this.transaction = transaction;
     const snapshotRead = transaction === undefined && rs !== undefined ? services.snapshotReads.resolve(services, spec.name, request.body) : undefined;
     this.snapshotRead = snapshotRead;

@@ -6,11 +6,13 @@
 import { Int32, Timestamp, type Document } from 'bson';
 import { setField, withFields } from '../../bson/fields.js';
 import { isPlainObject, numberValue } from '../../bson/args.js';
+import { logicalTimeText } from '../../bson/bsonText.js';
 import { ErrorCodes, MongoError } from '../../errors.js';
 import type { Client } from '../client.js';
 import type { CommandSpec } from '../command.js';
 import { gossipedTime, opTimeDocument, type ReplicaSet } from '../replicaSet.js';
 import type { Services } from '../services.js';
+import { finishesTransaction } from '../transactions.js';
 
 /** maxAcceptableLogicalClockDriftSecs' default: one year. */
 const MAX_CLOCK_DRIFT_SECS = 365 * 24 * 60 * 60;
@@ -29,10 +31,6 @@ export function gossipIn(services: Pick<Services, 'auth'>, rs: ReplicaSet, clien
   const time = gossipedTime(body.$clusterTime);
   if (time === undefined || !seesClusterTime(services, client)) return;
   rs.clock.advanceTo(time, MAX_CLOCK_DRIFT_SECS);
-}
-
-function timestampText(ts: Timestamp): string {
-  return `{ ts: Timestamp(${ts.t}, ${ts.i}) }`;
 }
 
 function isNullTimestamp(ts: Timestamp): boolean {
@@ -67,7 +65,7 @@ export function checkReadConcern(rs: ReplicaSet, readConcern: unknown): void {
     if (afterClusterTime.compare(current) > 0) {
       throw new MongoError(
         ErrorCodes.InvalidOptions,
-        `readConcern afterClusterTime value must not be greater than the current clusterTime. Requested clusterTime: ${timestampText(afterClusterTime)}; current clusterTime: ${timestampText(current)}`,
+        `readConcern afterClusterTime value must not be greater than the current clusterTime. Requested clusterTime: ${logicalTimeText(afterClusterTime)}; current clusterTime: ${logicalTimeText(current)}`,
       );
     }
   }
@@ -114,6 +112,11 @@ export function unsatisfiableWriteConcern(writeConcern: unknown): Document | und
 const RETRIABLE_CODES: ReadonlySet<number> = new Set([6, 7, 89, 134, 189, 262, 358, 402, 406, 407, 412, 453, 462, 9001, 10107, 11602, 13435, 13436, 50915, 91331, 10045600]);
 const SHUTDOWN_CODES: ReadonlySet<number> = new Set([ErrorCodes.ShutdownInProgress, ErrorCodes.InterruptedAtShutdown]);
 
+/** A retriable error code (error_labels.cpp isRetryableWriteError); shutdown's codes only while shutting down. */
+function isRetriable(code: unknown, shuttingDown: boolean): boolean {
+  return typeof code === 'number' && (RETRIABLE_CODES.has(code) || (shuttingDown && SHUTDOWN_CODES.has(code)));
+}
+
 /** Codes that make a transaction's error transient, whatever the statement (error_labels.cpp isTransientTransactionError). */
 const TRANSIENT_CODES: ReadonlySet<number> = new Set([112, 24, 267, 343, 249, 239, 246, 250, 272, 150, 13388]);
 
@@ -130,15 +133,14 @@ export function withErrorLabels(reply: Document, body: Document, commandName: st
   const failed = reply.ok === 0 || Number(reply.ok) === 0;
   const wce = reply.writeConcernError as Document | undefined;
   const inTransaction = body.autocommit !== undefined;
-  const finishing = commandName === 'commitTransaction' || commandName === 'abortTransaction';
-  const retriable = (code: unknown): boolean => typeof code === 'number' && (RETRIABLE_CODES.has(code) || (shuttingDown && SHUTDOWN_CODES.has(code)));
+  const finishing = finishesTransaction(commandName);
   if (inTransaction && failed && typeof reply.code === 'number') {
     const code = reply.code;
-    const transient = TRANSIENT_CODES.has(code) || (finishing ? code === ErrorCodes.NoSuchTransaction && wce === undefined : code === ErrorCodes.NoSuchTransaction || retriable(code));
+    const transient = TRANSIENT_CODES.has(code) || (finishing ? code === ErrorCodes.NoSuchTransaction && wce === undefined : code === ErrorCodes.NoSuchTransaction || isRetriable(code, shuttingDown));
     if (transient) return withFields(reply, { errorLabels: ['TransientTransactionError'] });
   }
   if (inTransaction && !finishing) return reply;
-  if (!retriable(failed ? reply.code : wce?.code)) return reply;
+  if (!isRetriable(failed ? reply.code : wce?.code, shuttingDown)) return reply;
   return withFields(reply, { errorLabels: wrote ? ['RetryableWriteError'] : ['RetryableWriteError', 'NoWritesPerformed'] });
 }
 
